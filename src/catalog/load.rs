@@ -1,0 +1,501 @@
+//! Reading one GeoJSON file into features, in one streaming pass.
+//!
+//! Pipeline, per feature of the `features` array (the file is never held as a JSON tree):
+//! 1. borrow `id`, `geometry` and `properties` as raw JSON slices;
+//! 2. parse and check coordinates: finite, lon in [-180, 180], lat in [-90, 90], rings
+//!    closed with at least 4 positions; then geo's validity rules for lines and polygons;
+//! 3. map properties onto the layer's field list (first-seen order), inferring each type;
+//! 4. derive the feature id (below) and its time span from the configured time property.
+//!
+//! # Feature ids
+//! Stable across restarts for the same file: an integer `id` member is used as is; a string
+//! `id` member (such as `"iskp-001"`) becomes a 53-bit FNV-1a hash of the string, so it is safe
+//! in JavaScript and does not move when features are added or reordered (the string still finds
+//! the feature); a feature without an `id` gets its 1-based position in the file.
+//!
+//! # Invalid features
+//! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
+//! reason and left out; with `"refuse"` the first one fails the whole layer.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon, Validation};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::model::{Feature, Field, Prop, TimeSpan};
+use super::time::parse_time;
+use crate::config::InvalidPolicy;
+use crate::error::{Error, Result};
+
+/// What a file yields: the schema, the valid features, and the features left out.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub fields: Vec<Field>,
+    pub features: Vec<Feature>,
+    pub source_ids: HashMap<Box<str>, u64>,
+    /// `(index in the file, reason)` of features left out.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Options for reading a file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub on_invalid: InvalidPolicy,
+    pub time_property: Option<String>,
+}
+
+/// Reads a GeoJSON FeatureCollection from `path`.
+pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Load {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    load_slice(&bytes, path, options)
+}
+
+/// Reads a GeoJSON FeatureCollection from memory; `path` is only used in messages.
+pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let mut builder = Builder::new(path, options);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let outcome = CollectionSeed(&mut builder).deserialize(&mut de).and_then(|()| de.end());
+    if let Some(err) = builder.fatal.take() {
+        return Err(err);
+    }
+    outcome.map_err(|e| Error::Load {
+        path: path.to_owned(),
+        reason: format!("not a GeoJSON FeatureCollection: {e}"),
+    })?;
+    if !builder.saw_features {
+        return Err(Error::Load {
+            path: path.to_owned(),
+            reason: "not a GeoJSON FeatureCollection: no \"features\" array".to_owned(),
+        });
+    }
+    Ok(builder.finish())
+}
+
+/// Parses one GeoJSON geometry object, with the same checks as loading.
+pub fn parse_geometry(json: &str) -> std::result::Result<Geometry<f64>, String> {
+    let raw: RawGeometry<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let geometry = convert_geometry(&raw)?;
+    check_validity(&geometry)?;
+    Ok(geometry)
+}
+
+/// The 53-bit FNV-1a hash used for string feature ids (never 0).
+pub fn string_id(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & ((1 << 53) - 1)).max(1)
+}
+
+struct Builder<'p> {
+    path: &'p Path,
+    options: &'p LoadOptions,
+    fields: Vec<Field>,
+    field_pos: HashMap<String, usize>,
+    features: Vec<Feature>,
+    source_ids: HashMap<Box<str>, u64>,
+    seen_ids: HashSet<u64>,
+    skipped: Vec<(usize, String)>,
+    index: usize,
+    fatal: Option<Error>,
+    saw_features: bool,
+}
+
+#[derive(Deserialize)]
+struct RawFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    geometry: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawGeometry<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow, default)]
+    coordinates: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    geometries: Option<Vec<RawGeometry<'a>>>,
+}
+
+/// One position; extra members (altitude) are ignored.
+struct Pos(f64, f64);
+
+impl<'de> Deserialize<'de> for Pos {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pos;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a position [lon, lat]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Pos, A::Error> {
+                let x: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let y: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Pos(x, y))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+impl<'p> Builder<'p> {
+    fn new(path: &'p Path, options: &'p LoadOptions) -> Self {
+        Self {
+            path,
+            options,
+            fields: Vec::new(),
+            field_pos: HashMap::new(),
+            features: Vec::new(),
+            source_ids: HashMap::new(),
+            seen_ids: HashSet::new(),
+            skipped: Vec::new(),
+            index: 0,
+            fatal: None,
+            saw_features: false,
+        }
+    }
+
+    /// Takes one raw feature; `Err` only when the policy refuses the file.
+    fn push(&mut self, raw: &RawFeature<'_>) -> std::result::Result<(), ()> {
+        let index = self.index;
+        self.index += 1;
+        match self.convert(raw, index) {
+            Ok(feature) => {
+                self.features.push(feature);
+                Ok(())
+            }
+            Err(reason) => match self.options.on_invalid {
+                InvalidPolicy::Skip => {
+                    tracing::warn!(path = %self.path.display(), index, %reason, "invalid feature skipped");
+                    self.skipped.push((index, reason));
+                    Ok(())
+                }
+                InvalidPolicy::Refuse => {
+                    self.fatal = Some(Error::InvalidFeature {
+                        path: PathBuf::from(self.path),
+                        index,
+                        reason,
+                    });
+                    Err(())
+                }
+            },
+        }
+    }
+
+    fn convert(&mut self, raw: &RawFeature<'_>, index: usize) -> std::result::Result<Feature, String> {
+        if raw.kind != "Feature" {
+            return Err(format!("type is {:?}, expected \"Feature\"", raw.kind));
+        }
+        let geometry_json = raw
+            .geometry
+            .filter(|g| g.get() != "null")
+            .ok_or("geometry is missing or null")?;
+        let geometry = parse_geometry(geometry_json.get())?;
+        let (id, source_id) = match raw.id {
+            None => (index as u64 + 1, None),
+            Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
+                Ok(serde_json::Value::Number(n)) => {
+                    (n.as_u64().ok_or_else(|| format!("id {n} is not a non-negative integer"))?, None)
+                }
+                Ok(serde_json::Value::String(s)) => (string_id(&s), Some(s)),
+                _ => return Err(format!("id {} is neither a string nor a number", v.get())),
+            },
+        };
+        if !self.seen_ids.insert(id) {
+            return Err(format!("id {} is repeated", raw.id.map_or_else(|| id.to_string(), |v| v.get().to_owned())));
+        }
+        if let Some(s) = source_id {
+            self.source_ids.insert(s.into_boxed_str(), id);
+        }
+        let mut props: Vec<Prop> = vec![Prop::Absent; self.fields.len()];
+        if let Some(p) = raw.properties.filter(|p| p.get() != "null") {
+            let mut de = serde_json::Deserializer::from_str(p.get());
+            PropsSeed { builder: self, props: &mut props }
+                .deserialize(&mut de)
+                .map_err(|e| format!("properties: {e}"))?;
+        }
+        let time = self.time_of(&props)?;
+        Ok(Feature { id, geometry, props: props.into_boxed_slice(), time })
+    }
+
+    fn time_of(&self, props: &[Prop]) -> std::result::Result<Option<TimeSpan>, String> {
+        let Some(name) = &self.options.time_property else { return Ok(None) };
+        let Some(&pos) = self.field_pos.get(name) else { return Ok(None) };
+        match props.get(pos) {
+            Some(Prop::Str(s)) => parse_time(s).map(Some).map_err(|e| format!("{name}: {e}")),
+            Some(Prop::Absent | Prop::Null) | None => Ok(None),
+            Some(other) => Err(format!("{name}: {other:?} is not a date")),
+        }
+    }
+
+    fn field(&mut self, name: &str) -> usize {
+        if let Some(&pos) = self.field_pos.get(name) {
+            return pos;
+        }
+        self.fields.push(Field { name: name.to_owned(), kind: None });
+        self.field_pos.insert(name.to_owned(), self.fields.len() - 1);
+        self.fields.len() - 1
+    }
+
+    fn finish(self) -> Loaded {
+        let width = self.fields.len();
+        let mut features = self.features;
+        for f in &mut features {
+            if f.props.len() < width {
+                let mut v = std::mem::take(&mut f.props).into_vec();
+                v.resize(width, Prop::Absent);
+                f.props = v.into_boxed_slice();
+            }
+        }
+        Loaded { fields: self.fields, features, source_ids: self.source_ids, skipped: self.skipped }
+    }
+}
+
+struct PropsSeed<'b, 'p> {
+    builder: &'b mut Builder<'p>,
+    props: &'b mut Vec<Prop>,
+}
+
+impl<'de> DeserializeSeed<'de> for PropsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of properties")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = Prop::from_json(map.next_value()?);
+            let pos = self.builder.field(&key);
+            if self.props.len() <= pos {
+                self.props.resize(pos + 1, Prop::Absent);
+            }
+            if let Some(kind) = value.kind() {
+                let field = &mut self.builder.fields[pos];
+                field.kind = Some(field.kind.map_or(kind, |k| k.merge(kind)));
+            }
+            self.props[pos] = value;
+        }
+        Ok(())
+    }
+}
+
+struct CollectionSeed<'b, 'p>(&'b mut Builder<'p>);
+
+impl<'de> DeserializeSeed<'de> for CollectionSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CollectionSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "features" => {
+                    self.0.saw_features = true;
+                    map.next_value_seed(FeaturesSeed(self.0))?;
+                }
+                "type" => {
+                    let t: std::borrow::Cow<'de, str> = map.next_value()?;
+                    if t != "FeatureCollection" {
+                        return Err(de::Error::custom(format!("type is {t:?}")));
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct FeaturesSeed<'b, 'p>(&'b mut Builder<'p>);
+
+impl<'de> DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of features")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<RawFeature<'de>>()? {
+            if self.0.push(&raw).is_err() {
+                return Err(de::Error::custom("invalid feature"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn coords<'a, T: Deserialize<'a>>(raw: &RawGeometry<'a>) -> std::result::Result<T, String> {
+    let c = raw.coordinates.ok_or_else(|| format!("{} has no coordinates", raw.kind))?;
+    serde_json::from_str(c.get()).map_err(|e| format!("{} coordinates: {e}", raw.kind))
+}
+
+fn coord(p: &Pos) -> std::result::Result<Coord<f64>, String> {
+    if !p.0.is_finite() || !p.1.is_finite() {
+        return Err(format!("position [{}, {}] is not finite", p.0, p.1));
+    }
+    if !(-180.0..=180.0).contains(&p.0) {
+        return Err(format!("longitude {} is outside [-180, 180]", p.0));
+    }
+    if !(-90.0..=90.0).contains(&p.1) {
+        return Err(format!("latitude {} is outside [-90, 90]", p.1));
+    }
+    Ok(Coord { x: p.0, y: p.1 })
+}
+
+fn line(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
+    if ps.len() < 2 {
+        return Err(format!("a line needs at least 2 positions, got {}", ps.len()));
+    }
+    ps.iter().map(coord).collect::<std::result::Result<Vec<_>, _>>().map(LineString::new)
+}
+
+fn ring(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
+    if ps.len() < 4 {
+        return Err(format!("a ring needs at least 4 positions, got {}", ps.len()));
+    }
+    let (first, last) = (&ps[0], &ps[ps.len() - 1]);
+    #[expect(clippy::float_cmp, reason = "a closed ring repeats its first position exactly")]
+    let closed = first.0 == last.0 && first.1 == last.1;
+    if !closed {
+        return Err(format!("ring is not closed: starts at [{}, {}], ends at [{}, {}]", first.0, first.1, last.0, last.1));
+    }
+    line(ps)
+}
+
+fn polygon(rings: &[Vec<Pos>]) -> std::result::Result<Polygon<f64>, String> {
+    let (exterior, holes) = rings.split_first().ok_or("a polygon needs at least one ring")?;
+    Ok(Polygon::new(ring(exterior)?, holes.iter().map(|h| ring(h)).collect::<std::result::Result<_, _>>()?))
+}
+
+fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>, String> {
+    Ok(match raw.kind {
+        "Point" => Geometry::Point(Point(coord(&coords::<Pos>(raw)?)?)),
+        "MultiPoint" => {
+            let ps: Vec<Pos> = coords(raw)?;
+            Geometry::MultiPoint(MultiPoint::new(
+                ps.iter().map(|p| coord(p).map(Point)).collect::<std::result::Result<_, _>>()?,
+            ))
+        }
+        "LineString" => Geometry::LineString(line(&coords::<Vec<Pos>>(raw)?)?),
+        "MultiLineString" => {
+            let ls: Vec<Vec<Pos>> = coords(raw)?;
+            Geometry::MultiLineString(MultiLineString::new(
+                ls.iter().map(|l| line(l)).collect::<std::result::Result<_, _>>()?,
+            ))
+        }
+        "Polygon" => Geometry::Polygon(polygon(&coords::<Vec<Vec<Pos>>>(raw)?)?),
+        "MultiPolygon" => {
+            let ps: Vec<Vec<Vec<Pos>>> = coords(raw)?;
+            Geometry::MultiPolygon(MultiPolygon::new(
+                ps.iter().map(|p| polygon(p)).collect::<std::result::Result<_, _>>()?,
+            ))
+        }
+        "GeometryCollection" => {
+            let gs = raw.geometries.as_ref().ok_or("GeometryCollection has no geometries")?;
+            Geometry::GeometryCollection(gs.iter().map(convert_geometry).collect::<std::result::Result<_, _>>()?)
+        }
+        other => return Err(format!("unknown geometry type {other:?}")),
+    })
+}
+
+fn check_validity(g: &Geometry<f64>) -> std::result::Result<(), String> {
+    match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => Ok(()),
+        other => other.check_validation().map_err(|e| format!("invalid geometry: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
+        let options = LoadOptions { on_invalid: policy, time_property: Some("date".into()) };
+        load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
+    }
+
+    const MIXED: &str = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","id":"a-1","geometry":{"type":"Point","coordinates":[69.2,34.5]},"properties":{"n":1,"date":"2020-05-12"}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[200,34.5]},"properties":{"n":2}},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{"n":3.5,"extra":true}},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]},"properties":null},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]},"properties":{}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1,"x"]},"properties":{}},
+        {"type":"Feature","geometry":null,"properties":{}}
+    ]}"#;
+
+    #[test]
+    fn skip_policy_reports_each_bad_feature_with_its_index_and_reason() {
+        let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
+        assert_eq!(loaded.features.len(), 2);
+        let skipped: Vec<usize> = loaded.skipped.iter().map(|s| s.0).collect();
+        assert_eq!(skipped, vec![1, 3, 4, 5, 6]);
+        assert!(loaded.skipped[0].1.contains("longitude 200"), "{:?}", loaded.skipped);
+        assert!(loaded.skipped[1].1.contains("not closed"));
+        assert!(loaded.skipped[2].1.contains("invalid geometry"));
+    }
+
+    #[test]
+    fn refuse_policy_fails_with_file_and_index() {
+        let err = load(MIXED, InvalidPolicy::Refuse).unwrap_err();
+        assert_eq!(err.to_string(), "test.geojson: feature 1: longitude 200 is outside [-180, 180]");
+    }
+
+    #[test]
+    fn ids_fields_and_time_are_derived() {
+        let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
+        let f = &loaded.features;
+        assert_eq!(f[0].id, string_id("a-1"));
+        assert_eq!(loaded.source_ids.get("a-1"), Some(&f[0].id));
+        assert_eq!(f[1].id, 3, "ordinal ids count skipped features so they stay stable");
+        let names: Vec<&str> = loaded.fields.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, vec!["n", "date", "extra"]);
+        assert_eq!(loaded.fields[0].kind, Some(super::super::model::FieldKind::Number));
+        assert_eq!(f[0].props.len(), 3);
+        assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
+    }
+
+    #[test]
+    fn not_a_collection_is_a_load_error() {
+        assert!(load(r#"{"type":"Feature"}"#, InvalidPolicy::Skip).is_err());
+        assert!(load("[1,2]", InvalidPolicy::Skip).is_err());
+        assert!(load(r#"{"type":"FeatureCollection","features":[]} x"#, InvalidPolicy::Skip).is_err());
+    }
+}

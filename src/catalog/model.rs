@@ -1,0 +1,332 @@
+//! The in-memory model of a layer: features with compact properties, the field schema,
+//! extents, and the id lookup.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use geo::{BoundingRect, Geometry};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
+
+use crate::config::LayerConfig;
+use crate::index::SpatialIndex;
+
+/// One property value, stored compactly (24 bytes). `Absent` marks a property the feature
+/// does not have, which is different from an explicit `null`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    Absent,
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+    /// Arrays and objects, kept as JSON.
+    Json(Box<Value>),
+}
+
+impl Prop {
+    /// Converts a JSON value; integers that fit `i64` stay integers.
+    pub fn from_json(value: Value) -> Self {
+        match value {
+            Value::Null => Self::Null,
+            Value::Bool(b) => Self::Bool(b),
+            Value::Number(n) => n
+                .as_i64()
+                .map_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)), Self::Int),
+            Value::String(s) => Self::Str(s.into_boxed_str()),
+            other => Self::Json(Box::new(other)),
+        }
+    }
+
+    /// Back to JSON.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Absent | Self::Null => Value::Null,
+            Self::Bool(b) => Value::Bool(*b),
+            Self::Int(i) => Value::from(*i),
+            Self::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Self::Str(s) => Value::String(s.to_string()),
+            Self::Json(v) => (**v).clone(),
+        }
+    }
+
+    /// The value as a number, if it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            #[expect(clippy::cast_precision_loss, reason = "comparison only")]
+            Self::Int(i) => Some(*i as f64),
+            Self::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The kind of the value, for the schema.
+    pub fn kind(&self) -> Option<FieldKind> {
+        Some(match self {
+            Self::Absent | Self::Null => return None,
+            Self::Bool(_) => FieldKind::Boolean,
+            Self::Int(_) => FieldKind::Integer,
+            Self::Float(_) => FieldKind::Number,
+            Self::Str(_) => FieldKind::String,
+            Self::Json(v) if v.is_array() => FieldKind::Array,
+            Self::Json(_) => FieldKind::Object,
+        })
+    }
+}
+
+impl Serialize for Prop {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Absent | Self::Null => s.serialize_none(),
+            Self::Bool(b) => s.serialize_bool(*b),
+            Self::Int(i) => s.serialize_i64(*i),
+            Self::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Self::Float(_) => s.serialize_none(),
+            Self::Str(v) => s.serialize_str(v),
+            Self::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+/// The JSON type of a field, as inferred from its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Array,
+    Object,
+    /// Values of several kinds.
+    Mixed,
+}
+
+impl FieldKind {
+    /// JSON Schema type name.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            Self::Boolean => "boolean",
+            Self::Integer => "integer",
+            Self::Number => "number",
+            Self::String => "string",
+            Self::Array => "array",
+            Self::Object => "object",
+            Self::Mixed => "string",
+        }
+    }
+
+    /// The kind that holds values of both kinds.
+    pub fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (Self::Integer, Self::Number) | (Self::Number, Self::Integer) => Self::Number,
+            _ => Self::Mixed,
+        }
+    }
+
+    /// Whether values of this kind can be compared for equality filters and sorting.
+    pub fn is_scalar(self) -> bool {
+        matches!(
+            self,
+            Self::Boolean | Self::Integer | Self::Number | Self::String
+        )
+    }
+}
+
+/// One property of a layer's schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    /// `None` when every value is null.
+    pub kind: Option<FieldKind>,
+}
+
+/// A time interval in milliseconds since the Unix epoch, start inclusive, end exclusive.
+/// An instant `t` is `(t, t + 1)`; a date is the whole UTC day.
+pub type TimeSpan = (i64, i64);
+
+/// One feature. Geometry is lon/lat degrees (EPSG:4326).
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Stable numeric id (see [`crate::catalog::load`] for how it is derived).
+    pub id: u64,
+    pub geometry: Geometry<f64>,
+    /// Values in the order of the layer's fields.
+    pub props: Box<[Prop]>,
+    /// Time of the feature from the configured time property.
+    pub time: Option<TimeSpan>,
+}
+
+impl Feature {
+    /// Bounding box `[west, south, east, north]` in degrees.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.geometry
+            .bounding_rect()
+            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
+    }
+}
+
+/// What kind of geometries a layer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryKind {
+    Point,
+    Line,
+    Polygon,
+    Mixed,
+    Empty,
+}
+
+impl GeometryKind {
+    /// The kind of one geometry.
+    pub fn of(g: &Geometry<f64>) -> Self {
+        match g {
+            Geometry::Point(_) | Geometry::MultiPoint(_) => Self::Point,
+            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+                Self::Line
+            }
+            Geometry::Polygon(_)
+            | Geometry::MultiPolygon(_)
+            | Geometry::Rect(_)
+            | Geometry::Triangle(_) => Self::Polygon,
+            Geometry::GeometryCollection(_) => Self::Mixed,
+        }
+    }
+
+    /// The kind of a layer holding both.
+    pub fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Empty, b) => b,
+            (a, Self::Empty) => a,
+            (a, b) if a == b => a,
+            _ => Self::Mixed,
+        }
+    }
+
+    /// Name used in metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Point => "point",
+            Self::Line => "line",
+            Self::Polygon => "polygon",
+            Self::Mixed => "mixed",
+            Self::Empty => "empty",
+        }
+    }
+}
+
+/// How a feature id maps to its position in the feature vector.
+#[derive(Debug, Clone)]
+pub enum IdLookup {
+    /// Ids are 1, 2, 3, ... in order: position = id - 1.
+    Ordinal,
+    /// Any other ids.
+    Map(HashMap<u64, usize>),
+}
+
+/// One immutable snapshot of a layer: a write builds a new one and swaps it in.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub config: Arc<LayerConfig>,
+    /// Increases with every change of the layer; caches key on it.
+    pub generation: u64,
+    pub fields: Vec<Field>,
+    pub features: Vec<Feature>,
+    pub index: SpatialIndex,
+    pub ids: IdLookup,
+    /// Source string ids (`"id": "iskp-001"`) to numeric ids.
+    pub source_ids: HashMap<Box<str>, u64>,
+    /// `[west, south, east, north]` of all features.
+    pub extent: Option<[f64; 4]>,
+    /// Earliest start and latest end of the features' times.
+    pub time_extent: Option<TimeSpan>,
+    pub geometry_kind: GeometryKind,
+}
+
+impl Layer {
+    /// The layer's id.
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// Position of a field in the schema.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Position of a feature by its numeric id.
+    pub fn position(&self, id: u64) -> Option<usize> {
+        match &self.ids {
+            IdLookup::Ordinal => {
+                let pos = usize::try_from(id.checked_sub(1)?).ok()?;
+                (pos < self.features.len()).then_some(pos)
+            }
+            IdLookup::Map(map) => map.get(&id).copied(),
+        }
+    }
+
+    /// Finds a feature by the id of a URL: a number, or a source string id.
+    pub fn find(&self, id: &str) -> Option<&Feature> {
+        let numeric = id
+            .parse::<u64>()
+            .ok()
+            .or_else(|| self.source_ids.get(id).copied())?;
+        self.position(numeric).map(|p| &self.features[p])
+    }
+
+    /// Names of the properties usable as filters and sort keys.
+    pub fn queryables(&self) -> Vec<&Field> {
+        match &self.config.queryables {
+            Some(names) => self
+                .fields
+                .iter()
+                .filter(|f| names.contains(&f.name))
+                .collect(),
+            None => self
+                .fields
+                .iter()
+                .filter(|f| f.kind.is_some_and(FieldKind::is_scalar))
+                .collect(),
+        }
+    }
+
+    /// The property map of a feature as a serializable view.
+    pub fn properties<'a>(&'a self, feature: &'a Feature) -> PropertiesView<'a> {
+        PropertiesView {
+            fields: &self.fields,
+            feature,
+            select: None,
+            extra: None,
+        }
+    }
+}
+
+/// Serializes a feature's properties as a JSON object, optionally only some of them and
+/// with one extra numeric property (e.g. `distance_m`).
+pub struct PropertiesView<'a> {
+    pub fields: &'a [Field],
+    pub feature: &'a Feature,
+    /// Field positions to keep; `None` keeps all.
+    pub select: Option<&'a [usize]>,
+    pub extra: Option<(&'a str, f64)>,
+}
+
+impl Serialize for PropertiesView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        let mut emit = |i: usize| -> Result<(), S::Error> {
+            match self.feature.props.get(i) {
+                None | Some(Prop::Absent) => Ok(()),
+                Some(p) => map.serialize_entry(&self.fields[i].name, p),
+            }
+        };
+        match self.select {
+            Some(sel) => sel.iter().try_for_each(|&i| emit(i))?,
+            None => (0..self.fields.len()).try_for_each(&mut emit)?,
+        }
+        if let Some((name, value)) = self.extra {
+            map.serialize_entry(name, &value)?;
+        }
+        map.end()
+    }
+}

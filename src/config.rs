@@ -1,0 +1,278 @@
+//! Configuration: raw (TOML file, CLI flags) into a validated [`Config`].
+//!
+//! Owns: the file format (unknown keys are rejected), the defaults (documented on each
+//! field), and the checks that make a configuration usable (unique layer ids, joins that
+//! name existing layers, limits in range). It does not read layer files; see
+//! [`crate::catalog`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Default address to listen on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default `limit` of `items` when the client gives none.
+pub const DEFAULT_LIMIT: usize = 10;
+/// Largest `limit` a client may ask for.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// The configuration file as written (TOML).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Server settings.
+    #[serde(default)]
+    pub server: RawServer,
+    /// The layers, in the order they are listed in `/collections`.
+    #[serde(default)]
+    pub layers: Vec<LayerConfig>,
+    /// Spatial joins applied at load (and after each write).
+    #[serde(default)]
+    pub joins: Vec<JoinConfig>,
+}
+
+/// `[server]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// Address to listen on. Default `127.0.0.1:8080`; `--listen` overrides it.
+    pub listen: Option<String>,
+    /// Default page size of `items`. Default 10.
+    pub default_limit: Option<usize>,
+    /// Largest page size. Default 10000 (the largest allowed).
+    pub max_limit: Option<usize>,
+    /// Directory with the built map page (`index.html` and assets). Default `web/dist`.
+    pub web_dir: Option<PathBuf>,
+    /// Directory of the durable store. Default `data`.
+    pub data_dir: Option<PathBuf>,
+    /// `Cache-Control` max-age, in seconds, of read responses. Default 60.
+    pub cache_max_age: Option<u32>,
+}
+
+/// What to do with a feature that fails validation when a layer is loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvalidPolicy {
+    /// Log the feature (file, index, reason) and leave it out. The default.
+    #[default]
+    Skip,
+    /// Refuse the whole file: the server does not start.
+    Refuse,
+}
+
+/// One `[[layers]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerConfig {
+    /// Collection id used in URLs: letters, digits, `_` and `-`.
+    pub id: String,
+    /// Human title. Default: the id.
+    pub title: Option<String>,
+    /// Human description. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// GeoJSON file (FeatureCollection, EPSG:4326). Relative paths are resolved against the
+    /// directory of the configuration file.
+    pub file: PathBuf,
+    /// Attribution shown by maps. Default: none.
+    pub attribution: Option<String>,
+    /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339). Default: none,
+    /// and `datetime` filters then match nothing but open intervals.
+    pub time_property: Option<String>,
+    /// Properties usable as equality filters and in `sortby`. Default: every property
+    /// whose values are strings, numbers or booleans.
+    pub queryables: Option<Vec<String>>,
+    /// Policy for invalid features. Default `skip`.
+    #[serde(default)]
+    pub on_invalid: InvalidPolicy,
+    /// Whether authenticated clients may create, replace and delete features. Default false.
+    #[serde(default)]
+    pub writable: bool,
+}
+
+/// One `[[joins]]` entry: points of one layer take attributes of the polygon containing
+/// them, and polygons count the points inside.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinConfig {
+    /// Point layer id.
+    pub points: String,
+    /// Polygon layer id.
+    pub polygons: String,
+    /// Map of point property to write -> polygon property to read. Default: none.
+    #[serde(default)]
+    pub copy: BTreeMap<String, String>,
+    /// Property of the polygon receiving the number of points inside. Default: none.
+    pub count_property: Option<String>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub default_limit: usize,
+    pub max_limit: usize,
+    pub web_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub cache_max_age: u32,
+    pub layers: Vec<LayerConfig>,
+    pub joins: Vec<JoinConfig>,
+}
+
+impl RawConfig {
+    /// Reads a TOML configuration file; relative layer paths become relative to its directory.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Load {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let mut raw: RawConfig = toml::from_str(&text).map_err(|e| Error::Load {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        for layer in &mut raw.layers {
+            if layer.file.is_relative() {
+                layer.file = base.join(&layer.file);
+            }
+        }
+        Ok(raw)
+    }
+
+    /// Adds a layer given on the command line as `ID=PATH`, replacing a layer of the same id.
+    pub fn add_layer_arg(&mut self, arg: &str) -> Result<()> {
+        let (id, path) = arg
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("--layer {arg:?}: expected ID=PATH")))?;
+        let layer = LayerConfig {
+            id: id.to_owned(),
+            title: None,
+            description: String::new(),
+            file: PathBuf::from(path),
+            attribution: None,
+            time_property: None,
+            queryables: None,
+            on_invalid: InvalidPolicy::Skip,
+            writable: false,
+        };
+        self.layers.retain(|l| l.id != id);
+        self.layers.push(layer);
+        Ok(())
+    }
+
+    /// Checks everything that can be checked without reading layer files.
+    pub fn validate(self) -> Result<Config> {
+        let listen_text = self.server.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = listen_text
+            .parse()
+            .map_err(|_| Error::Config(format!("listen address {listen_text:?} is not HOST:PORT")))?;
+        let max_limit = self.server.max_limit.unwrap_or(MAX_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&max_limit) {
+            return Err(Error::Config(format!(
+                "server.max_limit {max_limit} must be in 1..={MAX_LIMIT}"
+            )));
+        }
+        let default_limit = self.server.default_limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=max_limit).contains(&default_limit) {
+            return Err(Error::Config(format!(
+                "server.default_limit {default_limit} must be in 1..={max_limit}"
+            )));
+        }
+        if self.layers.is_empty() {
+            return Err(Error::Config(
+                "no layers: give --config FILE or --layer ID=PATH".to_owned(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for layer in &self.layers {
+            let ok = !layer.id.is_empty()
+                && layer
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(Error::Config(format!(
+                    "layer id {:?} must be non-empty and use only letters, digits, '_' and '-'",
+                    layer.id
+                )));
+            }
+            if !seen.insert(layer.id.as_str()) {
+                return Err(Error::Config(format!("layer id {:?} is repeated", layer.id)));
+            }
+        }
+        for join in &self.joins {
+            for id in [&join.points, &join.polygons] {
+                if !seen.contains(id.as_str()) {
+                    return Err(Error::Config(format!("join names unknown layer {id:?}")));
+                }
+            }
+        }
+        Ok(Config {
+            listen,
+            default_limit,
+            max_limit,
+            web_dir: self
+                .server
+                .web_dir
+                .unwrap_or_else(|| PathBuf::from("web/dist")),
+            data_dir: self.server.data_dir.unwrap_or_else(|| PathBuf::from("data")),
+            cache_max_age: self.server.cache_max_age.unwrap_or(60),
+            layers: self.layers,
+            joins: self.joins,
+        })
+    }
+}
+
+impl Config {
+    /// The configuration of one layer.
+    pub fn layer(&self, id: &str) -> Option<&LayerConfig> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        raw.validate()
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = parse("[server]\nlisten='127.0.0.1:1'\ncolour='red'\n").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let cfg = parse("[[layers]]\nid='a'\nfile='a.geojson'\n").unwrap();
+        assert_eq!(cfg.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(cfg.default_limit, DEFAULT_LIMIT);
+        assert_eq!(cfg.max_limit, MAX_LIMIT);
+    }
+
+    #[test]
+    fn repeated_layer_ids_and_bad_joins_are_refused() {
+        assert!(parse("[[layers]]\nid='a'\nfile='a'\n[[layers]]\nid='a'\nfile='b'\n").is_err());
+        assert!(
+            parse("[[layers]]\nid='a'\nfile='a'\n[[joins]]\npoints='a'\npolygons='b'\n").is_err()
+        );
+        assert!(parse("[[layers]]\nid='a/../b'\nfile='a'\n").is_err());
+    }
+
+    #[test]
+    fn layer_args_replace_layers_of_the_same_id() {
+        let mut raw = RawConfig::default();
+        raw.add_layer_arg("x=one.geojson").unwrap();
+        raw.add_layer_arg("x=two.geojson").unwrap();
+        assert_eq!(raw.layers.len(), 1);
+        assert_eq!(raw.layers[0].file, PathBuf::from("two.geojson"));
+        assert!(raw.add_layer_arg("nothing").is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! Typed query values, parsed and validated from their text form.
+//!
+//! Owns: `bbox`, `datetime`, `coords` (WKT point), `within` + `within-units`, `limit`,
+//! `offset`, `sortby` and equality filter values. Each parser names the parameter and the
+//! bad value in its error.
+
+use geo::Point;
+
+use crate::catalog::time::parse_time;
+use crate::catalog::{FieldKind, Layer, Prop, TimeSpan};
+use crate::error::{Error, Result};
+use crate::index::geodesic::HALF_CIRCUMFERENCE_M;
+
+/// A bounding box in lon/lat degrees. `west > east` crosses the antimeridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+impl BBox {
+    /// Parses `west,south,east,north` (4 numbers; 6 with heights, which are ignored).
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::bad_param("bbox", text, reason);
+        let nums = text
+            .split(',')
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<std::result::Result<Vec<f64>, _>>()
+            .map_err(|_| bad("expected comma-separated numbers"))?;
+        let [west, south, east, north] = match nums[..] {
+            [w, s, e, n] | [w, s, _, e, n, _] => [w, s, e, n],
+            _ => return Err(bad(&format!("expected 4 numbers, got {}", nums.len()))),
+        };
+        if nums.iter().any(|v| !v.is_finite()) {
+            return Err(bad("numbers must be finite"));
+        }
+        if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x)) {
+            return Err(bad("longitudes must be in [-180, 180]"));
+        }
+        if ![south, north].iter().all(|y| (-90.0..=90.0).contains(y)) {
+            return Err(bad("latitudes must be in [-90, 90]"));
+        }
+        if south > north {
+            return Err(bad("south is greater than north"));
+        }
+        Ok(Self { west, south, east, north })
+    }
+
+    /// One or two `[w, s, e, n]` envelopes that do not cross the antimeridian.
+    pub fn envelopes(&self) -> Vec<[f64; 4]> {
+        if self.west <= self.east {
+            vec![[self.west, self.south, self.east, self.north]]
+        } else {
+            vec![
+                [self.west, self.south, 180.0, self.north],
+                [-180.0, self.south, self.east, self.north],
+            ]
+        }
+    }
+}
+
+/// A `datetime` filter: a half-open span in ms, either end open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl Interval {
+    /// Parses an instant (`2021-08-26`, `2021-08-26T12:00:00Z`) or an interval
+    /// (`start/end`, either end `..` or empty for open). Dates cover whole days, so
+    /// `2021-01-01/2021-12-31` includes all of 31 December.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |reason: String| Error::bad_param("datetime", text, reason);
+        let one = |s: &str| parse_time(s).map_err(bad);
+        match text.split_once('/') {
+            None => {
+                let (s, e) = one(text)?;
+                Ok(Self { start: Some(s), end: Some(e) })
+            }
+            Some((a, b)) => {
+                let open = |s: &str| s.is_empty() || s == "..";
+                let start = if open(a) { None } else { Some(one(a)?.0) };
+                let end = if open(b) { None } else { Some(one(b)?.1) };
+                if let (Some(s), Some(e)) = (start, end)
+                    && s >= e
+                {
+                    return Err(bad("the interval ends before it starts".to_owned()));
+                }
+                Ok(Self { start, end })
+            }
+        }
+    }
+
+    /// Whether a feature time overlaps the interval. Features without time match only
+    /// intervals open at both ends.
+    pub fn matches(&self, time: Option<TimeSpan>) -> bool {
+        match time {
+            None => self.start.is_none() && self.end.is_none(),
+            Some((s, e)) => self.start.is_none_or(|q| e > q) && self.end.is_none_or(|q| s < q),
+        }
+    }
+}
+
+/// Parses `POINT(lon lat)` (WKT, case-insensitive) into a point in degrees.
+pub fn parse_coords(text: &str) -> Result<Point<f64>> {
+    let bad = |reason: &str| Error::bad_param("coords", text, reason);
+    let t = text.trim();
+    let upper = t.to_ascii_uppercase();
+    let inner = upper
+        .strip_prefix("POINT")
+        .map(str::trim_start)
+        .and_then(|s| s.strip_prefix('('))
+        .and_then(|s| s.strip_suffix(')'))
+        .ok_or_else(|| bad("expected POINT(lon lat)"))?;
+    let nums: Vec<f64> = inner
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| bad("expected two numbers: POINT(lon lat)"))?;
+    let [lon, lat] = nums[..] else {
+        return Err(bad("expected two numbers: POINT(lon lat)"));
+    };
+    if !lon.is_finite() || !lat.is_finite() {
+        return Err(bad("numbers must be finite"));
+    }
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(bad("lon must be in [-180, 180] and lat in [-90, 90]"));
+    }
+    Ok(Point::new(lon, lat))
+}
+
+/// Parses `within` with `within-units` (`m` or `km`, default `km`) into metres, in
+/// (0, half the Earth's equatorial circumference].
+pub fn parse_within(within: &str, units: Option<&str>) -> Result<f64> {
+    let factor = match units.unwrap_or("km") {
+        "km" => 1000.0,
+        "m" => 1.0,
+        other => return Err(Error::bad_param("within-units", other, "expected m or km")),
+    };
+    let value: f64 = within
+        .trim()
+        .parse()
+        .map_err(|_| Error::bad_param("within", within, "expected a number"))?;
+    let metres = value * factor;
+    if !metres.is_finite() || metres <= 0.0 {
+        return Err(Error::bad_param("within", within, "must be greater than 0"));
+    }
+    if metres > HALF_CIRCUMFERENCE_M {
+        return Err(Error::bad_param(
+            "within",
+            within,
+            format!("must be at most half the Earth's circumference ({HALF_CIRCUMFERENCE_M:.0} m)"),
+        ));
+    }
+    Ok(metres)
+}
+
+/// Parses a count parameter in `min..=max`.
+pub fn parse_count(param: &str, text: &str, min: usize, max: usize) -> Result<usize> {
+    let n: usize = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::bad_param(param, text, "expected a non-negative integer"))?;
+    if n < min || n > max {
+        return Err(Error::bad_param(param, text, format!("must be in {min}..={max}")));
+    }
+    Ok(n)
+}
+
+/// One `sortby` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: usize,
+    pub descending: bool,
+}
+
+/// Parses `sortby=+date,-deaths` against the layer's queryables.
+pub fn parse_sortby(layer: &Layer, text: &str) -> Result<Vec<SortKey>> {
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (descending, name) = match part.as_bytes().first() {
+                Some(b'-') => (true, &part[1..]),
+                Some(b'+') => (false, &part[1..]),
+                _ => (false, part),
+            };
+            let field = queryable(layer, "sortby", name)?;
+            Ok(SortKey { field, descending })
+        })
+        .collect()
+}
+
+/// Position of a queryable property, or a 400 naming it.
+pub fn queryable(layer: &Layer, param: &str, name: &str) -> Result<usize> {
+    layer
+        .queryables()
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| layer.field_index(&f.name))
+        .ok_or_else(|| Error::bad_param(param, name, format!("not a queryable property of '{}'", layer.id())))
+}
+
+/// Parses the value of an equality filter on `field` according to the field's type.
+pub fn parse_filter_value(layer: &Layer, field: usize, text: &str) -> Result<Prop> {
+    let f = &layer.fields[field];
+    let bad = |what: &str| Error::bad_param(&f.name, text, format!("expected {what}"));
+    if text == "null" {
+        return Ok(Prop::Null);
+    }
+    Ok(match f.kind {
+        Some(FieldKind::Integer) => Prop::Int(text.parse().map_err(|_| bad("an integer"))?),
+        Some(FieldKind::Number) => {
+            let v: f64 = text.parse().map_err(|_| bad("a number"))?;
+            if !v.is_finite() {
+                return Err(bad("a finite number"));
+            }
+            Prop::Float(v)
+        }
+        Some(FieldKind::Boolean) => Prop::Bool(text.parse().map_err(|_| bad("true or false"))?),
+        _ => Prop::Str(text.into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_accepts_antimeridian_and_rejects_nonsense() {
+        let b = BBox::parse("170,-10,-170,10").unwrap();
+        assert_eq!(b.envelopes().len(), 2);
+        for bad in ["1,2,3", "1,2,3,4,5", "nan,0,1,1", "inf,0,1,1", "0,10,1,5", "0,0,1,95", "a,b,c,d", ""] {
+            let err = BBox::parse(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}");
+            assert!(err.to_string().contains("bbox"), "{err}");
+        }
+    }
+
+    #[test]
+    fn datetime_instants_and_open_intervals() {
+        let day = Interval::parse("2021-08-26").unwrap();
+        let feature = parse_time("2021-08-26").unwrap();
+        assert!(day.matches(Some(feature)));
+        assert!(Interval::parse("../2021-08-26").unwrap().matches(Some(feature)));
+        assert!(Interval::parse("2021-08-26/..").unwrap().matches(Some(feature)));
+        assert!(!Interval::parse("2021-08-27/..").unwrap().matches(Some(feature)));
+        assert!(Interval::parse("2021-08-27/2021-08-01").is_err());
+        assert!(Interval::parse("../..").unwrap().matches(None));
+        assert!(!day.matches(None));
+    }
+
+    #[test]
+    fn coords_and_within() {
+        assert_eq!(parse_coords("POINT(69.2 34.5)").unwrap(), Point::new(69.2, 34.5));
+        assert_eq!(parse_coords("point ( -179.5 -89 )").unwrap(), Point::new(-179.5, -89.0));
+        for bad in ["POINT(1)", "POINT(1 2 3)", "POINT(nan 1)", "1 2", "POINT(181 0)"] {
+            assert!(parse_coords(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_within("50", Some("km")).unwrap(), 50_000.0);
+        assert_eq!(parse_within("50", Some("m")).unwrap(), 50.0);
+        for bad in ["0", "-1", "abc", "20038", "inf"] {
+            assert!(parse_within(bad, None).is_err(), "{bad}");
+        }
+        assert!(parse_within("1", Some("mi")).is_err());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("limit", "10", 1, 100).unwrap(), 10);
+        for bad in ["0", "-1", "abc", "1000000000", ""] {
+            assert!(parse_count("limit", bad, 1, 10_000).is_err(), "{bad}");
+        }
+    }
+}
