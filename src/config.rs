@@ -51,6 +51,18 @@ pub struct RawServer {
     pub data_dir: Option<PathBuf>,
     /// `Cache-Control` max-age, in seconds, of read responses. Default 60.
     pub cache_max_age: Option<u32>,
+    /// SHA-256 digests (64 hex digits) of the bearer tokens allowed to write
+    /// (`printf %s "$TOKEN" | sha256sum`). Default: none; then writes are off unless the
+    /// environment variable `KHORASAN_WRITE_TOKEN` holds a token.
+    #[serde(default)]
+    pub write_tokens_sha256: Vec<String>,
+    /// Writes per minute per client (token, or address when the token is wrong); 0 turns the
+    /// limit off. Default 120.
+    pub write_rate_per_minute: Option<u32>,
+    /// Writes a client may make at once before the rate applies. Default 20.
+    pub write_burst: Option<u32>,
+    /// Largest body of a write, in bytes. Default 262144 (256 KiB).
+    pub max_body_bytes: Option<usize>,
 }
 
 /// What to do with a feature that fails validation when a layer is loaded.
@@ -65,7 +77,7 @@ pub enum InvalidPolicy {
 }
 
 /// One `[[layers]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerConfig {
     /// Collection id used in URLs: letters, digits, `_` and `-`.
@@ -92,6 +104,11 @@ pub struct LayerConfig {
     /// Whether authenticated clients may create, replace and delete features. Default false.
     #[serde(default)]
     pub writable: bool,
+    /// What a written feature must look like (`[layers.write]`): geometry types, required and
+    /// typed properties, vertex limit, server-owned properties. Default: any valid feature of
+    /// at most 10000 positions. See [`crate::store::rules`].
+    #[serde(default)]
+    pub write: crate::store::WriteRules,
 }
 
 /// One `[[joins]]` entry: points of one layer take attributes of the polygon containing
@@ -119,6 +136,8 @@ pub struct Config {
     pub web_dir: PathBuf,
     pub data_dir: PathBuf,
     pub cache_max_age: u32,
+    /// Tokens, rate limit and body limit of writes.
+    pub write: crate::store::WriteSettings,
     pub layers: Vec<LayerConfig>,
     pub joins: Vec<JoinConfig>,
 }
@@ -153,11 +172,7 @@ impl RawConfig {
             title: None,
             description: String::new(),
             file: PathBuf::from(path),
-            attribution: None,
-            time_property: None,
-            queryables: None,
-            on_invalid: InvalidPolicy::Skip,
-            writable: false,
+            ..LayerConfig::default()
         };
         self.layers.retain(|l| l.id != id);
         self.layers.push(layer);
@@ -167,9 +182,9 @@ impl RawConfig {
     /// Checks everything that can be checked without reading layer files.
     pub fn validate(self) -> Result<Config> {
         let listen_text = self.server.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
-        let listen = listen_text
-            .parse()
-            .map_err(|_| Error::Config(format!("listen address {listen_text:?} is not HOST:PORT")))?;
+        let listen = listen_text.parse().map_err(|_| {
+            Error::Config(format!("listen address {listen_text:?} is not HOST:PORT"))
+        })?;
         let max_limit = self.server.max_limit.unwrap_or(MAX_LIMIT);
         if !(1..=MAX_LIMIT).contains(&max_limit) {
             return Err(Error::Config(format!(
@@ -201,7 +216,10 @@ impl RawConfig {
                 )));
             }
             if !seen.insert(layer.id.as_str()) {
-                return Err(Error::Config(format!("layer id {:?} is repeated", layer.id)));
+                return Err(Error::Config(format!(
+                    "layer id {:?} is repeated",
+                    layer.id
+                )));
             }
         }
         for join in &self.joins {
@@ -219,8 +237,17 @@ impl RawConfig {
                 .server
                 .web_dir
                 .unwrap_or_else(|| PathBuf::from("web/dist")),
-            data_dir: self.server.data_dir.unwrap_or_else(|| PathBuf::from("data")),
+            data_dir: self
+                .server
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("data")),
             cache_max_age: self.server.cache_max_age.unwrap_or(60),
+            write: crate::store::WriteSettings::from_raw(
+                &self.server.write_tokens_sha256,
+                self.server.write_rate_per_minute,
+                self.server.write_burst,
+                self.server.max_body_bytes,
+            )?,
             layers: self.layers,
             joins: self.joins,
         })

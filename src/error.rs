@@ -104,9 +104,10 @@ impl Error {
             Self::BodyTooLarge { .. } => 413,
             Self::RateLimited { .. } => 429,
             Self::Storage(_) => 503,
-            Self::Load { .. } | Self::InvalidFeature { .. } | Self::Config(_) | Self::Internal(_) => {
-                500
-            }
+            Self::Load { .. }
+            | Self::InvalidFeature { .. }
+            | Self::Config(_)
+            | Self::Internal(_) => 500,
         }
     }
 

@@ -18,5 +18,7 @@ pub mod error;
 pub mod http;
 pub mod index;
 pub mod query;
+pub mod store;
+pub mod tiles;
 
 pub use error::{Error, Result};

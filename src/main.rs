@@ -1,1 +1,93 @@
-fn main() {}
+//! The `khorasan-atlas` command: parse flags, load the catalog, serve.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use khorasan_atlas::catalog::Catalog;
+use khorasan_atlas::config::RawConfig;
+use khorasan_atlas::http::{self, AppState};
+
+/// Serve the khorasan-atlas: OGC API - Features, vector tiles and geodesic queries over
+/// GeoJSON layers.
+#[derive(Debug, Parser)]
+#[command(name = "khorasan-atlas", version, about)]
+struct Cli {
+    /// Address to listen on, HOST:PORT. [default: the config's server.listen, else 127.0.0.1:8080]
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: Option<String>,
+    /// TOML configuration file. [default: geodata/atlas.toml when no --layer is given]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Serve a GeoJSON file as a layer (repeatable); replaces a config layer of the same id.
+    #[arg(long = "layer", value_name = "ID=PATH")]
+    layers: Vec<String>,
+    /// Directory of the built map page. [default: the config's server.web_dir, else web/dist]
+    #[arg(long, value_name = "DIR")]
+    web_dir: Option<PathBuf>,
+    /// Number of HTTP worker threads. [default: the number of CPUs]
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config_path = cli.config.clone().or_else(|| {
+        cli.layers
+            .is_empty()
+            .then(|| PathBuf::from("geodata/atlas.toml"))
+    });
+    let mut raw = match &config_path {
+        Some(path) => RawConfig::from_file(path)?,
+        None => RawConfig::default(),
+    };
+    for layer in &cli.layers {
+        raw.add_layer_arg(layer)?;
+    }
+    if let Some(listen) = cli.listen {
+        raw.server.listen = Some(listen);
+    }
+    if let Some(dir) = cli.web_dir {
+        raw.server.web_dir = Some(dir);
+    }
+    let config = raw.validate()?;
+    let started = std::time::Instant::now();
+    let catalog = Catalog::load(&config)?;
+    tracing::info!(
+        layers = catalog.layers.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "catalog ready"
+    );
+    let listen = config.listen;
+    let state = AppState::new(config, catalog);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut server = actix_web::HttpServer::new(move || http::app(state.clone()))
+            .bind(listen)?
+            .shutdown_timeout(10);
+        if let Some(n) = cli.workers {
+            server = server.workers(n);
+        }
+        tracing::info!(%listen, "serving http://{listen}/");
+        server.run().await
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("khorasan-atlas: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -34,7 +34,7 @@ const options = {
   bundle: true,
   minify: !watch,
   sourcemap: true,
-  target: ['es2020', 'chrome90', 'firefox88', 'safari14'],
+  target: ['es2020', 'chrome90', 'firefox90', 'safari15'],
   format: 'iife',
   outdir: dist,
   // Images referenced from CSS (Leaflet's layers.png) or imported in JS (marker icons) are

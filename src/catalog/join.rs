@@ -22,7 +22,10 @@ pub fn apply_all(layers: &mut [Layer], joins: &[JoinConfig]) -> Result<()> {
         };
         let (p, q) = (find(&join.points)?, find(&join.polygons)?);
         if p == q {
-            return Err(Error::Config(format!("join of layer {:?} with itself", join.points)));
+            return Err(Error::Config(format!(
+                "join of layer {:?} with itself",
+                join.points
+            )));
         }
         let (points, polygons) = if p < q {
             let (a, b) = layers.split_at_mut(q);

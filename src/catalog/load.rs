@@ -21,9 +21,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon, Validation};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use geo::{
+    Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
+    Validation,
+};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::model::{Feature, Field, Prop, TimeSpan};
@@ -61,7 +64,9 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Loaded> {
 pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Loaded> {
     let mut builder = Builder::new(path, options);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let outcome = CollectionSeed(&mut builder).deserialize(&mut de).and_then(|()| de.end());
+    let outcome = CollectionSeed(&mut builder)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
     if let Some(err) = builder.fatal.take() {
         return Err(err);
     }
@@ -143,9 +148,16 @@ impl<'de> Deserialize<'de> for Pos {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a position [lon, lat]")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Pos, A::Error> {
-                let x: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let y: f64 = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Pos, A::Error> {
+                let x: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let y: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Pos(x, y))
             }
@@ -198,7 +210,11 @@ impl<'p> Builder<'p> {
         }
     }
 
-    fn convert(&mut self, raw: &RawFeature<'_>, index: usize) -> std::result::Result<Feature, String> {
+    fn convert(
+        &mut self,
+        raw: &RawFeature<'_>,
+        index: usize,
+    ) -> std::result::Result<Feature, String> {
         if raw.kind != "Feature" {
             return Err(format!("type is {:?}, expected \"Feature\"", raw.kind));
         }
@@ -210,15 +226,21 @@ impl<'p> Builder<'p> {
         let (id, source_id) = match raw.id {
             None => (index as u64 + 1, None),
             Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
-                Ok(serde_json::Value::Number(n)) => {
-                    (n.as_u64().ok_or_else(|| format!("id {n} is not a non-negative integer"))?, None)
-                }
+                Ok(serde_json::Value::Number(n)) => (
+                    n.as_u64()
+                        .ok_or_else(|| format!("id {n} is not a non-negative integer"))?,
+                    None,
+                ),
                 Ok(serde_json::Value::String(s)) => (string_id(&s), Some(s)),
                 _ => return Err(format!("id {} is neither a string nor a number", v.get())),
             },
         };
         if !self.seen_ids.insert(id) {
-            return Err(format!("id {} is repeated", raw.id.map_or_else(|| id.to_string(), |v| v.get().to_owned())));
+            return Err(format!(
+                "id {} is repeated",
+                raw.id
+                    .map_or_else(|| id.to_string(), |v| v.get().to_owned())
+            ));
         }
         if let Some(s) = source_id {
             self.source_ids.insert(s.into_boxed_str(), id);
@@ -226,17 +248,29 @@ impl<'p> Builder<'p> {
         let mut props: Vec<Prop> = vec![Prop::Absent; self.fields.len()];
         if let Some(p) = raw.properties.filter(|p| p.get() != "null") {
             let mut de = serde_json::Deserializer::from_str(p.get());
-            PropsSeed { builder: self, props: &mut props }
-                .deserialize(&mut de)
-                .map_err(|e| format!("properties: {e}"))?;
+            PropsSeed {
+                builder: self,
+                props: &mut props,
+            }
+            .deserialize(&mut de)
+            .map_err(|e| format!("properties: {e}"))?;
         }
         let time = self.time_of(&props)?;
-        Ok(Feature { id, geometry, props: props.into_boxed_slice(), time })
+        Ok(Feature {
+            id,
+            geometry,
+            props: props.into_boxed_slice(),
+            time,
+        })
     }
 
     fn time_of(&self, props: &[Prop]) -> std::result::Result<Option<TimeSpan>, String> {
-        let Some(name) = &self.options.time_property else { return Ok(None) };
-        let Some(&pos) = self.field_pos.get(name) else { return Ok(None) };
+        let Some(name) = &self.options.time_property else {
+            return Ok(None);
+        };
+        let Some(&pos) = self.field_pos.get(name) else {
+            return Ok(None);
+        };
         match props.get(pos) {
             Some(Prop::Str(s)) => parse_time(s).map(Some).map_err(|e| format!("{name}: {e}")),
             Some(Prop::Absent | Prop::Null) | None => Ok(None),
@@ -248,8 +282,12 @@ impl<'p> Builder<'p> {
         if let Some(&pos) = self.field_pos.get(name) {
             return pos;
         }
-        self.fields.push(Field { name: name.to_owned(), kind: None });
-        self.field_pos.insert(name.to_owned(), self.fields.len() - 1);
+        self.fields.push(Field {
+            name: name.to_owned(),
+            kind: None,
+        });
+        self.field_pos
+            .insert(name.to_owned(), self.fields.len() - 1);
         self.fields.len() - 1
     }
 
@@ -263,7 +301,12 @@ impl<'p> Builder<'p> {
                 f.props = v.into_boxed_slice();
             }
         }
-        Loaded { fields: self.fields, features, source_ids: self.source_ids, skipped: self.skipped }
+        Loaded {
+            fields: self.fields,
+            features,
+            source_ids: self.source_ids,
+            skipped: self.skipped,
+        }
     }
 }
 
@@ -362,7 +405,9 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
 }
 
 fn coords<'a, T: Deserialize<'a>>(raw: &RawGeometry<'a>) -> std::result::Result<T, String> {
-    let c = raw.coordinates.ok_or_else(|| format!("{} has no coordinates", raw.kind))?;
+    let c = raw
+        .coordinates
+        .ok_or_else(|| format!("{} has no coordinates", raw.kind))?;
     serde_json::from_str(c.get()).map_err(|e| format!("{} coordinates: {e}", raw.kind))
 }
 
@@ -381,27 +426,50 @@ fn coord(p: &Pos) -> std::result::Result<Coord<f64>, String> {
 
 fn line(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
     if ps.len() < 2 {
-        return Err(format!("a line needs at least 2 positions, got {}", ps.len()));
+        return Err(format!(
+            "a line needs at least 2 positions, got {}",
+            ps.len()
+        ));
     }
-    ps.iter().map(coord).collect::<std::result::Result<Vec<_>, _>>().map(LineString::new)
+    ps.iter()
+        .map(coord)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map(LineString::new)
 }
 
 fn ring(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
     if ps.len() < 4 {
-        return Err(format!("a ring needs at least 4 positions, got {}", ps.len()));
+        return Err(format!(
+            "a ring needs at least 4 positions, got {}",
+            ps.len()
+        ));
     }
     let (first, last) = (&ps[0], &ps[ps.len() - 1]);
-    #[expect(clippy::float_cmp, reason = "a closed ring repeats its first position exactly")]
+    #[expect(
+        clippy::float_cmp,
+        reason = "a closed ring repeats its first position exactly"
+    )]
     let closed = first.0 == last.0 && first.1 == last.1;
     if !closed {
-        return Err(format!("ring is not closed: starts at [{}, {}], ends at [{}, {}]", first.0, first.1, last.0, last.1));
+        return Err(format!(
+            "ring is not closed: starts at [{}, {}], ends at [{}, {}]",
+            first.0, first.1, last.0, last.1
+        ));
     }
     line(ps)
 }
 
 fn polygon(rings: &[Vec<Pos>]) -> std::result::Result<Polygon<f64>, String> {
-    let (exterior, holes) = rings.split_first().ok_or("a polygon needs at least one ring")?;
-    Ok(Polygon::new(ring(exterior)?, holes.iter().map(|h| ring(h)).collect::<std::result::Result<_, _>>()?))
+    let (exterior, holes) = rings
+        .split_first()
+        .ok_or("a polygon needs at least one ring")?;
+    Ok(Polygon::new(
+        ring(exterior)?,
+        holes
+            .iter()
+            .map(|h| ring(h))
+            .collect::<std::result::Result<_, _>>()?,
+    ))
 }
 
 fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>, String> {
@@ -410,26 +478,39 @@ fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>,
         "MultiPoint" => {
             let ps: Vec<Pos> = coords(raw)?;
             Geometry::MultiPoint(MultiPoint::new(
-                ps.iter().map(|p| coord(p).map(Point)).collect::<std::result::Result<_, _>>()?,
+                ps.iter()
+                    .map(|p| coord(p).map(Point))
+                    .collect::<std::result::Result<_, _>>()?,
             ))
         }
         "LineString" => Geometry::LineString(line(&coords::<Vec<Pos>>(raw)?)?),
         "MultiLineString" => {
             let ls: Vec<Vec<Pos>> = coords(raw)?;
             Geometry::MultiLineString(MultiLineString::new(
-                ls.iter().map(|l| line(l)).collect::<std::result::Result<_, _>>()?,
+                ls.iter()
+                    .map(|l| line(l))
+                    .collect::<std::result::Result<_, _>>()?,
             ))
         }
         "Polygon" => Geometry::Polygon(polygon(&coords::<Vec<Vec<Pos>>>(raw)?)?),
         "MultiPolygon" => {
             let ps: Vec<Vec<Vec<Pos>>> = coords(raw)?;
             Geometry::MultiPolygon(MultiPolygon::new(
-                ps.iter().map(|p| polygon(p)).collect::<std::result::Result<_, _>>()?,
+                ps.iter()
+                    .map(|p| polygon(p))
+                    .collect::<std::result::Result<_, _>>()?,
             ))
         }
         "GeometryCollection" => {
-            let gs = raw.geometries.as_ref().ok_or("GeometryCollection has no geometries")?;
-            Geometry::GeometryCollection(gs.iter().map(convert_geometry).collect::<std::result::Result<_, _>>()?)
+            let gs = raw
+                .geometries
+                .as_ref()
+                .ok_or("GeometryCollection has no geometries")?;
+            Geometry::GeometryCollection(
+                gs.iter()
+                    .map(convert_geometry)
+                    .collect::<std::result::Result<_, _>>()?,
+            )
         }
         other => return Err(format!("unknown geometry type {other:?}")),
     })
@@ -438,7 +519,9 @@ fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>,
 fn check_validity(g: &Geometry<f64>) -> std::result::Result<(), String> {
     match g {
         Geometry::Point(_) | Geometry::MultiPoint(_) => Ok(()),
-        other => other.check_validation().map_err(|e| format!("invalid geometry: {e}")),
+        other => other
+            .check_validation()
+            .map_err(|e| format!("invalid geometry: {e}")),
     }
 }
 
@@ -447,7 +530,10 @@ mod tests {
     use super::*;
 
     fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
-        let options = LoadOptions { on_invalid: policy, time_property: Some("date".into()) };
+        let options = LoadOptions {
+            on_invalid: policy,
+            time_property: Some("date".into()),
+        };
         load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
     }
 
@@ -467,7 +553,11 @@ mod tests {
         assert_eq!(loaded.features.len(), 2);
         let skipped: Vec<usize> = loaded.skipped.iter().map(|s| s.0).collect();
         assert_eq!(skipped, vec![1, 3, 4, 5, 6]);
-        assert!(loaded.skipped[0].1.contains("longitude 200"), "{:?}", loaded.skipped);
+        assert!(
+            loaded.skipped[0].1.contains("longitude 200"),
+            "{:?}",
+            loaded.skipped
+        );
         assert!(loaded.skipped[1].1.contains("not closed"));
         assert!(loaded.skipped[2].1.contains("invalid geometry"));
     }
@@ -475,7 +565,10 @@ mod tests {
     #[test]
     fn refuse_policy_fails_with_file_and_index() {
         let err = load(MIXED, InvalidPolicy::Refuse).unwrap_err();
-        assert_eq!(err.to_string(), "test.geojson: feature 1: longitude 200 is outside [-180, 180]");
+        assert_eq!(
+            err.to_string(),
+            "test.geojson: feature 1: longitude 200 is outside [-180, 180]"
+        );
     }
 
     #[test]
@@ -484,10 +577,16 @@ mod tests {
         let f = &loaded.features;
         assert_eq!(f[0].id, string_id("a-1"));
         assert_eq!(loaded.source_ids.get("a-1"), Some(&f[0].id));
-        assert_eq!(f[1].id, 3, "ordinal ids count skipped features so they stay stable");
+        assert_eq!(
+            f[1].id, 3,
+            "ordinal ids count skipped features so they stay stable"
+        );
         let names: Vec<&str> = loaded.fields.iter().map(|x| x.name.as_str()).collect();
         assert_eq!(names, vec!["n", "date", "extra"]);
-        assert_eq!(loaded.fields[0].kind, Some(super::super::model::FieldKind::Number));
+        assert_eq!(
+            loaded.fields[0].kind,
+            Some(super::super::model::FieldKind::Number)
+        );
         assert_eq!(f[0].props.len(), 3);
         assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
     }
@@ -496,6 +595,12 @@ mod tests {
     fn not_a_collection_is_a_load_error() {
         assert!(load(r#"{"type":"Feature"}"#, InvalidPolicy::Skip).is_err());
         assert!(load("[1,2]", InvalidPolicy::Skip).is_err());
-        assert!(load(r#"{"type":"FeatureCollection","features":[]} x"#, InvalidPolicy::Skip).is_err());
+        assert!(
+            load(
+                r#"{"type":"FeatureCollection","features":[]} x"#,
+                InvalidPolicy::Skip
+            )
+            .is_err()
+        );
     }
 }

@@ -11,6 +11,7 @@
 pub mod join;
 pub mod load;
 pub mod model;
+pub mod output;
 pub mod time;
 
 use std::collections::HashMap;
@@ -51,7 +52,13 @@ impl Layer {
         let ids = if ordinal {
             IdLookup::Ordinal
         } else {
-            IdLookup::Map(features.iter().enumerate().map(|(i, f)| (f.id, i)).collect())
+            IdLookup::Map(
+                features
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.id, i))
+                    .collect(),
+            )
         };
         let mut extent: Option<[f64; 4]> = None;
         let mut time_extent: Option<TimeSpan> = None;
@@ -59,7 +66,12 @@ impl Layer {
         for f in &features {
             if let Some(b) = f.bbox() {
                 extent = Some(extent.map_or(b, |e| {
-                    [e[0].min(b[0]), e[1].min(b[1]), e[2].max(b[2]), e[3].max(b[3])]
+                    [
+                        e[0].min(b[0]),
+                        e[1].min(b[1]),
+                        e[2].max(b[2]),
+                        e[3].max(b[3]),
+                    ]
                 }));
             }
             if let Some((s, e)) = f.time {

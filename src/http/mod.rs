@@ -1,1 +1,126 @@
-//! HTTP.
+//! The HTTP layer: the only module that knows actix.
+//!
+//! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
+//! logs, compression, CORS for reads), parameter decoding ([`params`]), problem+json and
+//! caching headers ([`respond`]), the OpenAPI document ([`openapi`]) and the map page
+//! ([`web_page`]). Handlers parse and validate, call [`crate::query`], and serialize.
+
+pub mod features;
+pub mod openapi;
+pub mod params;
+pub mod respond;
+pub mod state;
+pub mod tiles;
+pub mod web_page;
+pub mod write;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Compress;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+
+pub use state::AppState;
+
+use crate::error::{Error, Result};
+
+/// Every route of the JSON API (OpenAPI path syntax); `/api` must document each one.
+pub const ROUTES: &[&str] = &[
+    "/",
+    "/conformance",
+    "/api",
+    "/collections",
+    "/collections/{collectionId}",
+    "/collections/{collectionId}/queryables",
+    "/collections/{collectionId}/items",
+    "/collections/{collectionId}/items/{featureId}",
+    "/collections/{collectionId}/radius",
+    "/collections/{collectionId}/nearest",
+    "/health",
+    "/map",
+];
+
+/// Largest request body accepted anywhere, in bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+async fn api(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    params::Params::parse(req.query_string(), |k| k == "f")?;
+    let doc = openapi::document(&state.config, &state.catalog);
+    respond::json(&req, &doc, respond::OPENAPI, state.config.cache_max_age)
+}
+
+async fn map_page(state: web::Data<AppState>) -> Result<HttpResponse> {
+    web_page::index(&state).await
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
+    Err(Error::NotFound {
+        kind: "resource",
+        id: req.path().to_owned(),
+    })
+}
+
+/// Registers every route on `cfg`.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.app_data(web::Data::new(state.clone()))
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| Error::bad_param("path", "", e.to_string()).into()),
+        )
+        .route("/", web::get().to(features::landing))
+        .route("/conformance", web::get().to(features::conformance))
+        .route("/api", web::get().to(api))
+        .route("/health", web::get().to(features::health))
+        .route("/collections", web::get().to(features::collections))
+        .route("/collections/{id}", web::get().to(features::collection))
+        .route(
+            "/collections/{id}/queryables",
+            web::get().to(features::queryables),
+        )
+        .route("/collections/{id}/items", web::get().to(features::items))
+        .route(
+            "/collections/{id}/items/{fid}",
+            web::get().to(features::item),
+        )
+        .route("/collections/{id}/radius", web::get().to(features::radius))
+        .route(
+            "/collections/{id}/nearest",
+            web::get().to(features::nearest),
+        )
+        .route("/map", web::get().to(map_page));
+    tiles::routes(cfg);
+    write::routes(cfg);
+    if state.config.web_dir.is_dir() {
+        cfg.service(
+            actix_files::Files::new("/map", &state.config.web_dir).index_file("index.html"),
+        );
+    }
+}
+
+/// The application with its middleware, as used by `main` and by every integration test.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "HEAD", "OPTIONS"])
+        .allow_any_header()
+        .expose_headers(["ETag", "Location", "Link"])
+        .max_age(3600);
+    App::new()
+        .configure(move |cfg| configure(cfg, &state))
+        .default_service(web::to(not_found))
+        .wrap(cors)
+        .wrap(Compress::default())
+        .wrap(tracing_actix_web::TracingLogger::default())
+}

@@ -64,19 +64,31 @@ pub fn geodesic_m(a: Point<f64>, b: Point<f64>) -> f64 {
 pub fn distance_to_geometry_m(p: Point<f64>, geometry: &Geometry<f64>) -> f64 {
     match geometry {
         Geometry::Point(q) => geodesic_m(p, *q),
-        Geometry::MultiPoint(mp) => mp.iter().map(|q| geodesic_m(p, *q)).fold(f64::INFINITY, f64::min),
+        Geometry::MultiPoint(mp) => mp
+            .iter()
+            .map(|q| geodesic_m(p, *q))
+            .fold(f64::INFINITY, f64::min),
         Geometry::Line(l) => distance_to_segment_m(p, *l),
-        Geometry::LineString(ls) => ls.lines().map(|l| distance_to_segment_m(p, l)).fold(f64::INFINITY, f64::min),
+        Geometry::LineString(ls) => ls
+            .lines()
+            .map(|l| distance_to_segment_m(p, l))
+            .fold(f64::INFINITY, f64::min),
         Geometry::MultiLineString(mls) => mls
             .iter()
             .flat_map(geo::LineString::lines)
             .map(|l| distance_to_segment_m(p, l))
             .fold(f64::INFINITY, f64::min),
         Geometry::Polygon(poly) => distance_to_polygon_m(p, poly),
-        Geometry::MultiPolygon(mp) => mp.iter().map(|poly| distance_to_polygon_m(p, poly)).fold(f64::INFINITY, f64::min),
+        Geometry::MultiPolygon(mp) => mp
+            .iter()
+            .map(|poly| distance_to_polygon_m(p, poly))
+            .fold(f64::INFINITY, f64::min),
         Geometry::Rect(r) => distance_to_polygon_m(p, &r.to_polygon()),
         Geometry::Triangle(t) => distance_to_polygon_m(p, &t.to_polygon()),
-        Geometry::GeometryCollection(gc) => gc.iter().map(|g| distance_to_geometry_m(p, g)).fold(f64::INFINITY, f64::min),
+        Geometry::GeometryCollection(gc) => gc
+            .iter()
+            .map(|g| distance_to_geometry_m(p, g))
+            .fold(f64::INFINITY, f64::min),
     }
 }
 
@@ -158,7 +170,10 @@ mod tests {
             let (a, b) = (unit_vector(x1, y1), unit_vector(x2, y2));
             let chord = norm(sub(a, b));
             let d = geodesic_m(Point::new(x1, y1), Point::new(x2, y2));
-            assert!(distance_lower_bound(chord) <= d * (1.0 + 1e-12), "{x1},{y1} {x2},{y2}");
+            assert!(
+                distance_lower_bound(chord) <= d * (1.0 + 1e-12),
+                "{x1},{y1} {x2},{y2}"
+            );
             assert!(chord <= chord_for_distance(d) + 1e-12);
         }
     }
@@ -175,7 +190,10 @@ mod tests {
         for l in ring.lines() {
             for i in 0..=2000 {
                 let t = f64::from(i) / 2000.0;
-                let q = Point::new(l.start.x + t * (l.end.x - l.start.x), l.start.y + t * (l.end.y - l.start.y));
+                let q = Point::new(
+                    l.start.x + t * (l.end.x - l.start.x),
+                    l.start.y + t * (l.end.y - l.start.y),
+                );
                 best = best.min(geodesic_m(p, q));
             }
         }

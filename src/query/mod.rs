@@ -15,7 +15,9 @@ use geo::{Geometry, Intersects, Point, Rect, coord};
 pub use params::{BBox, Interval, SortKey};
 
 use crate::catalog::{Layer, Prop};
-use crate::index::geodesic::{chord_for_distance, distance_lower_bound, distance_to_geometry_m, geodesic_m, unit_vector};
+use crate::index::geodesic::{
+    chord_for_distance, distance_lower_bound, distance_to_geometry_m, geodesic_m, unit_vector,
+};
 
 /// Filters shared by all queries.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +55,10 @@ impl Selection {
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
         let f = &layer.features[pos];
         self.datetime.is_none_or(|d| d.matches(f.time))
-            && self.equals.iter().all(|(i, v)| prop_equals(&f.props[*i], v))
+            && self
+                .equals
+                .iter()
+                .all(|(i, v)| prop_equals(&f.props[*i], v))
     }
 
     /// Whether the feature's geometry intersects the bbox (true without bbox).
@@ -90,7 +95,11 @@ impl Selection {
 fn prop_equals(a: &Prop, b: &Prop) -> bool {
     match (a, b) {
         (Prop::Int(x), Prop::Float(y)) | (Prop::Float(y), Prop::Int(x)) => {
-            #[expect(clippy::cast_precision_loss, clippy::float_cmp, reason = "exact equality filter")]
+            #[expect(
+                clippy::cast_precision_loss,
+                clippy::float_cmp,
+                reason = "exact equality filter"
+            )]
             let eq = *x as f64 == *y;
             eq
         }
@@ -125,12 +134,16 @@ fn paginate(all: Vec<Hit>, page: Page) -> Outcome {
 
 /// Features matching `selection`, in layer order or by `sort`, one page.
 pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page) -> Outcome {
-    let unfiltered = selection.bbox.is_none() && selection.datetime.is_none() && selection.equals.is_empty();
+    let unfiltered =
+        selection.bbox.is_none() && selection.datetime.is_none() && selection.equals.is_empty();
     if unfiltered && sort.is_empty() {
         let n = layer.features.len();
         let hits = (page.offset.min(n)..n)
             .take(page.limit)
-            .map(|pos| Hit { pos, distance_m: None })
+            .map(|pos| Hit {
+                pos,
+                distance_m: None,
+            })
             .collect();
         return Outcome { matched: n, hits };
     }
@@ -144,19 +157,40 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
             let (fa, fb) = (&layer.features[a], &layer.features[b]);
             sort.iter()
                 .map(|k| {
-                    let o = compare_props(&fa.props[k.field], &fb.props[k.field]);
-                    if k.descending { o.reverse() } else { o }
+                    let (x, y) = (&fa.props[k.field], &fb.props[k.field]);
+                    let missing = |p: &Prop| matches!(p, Prop::Absent | Prop::Null);
+                    match (missing(x), missing(y)) {
+                        (false, false) if k.descending => compare_props(x, y).reverse(),
+                        (false, false) => compare_props(x, y),
+                        // Missing values sort last in both directions.
+                        (a, b) => a.cmp(&b),
+                    }
                 })
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
                 .then(a.cmp(&b))
         });
     }
-    paginate(positions.into_iter().map(|pos| Hit { pos, distance_m: None }).collect(), page)
+    paginate(
+        positions
+            .into_iter()
+            .map(|pos| Hit {
+                pos,
+                distance_m: None,
+            })
+            .collect(),
+        page,
+    )
 }
 
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
-pub fn radius(layer: &Layer, center: Point<f64>, within_m: f64, selection: &Selection, page: Page) -> Outcome {
+pub fn radius(
+    layer: &Layer,
+    center: Point<f64>,
+    within_m: f64,
+    selection: &Selection,
+    page: Page,
+) -> Outcome {
     let q = unit_vector(center.x(), center.y());
     let chord = chord_for_distance(within_m);
     let mut seen = HashSet::new();
@@ -167,7 +201,10 @@ pub fn radius(layer: &Layer, center: Point<f64>, within_m: f64, selection: &Sele
         }
         let d = distance_m(layer, pos, center);
         if d <= within_m {
-            hits.push(Hit { pos, distance_m: Some(d) });
+            hits.push(Hit {
+                pos,
+                distance_m: Some(d),
+            });
         }
     };
     for entry in layer.index.normals.locate_within_distance(q, chord * chord) {
@@ -184,7 +221,13 @@ pub fn radius(layer: &Layer, center: Point<f64>, within_m: f64, selection: &Sele
 }
 
 /// The `k` features nearest to `center` (geodesic), optionally within `within_m`.
-pub fn nearest(layer: &Layer, center: Point<f64>, k: usize, within_m: Option<f64>, selection: &Selection) -> Outcome {
+pub fn nearest(
+    layer: &Layer,
+    center: Point<f64>,
+    k: usize,
+    within_m: Option<f64>,
+    selection: &Selection,
+) -> Outcome {
     let limit = within_m.unwrap_or(f64::INFINITY);
     let q = unit_vector(center.x(), center.y());
     let mut best: Vec<Hit> = Vec::with_capacity(k + 1);
@@ -193,14 +236,20 @@ pub fn nearest(layer: &Layer, center: Point<f64>, k: usize, within_m: Option<f64
         if best.len() < k {
             limit
         } else {
-            best.last().and_then(|h| h.distance_m).unwrap_or(f64::INFINITY).min(limit)
+            best.last()
+                .and_then(|h| h.distance_m)
+                .unwrap_or(f64::INFINITY)
+                .min(limit)
         }
     };
     let offer = |pos: usize, d: f64, best: &mut Vec<Hit>| {
         if d > limit {
             return;
         }
-        let hit = Hit { pos, distance_m: Some(d) };
+        let hit = Hit {
+            pos,
+            distance_m: Some(d),
+        };
         let at = best.partition_point(|h| cmp_hit(h, &hit) == Ordering::Less);
         best.insert(at, hit);
         best.truncate(k);
@@ -211,7 +260,10 @@ pub fn nearest(layer: &Layer, center: Point<f64>, k: usize, within_m: Option<f64
                 break;
             }
             let pos = entry.data as usize;
-            if !seen.insert(pos) || !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
+            if !seen.insert(pos)
+                || !selection.passes_attributes(layer, pos)
+                || !selection.passes_bbox(layer, pos)
+            {
                 continue;
             }
             let d = distance_m(layer, pos, center);
@@ -225,7 +277,10 @@ pub fn nearest(layer: &Layer, center: Point<f64>, k: usize, within_m: Option<f64
             }
         }
     }
-    Outcome { matched: best.len(), hits: best }
+    Outcome {
+        matched: best.len(),
+        hits: best,
+    }
 }
 
 fn distance_m(layer: &Layer, pos: usize, center: Point<f64>) -> f64 {
@@ -236,7 +291,10 @@ fn distance_m(layer: &Layer, pos: usize, center: Point<f64>) -> f64 {
 }
 
 fn cmp_hit(a: &Hit, b: &Hit) -> Ordering {
-    let (x, y) = (a.distance_m.unwrap_or(f64::INFINITY), b.distance_m.unwrap_or(f64::INFINITY));
+    let (x, y) = (
+        a.distance_m.unwrap_or(f64::INFINITY),
+        b.distance_m.unwrap_or(f64::INFINITY),
+    );
     x.total_cmp(&y).then(a.pos.cmp(&b.pos))
 }
 

@@ -45,7 +45,12 @@ impl BBox {
         if south > north {
             return Err(bad("south is greater than north"));
         }
-        Ok(Self { west, south, east, north })
+        Ok(Self {
+            west,
+            south,
+            east,
+            north,
+        })
     }
 
     /// One or two `[w, s, e, n]` envelopes that do not cross the antimeridian.
@@ -78,7 +83,10 @@ impl Interval {
         match text.split_once('/') {
             None => {
                 let (s, e) = one(text)?;
-                Ok(Self { start: Some(s), end: Some(e) })
+                Ok(Self {
+                    start: Some(s),
+                    end: Some(e),
+                })
             }
             Some((a, b)) => {
                 let open = |s: &str| s.is_empty() || s == "..";
@@ -165,7 +173,11 @@ pub fn parse_count(param: &str, text: &str, min: usize, max: usize) -> Result<us
         .parse()
         .map_err(|_| Error::bad_param(param, text, "expected a non-negative integer"))?;
     if n < min || n > max {
-        return Err(Error::bad_param(param, text, format!("must be in {min}..={max}")));
+        return Err(Error::bad_param(
+            param,
+            text,
+            format!("must be in {min}..={max}"),
+        ));
     }
     Ok(n)
 }
@@ -200,7 +212,13 @@ pub fn queryable(layer: &Layer, param: &str, name: &str) -> Result<usize> {
         .iter()
         .find(|f| f.name == name)
         .and_then(|f| layer.field_index(&f.name))
-        .ok_or_else(|| Error::bad_param(param, name, format!("not a queryable property of '{}'", layer.id())))
+        .ok_or_else(|| {
+            Error::bad_param(
+                param,
+                name,
+                format!("not a queryable property of '{}'", layer.id()),
+            )
+        })
 }
 
 /// Parses the value of an equality filter on `field` according to the field's type.
@@ -232,7 +250,16 @@ mod tests {
     fn bbox_accepts_antimeridian_and_rejects_nonsense() {
         let b = BBox::parse("170,-10,-170,10").unwrap();
         assert_eq!(b.envelopes().len(), 2);
-        for bad in ["1,2,3", "1,2,3,4,5", "nan,0,1,1", "inf,0,1,1", "0,10,1,5", "0,0,1,95", "a,b,c,d", ""] {
+        for bad in [
+            "1,2,3",
+            "1,2,3,4,5",
+            "nan,0,1,1",
+            "inf,0,1,1",
+            "0,10,1,5",
+            "0,0,1,95",
+            "a,b,c,d",
+            "",
+        ] {
             let err = BBox::parse(bad).unwrap_err();
             assert_eq!(err.status(), 400, "{bad}");
             assert!(err.to_string().contains("bbox"), "{err}");
@@ -244,9 +271,21 @@ mod tests {
         let day = Interval::parse("2021-08-26").unwrap();
         let feature = parse_time("2021-08-26").unwrap();
         assert!(day.matches(Some(feature)));
-        assert!(Interval::parse("../2021-08-26").unwrap().matches(Some(feature)));
-        assert!(Interval::parse("2021-08-26/..").unwrap().matches(Some(feature)));
-        assert!(!Interval::parse("2021-08-27/..").unwrap().matches(Some(feature)));
+        assert!(
+            Interval::parse("../2021-08-26")
+                .unwrap()
+                .matches(Some(feature))
+        );
+        assert!(
+            Interval::parse("2021-08-26/..")
+                .unwrap()
+                .matches(Some(feature))
+        );
+        assert!(
+            !Interval::parse("2021-08-27/..")
+                .unwrap()
+                .matches(Some(feature))
+        );
         assert!(Interval::parse("2021-08-27/2021-08-01").is_err());
         assert!(Interval::parse("../..").unwrap().matches(None));
         assert!(!day.matches(None));
@@ -254,9 +293,21 @@ mod tests {
 
     #[test]
     fn coords_and_within() {
-        assert_eq!(parse_coords("POINT(69.2 34.5)").unwrap(), Point::new(69.2, 34.5));
-        assert_eq!(parse_coords("point ( -179.5 -89 )").unwrap(), Point::new(-179.5, -89.0));
-        for bad in ["POINT(1)", "POINT(1 2 3)", "POINT(nan 1)", "1 2", "POINT(181 0)"] {
+        assert_eq!(
+            parse_coords("POINT(69.2 34.5)").unwrap(),
+            Point::new(69.2, 34.5)
+        );
+        assert_eq!(
+            parse_coords("point ( -179.5 -89 )").unwrap(),
+            Point::new(-179.5, -89.0)
+        );
+        for bad in [
+            "POINT(1)",
+            "POINT(1 2 3)",
+            "POINT(nan 1)",
+            "1 2",
+            "POINT(181 0)",
+        ] {
             assert!(parse_coords(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_within("50", Some("km")).unwrap(), 50_000.0);

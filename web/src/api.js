@@ -7,9 +7,13 @@ export function sameOriginPath(href) {
   return u.pathname + u.search;
 }
 
-/** GETs JSON; throws an Error naming the URL and the server's problem detail on a non-2xx. */
+/**
+ * GETs JSON; throws an Error naming the URL and the server's problem detail on a non-2xx.
+ * No custom headers: the request must match index.html's <link rel=preload> to reuse it
+ * (the API answers JSON and GeoJSON to the browser's default Accept).
+ */
 export async function getJSON(url, { signal } = {}) {
-  const r = await fetch(url, { headers: { Accept: 'application/geo+json, application/json' }, signal });
+  const r = await fetch(url, { signal });
   if (!r.ok) {
     let detail = '';
     try {
@@ -40,13 +44,17 @@ export async function getAllItems(collection, params = {}, { signal } = {}) {
   return { features, numberMatched: numberMatched ?? features.length };
 }
 
-/** Incidents within `km` of (lon, lat), nearest first, each with properties.distance_m. */
-export async function getRadius(collection, lon, lat, km, { signal } = {}) {
+/**
+ * Features within `km` of (lon, lat), nearest first, each with properties.distance_m;
+ * `datetime` (optional) restricts them to a time range, as for items.
+ */
+export async function getRadius(collection, lon, lat, km, { datetime = null, signal } = {}) {
   const q = new URLSearchParams({
     coords: `POINT(${lon} ${lat})`,
     within: String(km),
     'within-units': 'km',
     limit: '10000',
   });
+  if (datetime) q.set('datetime', datetime);
   return getJSON(`/collections/${encodeURIComponent(collection)}/radius?${q}`, { signal });
 }

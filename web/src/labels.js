@@ -2,6 +2,7 @@
 // biggest first, at zooms where they fit. Labels are plain DOM in their own pane (not
 // interactive) and are laid out again after each move, skipping any that would overlap.
 import L from 'leaflet';
+import { escapeHtml as escape } from './format.js';
 
 /** Smallest population shown at each zoom (the index is the zoom level, clamped). */
 const MIN_POP = [Infinity, Infinity, Infinity, 6e6, 2e6, 8e5, 3e5, 1.2e5, 5e4, 0];
@@ -35,6 +36,13 @@ export const PlaceLabels = L.Layer.extend({
     L.setOptions(this, options);
     this._places = [];
     this._countries = [];
+    this._reserved = [];
+  },
+
+  /** Boxes ({ latlng, w, h } in px, centred) that labels must not cover, e.g. other labels. */
+  setReserved(boxes) {
+    this._reserved = boxes;
+    this._redraw();
   },
 
   /** places: GeoJSON Point features with name + population. */
@@ -87,6 +95,7 @@ export const PlaceLabels = L.Layer.extend({
       boxes.push(box);
       return true;
     };
+    for (const r of this._reserved) fits(map.latLngToLayerPoint(r.latlng), r.w, r.h);
     // Country names: at small scales, and only for countries big enough on screen.
     if (zoom <= 7) {
       const degPerPx = 360 / (256 * 2 ** zoom);
@@ -118,6 +127,3 @@ export const PlaceLabels = L.Layer.extend({
   },
 });
 
-function escape(s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-}

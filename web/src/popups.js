@@ -93,7 +93,7 @@ export function provincePopup(feature) {
   return `<article class="pop" data-testid="province-popup">
   <h3 class="pop-title">${e(p.name)}</h3>
   <p>${e(p.type || 'Province')}, ${e(p.country || p.country_iso_a2 || '')}</p>
-  <p><strong>${num(n)}</strong> attack${n === 1 ? '' : 's'} in this dataset (all dates)</p>
+  <p><strong>${num(n)}</strong> attack${n === 1 ? '' : 's'} in this dataset ${feature.rangeLabel ? `in ${e(feature.rangeLabel)}` : '(all dates)'}</p>
   ${p.note ? `<p class="note">${e(p.note)}</p>` : ''}
 </article>`;
 }

@@ -53,7 +53,7 @@ export const PROVINCE_CLASSES = [
   { max: 3, label: '2–3', color: '#d6bd97' },
   { max: 9, label: '4–9', color: '#bf9a6c' },
   { max: 19, label: '10–19', color: '#9c7049' },
-  { max: Infinity, label: '20 or more', color: '#6f4a2e' },
+  { max: Infinity, label: '20+', color: '#6f4a2e' },
 ];
 
 export function provinceColor(count) {

@@ -1,0 +1,44 @@
+# khorasan-atlas: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+PORT ?= 8080
+
+.PHONY: run test build web lint fmt bench gdal-test browser-test clean
+
+## Build the server and the map page, then serve the default atlas on http://localhost:$(PORT)
+run: web
+	$(CARGO) build --release
+	./target/release/khorasan-atlas --config geodata/atlas.toml --listen 127.0.0.1:$(PORT)
+
+build:
+	$(CARGO) build --release
+
+## The map page: Leaflet and plug-ins from npm (pinned by web/package-lock.json) into web/dist
+web: web/dist/index.html
+
+web/dist/index.html: web/package.json web/package-lock.json $(wildcard web/src/*) web/build.mjs
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+## Every test: formatting, lints, unit and integration tests, real GIS client, real browser
+test: web
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+	bash tests/gdal/run.sh
+	bash tests/browser/run.sh
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Criterion benches and loopback load tests (figures, not pass/fail)
+bench:
+	$(CARGO) bench
+	bash benches/load.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf web/dist web/node_modules tests/browser/node_modules

@@ -1,0 +1,479 @@
+//! OGC API - Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 3 queryables) and the
+//! radius and nearest queries, shaped like OGC API - EDR.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Value, json};
+
+use super::params::Params;
+use super::respond::{self, GEOJSON, JSON, OPENAPI};
+use super::state::AppState;
+use crate::catalog::Layer;
+use crate::catalog::output::FeatureJson;
+use crate::catalog::time::format_ms;
+use crate::error::{Error, Result};
+use crate::query::{self, BBox, Interval, Outcome, Page, Selection, params as qp};
+
+/// Conformance classes this server passes.
+pub const CONFORMANCE: &[&str] = &[
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+];
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// Parameters of `/collections/{id}/items`, besides queryable properties.
+pub const ITEMS_PARAMS: &[&str] = &[
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "datetime",
+    "properties",
+    "sortby",
+];
+/// Parameters of `/collections/{id}/radius`, besides queryable properties.
+pub const RADIUS_PARAMS: &[&str] = &[
+    "f",
+    "coords",
+    "within",
+    "within-units",
+    "limit",
+    "offset",
+    "bbox",
+    "datetime",
+    "properties",
+];
+/// Parameters of `/collections/{id}/nearest`, besides queryable properties.
+pub const NEAREST_PARAMS: &[&str] = &[
+    "f",
+    "coords",
+    "within",
+    "within-units",
+    "limit",
+    "bbox",
+    "datetime",
+    "properties",
+];
+
+fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+}
+
+/// `GET /` (JSON): the landing page.
+pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let params = Params::parse(req.query_string(), |k| k == "f")?;
+    if respond::wants_html(&req) && params.get("f").is_none() || params.get("f") == Some("html") {
+        return super::web_page::index(&state).await;
+    }
+    params.check_format()?;
+    let base = respond::base_url(&req);
+    let body = json!({
+        "title": "khorasan-atlas",
+        "description": "ISIS-K attacks (2015-2026) against the historical Khorasan region: OGC API - Features, vector tiles and geodesic spatial queries.",
+        "links": [
+            link(format!("{base}/"), "self", JSON, "This document"),
+            link(format!("{base}/api"), "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(format!("{base}/map"), "service-doc", "text/html", "The map"),
+            link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
+            link(format!("{base}/collections"), "data", JSON, "Collections"),
+        ]
+    });
+    respond::json(&req, &body, JSON, state.config.cache_max_age)
+}
+
+/// `GET /conformance`.
+pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    respond::json(
+        &req,
+        &json!({ "conformsTo": CONFORMANCE }),
+        JSON,
+        state.config.cache_max_age,
+    )
+}
+
+fn collection_json(base: &str, layer: &Layer) -> Value {
+    let id = layer.id();
+    let cfg = &layer.config;
+    let mut extent = serde_json::Map::new();
+    if let Some([w, s, e, n]) = layer.extent {
+        extent.insert(
+            "spatial".into(),
+            json!({ "bbox": [[w, s, e, n]], "crs": CRS84 }),
+        );
+    }
+    if let Some((start, end)) = layer.time_extent {
+        extent.insert(
+            "temporal".into(),
+            json!({ "interval": [[format_ms(start), format_ms(end - 1)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
+        );
+    }
+    json!({
+        "id": id,
+        "title": cfg.title.clone().unwrap_or_else(|| id.to_owned()),
+        "description": cfg.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": extent,
+        "attribution": cfg.attribution,
+        "geometryType": layer.geometry_kind.name(),
+        "featureCount": layer.features.len(),
+        "links": [
+            link(format!("{base}/collections/{id}"), "self", JSON, "This collection"),
+            link(format!("{base}/collections/{id}/items"), "items", GEOJSON, "Features"),
+            link(format!("{base}/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryable properties"),
+            link(format!("{base}/tiles/{id}"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles (TileJSON)"),
+        ]
+    })
+}
+
+/// `GET /collections`.
+pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let base = respond::base_url(&req);
+    let list: Vec<Value> = state
+        .catalog
+        .layers
+        .iter()
+        .map(|h| collection_json(&base, &h.snapshot()))
+        .collect();
+    let body = json!({
+        "links": [link(format!("{base}/collections"), "self", JSON, "Collections")],
+        "collections": list,
+    });
+    respond::json(&req, &body, JSON, state.config.cache_max_age)
+}
+
+/// `GET /collections/{id}`.
+pub async fn collection(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(&path)?.snapshot();
+    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    respond::json(
+        &req,
+        &collection_json(&respond::base_url(&req), &layer),
+        JSON,
+        state.config.cache_max_age,
+    )
+}
+
+/// `GET /collections/{id}/queryables`: JSON Schema of the filterable properties.
+pub async fn queryables(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(&path)?.snapshot();
+    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let base = respond::base_url(&req);
+    let properties: serde_json::Map<String, Value> = layer
+        .queryables()
+        .iter()
+        .map(|f| {
+            let kind = f.kind.map_or("string", |k| k.json_type());
+            (f.name.clone(), json!({ "title": f.name, "type": kind }))
+        })
+        .collect();
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{base}/collections/{}/queryables", layer.id()),
+        "type": "object",
+        "title": layer.config.title.clone().unwrap_or_else(|| layer.id().to_owned()),
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    respond::json(
+        &req,
+        &body,
+        "application/schema+json",
+        state.config.cache_max_age,
+    )
+}
+
+fn is_queryable(layer: &Layer, name: &str) -> bool {
+    layer.queryables().iter().any(|f| f.name == name)
+}
+
+/// Builds the shared filters from the parameters.
+fn selection(layer: &Layer, params: &Params, fixed: &[&str]) -> Result<Selection> {
+    let mut sel = Selection {
+        bbox: params.get("bbox").map(BBox::parse).transpose()?,
+        datetime: params.get("datetime").map(Interval::parse).transpose()?,
+        equals: Vec::new(),
+    };
+    for (name, value) in params.iter() {
+        if fixed.contains(&name) {
+            continue;
+        }
+        let field = qp::queryable(layer, name, name)?;
+        sel.equals
+            .push((field, qp::parse_filter_value(layer, field, value)?));
+    }
+    Ok(sel)
+}
+
+fn page(params: &Params, state: &AppState, with_offset: bool) -> Result<Page> {
+    let limit = params
+        .get("limit")
+        .map(|v| qp::parse_count("limit", v, 1, state.config.max_limit))
+        .transpose()?
+        .unwrap_or(state.config.default_limit);
+    let offset = if with_offset {
+        params
+            .get("offset")
+            .map(|v| qp::parse_count("offset", v, 0, usize::MAX / 2))
+            .transpose()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Ok(Page { limit, offset })
+}
+
+fn selected_properties(layer: &Layer, params: &Params) -> Result<Option<Vec<usize>>> {
+    let Some(list) = params.get("properties") else {
+        return Ok(None);
+    };
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            layer.field_index(name).ok_or_else(|| {
+                Error::bad_param(
+                    "properties",
+                    name,
+                    format!("not a property of '{}'", layer.id()),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// A page of features as a GeoJSON FeatureCollection with OGC paging members.
+struct CollectionPage<'a> {
+    layer: &'a Layer,
+    outcome: &'a Outcome,
+    select: Option<&'a [usize]>,
+    links: Vec<Value>,
+}
+
+impl Serialize for CollectionPage<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("type", "FeatureCollection")?;
+        map.serialize_entry("numberMatched", &self.outcome.matched)?;
+        map.serialize_entry("numberReturned", &self.outcome.hits.len())?;
+        map.serialize_entry("links", &self.links)?;
+        let features: Vec<FeatureJson> = self
+            .outcome
+            .hits
+            .iter()
+            .map(|h| FeatureJson {
+                layer: self.layer,
+                feature: &self.layer.features[h.pos],
+                select: self.select,
+                extra: h
+                    .distance_m
+                    .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
+                links: None,
+            })
+            .collect();
+        map.serialize_entry("features", &features)?;
+        map.end()
+    }
+}
+
+/// The URL of this request with `offset` replaced.
+fn page_url(req: &HttpRequest, params: &Params, offset: usize) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().filter(|(k, _)| *k != "offset") {
+        q.append_pair(k, v);
+    }
+    q.append_pair("offset", &offset.to_string());
+    format!("{}{}?{}", respond::base_url(req), req.path(), q.finish())
+}
+
+fn respond_page(
+    req: &HttpRequest,
+    state: &AppState,
+    layer: &Layer,
+    params: &Params,
+    outcome: &Outcome,
+    page: Page,
+    paged: bool,
+) -> Result<HttpResponse> {
+    let select = selected_properties(layer, params)?;
+    let base = respond::base_url(req);
+    let mut links = vec![
+        link(
+            format!("{base}{}?{}", req.path(), req.query_string()),
+            "self",
+            GEOJSON,
+            "This page",
+        ),
+        link(
+            format!("{base}/collections/{}", layer.id()),
+            "collection",
+            JSON,
+            "The collection",
+        ),
+    ];
+    if paged {
+        let shown = page.offset + outcome.hits.len();
+        if shown < outcome.matched {
+            links.push(link(
+                page_url(req, params, shown),
+                "next",
+                GEOJSON,
+                "Next page",
+            ));
+        }
+        if page.offset > 0 {
+            links.push(link(
+                page_url(req, params, page.offset.saturating_sub(page.limit)),
+                "prev",
+                GEOJSON,
+                "Previous page",
+            ));
+        }
+    }
+    let body = CollectionPage {
+        layer,
+        outcome,
+        select: select.as_deref(),
+        links,
+    };
+    respond::json(req, &body, GEOJSON, state.config.cache_max_age)
+}
+
+/// `GET /collections/{id}/items`.
+pub async fn items(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(&path)?.snapshot();
+    let params = Params::parse(req.query_string(), |k| {
+        ITEMS_PARAMS.contains(&k) || is_queryable(&layer, k)
+    })?;
+    params.check_format()?;
+    let sel = selection(&layer, &params, ITEMS_PARAMS)?;
+    let page = page(&params, &state, true)?;
+    let sort = params
+        .get("sortby")
+        .map(|s| qp::parse_sortby(&layer, s))
+        .transpose()?
+        .unwrap_or_default();
+    let outcome = query::items(&layer, &sel, &sort, page);
+    respond_page(&req, &state, &layer, &params, &outcome, page, true)
+}
+
+/// `GET /collections/{id}/items/{featureId}`.
+pub async fn item(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let (id, fid) = path.into_inner();
+    let layer = state.catalog.get(&id)?.snapshot();
+    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let feature = layer.find(&fid).ok_or_else(|| Error::NotFound {
+        kind: "feature",
+        id: fid.clone(),
+    })?;
+    let base = respond::base_url(&req);
+    let mut body = FeatureJson::new(&layer, feature);
+    body.links = Some(json!([
+        link(
+            format!("{base}/collections/{id}/items/{}", feature.id),
+            "self",
+            GEOJSON,
+            "This feature"
+        ),
+        link(
+            format!("{base}/collections/{id}"),
+            "collection",
+            JSON,
+            "The collection"
+        ),
+    ]));
+    respond::json(&req, &body, GEOJSON, state.config.cache_max_age)
+}
+
+fn distance_params(params: &Params) -> Result<(geo::Point<f64>, Option<f64>)> {
+    let coords = params
+        .get("coords")
+        .ok_or_else(|| Error::bad_param("coords", "", "required: POINT(lon lat)"))?;
+    let center = qp::parse_coords(coords)?;
+    let within = params
+        .get("within")
+        .map(|w| qp::parse_within(w, params.get("within-units")))
+        .transpose()?;
+    if within.is_none()
+        && let Some(u) = params.get("within-units")
+    {
+        return Err(Error::bad_param("within-units", u, "given without within"));
+    }
+    Ok((center, within))
+}
+
+/// `GET /collections/{id}/radius?coords=POINT(lon lat)&within=50&within-units=km`.
+pub async fn radius(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(&path)?.snapshot();
+    let params = Params::parse(req.query_string(), |k| {
+        RADIUS_PARAMS.contains(&k) || is_queryable(&layer, k)
+    })?;
+    params.check_format()?;
+    let (center, within) = distance_params(&params)?;
+    let within = within
+        .ok_or_else(|| Error::bad_param("within", "", "required: a distance greater than 0"))?;
+    let sel = selection(&layer, &params, RADIUS_PARAMS)?;
+    let page = page(&params, &state, true)?;
+    let outcome = query::radius(&layer, center, within, &sel, page);
+    respond_page(&req, &state, &layer, &params, &outcome, page, true)
+}
+
+/// `GET /collections/{id}/nearest?coords=POINT(lon lat)&limit=k`.
+pub async fn nearest(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(&path)?.snapshot();
+    let params = Params::parse(req.query_string(), |k| {
+        NEAREST_PARAMS.contains(&k) || is_queryable(&layer, k)
+    })?;
+    params.check_format()?;
+    let (center, within) = distance_params(&params)?;
+    let sel = selection(&layer, &params, NEAREST_PARAMS)?;
+    let page = page(&params, &state, false)?;
+    let outcome = query::nearest(&layer, center, page.limit, within, &sel);
+    respond_page(&req, &state, &layer, &params, &outcome, page, false)
+}
+
+/// `GET /health`.
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let layers: serde_json::Map<String, Value> = state
+        .catalog
+        .layers
+        .iter()
+        .map(|h| (h.id.clone(), json!(h.snapshot().features.len())))
+        .collect();
+    HttpResponse::Ok()
+        .content_type(JSON)
+        .insert_header(("Cache-Control", "no-store"))
+        .body(json!({ "status": "ok", "layers": layers }).to_string())
+}

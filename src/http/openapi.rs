@@ -1,0 +1,183 @@
+//! The OpenAPI 3.0 document served at `/api`, written from the same parameter lists the
+//! handlers accept. A test checks that every route of [`super::ROUTES`] is documented.
+
+use serde_json::{Value, json};
+
+use super::features::{ITEMS_PARAMS, NEAREST_PARAMS, RADIUS_PARAMS};
+use crate::catalog::Catalog;
+use crate::config::Config;
+
+fn param(name: &str, location: &str, description: &str, schema: Value, required: bool) -> Value {
+    json!({ "name": name, "in": location, "description": description, "required": required, "schema": schema, "style": "form", "explode": false })
+}
+
+fn query_param(name: &str, config: &Config) -> Value {
+    let (description, schema) = match name {
+        "f" => (
+            "Output format.",
+            json!({ "type": "string", "enum": ["json"] }),
+        ),
+        "limit" => (
+            "Number of features per page.",
+            json!({ "type": "integer", "minimum": 1, "maximum": config.max_limit, "default": config.default_limit }),
+        ),
+        "offset" => (
+            "Number of features to skip (paging).",
+            json!({ "type": "integer", "minimum": 0, "default": 0 }),
+        ),
+        "bbox" => (
+            "west,south,east,north in degrees (CRS84); west > east crosses the antimeridian.",
+            json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
+        ),
+        "datetime" => (
+            "Instant or interval (start/end, `..` for open). Dates cover whole UTC days.",
+            json!({ "type": "string" }),
+        ),
+        "properties" => (
+            "Comma-separated properties to return.",
+            json!({ "type": "array", "items": { "type": "string" } }),
+        ),
+        "sortby" => (
+            "Comma-separated queryables, `-` for descending.",
+            json!({ "type": "array", "items": { "type": "string" } }),
+        ),
+        "coords" => (
+            "Centre as WKT: POINT(lon lat).",
+            json!({ "type": "string", "example": "POINT(69.17 34.53)" }),
+        ),
+        "within" => (
+            "Radius (greater than 0, at most half the Earth's circumference).",
+            json!({ "type": "number", "exclusiveMinimum": 0 }),
+        ),
+        "within-units" => (
+            "Units of `within`.",
+            json!({ "type": "string", "enum": ["km", "m"], "default": "km" }),
+        ),
+        _ => ("", json!({ "type": "string" })),
+    };
+    param(name, "query", description, schema, name == "coords")
+}
+
+fn responses(media: &str) -> Value {
+    json!({
+        "200": { "description": "OK", "content": { media: {} } },
+        "304": { "description": "Not modified (If-None-Match)" },
+        "400": { "description": "Bad request", "content": { "application/problem+json": {} } },
+        "404": { "description": "Not found", "content": { "application/problem+json": {} } },
+    })
+}
+
+fn get(summary: &str, params: Vec<Value>, media: &str) -> Value {
+    json!({ "get": { "summary": summary, "parameters": params, "responses": responses(media) } })
+}
+
+/// The OpenAPI document for the catalog.
+pub fn document(config: &Config, catalog: &Catalog) -> Value {
+    let ids: Vec<&str> = catalog.layers.iter().map(|l| l.id.as_str()).collect();
+    let collection_id = param(
+        "collectionId",
+        "path",
+        "Collection id.",
+        json!({ "type": "string", "enum": ids }),
+        true,
+    );
+    let feature_id = param(
+        "featureId",
+        "path",
+        "Feature id (number, or the source string id).",
+        json!({ "type": "string" }),
+        true,
+    );
+    let q = |names: &[&str], extra_note: bool| {
+        let mut v: Vec<Value> = names.iter().map(|n| query_param(n, config)).collect();
+        if extra_note {
+            v.push(json!({ "name": "filters", "in": "query", "required": false, "style": "form", "explode": true,
+                "description": "Equality filters on queryable properties, e.g. responsibility=claimed (see /collections/{collectionId}/queryables).",
+                "schema": { "type": "object", "additionalProperties": { "type": "string" } } }));
+        }
+        v
+    };
+    let with_id = |mut v: Vec<Value>| {
+        v.insert(0, collection_id.clone());
+        v
+    };
+    let f_only = || vec![query_param("f", config)];
+    let mut paths = serde_json::Map::new();
+    paths.insert(
+        "/".into(),
+        get("Landing page", f_only(), "application/json"),
+    );
+    paths.insert(
+        "/conformance".into(),
+        get("Conformance classes", f_only(), "application/json"),
+    );
+    paths.insert(
+        "/api".into(),
+        get(
+            "This OpenAPI document",
+            vec![],
+            "application/vnd.oai.openapi+json;version=3.0",
+        ),
+    );
+    paths.insert(
+        "/collections".into(),
+        get("Collections", f_only(), "application/json"),
+    );
+    paths.insert(
+        "/collections/{collectionId}".into(),
+        get("One collection", with_id(f_only()), "application/json"),
+    );
+    paths.insert(
+        "/collections/{collectionId}/queryables".into(),
+        get(
+            "Queryable properties (JSON Schema)",
+            with_id(f_only()),
+            "application/schema+json",
+        ),
+    );
+    paths.insert(
+        "/collections/{collectionId}/items".into(),
+        get(
+            "Features, filtered and paged",
+            with_id(q(ITEMS_PARAMS, true)),
+            "application/geo+json",
+        ),
+    );
+    let mut item_params = with_id(f_only());
+    item_params.insert(1, feature_id);
+    paths.insert(
+        "/collections/{collectionId}/items/{featureId}".into(),
+        get("One feature", item_params, "application/geo+json"),
+    );
+    paths.insert(
+        "/collections/{collectionId}/radius".into(),
+        get(
+            "Features within a geodesic radius, nearest first, with distance_m",
+            with_id(q(RADIUS_PARAMS, true)),
+            "application/geo+json",
+        ),
+    );
+    paths.insert(
+        "/collections/{collectionId}/nearest".into(),
+        get(
+            "The nearest features (geodesic), with distance_m",
+            with_id(q(NEAREST_PARAMS, true)),
+            "application/geo+json",
+        ),
+    );
+    paths.insert(
+        "/health".into(),
+        get("Liveness", vec![], "application/json"),
+    );
+    paths.insert("/map".into(), get("The map page", vec![], "text/html"));
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "khorasan-atlas",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "ISIS-K attacks against the historical Khorasan region: OGC API - Features, vector tiles and geodesic spatial queries.",
+            "license": { "name": "Data: see /collections attributions" }
+        },
+        "paths": paths,
+    })
+}

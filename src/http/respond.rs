@@ -1,0 +1,115 @@
+//! Building responses: problem+json for errors, and cacheable bodies with a strong `ETag`,
+//! `If-None-Match` -> 304 and `Cache-Control`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// Media type of GeoJSON.
+pub const GEOJSON: &str = "application/geo+json";
+/// Media type of JSON.
+pub const JSON: &str = "application/json";
+/// Media type of problem details (RFC 7807).
+pub const PROBLEM: &str = "application/problem+json";
+/// Media type of the OpenAPI document.
+pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status() >= 500 {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.title(),
+            "status": self.status(),
+            "detail": self.public_detail(),
+        });
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.content_type(PROBLEM);
+        match self {
+            Error::Unauthorized => {
+                resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"khorasan-atlas\""));
+            }
+            Error::RateLimited { retry_after_s } => {
+                resp.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
+            }
+            _ => {}
+        }
+        resp.body(body.to_string())
+    }
+}
+
+/// A strong entity tag of a body.
+pub fn etag_of(body: &[u8]) -> String {
+    format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body))
+}
+
+/// Whether `If-None-Match` of the request matches `etag`.
+pub fn not_modified(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
+            })
+        })
+}
+
+/// A 200 response with `body`, its `ETag` and `Cache-Control`, or a 304 when the client has it.
+pub fn cacheable(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    content_type: &str,
+    max_age: u32,
+) -> HttpResponse {
+    let etag = etag_of(&body);
+    let cache_control = format!("public, max-age={max_age}");
+    if not_modified(req, &etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .body(body)
+}
+
+/// Serializes `value` as a cacheable JSON response.
+pub fn json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    content_type: &str,
+    max_age: u32,
+) -> Result<HttpResponse, Error> {
+    let body = serde_json::to_vec(value).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(cacheable(req, body, content_type, max_age))
+}
+
+/// The base URL (`scheme://host`) the client used, for absolute links.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// Whether the client prefers HTML (a browser) over JSON.
+pub fn wants_html(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("text/html")
+}

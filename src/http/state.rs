@@ -1,0 +1,23 @@
+//! Shared state of the HTTP layer: configuration, catalog and the services built on them.
+
+use std::sync::Arc;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+
+/// Everything handlers share. Cheap to clone (all `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub catalog: Arc<Catalog>,
+}
+
+impl AppState {
+    /// Builds the state for a loaded catalog.
+    pub fn new(config: Config, catalog: Catalog) -> Self {
+        Self {
+            config: Arc::new(config),
+            catalog: Arc::new(catalog),
+        }
+    }
+}

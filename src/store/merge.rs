@@ -1,0 +1,323 @@
+//! Shipped geodata + stored changes = the layers served.
+//!
+//! Owns: applying features to a layer snapshot ([`LayerEdit`], used at startup and by every
+//! write), re-running the joins a change affects ([`rejoin`]), and the merge rule at startup
+//! ([`apply_records`]).
+//!
+//! # The merge rule
+//! Changes are keyed by `(layer, feature id)`, and ids of shipped features are stable (see
+//! [`crate::catalog::load`]: a string id is hashed, so reordering or extending a file does not
+//! move them). At startup the shipped files are loaded, then for every stored record:
+//! - a stored feature replaces the shipped feature of the same id, keeping its position, or
+//!   is appended (in id order) when no shipped feature has that id;
+//! - a tombstone removes the shipped feature of that id: a deleted shipped feature stays
+//!   deleted, whatever later versions of the file say.
+//!
+//! So an edit always wins over the file, and updating `geodata/` never silently drops it.
+//! To make such a conflict visible, each record keeps the [`fingerprint`] of the shipped
+//! feature it was first made over; at startup a warning is logged when the shipped feature
+//! has changed since (the edit is kept), when it has left the file (the edit is kept, as a
+//! feature of its own), or when a shipped feature appears with the id of a feature created
+//! through the API (the stored one hides it; give shipped features explicit string ids to
+//! avoid this). Properties written by joins are recomputed after the merge.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use geo::Geometry;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Record;
+use crate::catalog::join;
+use crate::catalog::load::parse_geometry;
+use crate::catalog::output::GeometryJson;
+use crate::catalog::time::parse_time;
+use crate::catalog::{Catalog, Feature, Field, Layer, Prop};
+use crate::config::JoinConfig;
+use crate::error::{Error, Result};
+
+/// Properties of `layer` written by joins: copies into a point layer, counts of a polygon
+/// layer. The server owns them.
+pub fn derived_fields<'a>(joins: &'a [JoinConfig], layer: &str) -> HashSet<&'a str> {
+    let mut out = HashSet::new();
+    for j in joins {
+        if j.points == layer {
+            out.extend(j.copy.keys().map(String::as_str));
+        }
+        if j.polygons == layer
+            && let Some(c) = &j.count_property
+        {
+            out.insert(c.as_str());
+        }
+    }
+    out
+}
+
+/// A fingerprint of a feature's own content (geometry and properties, without `derived`
+/// ones, in name order), independent of field order and of joins.
+pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) -> String {
+    #[derive(Serialize)]
+    struct Content<'a> {
+        geometry: GeometryJson<'a>,
+        properties: BTreeMap<&'a str, &'a Prop>,
+    }
+    let properties = layer
+        .fields
+        .iter()
+        .zip(feature.props.iter())
+        .filter(|(f, p)| !matches!(p, Prop::Absent) && !derived.contains(f.name.as_str()))
+        .map(|(f, p)| (f.name.as_str(), p))
+        .collect();
+    let text = serde_json::to_string(&Content {
+        geometry: GeometryJson(&feature.geometry),
+        properties,
+    })
+    .unwrap_or_default();
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+}
+
+/// Changes to one layer snapshot, applied in order, then built into a new snapshot.
+#[derive(Debug)]
+pub struct LayerEdit {
+    fields: Vec<Field>,
+    field_pos: HashMap<String, usize>,
+    features: Vec<Option<Feature>>,
+    positions: HashMap<u64, usize>,
+    time_property: Option<String>,
+}
+
+impl LayerEdit {
+    /// Starts from a copy of `layer`'s features.
+    pub fn new(layer: &Layer) -> Self {
+        Self {
+            fields: layer.fields.clone(),
+            field_pos: layer
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), i))
+                .collect(),
+            features: layer.features.iter().cloned().map(Some).collect(),
+            positions: layer
+                .features
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.id, i))
+                .collect(),
+            time_property: layer.config.time_property.clone(),
+        }
+    }
+
+    /// Whether a feature of this id is present.
+    pub fn contains(&self, id: u64) -> bool {
+        self.positions
+            .get(&id)
+            .is_some_and(|&p| self.features[p].is_some())
+    }
+
+    fn field(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.field_pos.get(name) {
+            return i;
+        }
+        self.fields.push(Field {
+            name: name.to_owned(),
+            kind: None,
+        });
+        self.field_pos
+            .insert(name.to_owned(), self.fields.len() - 1);
+        self.fields.len() - 1
+    }
+
+    /// Puts a feature: replaces the feature of the same id in place, or appends it.
+    ///
+    /// # Errors
+    /// The reason when the time property does not parse.
+    pub fn put(
+        &mut self,
+        id: u64,
+        geometry: Geometry<f64>,
+        properties: &Map<String, Value>,
+    ) -> Result<(), String> {
+        let mut props = vec![Prop::Absent; self.fields.len()];
+        for (name, value) in properties {
+            let i = self.field(name);
+            if props.len() <= i {
+                props.resize(i + 1, Prop::Absent);
+            }
+            let prop = Prop::from_json(value.clone());
+            if let Some(kind) = prop.kind() {
+                let field = &mut self.fields[i];
+                field.kind = Some(field.kind.map_or(kind, |k| k.merge(kind)));
+            }
+            props[i] = prop;
+        }
+        let time = match self
+            .time_property
+            .as_deref()
+            .and_then(|t| properties.get(t))
+        {
+            Some(Value::String(s)) => Some(parse_time(s)?),
+            None | Some(Value::Null) => None,
+            Some(other) => return Err(format!("time {other} is not a date")),
+        };
+        let feature = Feature {
+            id,
+            geometry,
+            props: props.into_boxed_slice(),
+            time,
+        };
+        match self.positions.get(&id) {
+            Some(&p) => self.features[p] = Some(feature),
+            None => {
+                self.positions.insert(id, self.features.len());
+                self.features.push(Some(feature));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a feature; false when there was none.
+    pub fn delete(&mut self, id: u64) -> bool {
+        match self.positions.get(&id) {
+            Some(&p) => self.features[p].take().is_some(),
+            None => false,
+        }
+    }
+
+    /// The new snapshot (new generation, index rebuilt), with `layer`'s configuration.
+    pub fn finish(self, layer: &Layer) -> Layer {
+        let width = self.fields.len();
+        let features = self
+            .features
+            .into_iter()
+            .flatten()
+            .map(|mut f| {
+                if f.props.len() < width {
+                    let mut v = std::mem::take(&mut f.props).into_vec();
+                    v.resize(width, Prop::Absent);
+                    f.props = v.into_boxed_slice();
+                }
+                f
+            })
+            .collect();
+        layer.with_features(self.fields, features)
+    }
+}
+
+/// Re-runs, in configuration order, every join that involves a layer of `changed`, on the
+/// layers of `working` (changed layers, by id), cloning from `catalog` the partner layers
+/// that are not there yet. On return `working` holds every layer to swap in.
+///
+/// # Errors
+/// [`Error::Config`] when a join names a layer the catalog does not have.
+pub fn rejoin(
+    catalog: &Catalog,
+    joins: &[JoinConfig],
+    working: &mut HashMap<String, Layer>,
+) -> Result<()> {
+    let changed: HashSet<String> = working.keys().cloned().collect();
+    for j in joins {
+        if !changed.contains(&j.points) && !changed.contains(&j.polygons) {
+            continue;
+        }
+        if j.points == j.polygons {
+            return Err(Error::Config(format!(
+                "join of layer {:?} with itself",
+                j.points
+            )));
+        }
+        let mut take = |id: &str| -> Result<Layer> {
+            match working.remove(id) {
+                Some(l) => Ok(l),
+                None => Ok((*catalog.get(id)?.snapshot()).clone()),
+            }
+        };
+        let mut points = take(&j.points)?;
+        let mut polygons = take(&j.polygons)?;
+        join::apply(&mut points, &mut polygons, j);
+        working.insert(j.points.clone(), points);
+        working.insert(j.polygons.clone(), polygons);
+    }
+    Ok(())
+}
+
+/// Converts a stored geometry back into a geometry.
+///
+/// # Errors
+/// The reason when it is not a valid GeoJSON geometry.
+pub fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
+    parse_geometry(&value.to_string())
+}
+
+/// Applies stored records to the catalog's shipped layers (the merge rule of the module
+/// documentation), re-runs the joins of changed layers and swaps the results in. Returns the
+/// warnings it logged.
+///
+/// # Errors
+/// [`Error::Storage`] when a stored feature cannot be read back.
+pub fn apply_records(
+    catalog: &Catalog,
+    joins: &[JoinConfig],
+    records: &[Record],
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let mut by_layer: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        by_layer.entry(r.layer.as_str()).or_default().push(r);
+    }
+    let mut working = HashMap::new();
+    for (layer_id, records) in by_layer {
+        let Ok(handle) = catalog.get(layer_id) else {
+            warnings.push(format!(
+                "the store holds {} changes of layer {layer_id:?}, which is not configured; they are kept but not served",
+                records.len()
+            ));
+            continue;
+        };
+        let shipped = handle.snapshot();
+        let derived = derived_fields(joins, layer_id);
+        let mut edit = LayerEdit::new(&shipped);
+        for r in records {
+            let now = shipped
+                .position(r.id)
+                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived));
+            match (&r.base, &now) {
+                (Some(base), Some(now)) if base != now => warnings.push(format!(
+                    "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",
+                    r.id,
+                    if r.feature.is_some() { "edited" } else { "deleted" }
+                )),
+                (Some(_), None) if r.feature.is_some() => warnings.push(format!(
+                    "{layer_id}/{}: the geodata no longer has this edited feature; the stored edit is kept",
+                    r.id
+                )),
+                (None, Some(_)) => warnings.push(format!(
+                    "{layer_id}/{}: a shipped feature has the id of a feature created through the API; the stored feature hides it",
+                    r.id
+                )),
+                _ => {}
+            }
+            match &r.feature {
+                None => {
+                    edit.delete(r.id);
+                }
+                Some(f) => {
+                    let bad = |e: String| {
+                        Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))
+                    };
+                    let geometry = stored_geometry(&f.geometry).map_err(bad)?;
+                    edit.put(r.id, geometry, &f.properties).map_err(bad)?;
+                }
+            }
+        }
+        working.insert(layer_id.to_owned(), edit.finish(&shipped));
+    }
+    rejoin(catalog, joins, &mut working)?;
+    for (id, layer) in working {
+        catalog.get(&id)?.replace(layer);
+    }
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(warnings)
+}

@@ -1,0 +1,145 @@
+//! Durable writes: create, replace and delete features of writable layers.
+//!
+//! Owns: the [`Store`] trait (the durable record of changes) and its embedded SQLite
+//! implementation ([`sqlite`]), the validation rules declared per layer ([`rules`]), who may
+//! write and how often ([`access`]), the merge of stored changes into the shipped layers at
+//! startup ([`merge`]), and the single writer that commits batches and swaps in new layer
+//! snapshots ([`writer`]). It does not speak HTTP: [`crate::http`] parses requests into
+//! [`writer::WriteRequest`]s and turns [`crate::Error`]s into problem+json.
+//!
+//! # Lifecycle of a write
+//! 1. The HTTP layer authenticates ([`access`]), reads the body within the size limit and
+//!    validates it against the layer's [`rules::WriteRules`] (geometry, properties, vertices).
+//! 2. The request goes to the one writer thread ([`writer`]), which takes every request
+//!    waiting (a batch), checks each against the current snapshot (feature exists,
+//!    `If-Match`, `Idempotency-Key`, server-owned properties), builds the new snapshots (index
+//!    and joins included) off to the side, and commits the whole batch in one transaction.
+//! 3. Only after the commit returns (WAL, `synchronous=FULL`: the data is on disk) are the new
+//!    snapshots swapped in, the events broadcast and the requests acknowledged. A failed
+//!    commit answers every request of the batch with [`crate::Error::Storage`] and changes
+//!    nothing visible; the next write reopens the database.
+//!
+//! # What the store holds
+//! The latest state of every feature ever written (its GeoJSON geometry and properties, or a
+//! tombstone), the highest id ever given out per layer, the first result of every
+//! `Idempotency-Key`, and an append-only log of all changes. Shipped geodata is never
+//! written; [`merge`] defines how the two combine at startup.
+
+pub mod access;
+pub mod merge;
+pub mod rules;
+pub mod sqlite;
+pub mod writer;
+
+use serde::{Deserialize, Serialize};
+
+pub use access::{Access, WriteSettings};
+pub use rules::WriteRules;
+pub use writer::{Event, IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest, WriteService};
+
+use crate::catalog::output::FeatureJson;
+use crate::catalog::{Feature, Layer};
+use crate::error::Result;
+
+/// The largest feature id a write may give out: 2^53 - 1, the largest integer JavaScript
+/// represents exactly.
+pub const MAX_FEATURE_ID: u64 = (1 << 53) - 1;
+
+/// The stored form of a feature: geometry and properties as GeoJSON, without the properties
+/// the server derives (joins). Serialized as `{"geometry":...,"properties":...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFeature {
+    pub geometry: serde_json::Value,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The latest stored state of one feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub layer: String,
+    pub id: u64,
+    /// `None`: the feature was deleted (a tombstone).
+    pub feature: Option<StoredFeature>,
+    /// Fingerprint ([`merge::fingerprint`]) of the shipped feature the first change of this
+    /// feature was made over; `None` for a feature created through the API.
+    pub base: Option<String>,
+}
+
+/// What happened to a feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Create,
+    Replace,
+    Delete,
+}
+
+impl ChangeKind {
+    /// Name used in the change log and in events.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Replace => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// One change of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub record: Record,
+}
+
+/// The first answer to a `POST` with an `Idempotency-Key`, replayed on retries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotentResult {
+    /// SHA-256 of the request body: a key reused with another body is a conflict.
+    pub fingerprint: [u8; 32],
+    pub id: u64,
+    /// The response body (the feature as created).
+    pub body: String,
+    pub etag: String,
+}
+
+/// Everything one transaction writes.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub changes: Vec<Change>,
+    /// `(layer, highest id given out)` for layers that created features.
+    pub last_ids: Vec<(String, u64)>,
+    /// `(layer, key, result)` of creates that carried an `Idempotency-Key`.
+    pub idempotency: Vec<(String, String, IdempotentResult)>,
+}
+
+/// A durable record of changes. Every method is all or nothing; an error means nothing was
+/// written. Implementations: [`sqlite::SqliteStore`] (embedded, the default); a PostGIS
+/// backend can implement the same trait.
+pub trait Store: Send {
+    /// The latest state of every feature ever written, ordered by layer then id.
+    fn records(&mut self) -> Result<Vec<Record>>;
+    /// The highest id given out in `layer`, 0 when none.
+    fn last_id(&mut self, layer: &str) -> Result<u64>;
+    /// The first result of `key` in `layer`, if that key was used.
+    fn idempotent(&mut self, layer: &str, key: &str) -> Result<Option<IdempotentResult>>;
+    /// Commits a batch in one transaction; returns once it is durable.
+    fn commit(&mut self, batch: &Batch) -> Result<()>;
+}
+
+/// The body of a feature as the write API returns it and as events carry it: a GeoJSON
+/// Feature with `type`, `id`, `geometry` and `properties`, no links.
+pub fn feature_body(layer: &Layer, feature: &Feature) -> String {
+    serde_json::to_string(&FeatureJson::new(layer, feature)).unwrap_or_default()
+}
+
+/// The strong entity tag of a feature's state (quoted), from [`feature_body`]: the same for
+/// every representation of the same state, so `GET /items/{fid}` and `If-Match` on `PUT` and
+/// `DELETE` agree whatever links or host a response carries.
+pub fn feature_etag(layer: &Layer, feature: &Feature) -> String {
+    etag_of_body(&feature_body(layer, feature))
+}
+
+/// The entity tag of a feature body made by [`feature_body`].
+pub fn etag_of_body(body: &str) -> String {
+    format!("\"f{:032x}\"", xxhash_rust::xxh3::xxh3_128(body.as_bytes()))
+}

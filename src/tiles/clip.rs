@@ -1,0 +1,318 @@
+//! Clipping to the buffered tile, in tile units.
+//!
+//! Owns: cutting points, lines and polygons to the square `[-buffer, extent + buffer]²`
+//! (tile units, y down) and snapping them to the integer grid, with the guarantees MVT
+//! needs: lines keep at least two distinct points; polygons come out closed, valid
+//! (OGC-valid rings: no self-intersection, no spikes, no repeated points) and wound
+//! for MVT (exterior rings with positive shoelace area in tile units, that is clockwise on
+//! screen; holes negative).
+//!
+//! How polygons are done: Sutherland-Hodgman per ring in floating point against the
+//! (convex) square brings coordinates into range exactly; the rings are snapped to integers;
+//! then `i_overlay` (the integer overlay engine behind `geo`'s boolean ops) intersects them
+//! with the square in OGC mode, which removes the zero-width corridors Sutherland-Hodgman
+//! leaves along the border and anything snapping broke. Rings smaller than `min_area`
+//! tile units² are dropped.
+
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::core::solver::Solver;
+use i_overlay::i_float::int::point::IntPoint;
+
+/// The clip square in tile units: `lo..=hi` on both axes.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipBox {
+    pub lo: i32,
+    pub hi: i32,
+}
+
+impl ClipBox {
+    /// The square of a tile of `extent` units grown by `buffer` units.
+    pub fn new(extent: u32, buffer: u32) -> Self {
+        let e = i32::try_from(extent).unwrap_or(i32::MAX / 4);
+        let b = i32::try_from(buffer).unwrap_or(0).min(e);
+        Self { lo: -b, hi: e + b }
+    }
+
+    /// Whether a floating point is inside (borders included).
+    #[inline]
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        let (lo, hi) = (f64::from(self.lo), f64::from(self.hi));
+        p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi
+    }
+}
+
+/// Rounds a point already inside the clip box to integer tile units.
+#[inline]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "callers pass points inside the clip box"
+)]
+pub fn snap(p: [f64; 2]) -> [i32; 2] {
+    [p[0].round() as i32, p[1].round() as i32]
+}
+
+/// Clips one line (floating tile units) into pieces, snapped, with repeated points removed.
+/// Pieces with fewer than two distinct points are dropped.
+pub fn clip_line(line: &[[f64; 2]], clip: ClipBox, out: &mut Vec<Vec<[i32; 2]>>) {
+    let (lo, hi) = (f64::from(clip.lo), f64::from(clip.hi));
+    let mut current: Vec<[i32; 2]> = Vec::new();
+    let flush = |current: &mut Vec<[i32; 2]>, out: &mut Vec<Vec<[i32; 2]>>| {
+        if current.len() >= 2 {
+            out.push(std::mem::take(current));
+        } else {
+            current.clear();
+        }
+    };
+    for w in line.windows(2) {
+        match clip_segment(w[0], w[1], lo, hi) {
+            Some((a, b, b_clipped)) => {
+                let a = snap(a);
+                if current.last() != Some(&a) {
+                    if !current.is_empty() {
+                        flush(&mut current, out);
+                    }
+                    current.push(a);
+                }
+                let b = snap(b);
+                if current.last() != Some(&b) {
+                    current.push(b);
+                }
+                if b_clipped {
+                    flush(&mut current, out);
+                }
+            }
+            None => flush(&mut current, out),
+        }
+    }
+    flush(&mut current, out);
+}
+
+/// Liang-Barsky: the part of segment `a`-`b` inside the square, and whether `b` was cut.
+fn clip_segment(a: [f64; 2], b: [f64; 2], lo: f64, hi: f64) -> Option<([f64; 2], [f64; 2], bool)> {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a[0] - lo),
+        (dx, hi - a[0]),
+        (-dy, a[1] - lo),
+        (dy, hi - a[1]),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                if r > t1 {
+                    return None;
+                }
+                t0 = t0.max(r);
+            } else {
+                if r < t0 {
+                    return None;
+                }
+                t1 = t1.min(r);
+            }
+        }
+    }
+    let at = |t: f64| [a[0] + dx * t, a[1] + dy * t];
+    Some((at(t0), at(t1), t1 < 1.0))
+}
+
+/// Sutherland-Hodgman of one ring (floating tile units, closed or not) against the square.
+pub fn clip_ring(ring: &[[f64; 2]], clip: ClipBox) -> Vec<[f64; 2]> {
+    let (lo, hi) = (f64::from(clip.lo), f64::from(clip.hi));
+    let mut cur: Vec<[f64; 2]> = ring.to_vec();
+    let mut next = Vec::with_capacity(cur.len() + 4);
+    // (axis, bound, keep-if-greater)
+    for (axis, bound, greater) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
+        next.clear();
+        let inside = |p: &[f64; 2]| {
+            if greater {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
+        let Some(&last) = cur.last() else { break };
+        let mut prev = last;
+        for &p in &cur {
+            let (pin, qin) = (inside(&p), inside(&prev));
+            if pin != qin {
+                let t = (bound - prev[axis]) / (p[axis] - prev[axis]);
+                let mut x = [
+                    prev[0] + (p[0] - prev[0]) * t,
+                    prev[1] + (p[1] - prev[1]) * t,
+                ];
+                x[axis] = bound;
+                next.push(x);
+            }
+            if pin {
+                next.push(p);
+            }
+            prev = p;
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    cur
+}
+
+/// Clips the rings of one polygon (floating tile units; exterior first, any winding) to the
+/// square and makes them valid. Returns polygons (rings, exterior first, not closed,
+/// exterior area positive) whose exterior area is at least `min_area` tile units².
+pub fn clip_polygon(
+    rings: &[Vec<[f64; 2]>],
+    clip: ClipBox,
+    min_area: f64,
+) -> Vec<Vec<Vec<[i32; 2]>>> {
+    let mut shape: Vec<Vec<IntPoint>> = Vec::with_capacity(rings.len());
+    for ring in rings {
+        let inside = ring.iter().all(|p| clip.contains(*p));
+        let clipped;
+        let ring = if inside {
+            ring.as_slice()
+        } else {
+            clipped = clip_ring(ring, clip);
+            clipped.as_slice()
+        };
+        let mut contour: Vec<IntPoint> = Vec::with_capacity(ring.len());
+        for &p in ring {
+            let [x, y] = snap(p);
+            let q = IntPoint::new(x, y);
+            if contour.last() != Some(&q) {
+                contour.push(q);
+            }
+        }
+        while contour.len() > 1 && contour.first() == contour.last() {
+            contour.pop();
+        }
+        if contour.len() >= 3 {
+            shape.push(contour);
+        }
+    }
+    if shape.is_empty() {
+        return Vec::new();
+    }
+    let square = vec![vec![
+        IntPoint::new(clip.lo, clip.lo),
+        IntPoint::new(clip.hi, clip.lo),
+        IntPoint::new(clip.hi, clip.hi),
+        IntPoint::new(clip.lo, clip.hi),
+    ]];
+    let options = IntOverlayOptions {
+        output_direction: ContourDirection::CounterClockwise,
+        ..IntOverlayOptions::ogc()
+    };
+    let shapes = Overlay::with_shapes_options(&[shape], &[square], options, Solver::default())
+        .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    let mut out = Vec::with_capacity(shapes.len());
+    for shape in shapes {
+        let mut rings: Vec<Vec<[i32; 2]>> = Vec::with_capacity(shape.len());
+        for (i, contour) in shape.into_iter().enumerate() {
+            let mut ring: Vec<[i32; 2]> = contour.into_iter().map(|p| [p.x, p.y]).collect();
+            let area = ring_area(&ring);
+            if i == 0 {
+                if area.abs() < min_area.max(f64::MIN_POSITIVE) {
+                    break;
+                }
+                if area < 0.0 {
+                    ring.reverse();
+                }
+            } else if area > 0.0 {
+                ring.reverse();
+            }
+            rings.push(ring);
+        }
+        if !rings.is_empty() {
+            out.push(rings);
+        }
+    }
+    out
+}
+
+/// Signed shoelace area in tile units² (positive = clockwise on screen, y down).
+pub fn ring_area(ring: &[[i32; 2]]) -> f64 {
+    let n = ring.len();
+    let mut sum = 0i64;
+    for i in 0..n {
+        let a = ring[i];
+        let b = ring[(i + 1) % n];
+        sum += i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]);
+    }
+    #[expect(clippy::cast_precision_loss, reason = "areas of tile rings")]
+    let s = sum as f64;
+    s / 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIP: ClipBox = ClipBox { lo: -64, hi: 4160 };
+
+    #[test]
+    fn lines_are_cut_at_the_border() {
+        let mut out = Vec::new();
+        clip_line(
+            &[[-1000.0, 100.0], [100.0, 100.0], [100.0, 9000.0]],
+            CLIP,
+            &mut out,
+        );
+        assert_eq!(out, vec![vec![[-64, 100], [100, 100], [100, 4160]]]);
+        out.clear();
+        // Leaves and comes back: two pieces.
+        clip_line(
+            &[[0.0, 0.0], [0.0, -500.0], [10.0, -500.0], [10.0, 0.0]],
+            CLIP,
+            &mut out,
+        );
+        assert_eq!(out, vec![vec![[0, 0], [0, -64]], vec![[10, -64], [10, 0]]]);
+        out.clear();
+        clip_line(&[[-500.0, -500.0], [-400.0, -400.0]], CLIP, &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_u_shape_crossing_the_border_twice_becomes_two_valid_polygons() {
+        // A U opening downwards whose legs cross the bottom border: Sutherland-Hodgman
+        // alone would join them along the border with a zero-width corridor.
+        let u = vec![
+            [100.0, 3000.0],
+            [1000.0, 3000.0],
+            [1000.0, 6000.0],
+            [800.0, 6000.0],
+            [800.0, 3200.0],
+            [300.0, 3200.0],
+            [300.0, 6000.0],
+            [100.0, 6000.0],
+        ];
+        let polys = clip_polygon(&[u], CLIP, 1.0);
+        // One polygon (the legs are joined by the top bar), no corridor.
+        assert_eq!(polys.len(), 1);
+        let ring = &polys[0][0];
+        assert!(ring_area(ring) > 0.0);
+        let border: Vec<_> = ring.iter().filter(|p| p[1] == 4160).collect();
+        assert_eq!(border.len(), 4, "{ring:?}");
+        let geo_ring: geo::LineString<f64> = ring
+            .iter()
+            .map(|p| (f64::from(p[0]), f64::from(p[1])))
+            .collect();
+        use geo::Validation;
+        assert!(geo::Polygon::new(geo_ring, vec![]).is_valid());
+    }
+
+    #[test]
+    fn holes_are_negative_and_tiny_rings_are_dropped() {
+        let outer = vec![[0.0, 0.0], [0.0, 100.0], [100.0, 100.0], [100.0, 0.0]];
+        let hole = vec![[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0]];
+        let polys = clip_polygon(&[outer.clone(), hole], CLIP, 1.0);
+        assert_eq!(polys.len(), 1);
+        assert_eq!(polys[0].len(), 2);
+        assert!(ring_area(&polys[0][0]) > 0.0);
+        assert!(ring_area(&polys[0][1]) < 0.0);
+        assert!(clip_polygon(&[outer], CLIP, 20_000.0).is_empty());
+    }
+}

@@ -1,0 +1,404 @@
+//! OGC API - Features behaviour of the default atlas, through the real router.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{get, get_with};
+use serde_json::Value;
+
+fn ids(page: &Value) -> Vec<u64> {
+    page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect()
+}
+
+fn next_link(page: &Value) -> Option<String> {
+    page["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .map(|l| l["href"].as_str().unwrap().to_owned())
+}
+
+/// Path and query of an absolute link.
+fn local(href: &str) -> String {
+    let rest = href.split_once("://").unwrap().1;
+    rest[rest.find('/').unwrap()..].to_owned()
+}
+
+fn source_features(file: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(format!("geodata/{file}")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["features"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn landing_conformance_and_collections_describe_the_atlas() {
+    let landing = get("/").await;
+    assert_eq!(landing.status, 200);
+    let rels: Vec<String> = landing.json()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap().to_owned())
+        .collect();
+    for rel in ["self", "service-desc", "conformance", "data"] {
+        assert!(
+            rels.contains(&rel.to_owned()),
+            "{rel} missing from {rels:?}"
+        );
+    }
+    let conf = get("/conformance").await.json();
+    assert!(conf["conformsTo"].as_array().unwrap().iter().any(|c| {
+        c.as_str()
+            .unwrap()
+            .ends_with("ogcapi-features-1/1.0/conf/core")
+    }));
+    let cols = get("/collections").await.json();
+    let ids: Vec<&str> = cols["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "incidents",
+            "provinces",
+            "khorasan",
+            "wilayat_khorasan",
+            "countries",
+            "countries_region",
+            "places"
+        ]
+    );
+    let incidents = get("/collections/incidents").await.json();
+    let interval = &incidents["extent"]["temporal"]["interval"][0];
+    assert_eq!(interval[0], "2015-04-18T00:00:00Z");
+    assert_eq!(interval[1], "2026-02-06T23:59:59Z");
+    let bbox = incidents["extent"]["spatial"]["bbox"][0]
+        .as_array()
+        .unwrap();
+    assert_eq!(bbox.len(), 4);
+}
+
+#[actix_web::test]
+async fn paging_follows_next_links_to_every_feature_exactly_once() {
+    for (layer, expected) in [("incidents", 89), ("places", 1027), ("countries", 251)] {
+        let mut seen = HashSet::new();
+        let mut uri = format!("/collections/{layer}/items?limit=40");
+        let mut pages = 0;
+        loop {
+            let page = get(&uri).await.json();
+            assert_eq!(page["numberMatched"], expected, "{layer}");
+            assert_eq!(
+                page["numberReturned"].as_u64().unwrap() as usize,
+                page["features"].as_array().unwrap().len()
+            );
+            for id in ids(&page) {
+                assert!(seen.insert(id), "{layer}: id {id} returned twice");
+            }
+            pages += 1;
+            match next_link(&page) {
+                Some(href) => uri = local(&href),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), expected, "{layer}");
+        assert_eq!(pages, expected.div_ceil(40), "{layer}");
+    }
+}
+
+#[actix_web::test]
+async fn default_and_maximum_limits() {
+    let page = get("/collections/places/items").await.json();
+    assert_eq!(page["numberReturned"], 10);
+    let page = get("/collections/places/items?limit=10000").await.json();
+    assert_eq!(page["numberReturned"], 1027);
+    assert!(next_link(&page).is_none());
+}
+
+#[actix_web::test]
+async fn datetime_filters_match_a_scan_of_the_source_file() {
+    let source = source_features("incidents.geojson");
+    let count = |pred: &dyn Fn(&str) -> bool| {
+        source
+            .iter()
+            .filter(|f| pred(f["properties"]["date"].as_str().unwrap()))
+            .count()
+    };
+    let cases: Vec<(&str, usize)> = vec![
+        ("2021-08-26", count(&|d| d == "2021-08-26")),
+        ("2022-01-01/2022-12-31", count(&|d| d.starts_with("2022"))),
+        ("../2016-12-31", count(&|d| d <= "2016-12-31")),
+        ("2024-01-01/..", count(&|d| d >= "2024-01-01")),
+        (
+            "2021-08-26T10:00:00Z/2021-08-26T11:00:00Z",
+            count(&|d| d == "2021-08-26"),
+        ),
+    ];
+    for (datetime, expected) in cases {
+        assert!(expected > 0, "{datetime}: fixture should match something");
+        let page = get(&format!(
+            "/collections/incidents/items?limit=1000&datetime={datetime}"
+        ))
+        .await
+        .json();
+        assert_eq!(
+            page["numberMatched"].as_u64().unwrap() as usize,
+            expected,
+            "{datetime}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn equality_filters_sorting_and_property_selection() {
+    let source = source_features("incidents.geojson");
+    let attributed = source
+        .iter()
+        .filter(|f| f["properties"]["responsibility"] == "attributed")
+        .count();
+    let page = get("/collections/incidents/items?responsibility=attributed")
+        .await
+        .json();
+    assert_eq!(page["numberMatched"].as_u64().unwrap() as usize, attributed);
+
+    let sorted =
+        get("/collections/incidents/items?limit=1000&sortby=-deaths&properties=deaths,title")
+            .await
+            .json();
+    let deaths: Vec<Option<i64>> = sorted["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["deaths"].as_i64())
+        .collect();
+    let known: Vec<i64> = deaths.iter().flatten().copied().collect();
+    assert!(known.windows(2).all(|w| w[0] >= w[1]), "not descending");
+    assert_eq!(deaths.last().unwrap(), &None, "nulls sort last");
+    let props = sorted["features"][0]["properties"].as_object().unwrap();
+    let keys: HashSet<&str> = props.keys().map(String::as_str).collect();
+    assert_eq!(keys, HashSet::from(["deaths", "title"]));
+
+    let kabul = get("/collections/incidents/items?limit=1000&province=Kabul")
+        .await
+        .json();
+    let n = kabul["numberMatched"].as_u64().unwrap();
+    assert!(n > 10, "Kabul province has many attacks, got {n}");
+}
+
+#[actix_web::test]
+async fn bbox_filters_match_a_scan_of_the_source_file() {
+    let source = source_features("populated_places.geojson");
+    let (w, s, e, n) = (66.0, 32.0, 71.5, 36.0);
+    let expected = source
+        .iter()
+        .filter(|f| {
+            let c = &f["geometry"]["coordinates"];
+            let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            (w..=e).contains(&x) && (s..=n).contains(&y)
+        })
+        .count();
+    let page = get(&format!(
+        "/collections/places/items?limit=10000&bbox={w},{s},{e},{n}"
+    ))
+    .await
+    .json();
+    assert_eq!(page["numberMatched"].as_u64().unwrap() as usize, expected);
+    assert!(expected > 20);
+}
+
+#[actix_web::test]
+async fn features_by_numeric_and_source_id() {
+    let first = get("/collections/incidents/items/iskp-001").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("application/geo+json"));
+    let f = first.json();
+    assert_eq!(f["properties"]["id"], "iskp-001");
+    let id = f["id"].as_u64().unwrap();
+    let again = get(&format!("/collections/incidents/items/{id}"))
+        .await
+        .json();
+    assert_eq!(again["properties"]["title"], f["properties"]["title"]);
+    assert_eq!(
+        get("/collections/incidents/items/999999999").await.status,
+        404
+    );
+    assert_eq!(
+        get("/collections/incidents/items/..%2F..%2Fetc%2Fpasswd")
+            .await
+            .status,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn joins_give_incidents_a_province_and_provinces_a_count() {
+    let incidents = get("/collections/incidents/items?limit=1000").await.json();
+    let with_province = incidents["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["province"].is_string())
+        .count();
+    let provinces = get("/collections/provinces/items?limit=1000").await.json();
+    let total: u64 = provinces["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["incident_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total as usize, with_province);
+    // Af + Pk incidents: every one should fall in a province (85 in the source).
+    assert!(with_province >= 80, "{with_province}");
+    let crocus = get("/collections/incidents/items?limit=10&country_iso_a3=RUS")
+        .await
+        .json();
+    assert_eq!(crocus["numberMatched"], 1);
+}
+
+#[actix_web::test]
+async fn etags_compression_and_cors() {
+    let first = get("/collections/incidents/items?limit=5").await;
+    let etag = first.header("etag").unwrap().to_owned();
+    assert!(first.header("cache-control").unwrap().contains("max-age"));
+    let state = common::atlas();
+    let again = get_with(
+        &state,
+        "/collections/incidents/items?limit=5",
+        &[("If-None-Match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let gz = get_with(
+        &state,
+        "/collections/countries/items?limit=100",
+        &[("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let br = get_with(
+        &state,
+        "/collections/countries/items?limit=100",
+        &[("Accept-Encoding", "br")],
+    )
+    .await;
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    let cors = get_with(&state, "/collections", &[("Origin", "http://example.org")]).await;
+    assert!(cors.header("access-control-allow-origin").is_some());
+}
+
+#[actix_web::test]
+async fn queryables_and_openapi_cover_the_routes() {
+    let q = get("/collections/incidents/queryables").await.json();
+    assert_eq!(q["properties"]["deaths"]["type"], "integer");
+    assert_eq!(q["properties"]["responsibility"]["type"], "string");
+    let api = get("/api").await;
+    assert!(
+        api.header("content-type")
+            .unwrap()
+            .starts_with("application/vnd.oai.openapi+json")
+    );
+    let doc = api.json();
+    for route in khorasan_atlas::http::ROUTES {
+        assert!(
+            doc["paths"].get(*route).is_some(),
+            "route {route} is not in /api"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn bad_input_is_a_400_problem_naming_the_value() {
+    let cases = [
+        ("/collections/incidents/items?limit=0", "limit"),
+        ("/collections/incidents/items?limit=-1", "limit"),
+        ("/collections/incidents/items?limit=abc", "abc"),
+        ("/collections/incidents/items?limit=1000000000", "limit"),
+        ("/collections/incidents/items?offset=-3", "offset"),
+        ("/collections/incidents/items?bbox=1,2,3", "bbox"),
+        ("/collections/incidents/items?bbox=1,2,3,4,5", "bbox"),
+        ("/collections/incidents/items?bbox=nan,0,1,1", "bbox"),
+        ("/collections/incidents/items?bbox=inf,0,1,1", "bbox"),
+        ("/collections/incidents/items?bbox=0,10,1,5", "south"),
+        ("/collections/incidents/items?bbox=0,0,1,95", "bbox"),
+        (
+            "/collections/incidents/items?datetime=yesterday",
+            "yesterday",
+        ),
+        (
+            "/collections/incidents/items?datetime=2022-01-01/2021-01-01",
+            "datetime",
+        ),
+        ("/collections/incidents/items?colour=red", "colour"),
+        ("/collections/incidents/items?limit=1&limit=2", "limit"),
+        ("/collections/incidents/items?deaths=many", "many"),
+        ("/collections/incidents/items?sortby=nothing", "nothing"),
+        ("/collections/incidents/items?properties=nothing", "nothing"),
+        ("/collections/incidents/items?f=xml", "xml"),
+        (
+            "/collections/incidents/radius?coords=POINT(69)&within=5",
+            "coords",
+        ),
+        (
+            "/collections/incidents/radius?coords=69,34&within=5",
+            "coords",
+        ),
+        (
+            "/collections/incidents/radius?coords=POINT(69%2034)&within=0",
+            "within",
+        ),
+        (
+            "/collections/incidents/radius?coords=POINT(69%2034)&within=-5",
+            "within",
+        ),
+        (
+            "/collections/incidents/radius?coords=POINT(69%2034)&within=30000",
+            "within",
+        ),
+        (
+            "/collections/incidents/radius?coords=POINT(69%2034)&within=5&within-units=mi",
+            "mi",
+        ),
+        (
+            "/collections/incidents/radius?coords=POINT(69%2034)",
+            "within",
+        ),
+        ("/collections/incidents/nearest?limit=3", "coords"),
+        (
+            "/collections/incidents/nearest?coords=POINT(69%2034)&limit=0",
+            "limit",
+        ),
+    ];
+    for (uri, needle) in cases {
+        let r = get(uri).await;
+        assert_eq!(r.status, 400, "{uri}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/problem+json"),
+            "{uri}"
+        );
+        let detail = r.json()["detail"].as_str().unwrap().to_owned();
+        assert!(
+            detail.contains(needle),
+            "{uri}: {detail:?} should name {needle:?}"
+        );
+    }
+    let unknown = get("/collections/nowhere/items").await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(get("/no/such/path").await.status, 404);
+    assert_eq!(get("/health").await.status, 200, "still serving");
+}
