@@ -402,3 +402,56 @@ async fn bad_input_is_a_400_problem_naming_the_value() {
     assert_eq!(get("/no/such/path").await.status, 404);
     assert_eq!(get("/health").await.status, 200, "still serving");
 }
+
+#[actix_web::test]
+async fn polygon_distances_are_zero_inside_and_positive_outside() {
+    // Kabul city lies in Kabul province: distance 0, listed first.
+    let page = get("/collections/provinces/radius?coords=POINT(69.17%2034.53)&within=100&limit=50")
+        .await
+        .json();
+    let first = &page["features"][0];
+    assert_eq!(first["properties"]["name"], "Kabul");
+    assert_eq!(first["properties"]["distance_m"], 0.0);
+    let d: Vec<f64> = page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().unwrap())
+        .collect();
+    assert!(
+        d.windows(2).all(|w| w[0] <= w[1]),
+        "sorted nearest first: {d:?}"
+    );
+    assert!(d[1] > 0.0 && d.iter().all(|x| *x <= 100_000.0));
+    // The nearest country to a point in the Arabian Sea is at a positive distance.
+    let sea = get("/collections/countries/nearest?coords=POINT(64.0%2020.0)&limit=1")
+        .await
+        .json();
+    let dist = sea["features"][0]["properties"]["distance_m"]
+        .as_f64()
+        .unwrap();
+    assert!(dist > 50_000.0, "{dist}");
+}
+
+#[test]
+fn feature_ids_are_stable_across_loads() {
+    let load = || {
+        let raw = khorasan_atlas::config::RawConfig::from_file(std::path::Path::new(
+            "geodata/atlas.toml",
+        ))
+        .unwrap();
+        let catalog = khorasan_atlas::catalog::Catalog::load(&raw.validate().unwrap()).unwrap();
+        let ids: Vec<u64> = catalog
+            .get("incidents")
+            .unwrap()
+            .snapshot()
+            .features
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        ids
+    };
+    let (a, b) = (load(), load());
+    assert_eq!(a, b);
+    assert_eq!(a[0], khorasan_atlas::catalog::load::string_id("iskp-001"));
+}
