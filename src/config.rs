@@ -63,6 +63,10 @@ pub struct RawServer {
     pub write_burst: Option<u32>,
     /// Largest body of a write, in bytes. Default 262144 (256 KiB).
     pub max_body_bytes: Option<usize>,
+    /// Vector tile settings (`[server.tiles]`): max zoom, cache size, max-age. Defaults in
+    /// [`crate::tiles::TileServerConfig`].
+    #[serde(default)]
+    pub tiles: crate::tiles::TileServerConfig,
 }
 
 /// What to do with a feature that fails validation when a layer is loaded.
@@ -109,6 +113,10 @@ pub struct LayerConfig {
     /// at most 10000 positions. See [`crate::store::rules`].
     #[serde(default)]
     pub write: crate::store::WriteRules,
+    /// How the layer is served as vector tiles (`[layers.tiles]`): zoom range, extent,
+    /// buffer, simplification, budget, clustering. Defaults in [`crate::tiles::TileLayerConfig`].
+    #[serde(default)]
+    pub tiles: crate::tiles::TileLayerConfig,
 }
 
 /// One `[[joins]]` entry: points of one layer take attributes of the polygon containing
@@ -138,6 +146,8 @@ pub struct Config {
     pub cache_max_age: u32,
     /// Tokens, rate limit and body limit of writes.
     pub write: crate::store::WriteSettings,
+    /// Vector tile settings of the server.
+    pub tiles: crate::tiles::TileServerConfig,
     pub layers: Vec<LayerConfig>,
     pub joins: Vec<JoinConfig>,
 }
@@ -222,6 +232,10 @@ impl RawConfig {
                 )));
             }
         }
+        self.server.tiles.validate()?;
+        for layer in &self.layers {
+            layer.tiles.validate(&layer.id)?;
+        }
         for join in &self.joins {
             for id in [&join.points, &join.polygons] {
                 if !seen.contains(id.as_str()) {
@@ -248,6 +262,7 @@ impl RawConfig {
                 self.server.write_burst,
                 self.server.max_body_bytes,
             )?,
+            tiles: self.server.tiles,
             layers: self.layers,
             joins: self.joins,
         })
