@@ -455,3 +455,23 @@ fn feature_ids_are_stable_across_loads() {
     assert_eq!(a, b);
     assert_eq!(a[0], khorasan_atlas::catalog::load::string_id("iskp-001"));
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_and_layers() {
+    let state = common::atlas();
+    get_with(&state, "/collections/nowhere", &[]).await;
+    let m = get_with(&state, "/metrics", &[]).await;
+    assert_eq!(m.status, 200);
+    let text = String::from_utf8(m.body).unwrap();
+    assert!(
+        text.contains("atlas_layer_features{layer=\"incidents\"} 89"),
+        "{text}"
+    );
+    let fours: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("atlas_http_requests_total{class=\"4xx\"} "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(fours >= 1);
+}

@@ -5,7 +5,9 @@
 //! caching headers ([`respond`]), the OpenAPI document ([`openapi`]) and the map page
 //! ([`web_page`]). Handlers parse and validate, call [`crate::query`], and serialize.
 
+pub mod events;
 pub mod features;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod respond;
@@ -37,6 +39,7 @@ pub const ROUTES: &[&str] = &[
     "/collections/{collectionId}/radius",
     "/collections/{collectionId}/nearest",
     "/health",
+    "/metrics",
     "/map",
 ];
 
@@ -73,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/conformance", web::get().to(features::conformance))
         .route("/api", web::get().to(api))
         .route("/health", web::get().to(features::health))
+        .route("/metrics", web::get().to(metrics::metrics))
         .route("/collections", web::get().to(features::collections))
         .route("/collections/{id}", web::get().to(features::collection))
         .route(
@@ -122,5 +126,6 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap(cors)
         .wrap(Compress::default())
+        .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(tracing_actix_web::TracingLogger::default())
 }

@@ -170,6 +170,10 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
         get("Liveness", vec![], "application/json"),
     );
     paths.insert("/map".into(), get("The map page", vec![], "text/html"));
+    paths.insert(
+        "/metrics".into(),
+        get("Prometheus metrics", vec![], "text/plain"),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {

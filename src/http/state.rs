@@ -12,15 +12,44 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Prepared layers and the tile cache (see [`crate::tiles::Tiler`]).
     pub tiler: Arc<crate::tiles::Tiler>,
+    /// The write side: store, writer, tokens, rate limit, events (see [`crate::store`]).
+    pub writes: Arc<crate::store::WriteService>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl AppState {
-    /// Builds the state for a loaded catalog.
+    /// Builds the state for a loaded catalog, without the durable store: writes are off.
     pub fn new(config: Config, catalog: Catalog) -> Self {
+        let config = Arc::new(config);
+        let writes = crate::store::WriteService::disabled(Arc::clone(&config));
+        Self::assemble(config, Arc::new(catalog), writes)
+    }
+
+    /// Builds the state of the server: opens the store of `config.data_dir`, merges its
+    /// changes into `catalog`, and turns writes on when a write token is configured.
+    ///
+    /// # Errors
+    /// When the store exists or is needed but cannot be opened (see
+    /// [`crate::store::WriteService::open`]).
+    pub fn open(config: Config, catalog: Catalog) -> crate::Result<Self> {
+        let config = Arc::new(config);
+        let catalog = Arc::new(catalog);
+        let writes = crate::store::WriteService::open(Arc::clone(&config), Arc::clone(&catalog))?;
+        Ok(Self::assemble(config, catalog, writes))
+    }
+
+    fn assemble(
+        config: Arc<Config>,
+        catalog: Arc<Catalog>,
+        writes: crate::store::WriteService,
+    ) -> Self {
         Self {
             tiler: Arc::new(crate::tiles::Tiler::new(config.tiles.clone())),
-            config: Arc::new(config),
-            catalog: Arc::new(catalog),
+            config,
+            catalog,
+            writes: Arc::new(writes),
+            metrics: Arc::default(),
         }
     }
 }
