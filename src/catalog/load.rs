@@ -20,6 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use geo::{
     Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
@@ -101,8 +102,15 @@ pub fn string_id(s: &str) -> u64 {
     (h & ((1 << 53) - 1)).max(1)
 }
 
+/// Interning stops for a field once it has this many distinct strings: such fields (names,
+/// ids) gain nothing from sharing.
+const INTERN_LIMIT: usize = 4096;
+
 struct Builder<'p> {
     path: &'p Path,
+    /// Per field: the distinct strings seen so far, shared by every feature; `None` once the
+    /// field has more than [`INTERN_LIMIT`] distinct values.
+    interned: Vec<Option<HashSet<Arc<str>>>>,
     options: &'p LoadOptions,
     fields: Vec<Field>,
     field_pos: HashMap<String, usize>,
@@ -170,6 +178,7 @@ impl<'p> Builder<'p> {
     fn new(path: &'p Path, options: &'p LoadOptions) -> Self {
         Self {
             path,
+            interned: Vec::new(),
             options,
             fields: Vec::new(),
             field_pos: HashMap::new(),
@@ -286,9 +295,26 @@ impl<'p> Builder<'p> {
             name: name.to_owned(),
             kind: None,
         });
+        self.interned.push(Some(HashSet::new()));
         self.field_pos
             .insert(name.to_owned(), self.fields.len() - 1);
         self.fields.len() - 1
+    }
+
+    /// The shared copy of `s` for field `pos`.
+    fn intern(&mut self, pos: usize, s: Arc<str>) -> Arc<str> {
+        let Some(Some(set)) = self.interned.get_mut(pos) else {
+            return s;
+        };
+        if let Some(shared) = set.get(&*s) {
+            return Arc::clone(shared);
+        }
+        if set.len() >= INTERN_LIMIT {
+            self.interned[pos] = None;
+            return s;
+        }
+        set.insert(Arc::clone(&s));
+        s
     }
 
     fn finish(self) -> Loaded {
@@ -329,8 +355,11 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = Prop::from_json(map.next_value()?);
             let pos = self.builder.field(&key);
+            let value = match Prop::from_json(map.next_value()?) {
+                Prop::Str(s) => Prop::Str(self.builder.intern(pos, s)),
+                other => other,
+            };
             if self.props.len() <= pos {
                 self.props.resize(pos + 1, Prop::Absent);
             }
@@ -589,6 +618,18 @@ mod tests {
         );
         assert_eq!(f[0].props.len(), 3);
         assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
+    }
+
+    #[test]
+    fn repeated_strings_share_one_allocation() {
+        let json = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"kind":"mosque"}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[3,4]},"properties":{"kind":"mosque"}}]}"#;
+        let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+        match (&loaded.features[0].props[0], &loaded.features[1].props[0]) {
+            (Prop::Str(a), Prop::Str(b)) => assert!(Arc::ptr_eq(a, b)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub enum Prop {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Box<str>),
+    /// Strings; repeated values of a field share one allocation (see `catalog::load`).
+    Str(Arc<str>),
     /// Arrays and objects, kept as JSON.
     Json(Box<Value>),
 }
@@ -34,7 +35,7 @@ impl Prop {
             Value::Number(n) => n
                 .as_i64()
                 .map_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)), Self::Int),
-            Value::String(s) => Self::Str(s.into_boxed_str()),
+            Value::String(s) => Self::Str(Arc::from(s)),
             other => Self::Json(Box::new(other)),
         }
     }
