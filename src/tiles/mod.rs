@@ -3,16 +3,16 @@
 //! `crate::http::tiles`).
 //!
 //! The pipeline of one tile, one stage per file:
-//! 1. [`coord`]: parse and check `z/x/y`; Web Mercator maths.
+//! 1. [`coord`] - parse and check `z/x/y`; Web Mercator maths.
 //! 2. Query the layer's R-tree with the buffered tile bounds (lon/lat).
-//! 3. [`cluster`]: points become clusters on a global grid (when configured and `z` is at
+//! 3. [`cluster`] - points become clusters on a global grid (when configured and `z` is at
 //!    most the cluster max zoom).
-//! 4. [`simplify`]: vertices below the zoom's tolerance are skipped (importances are
+//! 4. [`simplify`] - vertices below the zoom's tolerance are skipped (importances are
 //!    computed once per layer snapshot, see [`PreparedLayer`]).
-//! 5. [`clip`]: cut to the buffered tile, snap to integers, make polygons valid and wound
+//! 5. [`clip`] - cut to the buffered tile, snap to integers, make polygons valid and wound
 //!    for MVT, drop polygons under `min_area`.
-//! 6. [`budget`]: thin by density when a layer exceeds its feature or byte budget.
-//! 7. [`mvt`]: encode.
+//! 6. [`budget`] - thin by density when a layer exceeds its feature or byte budget.
+//! 7. [`mvt`] - encode.
 //!
 //! [`Tiler`] holds what is kept between requests: prepared layers and a bounded cache of
 //! encoded and gzip-compressed tiles keyed by the layers' generations, so a changed layer
@@ -673,10 +673,10 @@ impl Tiler {
             .prepared
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(p) = map.get(layer.id()) {
-            if p.generation == layer.generation {
-                return Arc::clone(p);
-            }
+        if let Some(p) = map.get(layer.id())
+            && p.generation == layer.generation
+        {
+            return Arc::clone(p);
         }
         let p = Arc::new(PreparedLayer::new(layer));
         map.insert(layer.id().to_owned(), Arc::clone(&p));
@@ -763,10 +763,10 @@ pub fn tilejson(layers: &[&Layer], tiles_url: &str, server: &TileServerConfig) -
                 ]
             }));
         }
-        if let Some(a) = layer.config.attribution.as_deref() {
-            if !attributions.contains(&a) {
-                attributions.push(a);
-            }
+        if let Some(a) = layer.config.attribution.as_deref()
+            && !attributions.contains(&a)
+        {
+            attributions.push(a);
         }
         let mut fields = serde_json::Map::new();
         for f in &layer.fields {

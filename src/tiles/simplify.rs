@@ -179,7 +179,9 @@ mod tests {
             importance: imp.clone(),
         };
         assert_eq!(path.kept(max + 1.0).count(), 2);
-        assert_eq!(path.kept(0.0).count(), 6);
+        // Tolerance 0 drops only the collinear (4, 6).
+        assert_eq!(path.kept(0.0).count(), 5);
+        assert_eq!(path.kept(-1.0).count(), 6);
     }
 
     #[test]

@@ -1,0 +1,629 @@
+//! Vector tiles through the real router, decoded with an independent MVT decoder
+//! (`mvt-reader`): geometry where the features are, valid and clockwise polygons, buffers
+//! shared by neighbours, exact cluster counts, ids of the feature API, errors and caching.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
+
+use common::{Reply, atlas, get, get_with, state_from_toml};
+use geo::{Geometry, Validation};
+use khorasan_atlas::http::AppState;
+use khorasan_atlas::tiles::coord::lonlat_to_merc;
+use mvt_reader::Reader;
+use mvt_reader::feature::{Feature, Value};
+
+/// Decoded layers of a tile: name -> features (coordinates in tile units, f64).
+fn decode(body: &[u8]) -> HashMap<String, Vec<Feature<f64>>> {
+    let reader = Reader::new(body.to_vec()).expect("a valid MVT");
+    let names = reader.get_layer_names().unwrap();
+    let meta = reader.get_layer_metadata().unwrap();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            assert_eq!(meta[i].extent, 4096);
+            (name, reader.get_features_as::<f64>(i).unwrap())
+        })
+        .collect()
+}
+
+async fn tile(state: &AppState, uri: &str) -> HashMap<String, Vec<Feature<f64>>> {
+    let r = get_with(state, uri, &[]).await;
+    match r.status {
+        200 => {
+            assert_eq!(
+                r.header("content-type"),
+                Some("application/vnd.mapbox-vector-tile")
+            );
+            decode(&r.body)
+        }
+        204 => HashMap::new(),
+        s => panic!("{uri}: status {s}: {}", String::from_utf8_lossy(&r.body)),
+    }
+}
+
+/// Tile units of a lon/lat point in tile z/x/y.
+fn tile_units(lon: f64, lat: f64, z: u8, x: u32, y: u32) -> [f64; 2] {
+    let [mx, my] = lonlat_to_merc(lon, lat);
+    let n = f64::from(1u32 << z);
+    [
+        (mx * n - f64::from(x)) * 4096.0,
+        (my * n - f64::from(y)) * 4096.0,
+    ]
+}
+
+/// The tile containing a lon/lat point.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let [mx, my] = lonlat_to_merc(lon, lat);
+    let n = f64::from(1u32 << z);
+    ((mx * n).floor() as u32, (my * n).floor() as u32)
+}
+
+fn points(f: &Feature<f64>) -> Vec<[f64; 2]> {
+    match &f.geometry {
+        Geometry::MultiPoint(mp) => mp.iter().map(|p| [p.x(), p.y()]).collect(),
+        Geometry::Point(p) => vec![[p.x(), p.y()]],
+        g => panic!("not a point: {g:?}"),
+    }
+}
+
+fn int(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Int(i) | Value::SInt(i)) => *i,
+        Some(Value::UInt(u)) => i64::try_from(*u).unwrap(),
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+fn prop<'a>(f: &'a Feature<f64>, k: &str) -> Option<&'a Value> {
+    f.properties.as_ref().and_then(|p| p.get(k))
+}
+
+/// Shoelace area in tile units (y down): positive = clockwise on screen.
+fn shoelace(ring: &geo::LineString<f64>) -> f64 {
+    ring.0
+        .windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum::<f64>()
+        / 2.0
+}
+
+/// A deterministic generator (64-bit LCG), so that tests need no committed data.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Writes a GeoJSON FeatureCollection of points (with `deaths`) and returns its path.
+fn write_points(dir: &Path, name: &str, pts: &[(f64, f64, i64)]) -> String {
+    let features: Vec<serde_json::Value> = pts
+        .iter()
+        .map(|(lon, lat, d)| {
+            serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"deaths": d, "name": format!("p{lon:.3}")}})
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[actix_web::test]
+async fn points_land_where_the_features_are_with_the_feature_api_ids() {
+    let state = atlas();
+    let layer = state.catalog.get("incidents").unwrap().snapshot();
+    for f in layer.features.iter().step_by(9) {
+        let Geometry::Point(p) = f.geometry else {
+            continue;
+        };
+        for z in [3u8, 8, 12] {
+            let (x, y) = tile_of(p.x(), p.y(), z);
+            let layers = tile(&state, &format!("/tiles/incidents/{z}/{x}/{y}.mvt")).await;
+            let found = layers["incidents"]
+                .iter()
+                .find(|t| t.id == Some(f.id))
+                .unwrap_or_else(|| panic!("feature {} missing from {z}/{x}/{y}", f.id));
+            let want = tile_units(p.x(), p.y(), z, x, y);
+            let got = points(found)[0];
+            assert!(
+                (got[0] - want[0]).abs() <= 0.5 && (got[1] - want[1]).abs() <= 0.5,
+                "{got:?} vs {want:?}"
+            );
+        }
+        // The same id names the same feature in the feature API.
+        let item = get(&format!("/collections/incidents/items/{}", f.id)).await;
+        assert_eq!(item.status, 200);
+        let c = &item.json()["geometry"]["coordinates"];
+        assert!((c[0].as_f64().unwrap() - p.x()).abs() < 1e-9);
+    }
+}
+
+#[actix_web::test]
+async fn typed_properties_survive() {
+    let state = atlas();
+    let layer = state.catalog.get("incidents").unwrap().snapshot();
+    let f = &layer.features[0];
+    let Geometry::Point(p) = f.geometry else {
+        panic!()
+    };
+    let (x, y) = tile_of(p.x(), p.y(), 6);
+    let layers = tile(&state, &format!("/tiles/incidents/6/{x}/{y}")).await;
+    let t = layers["incidents"]
+        .iter()
+        .find(|t| t.id == Some(f.id))
+        .unwrap();
+    let api = get(&format!("/collections/incidents/items/{}", f.id))
+        .await
+        .json();
+    for (k, v) in api["properties"].as_object().unwrap() {
+        match (v, prop(t, k)) {
+            (serde_json::Value::Null, got) => assert!(got.is_none(), "{k}"),
+            (serde_json::Value::String(s), Some(Value::String(g))) => assert_eq!(s, g),
+            (serde_json::Value::Number(n), got @ Some(_)) if n.is_i64() => {
+                assert_eq!(n.as_i64().unwrap(), int(got))
+            }
+            (serde_json::Value::Number(n), Some(Value::Double(g))) => {
+                assert_eq!(n.as_f64().unwrap(), *g)
+            }
+            (serde_json::Value::Bool(b), Some(Value::Bool(g))) => assert_eq!(b, g),
+            (
+                serde_json::Value::Array(_) | serde_json::Value::Object(_),
+                Some(Value::String(g)),
+            ) => {
+                assert_eq!(&serde_json::from_str::<serde_json::Value>(g).unwrap(), v)
+            }
+            (v, got) => panic!("{k}: {v} became {got:?}"),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn clipped_polygons_are_valid_and_clockwise() {
+    let state = atlas();
+    let mut checked = 0;
+    let mut tiles = vec![(0u8, 0u32, 0u32)];
+    for x in 0..4 {
+        for y in 0..4 {
+            tiles.push((2, x, y));
+        }
+    }
+    // The region at z5 and z7 (Afghanistan, Pakistan, Iran edges).
+    for (z, lons, lats) in [
+        (5u8, [55.0, 75.0], [25.0, 40.0]),
+        (7, [60.0, 72.0], [29.0, 38.0]),
+    ] {
+        let (x0, y0) = tile_of(lons[0], lats[1], z);
+        let (x1, y1) = tile_of(lons[1], lats[0], z);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                tiles.push((z, x, y));
+            }
+        }
+    }
+    for (z, x, y) in tiles {
+        for layer in ["countries", "provinces", "khorasan"] {
+            let layers = tile(&state, &format!("/tiles/{layer}/{z}/{x}/{y}")).await;
+            for f in layers.get(layer).into_iter().flatten() {
+                let polys: Vec<geo::Polygon<f64>> = match &f.geometry {
+                    Geometry::Polygon(p) => vec![p.clone()],
+                    Geometry::MultiPolygon(mp) => mp.0.clone(),
+                    g => panic!("not a polygon: {g:?}"),
+                };
+                for p in polys {
+                    assert!(
+                        shoelace(p.exterior()) > 0.0,
+                        "{layer} {z}/{x}/{y} feature {:?}: exterior not clockwise",
+                        f.id
+                    );
+                    for hole in p.interiors() {
+                        assert!(
+                            shoelace(hole) < 0.0,
+                            "{layer} {z}/{x}/{y}: hole not counter-clockwise"
+                        );
+                    }
+                    if let Err(e) = p.check_validation() {
+                        panic!(
+                            "{layer} {z}/{x}/{y} feature {:?}: invalid polygon: {e:?}",
+                            f.id
+                        );
+                    }
+                    for c in p.exterior().coords() {
+                        assert!((-64.0..=4160.0).contains(&c.x) && (-64.0..=4160.0).contains(&c.y));
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} polygons checked");
+}
+
+#[actix_web::test]
+async fn a_feature_near_a_tile_edge_is_in_both_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    // z4 tiles 9 and 10 meet at lon 45 (x = 10/16 of the world). 0.5 degree is about
+    // 0.022 of a z4 tile = 91 units: inside a 128-unit buffer.
+    let pts = write_points(
+        dir.path(),
+        "edge.geojson",
+        &[(45.5, 20.0, 1), (40.0, 20.0, 2)],
+    );
+    let polygon = dir.path().join("poly.geojson");
+    std::fs::write(
+        &polygon,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+        "geometry":{"type":"Polygon","coordinates":[[[40,15],[50,15],[50,25],[40,25],[40,15]]]}}]}"#,
+    )
+    .unwrap();
+    let state = state_from_toml(&format!(
+        "[[layers]]\nid='pts'\nfile='{pts}'\n[layers.tiles]\nbuffer=128\n\
+         [[layers]]\nid='poly'\nfile='{}'\n",
+        polygon.display()
+    ));
+    let (x, y) = tile_of(45.5, 20.0, 4);
+    assert_eq!(x, 10);
+    let right = tile(&state, &format!("/tiles/pts/4/10/{y}")).await;
+    let left = tile(&state, &format!("/tiles/pts/4/9/{y}")).await;
+    let r: Vec<_> = right["pts"].iter().filter(|f| f.id == Some(1)).collect();
+    let l: Vec<_> = left["pts"].iter().filter(|f| f.id == Some(1)).collect();
+    assert_eq!(
+        (r.len(), l.len()),
+        (1, 1),
+        "the edge point is in both tiles"
+    );
+    let (pr, pl) = (points(r[0])[0], points(l[0])[0]);
+    assert!(pr[0] > 0.0 && pr[0] < 128.0, "{pr:?}");
+    assert!((pl[0] - (pr[0] + 4096.0)).abs() <= 1.0, "{pl:?} vs {pr:?}");
+    assert_eq!(pr[1], pl[1]);
+    // The far point only in its own tile.
+    assert!(left["pts"].iter().any(|f| f.id == Some(2)));
+    assert!(!right["pts"].iter().any(|f| f.id == Some(2)));
+    // The polygon spans both tiles: both draw it, cut at their (default 64-unit) buffers.
+    for x in [9, 10] {
+        let t = tile(&state, &format!("/tiles/poly/4/{x}/{y}")).await;
+        let p = match &t["poly"][0].geometry {
+            Geometry::Polygon(p) => p.clone(),
+            Geometry::MultiPolygon(mp) if mp.0.len() == 1 => mp.0[0].clone(),
+            g => panic!("{g:?}"),
+        };
+        let xs: Vec<f64> = p.exterior().coords().map(|c| c.x).collect();
+        let edge = if x == 9 { 4160.0 } else { -64.0 };
+        assert!(xs.contains(&edge), "{xs:?}");
+        assert!(p.is_valid());
+    }
+    // A composite tile has one layer per source layer.
+    let both = tile(&state, &format!("/tiles/pts,poly/4/10/{y}")).await;
+    assert_eq!(both.len(), 2);
+}
+
+fn cluster_state(dir: &Path, n: usize, extra: &str) -> (AppState, Vec<(f64, f64, i64)>) {
+    let mut rng = Lcg(7);
+    let mut pts = Vec::new();
+    for i in 0..n {
+        // Three dense groups (Kabul, Jalalabad, Peshawar) and a scatter over the region.
+        let (lon, lat, spread) = match i % 4 {
+            0 => (69.17, 34.53, 0.3),
+            1 => (70.45, 34.43, 0.2),
+            2 => (71.57, 34.01, 0.4),
+            _ => (66.0, 33.0, 8.0),
+        };
+        let d = i64::try_from(i % 7).unwrap();
+        pts.push((
+            lon + (rng.next() - 0.5) * spread,
+            lat + (rng.next() - 0.5) * spread,
+            d,
+        ));
+    }
+    let path = write_points(dir, "cl.geojson", &pts);
+    let state = state_from_toml(&format!(
+        "[[layers]]\nid='cl'\nfile='{path}'\n[layers.tiles.cluster]\nenabled=true\nradius=64\nmax_zoom=10\nsum=['deaths']\n{extra}"
+    ));
+    (state, pts)
+}
+
+#[actix_web::test]
+async fn clusters_count_exactly_the_points_they_replace() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, pts) = cluster_state(dir.path(), 2000, "");
+    let total_deaths: i64 = pts.iter().map(|p| p.2).sum();
+    // z0: one tile holds every point once.
+    let t = tile(&state, "/tiles/cl/0/0/0").await;
+    let count: i64 = t["cl"]
+        .iter()
+        .map(|f| prop(f, "point_count").map_or(1, |v| int(Some(v))))
+        .sum();
+    assert_eq!(count, 2000);
+    let deaths: i64 = t["cl"].iter().map(|f| int(prop(f, "deaths"))).sum();
+    assert_eq!(deaths, total_deaths);
+    // z6 and z9: over every tile of the region, features inside the (unbuffered) tile
+    // account for every point exactly once.
+    for z in [6u8, 9] {
+        let (x0, y0) = tile_of(61.0, 38.0, z);
+        let (x1, y1) = tile_of(72.5, 28.0, z);
+        let mut sum = 0i64;
+        let mut clusters = 0;
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let t = tile(&state, &format!("/tiles/cl/{z}/{x}/{y}")).await;
+                for f in t.get("cl").into_iter().flatten() {
+                    let p = points(f)[0];
+                    if (0.0..4096.0).contains(&p[0]) && (0.0..4096.0).contains(&p[1]) {
+                        let is_cluster = matches!(prop(f, "cluster"), Some(Value::Bool(true)));
+                        clusters += usize::from(is_cluster);
+                        sum += if is_cluster {
+                            int(prop(f, "point_count"))
+                        } else {
+                            1
+                        };
+                    }
+                }
+            }
+        }
+        assert_eq!(sum, 2000, "z{z}");
+        assert!(clusters > 0, "z{z} has clusters");
+    }
+    // The GeoJSON endpoint agrees, and the leaves of a cluster are its points.
+    let r = get_with(&state, "/tiles/cl/clusters?zoom=5&bbox=55,25,80,40", &[]).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let doc = r.json();
+    assert_eq!(doc["pointCount"], 2000);
+    let biggest = doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["cluster"] == true)
+        .max_by_key(|f| f["properties"]["point_count"].as_u64())
+        .unwrap()
+        .clone();
+    let id = biggest["properties"]["cluster_id"].as_u64().unwrap();
+    assert_eq!(biggest["id"].as_u64(), Some(id));
+    assert!(biggest["properties"]["expansion_zoom"].as_u64().unwrap() > 5);
+    let leaves = get_with(
+        &state,
+        &format!("/tiles/cl/clusters/{id}/leaves?limit=10000"),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(
+        leaves["numberMatched"],
+        biggest["properties"]["point_count"]
+    );
+    let leaf_deaths: i64 = leaves["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["deaths"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        serde_json::Value::from(leaf_deaths),
+        biggest["properties"]["deaths"]
+    );
+    let page = get_with(
+        &state,
+        &format!("/tiles/cl/clusters/{id}/leaves?limit=3&offset=1"),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(page["numberReturned"], 3);
+    assert_eq!(page["features"][0]["id"], leaves["features"][1]["id"]);
+    assert_eq!(
+        get_with(&state, "/tiles/cl/clusters/12345/leaves", &[])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        get_with(&state, "/tiles/cl/clusters?zoom=3&colour=red", &[])
+            .await
+            .status,
+        400
+    );
+    // Above the cluster max zoom, points are themselves.
+    let (x, y) = tile_of(69.17, 34.53, 11);
+    let t = tile(&state, &format!("/tiles/cl/11/{x}/{y}")).await;
+    assert!(t["cl"].iter().all(|f| prop(f, "cluster").is_none()));
+}
+
+#[actix_web::test]
+async fn the_budget_thins_by_density_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, pts) = cluster_state(dir.path(), 6000, "");
+    let path = state.config.layers[0].file.display().to_string();
+    let state = state_from_toml(&format!(
+        "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\nmax_features=300\n"
+    ));
+    let r = get_with(&state, "/tiles/dense/2/2/1", &[]).await;
+    assert_eq!(r.status, 200);
+    let thinned = r.header("x-tile-thinned").expect("thinning is reported");
+    assert_eq!(
+        thinned,
+        format!("dense={}/6000", decode(&r.body)["dense"].len())
+    );
+    let t = decode(&r.body);
+    let n = t["dense"].len();
+    assert!(n <= 300 && n > 30, "{n}");
+    let represented: i64 = t["dense"].iter().map(|f| int(prop(f, "represents"))).sum();
+    assert_eq!(represented, 6000);
+    // The shape survives: every 256-unit cell that holds source points keeps a feature.
+    let cell = |p: [f64; 2]| ((p[0] / 256.0).floor() as i64, (p[1] / 256.0).floor() as i64);
+    let kept: std::collections::HashSet<_> =
+        t["dense"].iter().map(|f| cell(points(f)[0])).collect();
+    let source: std::collections::HashSet<_> = pts
+        .iter()
+        .map(|p| cell(tile_units(p.0, p.1, 2, 2, 1)))
+        .collect();
+    assert!(source.len() > 5);
+    assert!(
+        source.is_subset(&kept),
+        "lost cells: {:?}",
+        source.difference(&kept).collect::<Vec<_>>()
+    );
+}
+
+#[actix_web::test]
+async fn bad_coordinates_are_400_naming_the_value() {
+    for (uri, value) in [
+        ("/tiles/incidents/23/0/0", "23"),
+        ("/tiles/incidents/3/8/0", "8"),
+        ("/tiles/incidents/3/0/9.pbf", "9"),
+        ("/tiles/incidents/3/-1/0", "-1"),
+        ("/tiles/incidents/z/0/0", "z"),
+        (
+            "/tiles/incidents/99999999999999999999999/0/0",
+            "99999999999999999999999",
+        ),
+        ("/collections/incidents/tiles/WebMercatorQuad/2/4/0", "4"),
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, 400, "{uri}");
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        let detail = r.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains(&format!("\"{value}\"")), "{uri}: {detail}");
+    }
+    assert_eq!(get("/tiles/nowhere/0/0/0").await.status, 404);
+    assert_eq!(get("/tiles/incidents/0/0/0?foo=1").await.status, 400);
+    assert_eq!(
+        get("/collections/incidents/tiles/WorldCRS84Quad/0/0/0")
+            .await
+            .status,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn etag_304_gzip_and_empty_tiles() {
+    let state = atlas();
+    let uri = "/tiles/countries/1/1/0";
+    let plain = get_with(&state, uri, &[]).await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.header("content-encoding").is_none());
+    let etag = plain.header("etag").unwrap().to_owned();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"));
+    assert!(plain.header("cache-control").unwrap().contains("max-age="));
+    let gz: Reply = get_with(&state, uri, &[("Accept-Encoding", "gzip")]).await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gz.header("x-tile-cache"), Some("hit"));
+    assert_eq!(gz.header("etag"), Some(etag.as_str()));
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    assert_eq!(raw, plain.body);
+    let again = get_with(&state, uri, &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    // An empty tile (the South Pacific has no incident) is 204, every time.
+    for _ in 0..2 {
+        let r = get_with(&state, "/tiles/incidents/4/1/10", &[]).await;
+        assert_eq!(r.status, 204);
+        assert!(r.body.is_empty());
+        assert!(r.header("etag").is_some());
+    }
+    // The OGC path serves the same bytes (row before column).
+    let ogc = get_with(
+        &state,
+        "/collections/countries/tiles/WebMercatorQuad/1/0/1",
+        &[],
+    )
+    .await;
+    assert_eq!(ogc.status, 200);
+    assert_eq!(ogc.body, plain.body);
+}
+
+#[actix_web::test]
+async fn a_new_layer_generation_is_never_served_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_points(dir.path(), "g.geojson", &[(10.0, 10.0, 1)]);
+    let state = state_from_toml(&format!("[[layers]]\nid='g'\nfile='{path}'\n"));
+    let first = get_with(&state, "/tiles/g/0/0/0", &[]).await;
+    assert_eq!(decode(&first.body)["g"].len(), 1);
+    let handle = state.catalog.get("g").unwrap();
+    let layer = handle.snapshot();
+    let mut features = layer.features.clone();
+    let mut moved = features[0].clone();
+    moved.id = 2;
+    moved.geometry = Geometry::Point(geo::Point::new(-20.0, -20.0));
+    features.push(moved);
+    handle.replace(layer.with_features(layer.fields.clone(), features));
+    let second = get_with(&state, "/tiles/g/0/0/0", &[]).await;
+    assert_eq!(second.header("x-tile-cache"), Some("miss"));
+    assert_eq!(decode(&second.body)["g"].len(), 2);
+    assert_ne!(first.header("etag"), second.header("etag"));
+}
+
+#[actix_web::test]
+async fn metadata_documents() {
+    let state = atlas();
+    let tj = get_with(
+        &state,
+        "/tiles/incidents",
+        &[("Host", "atlas.example:8080")],
+    )
+    .await
+    .json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        "http://atlas.example:8080/tiles/incidents/{z}/{x}/{y}"
+    );
+    let vl = &tj["vector_layers"][0];
+    assert_eq!(vl["id"], "incidents");
+    assert_eq!(vl["fields"]["deaths"], "Number");
+    assert_eq!(vl["fields"]["title"], "String");
+    assert!(tj["bounds"][0].as_f64().unwrap() < 70.0 && tj["center"][2].as_u64().is_some());
+    assert!(tj["attribution"].as_str().is_some());
+    let composite = get("/tiles/countries,incidents").await.json();
+    assert_eq!(composite["vector_layers"].as_array().unwrap().len(), 2);
+    let catalog = get("/tiles").await.json();
+    assert_eq!(
+        catalog["tilesets"].as_array().unwrap().len(),
+        state.catalog.layers.len()
+    );
+    let tms = get("/tileMatrixSets/WebMercatorQuad").await.json();
+    assert_eq!(tms["tileMatrices"][3]["matrixWidth"], 8);
+    let sets = get("/collections/incidents/tiles").await.json();
+    assert_eq!(sets["tilesets"][0]["dataType"], "vector");
+    let ts = get("/collections/incidents/tiles/WebMercatorQuad")
+        .await
+        .json();
+    let links = ts["links"].as_array().unwrap();
+    assert!(links.iter().any(|l| {
+        l["rel"] == "item"
+            && l["href"]
+                .as_str()
+                .unwrap()
+                .ends_with("/{tileMatrix}/{tileRow}/{tileCol}")
+    }));
+}
+
+#[actix_web::test]
+async fn world_countries_tiles_stay_small_at_low_zoom() {
+    let state = atlas();
+    for z in 0..=4u8 {
+        let n = 1u32 << z;
+        let mut largest = 0;
+        for x in 0..n {
+            for y in 0..n {
+                let r = get_with(&state, &format!("/tiles/countries/{z}/{x}/{y}"), &[]).await;
+                largest = largest.max(r.body.len());
+            }
+        }
+        assert!(largest < 200_000, "z{z}: largest tile {largest} bytes");
+    }
+}
