@@ -24,6 +24,10 @@ struct Cli {
     /// Directory of the built map page. [default: the config's server.web_dir, else web/dist]
     #[arg(long, value_name = "DIR")]
     web_dir: Option<PathBuf>,
+    /// Directory of the durable store of writes (created when writes are on).
+    /// [default: the config's server.data_dir, else ./data]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// Number of HTTP worker threads. [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -48,6 +52,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = cli.web_dir {
         raw.server.web_dir = Some(dir);
     }
+    if let Some(dir) = cli.data_dir {
+        raw.server.data_dir = Some(dir);
+    }
     let config = raw.validate()?;
     let started = std::time::Instant::now();
     let catalog = Catalog::load(&config)?;
@@ -57,7 +64,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         "catalog ready"
     );
     let listen = config.listen;
-    let state = AppState::new(config, catalog);
+    let state = AppState::open(config, catalog)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

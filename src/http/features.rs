@@ -113,6 +113,30 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
             json!({ "interval": [[format_ms(start), format_ms(end - 1)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
         );
     }
+    let mut links = vec![
+        link(format!("{base}/collections/{id}"), "self", JSON, "This collection"),
+        link(format!("{base}/collections/{id}/items"), "items", GEOJSON, "Features"),
+        link(
+            format!("{base}/collections/{id}/queryables"),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            "Queryable properties",
+        ),
+        link(
+            format!("{base}/tiles/{id}"),
+            "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+            JSON,
+            "Vector tiles (TileJSON)",
+        ),
+    ];
+    if cfg.writable {
+        links.push(link(
+            format!("{base}/collections/{id}/events"),
+            "alternate",
+            "text/event-stream",
+            "Live changes (server-sent events)",
+        ));
+    }
     json!({
         "id": id,
         "title": cfg.title.clone().unwrap_or_else(|| id.to_owned()),
@@ -124,12 +148,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
         "attribution": cfg.attribution,
         "geometryType": layer.geometry_kind.name(),
         "featureCount": layer.features.len(),
-        "links": [
-            link(format!("{base}/collections/{id}"), "self", JSON, "This collection"),
-            link(format!("{base}/collections/{id}/items"), "items", GEOJSON, "Features"),
-            link(format!("{base}/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryable properties"),
-            link(format!("{base}/tiles/{id}"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tiles (TileJSON)"),
-        ]
+        "links": links,
     })
 }
 
@@ -406,7 +425,17 @@ pub async fn item(
             "The collection"
         ),
     ]));
-    respond::json(&req, &body, GEOJSON, state.config.cache_max_age)
+    // The ETag names the feature's state, whatever the links: If-Match of PUT and DELETE
+    // compares against it (see crate::store::feature_etag).
+    let bytes = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
+    let etag = crate::store::feature_etag(&layer, feature);
+    Ok(respond::cacheable_with_etag(
+        &req,
+        bytes,
+        GEOJSON,
+        state.config.cache_max_age,
+        etag,
+    ))
 }
 
 fn distance_params(params: &Params) -> Result<(geo::Point<f64>, Option<f64>)> {

@@ -73,6 +73,18 @@ pub fn cacheable(
     max_age: u32,
 ) -> HttpResponse {
     let etag = etag_of(&body);
+    cacheable_with_etag(req, body, content_type, max_age, etag)
+}
+
+/// [`cacheable`] with a given entity tag (such as [`crate::store::feature_etag`], which
+/// names a feature's state whatever links the body carries).
+pub fn cacheable_with_etag(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    content_type: &str,
+    max_age: u32,
+    etag: String,
+) -> HttpResponse {
     let cache_control = format!("public, max-age={max_age}");
     if not_modified(req, &etag) {
         return HttpResponse::NotModified()

@@ -204,9 +204,12 @@ impl LayerEdit {
     }
 }
 
-/// Re-runs, in configuration order, every join that involves a layer of `changed`, on the
-/// layers of `working` (changed layers, by id), cloning from `catalog` the partner layers
-/// that are not there yet. On return `working` holds every layer to swap in.
+/// Re-runs, in configuration order, every join that involves a layer of `working` (the
+/// changed layers, by id), cloning partner layers from `catalog`. On return `working` holds
+/// every layer to swap in: the changed ones, the point layers whose copied properties were
+/// recomputed, and the polygon layers whose counts changed. A partner that did not change
+/// (such as a basemap that only lends its names) is left alone, so its tile cache stays
+/// valid.
 ///
 /// # Errors
 /// [`Error::Config`] when a join names a layer the catalog does not have.
@@ -226,19 +229,41 @@ pub fn rejoin(
                 j.points
             )));
         }
-        let mut take = |id: &str| -> Result<Layer> {
-            match working.remove(id) {
-                Some(l) => Ok(l),
-                None => Ok((*catalog.get(id)?.snapshot()).clone()),
+        let mut points = match working.remove(&j.points) {
+            Some(l) => l,
+            None => (*catalog.get(&j.points)?.snapshot()).clone(),
+        };
+        let (mut polygons, before) = match working.remove(&j.polygons) {
+            Some(l) => (l, None),
+            None => {
+                let snapshot = catalog.get(&j.polygons)?.snapshot();
+                ((*snapshot).clone(), Some(snapshot))
             }
         };
-        let mut points = take(&j.points)?;
-        let mut polygons = take(&j.polygons)?;
         join::apply(&mut points, &mut polygons, j);
         working.insert(j.points.clone(), points);
-        working.insert(j.polygons.clone(), polygons);
+        let keep = match (&before, &j.count_property) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(old), Some(count)) => !same_values(old, &polygons, count),
+        };
+        if keep {
+            working.insert(j.polygons.clone(), polygons);
+        }
     }
     Ok(())
+}
+
+/// Whether two snapshots of the same features hold the same values of property `name`.
+fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
+    let (Some(i), Some(k)) = (a.field_index(name), b.field_index(name)) else {
+        return false;
+    };
+    a.features.len() == b.features.len()
+        && a.features
+            .iter()
+            .zip(&b.features)
+            .all(|(x, y)| x.props.get(i) == y.props.get(k))
 }
 
 /// Converts a stored geometry back into a geometry.

@@ -41,9 +41,12 @@ use crate::catalog::output::FeatureJson;
 use crate::catalog::{Feature, Layer};
 use crate::error::Result;
 
-/// The largest feature id a write may give out: 2^53 - 1, the largest integer JavaScript
-/// represents exactly.
-pub const MAX_FEATURE_ID: u64 = (1 << 53) - 1;
+/// Ids of features created through the API are below this (2^32). A new id is one more than
+/// the highest such id the layer has or ever had (ordinal and integer ids of the shipped file,
+/// ids given out before, deleted or not), skipping ids in use: ids are stable and never
+/// reused. Ids derived from string ids (53-bit hashes) are almost all above 2^32 and do not
+/// push new ids up, so a layer like `incidents` numbers its new features 1, 2, 3...
+pub const NEW_ID_LIMIT: u64 = 1 << 32;
 
 /// The stored form of a feature: geometry and properties as GeoJSON, without the properties
 /// the server derives (joins). Serialized as `{"geometry":...,"properties":...}`.

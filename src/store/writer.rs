@@ -27,7 +27,7 @@ use super::merge::{self, LayerEdit, derived_fields, fingerprint};
 use super::rules::Draft;
 use super::sqlite::SqliteStore;
 use super::{
-    Batch, Change, ChangeKind, IdempotentResult, MAX_FEATURE_ID, Record, Store, StoredFeature,
+    Batch, Change, ChangeKind, IdempotentResult, NEW_ID_LIMIT, Record, Store, StoredFeature,
     etag_of_body, feature_body, feature_etag,
 };
 use crate::catalog::time::format_ms;
@@ -142,6 +142,9 @@ struct Job {
 #[derive(Debug)]
 pub struct WriteService {
     queue: Option<mpsc::Sender<Job>>,
+    /// The writer thread; joined on drop, so the store is closed (and its lock released)
+    /// when the service is gone.
+    thread: Option<std::thread::JoinHandle<()>>,
     events: broadcast::Sender<Event>,
     access: Access,
     config: Arc<Config>,
@@ -154,6 +157,7 @@ impl WriteService {
         let access = Access::new(&super::WriteSettings::default(), None);
         Self {
             queue: None,
+            thread: None,
             events,
             access,
             config,
@@ -194,6 +198,7 @@ impl WriteService {
             }
             return Ok(Self {
                 queue: None,
+                thread: None,
                 events,
                 access,
                 config,
@@ -208,6 +213,7 @@ impl WriteService {
                 .features
                 .iter()
                 .map(|f| f.id)
+                .filter(|&id| id < NEW_ID_LIMIT)
                 .max()
                 .unwrap_or(0);
             last_ids.insert(
@@ -215,7 +221,7 @@ impl WriteService {
                 shipped_max.max(store.last_id(&handle.id)?),
             );
         }
-        for r in &records {
+        for r in records.iter().filter(|r| r.id < NEW_ID_LIMIT) {
             let last = last_ids.entry(r.layer.clone()).or_insert(0);
             *last = (*last).max(r.id);
         }
@@ -224,6 +230,7 @@ impl WriteService {
         if !writes_on {
             return Ok(Self {
                 queue: None,
+                thread: None,
                 events,
                 access,
                 config,
@@ -242,12 +249,13 @@ impl WriteService {
             bases,
         };
         let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("store-writer".to_owned())
             .spawn(move || writer.run(&rx))
             .map_err(|e| Error::Internal(format!("cannot start the writer: {e}")))?;
         Ok(Self {
             queue: Some(tx),
+            thread: Some(thread),
             events,
             access,
             config,
@@ -294,6 +302,18 @@ impl WriteService {
         answer
             .await
             .map_err(|_| Error::Storage("the writer has stopped".to_owned()))?
+    }
+}
+
+impl Drop for WriteService {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer after the batch in hand.
+        self.queue.take();
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the writer thread panicked");
+        }
     }
 }
 
@@ -440,8 +460,11 @@ impl Writer {
                     return answer(job.reply, Err(e));
                 }
                 let last = last_ids.entry(layer_id.clone()).or_insert(0);
-                let id = *last + 1;
-                if id > MAX_FEATURE_ID {
+                let mut id = *last + 1;
+                while snapshot.position(id).is_some() {
+                    id += 1; // a hashed string id that happens to be small
+                }
+                if id >= NEW_ID_LIMIT {
                     let e =
                         Error::Conflict(format!("collection {layer_id} has no feature id left"));
                     return answer(job.reply, Err(e));
