@@ -627,3 +627,11 @@ async fn world_countries_tiles_stay_small_at_low_zoom() {
         assert!(largest < 200_000, "z{z}: largest tile {largest} bytes");
     }
 }
+
+#[actix_web::test]
+async fn every_tile_route_is_in_the_openapi_document() {
+    let api = get("/api").await.json();
+    for route in khorasan_atlas::http::tiles::TILE_ROUTES {
+        assert!(api["paths"][route]["get"].is_object(), "{route} missing from /api");
+    }
+}

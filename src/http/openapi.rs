@@ -174,6 +174,9 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
         "/metrics".into(),
         get("Prometheus metrics", vec![], "text/plain"),
     );
+    for (path, item) in super::tiles::openapi_paths(&ids) {
+        paths.insert(path, item);
+    }
     json!({
         "openapi": "3.0.3",
         "info": {

@@ -310,7 +310,7 @@ fn render_layer(
             if clip.contains(t) {
                 candidates.push(Candidate {
                     what: item,
-                    geometry: TileGeometry::Points(vec![clip::snap(t)]),
+                    geometry: TileGeometry::Point(clip::snap(t)),
                     at: t,
                     size: 0.0,
                 });
@@ -469,6 +469,12 @@ fn feature_geometry(
 ) -> Option<(TileGeometry, [f64; 2], f64)> {
     match prepared {
         Prepared::Points => {
+            if let Geometry::Point(p) = g {
+                let t = tf.apply(lonlat_to_merc(p.x(), p.y()));
+                return clip
+                    .contains(t)
+                    .then(|| (TileGeometry::Point(clip::snap(t)), t, 0.0));
+            }
             let mut pts = Vec::new();
             let mut push = |lon: f64, lat: f64| {
                 let t = tf.apply(lonlat_to_merc(lon, lat));
@@ -482,6 +488,9 @@ fn feature_geometry(
                 _ => {}
             }
             let at = *pts.first()?;
+            if pts.len() == 1 {
+                return Some((TileGeometry::Point(clip::snap(at)), at, 0.0));
+            }
             let snapped = pts.into_iter().map(clip::snap).collect();
             Some((TileGeometry::Points(snapped), at, 0.0))
         }

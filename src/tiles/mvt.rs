@@ -12,9 +12,15 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
+type Map<K, V> = HashMap<K, V, RandomState>;
+
 /// Geometry in tile units, ready to encode.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileGeometry {
+    /// One point (no allocation).
+    Point([i32; 2]),
     /// One or more points.
     Points(Vec<[i32; 2]>),
     /// One or more lines, each of at least two distinct consecutive points.
@@ -28,6 +34,7 @@ impl TileGeometry {
     /// Whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
         match self {
+            Self::Point(_) => false,
             Self::Points(p) => p.is_empty(),
             Self::Lines(l) => l.is_empty(),
             Self::Polygons(p) => p.is_empty(),
@@ -46,14 +53,6 @@ pub enum TileValue<'a> {
     Json(&'a serde_json::Value),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ValueKey {
-    Str(Box<str>),
-    Int(i64),
-    Double(u64),
-    Bool(bool),
-}
-
 const WIRE_VARINT: u8 = 0;
 const WIRE_I64: u8 = 1;
 const WIRE_LEN: u8 = 2;
@@ -66,9 +65,12 @@ pub struct LayerEncoder {
     extent: u32,
     features: Vec<u8>,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: Map<String, u32>,
     values: Vec<u8>,
-    value_index: HashMap<ValueKey, u32>,
+    strings: Map<Box<str>, u32>,
+    ints: Map<i64, u32>,
+    doubles: Map<u64, u32>,
+    bools: [Option<u32>; 2],
     value_count: u32,
     count: usize,
     tags: Vec<u32>,
@@ -84,9 +86,12 @@ impl LayerEncoder {
             extent,
             features: Vec::new(),
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: Map::default(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            strings: Map::default(),
+            ints: Map::default(),
+            doubles: Map::default(),
+            bools: [None; 2],
             value_count: 0,
             count: 0,
             tags: Vec::new(),
@@ -165,14 +170,14 @@ impl LayerEncoder {
             let text = v.to_string();
             return self.value(TileValue::Str(&text));
         }
-        let key = match value {
-            TileValue::Str(s) => ValueKey::Str(s.into()),
-            TileValue::Int(i) => ValueKey::Int(i),
-            TileValue::Double(f) => ValueKey::Double(f.to_bits()),
-            TileValue::Bool(b) => ValueKey::Bool(b),
-            TileValue::Json(_) => ValueKey::Str("".into()),
+        let found = match value {
+            TileValue::Str(v) => self.strings.get(v).copied(),
+            TileValue::Int(i) => self.ints.get(&i).copied(),
+            TileValue::Double(f) => self.doubles.get(&f.to_bits()).copied(),
+            TileValue::Bool(b) => self.bools[usize::from(b)],
+            TileValue::Json(_) => None,
         };
-        if let Some(&i) = self.value_index.get(&key) {
+        if let Some(i) = found {
             return i;
         }
         let mut body = Vec::new();
@@ -205,7 +210,19 @@ impl LayerEncoder {
         self.values.extend_from_slice(&body);
         let i = self.value_count;
         self.value_count += 1;
-        self.value_index.insert(key, i);
+        match value {
+            TileValue::Str(v) => {
+                self.strings.insert(v.into(), i);
+            }
+            TileValue::Int(n) => {
+                self.ints.insert(n, i);
+            }
+            TileValue::Double(f) => {
+                self.doubles.insert(f.to_bits(), i);
+            }
+            TileValue::Bool(b) => self.bools[usize::from(b)] = Some(i),
+            TileValue::Json(_) => {}
+        }
         i
     }
 
@@ -242,6 +259,11 @@ fn encode_geometry(g: &TileGeometry, out: &mut Vec<u32>) -> u64 {
         cursor = p;
     };
     match g {
+        TileGeometry::Point(p) => {
+            out.push(command(1, 1));
+            delta(out, *p);
+            1
+        }
         TileGeometry::Points(points) => {
             if !points.is_empty() {
                 out.push(command(1, points.len()));

@@ -1,0 +1,159 @@
+//! Criterion benches of tile rendering, cold (no cache): MVT encode of random tiles at
+//! z4, z8 and z12 on generated points, with the default budget, raw (no budget, no
+//! clustering: like for like with Martin) and clustered; and the world countries layer
+//! (`geodata/countries_world.geojson`) at z0, z2 and z4.
+//!
+//! ```text
+//! cargo bench --bench tiles                          # 1M points
+//! KA_BENCH_POINTS=100000 cargo bench --bench tiles   # 100k points
+//! ```
+//!
+//! Points come from `benches/support/points.rs` (the generator of `examples/gen_points.rs`
+//! and `benches/load.sh`); the tiles are those containing points drawn from the same
+//! distribution, so dense and sparse tiles come in realistic proportions. Under
+//! `cargo test --all-targets` the benches run once each on 10k points, as a smoke test.
+
+#[allow(
+    dead_code,
+    reason = "shared with examples/gen_points.rs, which uses the rest"
+)]
+#[path = "support/points.rs"]
+mod points;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use khorasan_atlas::catalog::Layer;
+use khorasan_atlas::catalog::load::{LoadOptions, load_file, load_slice};
+use khorasan_atlas::config::LayerConfig;
+use khorasan_atlas::tiles::cluster::ClusterConfig;
+use khorasan_atlas::tiles::coord::{TileCoord, lonlat_to_merc};
+use khorasan_atlas::tiles::{PreparedLayer, TileLayerConfig, render_prepared};
+
+fn point_count() -> usize {
+    let benching = std::env::args().any(|a| a == "--bench");
+    std::env::var("KA_BENCH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if benching { 1_000_000 } else { 10_000 })
+}
+
+fn layer_from(id: &str, loaded: khorasan_atlas::catalog::load::Loaded) -> Layer {
+    let config = LayerConfig {
+        id: id.to_owned(),
+        file: format!("{id}.geojson").into(),
+        ..LayerConfig::default()
+    };
+    Layer::build(
+        Arc::new(config),
+        loaded.fields,
+        loaded.features,
+        loaded.source_ids,
+    )
+}
+
+/// `count` tiles at zoom `z` containing points of the benchmark distribution.
+fn random_tiles(z: u8, count: usize, seed: u64) -> Vec<TileCoord> {
+    let n = f64::from(1u32 << z);
+    points::query_points(count, seed)
+        .into_iter()
+        .map(|(lon, lat)| {
+            let [x, y] = lonlat_to_merc(lon, lat);
+            let max = (1u64 << z) - 1;
+            let tx = ((x * n).floor().max(0.0) as u64).min(max);
+            let ty = ((y * n).floor().max(0.0) as u64).min(max);
+            TileCoord::new(u64::from(z), tx, ty, 22).unwrap_or(TileCoord { z: 0, x: 0, y: 0 })
+        })
+        .collect()
+}
+
+fn bench_layer(
+    c: &mut Criterion,
+    group: &str,
+    layer: &Layer,
+    configs: &[(&str, TileLayerConfig)],
+    zooms: &[u8],
+) {
+    let prepared = PreparedLayer::new(layer);
+    let mut g = c.benchmark_group(group);
+    g.sample_size(20);
+    for &z in zooms {
+        let tiles = random_tiles(z, 512, 11 + u64::from(z));
+        for (name, cfg) in configs {
+            let sources = [(layer, cfg, &prepared)];
+            g.bench_function(BenchmarkId::new(*name, format!("z{z}")), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let t = tiles[i % tiles.len()];
+                    i += 1;
+                    black_box(
+                        render_prepared(&sources, t)
+                            .map(|r| r.mvt.len())
+                            .unwrap_or(0),
+                    )
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let n = point_count();
+    let bytes = points::collection_bytes(n);
+    let options = LoadOptions {
+        on_invalid: khorasan_atlas::config::InvalidPolicy::Skip,
+        time_property: None,
+    };
+    let loaded =
+        load_slice(&bytes, Path::new("points.geojson"), &options).unwrap_or_else(|e| panic!("{e}"));
+    drop(bytes);
+    let layer = layer_from("points", loaded);
+    let raw = TileLayerConfig {
+        max_features: 0,
+        max_bytes: 0,
+        ..TileLayerConfig::default()
+    };
+    let clustered = TileLayerConfig {
+        cluster: ClusterConfig {
+            enabled: true,
+            max_zoom: 14,
+            sum: vec!["value".to_owned()],
+            ..ClusterConfig::default()
+        },
+        ..TileLayerConfig::default()
+    };
+    let label = if n.is_multiple_of(1_000_000) {
+        format!("{}m", n / 1_000_000)
+    } else {
+        format!("{}k", n / 1000)
+    };
+    bench_layer(
+        c,
+        &format!("tile_cold_points_{label}"),
+        &layer,
+        &[
+            ("default", TileLayerConfig::default()),
+            ("raw", raw),
+            ("clustered", clustered),
+        ],
+        &[4, 8, 12],
+    );
+    drop(layer);
+
+    let countries = load_file(Path::new("geodata/countries_world.geojson"), &options)
+        .map(|l| layer_from("countries", l))
+        .unwrap_or_else(|e| panic!("{e}"));
+    bench_layer(
+        c,
+        "tile_cold_countries",
+        &countries,
+        &[("default", TileLayerConfig::default())],
+        &[0, 2, 4],
+    );
+}
+
+criterion_group!(tiles, benches);
+criterion_main!(tiles);

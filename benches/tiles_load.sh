@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Loopback load test of the vector tiles on generated points (figures, not pass/fail).
+#
+#   bash benches/tiles_load.sh              # 1M points (benches/data/points_1m.geojson)
+#   SIZE=100k DURATION=10 bash benches/tiles_load.sh
+#   MARTIN=/path/to/martin bash benches/tiles_load.sh   # and the same against Martin
+#
+# For each mode the server is started on the same GeoJSON file with a generated config:
+#   cold       default settings (budget on), tile cache off: every request renders
+#   raw        no budget, no clustering, cache off: like for like with Martin
+#   clustered  clustering up to z14 (budget on), cache off
+#   cached     default settings with the cache; one warm-up pass first
+# then wrk (THREADS threads, CONNS connections, DURATION s) requests random tiles of the
+# data at z4, z8, z12 and z6-10 (benches/tiles_urls.py; benches/urls.lua walks the list).
+# wrk sends no Accept-Encoding, so bytes are uncompressed MVT for us and Martin alike.
+# Results go to stdout and benches/data/tiles-load-results.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA=benches/data
+SIZE=${SIZE:-1m}
+DURATION=${DURATION:-15}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18391}
+MARTIN=${MARTIN:-}
+file="$DATA/points_$SIZE.geojson"
+results="$DATA/tiles-load-results.txt"
+
+command -v wrk >/dev/null || { echo "tiles_load.sh: wrk is needed (apt-get install -y wrk)" >&2; exit 1; }
+case "$SIZE" in *k) n=$(( ${SIZE%k} * 1000 )) ;; *m) n=$(( ${SIZE%m} * 1000000 )) ;; *) n=$SIZE ;; esac
+cargo build --release --quiet --bin khorasan-atlas --example gen_points
+[[ -s $file ]] || target/release/examples/gen_points "$n" "$file"
+[[ -s $DATA/tiles_z6-10.txt ]] || python3 benches/tiles_urls.py "$file" "$DATA" 20000 /tiles/points
+loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
+
+SERVER_PID=""
+cleanup() {
+  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+trap cleanup EXIT INT TERM
+
+wait_for() { # url log
+  for _ in $(seq 1 1200); do
+    curl -s -o /dev/null "$1" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail "$2" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "server did not start in 120 s" >&2; exit 1
+}
+
+run_wrk() { # label list-prefix-rewrite
+  local mode=$1 sed_expr=$2
+  for set in z4 z8 z12 z6-10; do
+    local list="$DATA/tiles_${set}.txt"
+    if [[ -n $sed_expr ]]; then sed "$sed_expr" "$list" > "$DATA/tiles_${set}.$mode.txt"; list="$DATA/tiles_${set}.$mode.txt"; fi
+    local before; before=$(loadavg)
+    out=$(timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 10s \
+      -s benches/urls.lua "http://127.0.0.1:$PORT" -- "$list")
+    result=$(grep '^RESULT' <<<"$out" | sed 's/^RESULT //')
+    echo "size=$SIZE mode=$mode tiles=$set $result loadavg_before=$before" | tee -a "$results"
+  done
+}
+
+{
+  echo "# tiles_load.sh $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "# $(nproc) cores, shared; wrk -t$THREADS -c$CONNS -d${DURATION}s on the same machine; $SIZE points"
+} | tee -a "$results"
+
+for mode in cold raw clustered cached; do
+  cfg="$DATA/tiles_$mode.toml"
+  cache=0; extra=""
+  case $mode in
+    raw) extra=$'max_features = 0\nmax_bytes = 0' ;;
+    clustered) extra=$'[layers.tiles.cluster]\nenabled = true\nmax_zoom = 14\nsum = ["value"]' ;;
+    cached) cache=512 ;;
+  esac
+  printf '[server]\nlisten = "127.0.0.1:%s"\n[server.tiles]\ncache_mib = %s\n[[layers]]\nid = "points"\nfile = "%s"\n[layers.tiles]\n%s\n' \
+    "$PORT" "$cache" "$(realpath "$file")" "$extra" > "$cfg"
+  log="$DATA/tiles_server_$mode.log"
+  target/release/khorasan-atlas --config "$cfg" >"$log" 2>&1 &
+  SERVER_PID=$!
+  wait_for "http://127.0.0.1:$PORT/health" "$log"
+  if [[ $mode == cached ]]; then
+    for set in z4 z8 z12 z6-10; do  # warm: every path of the lists once
+      timeout 600 wrk -t"$THREADS" -c"$CONNS" -d60s -s benches/urls.lua "http://127.0.0.1:$PORT" \
+        -- "$DATA/tiles_${set}.txt" >/dev/null
+    done
+  fi
+  run_wrk "$mode" ""
+  echo "size=$SIZE mode=$mode rss_mb=$(awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' /proc/$SERVER_PID/status)" | tee -a "$results"
+  cleanup
+done
+
+if [[ -n $MARTIN ]]; then
+  # Martin serves the same file as source "points" (its GeoJSON source, no cache).
+  log="$DATA/tiles_server_martin.log"
+  printf 'listen_addresses: "127.0.0.1:%s"\ncache_size_mb: 0\ngeojson:\n  sources:\n    points: %s\n' \
+    "$PORT" "$(realpath "$file")" > "$DATA/martin.yaml"
+  "$MARTIN" --config "$DATA/martin.yaml" >"$log" 2>&1 &
+  SERVER_PID=$!
+  wait_for "http://127.0.0.1:$PORT/catalog" "$log"
+  DURATION=${MARTIN_DURATION:-$DURATION} run_wrk martin ""
+  echo "size=$SIZE mode=martin rss_mb=$(awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' /proc/$SERVER_PID/status)" | tee -a "$results"
+  cleanup
+fi
+
+echo "== summary"
+grep "^size=$SIZE mode=.* tiles=" "$results" | tail -n 20 | awk '{
+  for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+  printf "%-9s %-6s %9s req/s  p50 %8s ms  p99 %8s ms  %8s B/tile  non-2xx %s\n",
+    v["mode"], v["tiles"], v["rps"], v["p50_ms"], v["p99_ms"], v["bytes_per_req"], v["non2xx"] }'
