@@ -160,7 +160,7 @@ fn tile_response(
     resp.content_type(MVT);
     if accepts_gzip(req) {
         resp.insert_header((header::CONTENT_ENCODING, "gzip"))
-            .body(tile.gzip.clone())
+            .body(tile.gzip())
     } else {
         resp.body(tile.mvt.clone())
     }

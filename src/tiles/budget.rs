@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use serde::Deserialize;
 
 /// Default most features per layer of a tile.
@@ -66,16 +68,16 @@ pub fn thin(points: &[[f64; 2]], max: usize, extent: u32) -> Vec<(usize, u32)> {
         c
     };
     // cell -> (kept index, count)
-    let mut cells: HashMap<(i64, i64), (usize, u32)> =
-        HashMap::with_capacity(points.len().min(1 << 20));
+    let mut cells: HashMap<(i64, i64), (usize, u32), RandomState> =
+        HashMap::with_capacity_and_hasher(points.len().min(1 << 20), RandomState::default());
     for (i, &p) in points.iter().enumerate() {
         let e = cells.entry(cell(side, p)).or_insert((i, 0));
         e.1 += 1;
     }
     while cells.len() > max && side > 1 {
         side /= 2;
-        let mut coarser: HashMap<(i64, i64), (usize, u32)> =
-            HashMap::with_capacity(cells.len() / 2);
+        let mut coarser: HashMap<(i64, i64), (usize, u32), RandomState> =
+            HashMap::with_capacity_and_hasher(cells.len() / 2, RandomState::default());
         for ((cx, cy), (i, n)) in cells {
             let e = coarser
                 .entry((cx.div_euclid(2), cy.div_euclid(2)))

@@ -18,6 +18,10 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
+type CellMap = HashMap<(u32, u32), Acc, RandomState>;
+
 use geo::Geometry;
 use serde::Deserialize;
 
@@ -260,9 +264,9 @@ fn accumulate(
     cfg: &ClusterConfig,
     grid: Grid,
     [cx0, cy0, cx1, cy1]: [u32; 4],
-) -> HashMap<(u32, u32), Acc> {
+) -> CellMap {
     let sum_fields: Vec<Option<usize>> = cfg.sum.iter().map(|n| layer.field_index(n)).collect();
-    let mut cells: HashMap<(u32, u32), Acc> = HashMap::new();
+    let mut cells = CellMap::default();
     // The lon/lat box of the whole cells, a little larger to survive rounding.
     let eps = 1e-9;
     let west = merc_x_to_lon((f64::from(cx0) / grid.cells - eps).max(0.0));
