@@ -17,7 +17,9 @@
 //! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
 //! reason and left out; with `"refuse"` the first one fails the whole layer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,13 +112,17 @@ struct Builder<'p> {
     path: &'p Path,
     /// Per field: the distinct strings seen so far, shared by every feature; `None` once the
     /// field has more than [`INTERN_LIMIT`] distinct values.
-    interned: Vec<Option<HashSet<Arc<str>>>>,
+    interned: Vec<Option<FxHashSet<Arc<str>>>>,
     options: &'p LoadOptions,
     fields: Vec<Field>,
-    field_pos: HashMap<String, usize>,
+    field_pos: FxHashMap<String, usize>,
     features: Vec<Feature>,
     source_ids: HashMap<Box<str>, u64>,
-    seen_ids: HashSet<u64>,
+    /// Ids seen so far, filled only once ids stop increasing.
+    seen_ids: FxHashSet<u64>,
+    /// Whether every id so far was greater than the one before, and the last one.
+    increasing: bool,
+    last_id: Option<u64>,
     skipped: Vec<(usize, String)>,
     index: usize,
     fatal: Option<Error>,
@@ -181,10 +187,12 @@ impl<'p> Builder<'p> {
             interned: Vec::new(),
             options,
             fields: Vec::new(),
-            field_pos: HashMap::new(),
+            field_pos: FxHashMap::default(),
             features: Vec::new(),
             source_ids: HashMap::new(),
-            seen_ids: HashSet::new(),
+            seen_ids: FxHashSet::default(),
+            increasing: true,
+            last_id: None,
             skipped: Vec::new(),
             index: 0,
             fatal: None,
@@ -244,7 +252,7 @@ impl<'p> Builder<'p> {
                 _ => return Err(format!("id {} is neither a string nor a number", v.get())),
             },
         };
-        if !self.seen_ids.insert(id) {
+        if !self.note_id(id) {
             return Err(format!(
                 "id {} is repeated",
                 raw.id
@@ -287,7 +295,26 @@ impl<'p> Builder<'p> {
         }
     }
 
-    fn field(&mut self, name: &str) -> usize {
+    /// Records a feature id; false if it was seen before. While ids only increase they are
+    /// unique without a set; the set is built the first time they do not.
+    fn note_id(&mut self, id: u64) -> bool {
+        if self.increasing {
+            if self.last_id.is_none_or(|last| id > last) {
+                self.last_id = Some(id);
+                return true;
+            }
+            self.increasing = false;
+            self.seen_ids.extend(self.features.iter().map(|f| f.id));
+        }
+        self.seen_ids.insert(id)
+    }
+
+    /// Position of field `name`; `expected` is where it stood in the previous feature, which
+    /// is checked first (features usually list their properties in the same order).
+    fn field(&mut self, name: &str, expected: usize) -> usize {
+        if self.fields.get(expected).is_some_and(|f| f.name == name) {
+            return expected;
+        }
         if let Some(&pos) = self.field_pos.get(name) {
             return pos;
         }
@@ -295,7 +322,7 @@ impl<'p> Builder<'p> {
             name: name.to_owned(),
             kind: None,
         });
-        self.interned.push(Some(HashSet::new()));
+        self.interned.push(Some(FxHashSet::default()));
         self.field_pos
             .insert(name.to_owned(), self.fields.len() - 1);
         self.fields.len() - 1
@@ -354,8 +381,10 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
         f.write_str("an object of properties")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let mut expected = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let pos = self.builder.field(&key);
+            let pos = self.builder.field(&key, expected);
+            expected = pos + 1;
             let value = match Prop::from_json(map.next_value()?) {
                 Prop::Str(s) => Prop::Str(self.builder.intern(pos, s)),
                 other => other,
@@ -630,6 +659,33 @@ mod tests {
             (Prop::Str(a), Prop::Str(b)) => assert!(Arc::ptr_eq(a, b)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn repeated_ids_are_found_in_any_order() {
+        let point = |id: &str| {
+            format!(
+                r#"{{"type":"Feature","id":{id},"geometry":{{"type":"Point","coordinates":[1,2]}},"properties":{{}}}}"#
+            )
+        };
+        let doc = |ids: &[&str]| {
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                ids.iter().map(|i| point(i)).collect::<Vec<_>>().join(",")
+            )
+        };
+        let skipped = |ids: &[&str]| {
+            load(&doc(ids), InvalidPolicy::Skip)
+                .unwrap()
+                .skipped
+                .iter()
+                .map(|s| s.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(skipped(&["1", "2", "3"]), Vec::<usize>::new());
+        assert_eq!(skipped(&["1", "3", "2", "3"]), vec![3]);
+        assert_eq!(skipped(&["5", "5"]), vec![1]);
+        assert_eq!(skipped(&["\"a\"", "\"b\"", "\"a\""]), vec![2]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Parses `YYYY-MM-DD` (a whole day) or an RFC 3339 date-time (an instant).
 pub fn parse_time(text: &str) -> Result<TimeSpan, String> {
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    if let Some(d) = parse_date(text) {
         let start = d
             .and_hms_opt(0, 0, 0)
             .map(|t| t.and_utc().timestamp_millis())
@@ -24,6 +24,21 @@ pub fn parse_time(text: &str) -> Result<TimeSpan, String> {
             (ms, ms + 1)
         })
         .map_err(|_| format!("{text:?} is neither YYYY-MM-DD nor an RFC 3339 date-time"))
+}
+
+/// A strict `YYYY-MM-DD` date (the common case, parsed without a format interpreter).
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0_u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
 }
 
 /// Formats milliseconds since the epoch as RFC 3339 (UTC, `Z`).
