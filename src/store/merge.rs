@@ -77,8 +77,15 @@ pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) ->
 }
 
 /// Changes to one layer snapshot, applied in order, then built into a new snapshot.
+///
+/// Field order is canonical, so that a feature serializes to the same bytes before and after
+/// a restart whatever the history of writes: first the `shipped` fields of the loaded layer
+/// (file order, then the fields of joins), then the fields that only writes introduced,
+/// sorted by name.
 #[derive(Debug)]
 pub struct LayerEdit {
+    /// Number of leading fields that come from the shipped file and joins.
+    shipped: usize,
     fields: Vec<Field>,
     field_pos: HashMap<String, usize>,
     features: Vec<Option<Feature>>,
@@ -87,9 +94,11 @@ pub struct LayerEdit {
 }
 
 impl LayerEdit {
-    /// Starts from a copy of `layer`'s features.
-    pub fn new(layer: &Layer) -> Self {
+    /// Starts from a copy of `layer`'s features; its first `shipped` fields come from the
+    /// shipped file and joins.
+    pub fn new(layer: &Layer, shipped: usize) -> Self {
         Self {
+            shipped: shipped.min(layer.fields.len()),
             fields: layer.fields.clone(),
             field_pos: layer
                 .fields
@@ -187,20 +196,35 @@ impl LayerEdit {
     /// The new snapshot (new generation, index rebuilt), with `layer`'s configuration.
     pub fn finish(self, layer: &Layer) -> Layer {
         let width = self.fields.len();
+        // Canonical order: shipped fields as they are, written fields by name.
+        let mut order: Vec<usize> = (0..width).collect();
+        order[self.shipped..].sort_by(|&a, &b| self.fields[a].name.cmp(&self.fields[b].name));
+        let sorted = order.iter().enumerate().all(|(i, &o)| i == o);
         let features = self
             .features
             .into_iter()
             .flatten()
             .map(|mut f| {
-                if f.props.len() < width {
+                if f.props.len() < width || !sorted {
                     let mut v = std::mem::take(&mut f.props).into_vec();
                     v.resize(width, Prop::Absent);
+                    if !sorted {
+                        v = order
+                            .iter()
+                            .map(|&i| std::mem::replace(&mut v[i], Prop::Absent))
+                            .collect();
+                    }
                     f.props = v.into_boxed_slice();
                 }
                 f
             })
             .collect();
-        layer.with_features(self.fields, features)
+        let fields = if sorted {
+            self.fields
+        } else {
+            order.iter().map(|&i| self.fields[i].clone()).collect()
+        };
+        layer.with_features(fields, features)
     }
 }
 
@@ -301,7 +325,7 @@ pub fn apply_records(
         };
         let shipped = handle.snapshot();
         let derived = derived_fields(joins, layer_id);
-        let mut edit = LayerEdit::new(&shipped);
+        let mut edit = LayerEdit::new(&shipped, shipped.fields.len());
         for r in records {
             let now = shipped
                 .position(r.id)

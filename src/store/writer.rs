@@ -225,6 +225,11 @@ impl WriteService {
             let last = last_ids.entry(r.layer.clone()).or_insert(0);
             *last = (*last).max(r.id);
         }
+        let shipped_fields = catalog
+            .layers
+            .iter()
+            .map(|h| (h.id.clone(), h.snapshot().fields.len()))
+            .collect();
         merge::apply_records(&catalog, &config.joins, &records)?;
         tracing::info!(store = %store.path().display(), changes = records.len(), writes = writes_on, "store opened");
         if !writes_on {
@@ -246,6 +251,7 @@ impl WriteService {
             config: Arc::clone(&config),
             events: events.clone(),
             last_ids,
+            shipped_fields,
             bases,
         };
         let (tx, rx) = mpsc::channel();
@@ -344,6 +350,8 @@ struct Writer {
     events: broadcast::Sender<Event>,
     /// Highest id in use or ever given out, per layer.
     last_ids: HashMap<String, u64>,
+    /// Number of fields of each layer as loaded (file and joins), before any write.
+    shipped_fields: HashMap<String, usize>,
     /// Features the store has a record of, with the fingerprint of the shipped feature the
     /// record was first made over.
     bases: HashMap<(String, u64), Option<String>>,
@@ -729,7 +737,8 @@ impl Writer {
         for s in staged {
             if !edits.contains_key(s.layer.as_str()) {
                 let snapshot = self.catalog.get(&s.layer)?.snapshot();
-                let edit = LayerEdit::new(&snapshot);
+                let shipped = self.shipped_fields.get(&s.layer).copied().unwrap_or(0);
+                let edit = LayerEdit::new(&snapshot, shipped);
                 edits.insert(s.layer.as_str(), (snapshot, edit));
             }
             let Some((_, edit)) = edits.get_mut(s.layer.as_str()) else {

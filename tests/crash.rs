@@ -1,0 +1,648 @@
+//! Crash safety of writes, with the real binary: concurrent writers, the server killed with
+//! SIGKILL at random moments and restarted on the same data directory. After every restart
+//! every acknowledged write is there byte for byte, acknowledged deletes stay deleted, a
+//! write that was not acknowledged is all or nothing, and retried creates (same
+//! `Idempotency-Key`) never make duplicates.
+//!
+//! Short by default; `CRASH_CYCLES`, `CRASH_WRITERS` and `CRASH_SEED` make it longer or
+//! reproducible (`benches/crash_long.sh` runs it with many cycles).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "crash-test-token";
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+// ---------------------------------------------------------------------------------------
+// A minimal HTTP/1.1 client (one request per connection).
+
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Reply> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.unwrap_or("");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())?;
+    s.write_all(body.as_bytes())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated response");
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    let lower = head.to_ascii_lowercase();
+    let body = if lower.contains("transfer-encoding: chunked") {
+        dechunk(rest).ok_or_else(bad)?
+    } else {
+        let len = lower
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        match len {
+            Some(n) if rest.len() < n => return Err(bad()),
+            Some(n) => rest[..n].to_owned(),
+            None => rest.to_owned(),
+        }
+    };
+    Ok(Reply { status, body })
+}
+
+fn dechunk(mut rest: &str) -> Option<String> {
+    let mut out = String::new();
+    loop {
+        let (size, tail) = rest.split_once("\r\n")?;
+        let n = usize::from_str_radix(size.trim(), 16).ok()?;
+        if n == 0 {
+            return Some(out);
+        }
+        out.push_str(tail.get(..n)?);
+        rest = tail.get(n + 2..)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server under test.
+
+/// The default atlas reduced to incidents and provinces, with its write rules, no rate
+/// limit, and absolute layer paths.
+fn write_config(dir: &Path, port: u16) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("geodata/atlas.toml")).unwrap();
+    let mut table: toml::Table = text.parse().unwrap();
+    let server = table["server"].as_table_mut().unwrap();
+    server.insert("listen".into(), format!("127.0.0.1:{port}").into());
+    server.insert("write_rate_per_minute".into(), 0.into());
+    let layers = table["layers"].as_array_mut().unwrap();
+    layers.retain(|l| matches!(l["id"].as_str(), Some("incidents" | "provinces")));
+    for l in layers.iter_mut() {
+        let file = root.join("geodata").join(l["file"].as_str().unwrap());
+        l.as_table_mut()
+            .unwrap()
+            .insert("file".into(), file.display().to_string().into());
+    }
+    let joins = table["joins"].as_array_mut().unwrap();
+    joins.retain(|j| j["polygons"].as_str() == Some("provinces"));
+    let path = dir.join("crash.toml");
+    std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(config: &Path, data: &Path, log: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_khorasan-atlas"))
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--workers")
+        .arg("2")
+        .env("KHORASAN_WRITE_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if request(port, "GET", "/health", &[], None).is_ok_and(|r| r.status == 200) {
+            return child;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start with {}", config.display());
+}
+
+// ---------------------------------------------------------------------------------------
+// What each writer knows.
+
+/// The expected state of one feature.
+#[derive(Debug, Clone)]
+enum Expect {
+    /// Acknowledged with this body (the response of POST or PUT): GET must return it, plus
+    /// links.
+    Acked(String),
+    /// Seen by GET after a restart (a write that was not acknowledged but committed).
+    Seen(String),
+}
+
+/// A write sent but not acknowledged (the server died), to be resolved after the restart.
+#[derive(Debug, Clone)]
+enum Pending {
+    /// Retried with the same key until acknowledged.
+    Create {
+        key: String,
+        body: String,
+        title: String,
+    },
+    /// The feature now holds either the old state or one with `title`.
+    Replace { id: u64, title: String },
+    /// The feature is either gone or in its old state.
+    Delete { id: u64 },
+}
+
+#[derive(Debug, Default)]
+struct Ledger {
+    live: HashMap<u64, Expect>,
+    /// Acknowledged (or confirmed) deletes.
+    deleted: HashSet<u64>,
+    /// Title of each live feature this writer created.
+    titles: HashMap<u64, String>,
+    pending: Vec<Pending>,
+    acked_creates: usize,
+    acked_replaces: usize,
+    acked_deletes: usize,
+    /// Unacknowledged writes found committed / not committed after a restart.
+    unacked_applied: usize,
+    unacked_dropped: usize,
+}
+
+fn incident(title: &str, deaths: u32) -> String {
+    json!({
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [69.0 + f64::from(deaths % 100) / 100.0, 34.5]},
+        "properties": {
+            "date": "2026-01-15",
+            "title": title,
+            "deaths": deaths,
+            "injuries": null,
+            "sources": ["https://example.org/crash-test"],
+        }
+    })
+    .to_string()
+}
+
+fn auth() -> String {
+    format!("Bearer {TOKEN}")
+}
+
+const JSON: (&str, &str) = ("Content-Type", "application/geo+json");
+
+/// Whether a GET body is the acknowledged body plus links.
+fn matches_ack(get: &str, ack: &str) -> bool {
+    get == ack
+        || (get.starts_with(&ack[..ack.len() - 1])
+            && get[ack.len() - 1..].starts_with(",\"links\":"))
+}
+
+fn title_of(body: &str) -> Option<String> {
+    serde_json::from_str::<Value>(body).ok()?["properties"]["title"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+// ---------------------------------------------------------------------------------------
+// Writers.
+
+struct Shared {
+    /// Epoch of the running server; writers wait for it to change after a failure.
+    epoch: Mutex<u64>,
+    wake: Condvar,
+    /// Writers parked (waiting for the next epoch).
+    parked: AtomicUsize,
+    /// Writers that woke up for the current epoch.
+    woke: AtomicUsize,
+    /// Writers must stop for good.
+    stop: AtomicBool,
+    /// Writers must park at the next occasion (clean end of the last cycle).
+    pause: AtomicBool,
+    port: u16,
+}
+
+fn writer(w: usize, seed: u64, shared: &Shared, ledger: &Mutex<Ledger>) {
+    let mut rng = StdRng::seed_from_u64(seed ^ ((w as u64 + 1) * 0x9E37_79B9));
+    let mut seen_epoch = 0;
+    let mut n = 0_u32;
+    let port = shared.port;
+    loop {
+        {
+            let mut epoch = shared.epoch.lock().unwrap();
+            shared.parked.fetch_add(1, Ordering::SeqCst);
+            while *epoch == seen_epoch && !shared.stop.load(Ordering::SeqCst) {
+                epoch = shared.wake.wait(epoch).unwrap();
+            }
+            shared.parked.fetch_sub(1, Ordering::SeqCst);
+            if shared.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            seen_epoch = *epoch;
+            shared.woke.fetch_add(1, Ordering::SeqCst);
+        }
+        // Retry creates that were not acknowledged, with their keys.
+        let retries: Vec<Pending> = std::mem::take(&mut ledger.lock().unwrap().pending);
+        let mut failed = false;
+        for p in retries {
+            if failed {
+                ledger.lock().unwrap().pending.push(p);
+                continue;
+            }
+            match &p {
+                Pending::Create { key, body, title } => {
+                    match request(
+                        port,
+                        "POST",
+                        "/collections/incidents/items",
+                        &[("Authorization", &auth()), ("Idempotency-Key", key), JSON],
+                        Some(body),
+                    ) {
+                        Ok(r) if r.status == 201 => record_create(ledger, &r.body, title),
+                        Ok(r) if r.status == 503 => {
+                            failed = true;
+                            ledger.lock().unwrap().pending.push(p);
+                        }
+                        Ok(r) => panic!("retry of {key}: {} {}", r.status, r.body),
+                        Err(_) => {
+                            failed = true;
+                            ledger.lock().unwrap().pending.push(p);
+                        }
+                    }
+                }
+                other => panic!("unresolved {other:?} at the start of an epoch"),
+            }
+        }
+        if failed {
+            continue;
+        }
+        // Write until the server dies or the test pauses.
+        while !shared.pause.load(Ordering::SeqCst) {
+            n += 1;
+            let mine: Vec<u64> = ledger.lock().unwrap().titles.keys().copied().collect();
+            let roll = rng.gen_range(0..100);
+            let ok = if roll < 60 || mine.is_empty() {
+                let title = format!("crash w{w} n{n}");
+                let key = format!("w{w}-n{n}");
+                let body = incident(&title, n);
+                match request(
+                    port,
+                    "POST",
+                    "/collections/incidents/items",
+                    &[("Authorization", &auth()), ("Idempotency-Key", &key), JSON],
+                    Some(&body),
+                ) {
+                    Ok(r) if r.status == 201 => {
+                        record_create(ledger, &r.body, &title);
+                        true
+                    }
+                    Ok(r) if r.status != 503 => panic!("create: {} {}", r.status, r.body),
+                    _ => {
+                        ledger
+                            .lock()
+                            .unwrap()
+                            .pending
+                            .push(Pending::Create { key, body, title });
+                        false
+                    }
+                }
+            } else {
+                let id = mine[rng.gen_range(0..mine.len())];
+                let path = format!("/collections/incidents/items/{id}");
+                if roll < 80 {
+                    let title = format!("crash w{w} n{n} (edited)");
+                    match request(
+                        port,
+                        "PUT",
+                        &path,
+                        &[("Authorization", &auth()), JSON],
+                        Some(&incident(&title, n)),
+                    ) {
+                        Ok(r) if r.status == 200 => {
+                            let mut l = ledger.lock().unwrap();
+                            l.live.insert(id, Expect::Acked(r.body));
+                            l.titles.insert(id, title);
+                            l.acked_replaces += 1;
+                            true
+                        }
+                        Ok(r) if r.status != 503 => panic!("replace {id}: {} {}", r.status, r.body),
+                        _ => {
+                            ledger
+                                .lock()
+                                .unwrap()
+                                .pending
+                                .push(Pending::Replace { id, title });
+                            false
+                        }
+                    }
+                } else {
+                    match request(port, "DELETE", &path, &[("Authorization", &auth())], None) {
+                        Ok(r) if r.status == 204 => {
+                            let mut l = ledger.lock().unwrap();
+                            l.live.remove(&id);
+                            l.titles.remove(&id);
+                            l.deleted.insert(id);
+                            l.acked_deletes += 1;
+                            true
+                        }
+                        Ok(r) if r.status != 503 => panic!("delete {id}: {} {}", r.status, r.body),
+                        _ => {
+                            ledger.lock().unwrap().pending.push(Pending::Delete { id });
+                            false
+                        }
+                    }
+                }
+            };
+            if !ok {
+                break;
+            }
+        }
+    }
+}
+
+fn record_create(ledger: &Mutex<Ledger>, body: &str, title: &str) {
+    let id = serde_json::from_str::<Value>(body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let mut l = ledger.lock().unwrap();
+    assert!(
+        !l.live.contains_key(&id) && !l.deleted.contains(&id),
+        "id {id} given out twice"
+    );
+    l.live.insert(id, Expect::Acked(body.to_owned()));
+    l.titles.insert(id, title.to_owned());
+    l.acked_creates += 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification after a restart.
+
+fn get_feature(port: u16, id: u64) -> Reply {
+    request(
+        port,
+        "GET",
+        &format!("/collections/incidents/items/{id}"),
+        &[],
+        None,
+    )
+    .unwrap()
+}
+
+/// Checks every acknowledged state and resolves the pending replaces and deletes.
+fn verify(port: u16, ledger: &Mutex<Ledger>) {
+    let mut l = ledger.lock().unwrap();
+    let pending = std::mem::take(&mut l.pending);
+    let mut unresolved: HashSet<u64> = HashSet::new();
+    for p in pending {
+        match p {
+            Pending::Create { .. } => l.pending.push(p),
+            Pending::Replace { id, title } => {
+                unresolved.insert(id);
+                let r = get_feature(port, id);
+                assert_eq!(
+                    r.status, 200,
+                    "feature {id} vanished after an unacknowledged replace"
+                );
+                let before = l.live.get(&id).cloned();
+                let unchanged = match &before {
+                    Some(Expect::Acked(ack)) => matches_ack(&r.body, ack),
+                    Some(Expect::Seen(seen)) => r.body == *seen,
+                    None => false,
+                };
+                if unchanged {
+                    l.unacked_dropped += 1;
+                } else {
+                    assert_eq!(
+                        title_of(&r.body).as_deref(),
+                        Some(title.as_str()),
+                        "feature {id} is neither its old nor its new state: {}",
+                        r.body
+                    );
+                    l.live.insert(id, Expect::Seen(r.body));
+                    l.titles.insert(id, title);
+                    l.unacked_applied += 1;
+                }
+            }
+            Pending::Delete { id } => {
+                unresolved.insert(id);
+                let r = get_feature(port, id);
+                if r.status == 404 {
+                    l.live.remove(&id);
+                    l.titles.remove(&id);
+                    l.deleted.insert(id);
+                    l.unacked_applied += 1;
+                } else {
+                    let ok = match l.live.get(&id) {
+                        Some(Expect::Acked(ack)) => matches_ack(&r.body, ack),
+                        Some(Expect::Seen(seen)) => r.body == *seen,
+                        None => false,
+                    };
+                    assert!(
+                        ok,
+                        "feature {id} changed by an unacknowledged delete: {}",
+                        r.body
+                    );
+                    l.unacked_dropped += 1;
+                }
+            }
+        }
+    }
+    for (id, expect) in &l.live {
+        if unresolved.contains(id) {
+            continue;
+        }
+        let r = get_feature(port, *id);
+        assert_eq!(r.status, 200, "LOST: acknowledged feature {id}");
+        match expect {
+            Expect::Acked(ack) => assert!(
+                matches_ack(&r.body, ack),
+                "CHANGED: feature {id}\nack: {ack}\nget: {}",
+                r.body
+            ),
+            Expect::Seen(seen) => assert_eq!(&r.body, seen, "CHANGED: feature {id}"),
+        }
+    }
+    for id in &l.deleted {
+        assert_eq!(
+            get_feature(port, *id).status,
+            404,
+            "RESURRECTED: deleted feature {id}"
+        );
+    }
+}
+
+/// Every title of the crash test appears once per live feature: no duplicates.
+fn check_no_duplicates(port: u16, ledgers: &[Arc<Mutex<Ledger>>]) -> usize {
+    let r = request(
+        port,
+        "GET",
+        "/collections/incidents/items?limit=10000",
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    let page: Value = serde_json::from_str(&r.body).unwrap();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for f in page["features"].as_array().unwrap() {
+        if let Some(t) = f["properties"]["title"]
+            .as_str()
+            .filter(|t| t.starts_with("crash w"))
+        {
+            *counts.entry(t.to_owned()).or_default() += 1;
+        }
+    }
+    let mut expected: HashMap<String, usize> = HashMap::new();
+    for l in ledgers {
+        for t in l.lock().unwrap().titles.values() {
+            *expected.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let dups: Vec<_> = counts.iter().filter(|&(_, &c)| c > 1).collect();
+    assert!(dups.is_empty(), "DUPLICATES: {dups:?}");
+    assert_eq!(
+        counts, expected,
+        "features of the test differ from the acknowledged ones"
+    );
+    counts.len()
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_at_random_moments() {
+    let cycles = env_or("CRASH_CYCLES", 4);
+    let writers = usize::try_from(env_or("CRASH_WRITERS", 4)).unwrap();
+    let seed = env_or("CRASH_SEED", u64::from(std::process::id()));
+    let max_ms = env_or("CRASH_MAX_MS", 800);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let port = free_port();
+    let config = write_config(dir.path(), port);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let shared = Arc::new(Shared {
+        epoch: Mutex::new(0),
+        wake: Condvar::new(),
+        parked: AtomicUsize::new(0),
+        woke: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        pause: AtomicBool::new(false),
+        port,
+    });
+    let ledgers: Vec<Arc<Mutex<Ledger>>> = (0..writers).map(|_| Arc::default()).collect();
+    let handles: Vec<_> = ledgers
+        .iter()
+        .enumerate()
+        .map(|(w, l)| {
+            let (shared, l) = (Arc::clone(&shared), Arc::clone(l));
+            thread::spawn(move || writer(w, seed, &shared, &l))
+        })
+        .collect();
+    let wait_parked = || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while shared.parked.load(Ordering::SeqCst) < writers {
+            assert!(Instant::now() < deadline, "writers did not stop");
+            assert!(
+                !handles.iter().any(|h| h.is_finished()),
+                "a writer failed; see its panic above"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let started = Instant::now();
+    for cycle in 0..=cycles {
+        let mut child = start(&config, &data, &log, port);
+        wait_parked();
+        for l in &ledgers {
+            verify(port, l);
+        }
+        let last = cycle == cycles;
+        shared.pause.store(last, Ordering::SeqCst);
+        shared.woke.store(0, Ordering::SeqCst);
+        *shared.epoch.lock().unwrap() += 1;
+        shared.wake.notify_all();
+        while shared.woke.load(Ordering::SeqCst) < writers {
+            thread::sleep(Duration::from_millis(1));
+        }
+        if last {
+            // A clean end: writers finish their retries with the server up.
+            wait_parked();
+            for l in &ledgers {
+                verify(port, l);
+                assert!(
+                    l.lock().unwrap().pending.is_empty(),
+                    "creates left unacknowledged"
+                );
+            }
+            let features = check_no_duplicates(port, &ledgers);
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let sum = |f: fn(&Ledger) -> usize| {
+                ledgers.iter().map(|l| f(&l.lock().unwrap())).sum::<usize>()
+            };
+            let (c, r, d) = (
+                sum(|l| l.acked_creates),
+                sum(|l| l.acked_replaces),
+                sum(|l| l.acked_deletes),
+            );
+            eprintln!(
+                "crash test: seed {seed}, {cycles} SIGKILL cycles, {writers} writers, {:.1} s: {} acknowledged writes ({c} creates, {r} replaces, {d} deletes), lost 0, duplicates 0; {} live test features; unacknowledged writes found committed {} / not committed {}",
+                started.elapsed().as_secs_f64(),
+                c + r + d,
+                features,
+                sum(|l| l.unacked_applied),
+                sum(|l| l.unacked_dropped),
+            );
+        } else {
+            thread::sleep(Duration::from_millis(rng.gen_range(50..max_ms.max(51))));
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            wait_parked();
+        }
+    }
+    shared.stop.store(true, Ordering::SeqCst);
+    shared.wake.notify_all();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
