@@ -19,6 +19,9 @@ use crate::index::geodesic::{
     chord_for_distance, distance_lower_bound, distance_to_geometry_m, geodesic_m, unit_vector,
 };
 
+/// Metres added to prefilter bounds so that floating-point rounding can never drop a hit.
+const ROUNDING_SLACK_M: f64 = 0.001;
+
 /// Filters shared by all queries.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -192,7 +195,7 @@ pub fn radius(
     page: Page,
 ) -> Outcome {
     let q = unit_vector(center.x(), center.y());
-    let chord = chord_for_distance(within_m);
+    let chord = chord_for_distance(within_m + ROUNDING_SLACK_M);
     let mut seen = HashSet::new();
     let mut hits: Vec<Hit> = Vec::new();
     let consider = |pos: usize, hits: &mut Vec<Hit>| {
@@ -256,7 +259,8 @@ pub fn nearest(
     };
     if k > 0 {
         for (entry, d2) in layer.index.normals.nearest_neighbor_iter_with_distance_2(q) {
-            if distance_lower_bound(d2.sqrt()) > worst(&best) {
+            // The slack absorbs rounding of unit vectors (at the poles, cos 90° is 6e-17).
+            if distance_lower_bound(d2.sqrt()) > worst(&best) + ROUNDING_SLACK_M {
                 break;
             }
             let pos = entry.data as usize;
