@@ -114,8 +114,18 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
         );
     }
     let mut links = vec![
-        link(format!("{base}/collections/{id}"), "self", JSON, "This collection"),
-        link(format!("{base}/collections/{id}/items"), "items", GEOJSON, "Features"),
+        link(
+            format!("{base}/collections/{id}"),
+            "self",
+            JSON,
+            "This collection",
+        ),
+        link(
+            format!("{base}/collections/{id}/items"),
+            "items",
+            GEOJSON,
+            "Features",
+        ),
         link(
             format!("{base}/collections/{id}/queryables"),
             "http://www.opengis.net/def/rel/ogc/1.0/queryables",
