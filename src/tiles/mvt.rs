@@ -74,6 +74,9 @@ pub struct LayerEncoder {
     value_count: u32,
     count: usize,
     tags: Vec<u32>,
+    /// Per tag slot: the address and length of the last key string seen there, and its
+    /// index (a hit skips hashing the key).
+    key_memo: Vec<((usize, usize), u32)>,
     geom: Vec<u32>,
     scratch: Vec<u8>,
 }
@@ -95,6 +98,7 @@ impl LayerEncoder {
             value_count: 0,
             count: 0,
             tags: Vec::new(),
+            key_memo: Vec::new(),
             geom: Vec::new(),
             scratch: Vec::new(),
         }
@@ -130,8 +134,23 @@ impl LayerEncoder {
             return false;
         }
         self.tags.clear();
-        for (key, value) in props {
-            let k = self.key(key);
+        for (slot, (key, value)) in props.into_iter().enumerate() {
+            // Features of a layer repeat the same keys in the same order (often the very
+            // same `&str`s): remember the key index of each slot by the string's address
+            // (and check the text, which is cheaper than hashing it).
+            let addr = (key.as_ptr() as usize, key.len());
+            let k = match self.key_memo.get(slot) {
+                Some(&(a, i)) if a == addr && self.keys[i as usize] == key => i,
+                _ => {
+                    let i = self.key(key);
+                    if slot < self.key_memo.len() {
+                        self.key_memo[slot] = (addr, i);
+                    } else if slot == self.key_memo.len() {
+                        self.key_memo.push((addr, i));
+                    }
+                    i
+                }
+            };
             let v = self.value(value);
             self.tags.push(k);
             self.tags.push(v);
