@@ -23,10 +23,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use geo::Point;
 use khorasan_atlas::catalog::Layer;
-use khorasan_atlas::catalog::load::{LoadOptions, load_slice};
+use khorasan_atlas::catalog::load::{LoadOptions, Loaded, load_slice};
 use khorasan_atlas::config::LayerConfig;
 use khorasan_atlas::query::{self, BBox, Page, Selection};
 
@@ -49,27 +49,38 @@ fn label(n: usize) -> String {
     }
 }
 
-fn build(bytes: &[u8]) -> Layer {
-    // As `--layer points=FILE` configures it (no time property), like benches/load.sh.
-    let config = LayerConfig {
+/// As `--layer points=FILE` configures it (no time property), like benches/load.sh.
+fn layer_config() -> LayerConfig {
+    LayerConfig {
         id: "points".to_owned(),
         file: "points.geojson".into(),
         ..LayerConfig::default()
-    };
+    }
+}
+
+fn parse(bytes: &[u8]) -> Loaded {
+    let config = layer_config();
     let options = LoadOptions {
         on_invalid: config.on_invalid,
         time_property: config.time_property.clone(),
     };
-    let loaded = match load_slice(bytes, Path::new("points.geojson"), &options) {
+    match load_slice(bytes, Path::new("points.geojson"), &options) {
         Ok(l) => l,
         Err(e) => panic!("generated points do not load: {e}"),
-    };
+    }
+}
+
+fn index(loaded: Loaded) -> Layer {
     Layer::build(
-        Arc::new(config),
+        Arc::new(layer_config()),
         loaded.fields,
         loaded.features,
         loaded.source_ids,
     )
+}
+
+fn build(bytes: &[u8]) -> Layer {
+    index(parse(bytes))
 }
 
 fn benches(c: &mut Criterion) {
@@ -87,7 +98,25 @@ fn benches(c: &mut Criterion) {
         // fresh pages and reads the file: see benches/load.sh).
         b.iter_with_large_drop(|| build(black_box(&bytes)));
     });
+    group.bench_function(BenchmarkId::new("parse", &name), |b| {
+        b.iter_with_large_drop(|| parse(black_box(&bytes)));
+    });
+    group.throughput(Throughput::Elements(n as u64));
+    let loaded = parse(&bytes);
+    group.bench_function(BenchmarkId::new("index", &name), |b| {
+        b.iter_batched(
+            || Loaded {
+                fields: loaded.fields.clone(),
+                features: loaded.features.clone(),
+                source_ids: loaded.source_ids.clone(),
+                skipped: Vec::new(),
+            },
+            index,
+            BatchSize::LargeInput,
+        );
+    });
     group.finish();
+    drop(loaded);
 
     let layer = build(&bytes);
     drop(bytes);

@@ -7,7 +7,8 @@
 #
 # For each size: generates benches/data/points_<size>.geojson if missing (examples/gen_points.rs,
 # deterministic), starts target/release/khorasan-atlas --layer points=FILE, reads the load
-# time from its "layer loaded ... ms=" log line and VmRSS/VmHWM from /proc after load, then
+# time from its "layer loaded ... ms=" log line (and the CPU time it took, from /proc/PID/stat)
+# and VmRSS/VmHWM from /proc after load, then
 # runs wrk (64 connections, 2 threads, DURATION seconds) against items?bbox&limit=100,
 # radius (50 km, limit=100) and nearest (limit=10) with a different query for every request
 # (benches/urls.lua over benches/data/urls_*.txt). The load average is printed with every
@@ -78,10 +79,13 @@ for size in "${SIZES[@]}"; do
   wall_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   # Strip ANSI colours, then take ms= of the "layer loaded" line.
   load_ms=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep "layer loaded" | sed -n 's/.* ms=\([0-9]*\).*/\1/p' | head -1)
+  # CPU time (user + system) the server spent until it served: the load, less sensitive to
+  # other processes on the machine than the wall time.
+  cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' "/proc/$SERVER_PID/stat")
   sleep 1
   rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
   rss_kb_load=$(rss VmRSS); hwm_load=$(rss VmHWM)
-  line="size=$size load_ms=$load_ms start_to_serving_ms=$wall_ms rss_mb=$rss_kb_load hwm_mb=$hwm_load loadavg=$(loadavg)"
+  line="size=$size load_ms=$load_ms load_cpu_ms=$cpu_ms start_to_serving_ms=$wall_ms rss_mb=$rss_kb_load hwm_mb=$hwm_load loadavg=$(loadavg)"
   echo "$line" | tee -a "$results"
   # Warm-up: touch the pages of the index and the features.
   timeout 30 wrk -t"$THREADS" -c"$CONNS" -d2s -s benches/urls.lua "http://127.0.0.1:$PORT" \
@@ -100,7 +104,7 @@ done
 echo "== summary"
 awk '
   /^size=.* load_ms=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "%-6s load %6s ms  RSS %5s MB (peak %5s MB)  load average %s\n", v["size"], v["load_ms"], v["rss_mb"], v["hwm_mb"], v["loadavg"] }
+    printf "%-6s load %6s ms (cpu %s ms)  RSS %5s MB (peak %5s MB)  load average %s\n", v["size"], v["load_ms"], v["load_cpu_ms"], v["rss_mb"], v["hwm_mb"], v["loadavg"] }
   / endpoint=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
     printf "%-6s %-8s %9s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  errors %s  load average %s\n",
       v["size"], v["endpoint"], v["rps"], v["p50_ms"], v["p99_ms"], v["non2xx"], v["errors"], v["loadavg_before"] }
