@@ -632,6 +632,7 @@ impl Writer {
 
     /// Builds the new snapshots, commits, swaps, broadcasts and answers.
     fn commit(&mut self, staged: Vec<Staged>, last_ids: HashMap<String, u64>) {
+        let started = std::time::Instant::now();
         let built = match self.build(&staged) {
             Ok(b) => b,
             Err(e) => {
@@ -698,7 +699,15 @@ impl Writer {
             .into_iter()
             .filter_map(|l| last_ids.get(l).map(|&n| (l.to_owned(), n)))
             .collect();
-        if let Err(e) = self.store.commit(&batch) {
+        let built_at = started.elapsed();
+        let committed = self.store.commit(&batch);
+        tracing::debug!(
+            writes = staged.len(),
+            build_us = built_at.as_micros() as u64,
+            commit_us = (started.elapsed() - built_at).as_micros() as u64,
+            "batch"
+        );
+        if let Err(e) = committed {
             tracing::error!(error = %e, writes = staged.len(), "commit failed; nothing acknowledged");
             let message = e.to_string();
             for s in staged {
@@ -757,7 +766,11 @@ impl Writer {
             .into_iter()
             .map(|(id, (snapshot, edit))| (id.to_owned(), edit.finish(&snapshot)))
             .collect();
-        merge::rejoin(&self.catalog, &self.config.joins, &mut working)?;
+        let mut ids: HashMap<String, Vec<u64>> = HashMap::new();
+        for s in staged {
+            ids.entry(s.layer.clone()).or_default().push(s.id);
+        }
+        merge::rejoin(&self.catalog, &self.config.joins, &mut working, Some(&ids))?;
         Ok(working)
     }
 }

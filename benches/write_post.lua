@@ -1,0 +1,52 @@
+-- wrk script of benches/write_load.sh: every request creates a new incident (POST) with its
+-- own title and Idempotency-Key. The token comes from the environment (WRITE_TOKEN).
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  thread:set("tid", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  n = 0
+  created = 0
+  failed = 0
+  token = os.getenv("WRITE_TOKEN")
+  run = os.getenv("RUN_ID") or "0"
+end
+
+function request()
+  n = n + 1
+  local lon = 61 + (n * 7 % 1000) / 100
+  local lat = 30 + (tid * 3 + n) % 700 / 100
+  local body = string.format(
+    '{"type":"Feature","geometry":{"type":"Point","coordinates":[%.4f,%.4f]},'
+      .. '"properties":{"date":"2026-01-01","title":"load %s t%d n%d","deaths":0,'
+      .. '"sources":["https://example.org/load"]}}',
+    lon, lat, run, tid, n)
+  return wrk.format("POST", "/collections/incidents/items", {
+    ["Content-Type"] = "application/geo+json",
+    ["Authorization"] = "Bearer " .. token,
+    ["Idempotency-Key"] = string.format("load-%s-t%d-n%d", run, tid, n),
+  }, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else failed = failed + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, f = 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created")
+    f = f + t:get("failed")
+  end
+  io.write(string.format("writes: %d created (201), %d other statuses, %d socket errors\n",
+    c, f, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  io.write(string.format("throughput: %.0f writes/s\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
