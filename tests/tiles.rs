@@ -477,6 +477,24 @@ async fn the_budget_thins_by_density_and_says_so() {
 }
 
 #[actix_web::test]
+async fn the_byte_budget_holds_and_counts_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, _) = cluster_state(dir.path(), 6000, "");
+    let path = state.config.layers[0].file.display().to_string();
+    let state = state_from_toml(&format!(
+        "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\nmax_bytes=20000\n"
+    ));
+    let r = get_with(&state, "/tiles/dense/2/2/1", &[]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() <= 20_000 + 200, "{} bytes", r.body.len());
+    assert!(r.header("x-tile-thinned").is_some());
+    let t = decode(&r.body);
+    let represented: i64 = t["dense"].iter().map(|f| int(prop(f, "represents"))).sum();
+    assert_eq!(represented, 6000);
+    assert!(t["dense"].len() > 100, "{}", t["dense"].len());
+}
+
+#[actix_web::test]
 async fn bad_coordinates_are_400_naming_the_value() {
     for (uri, value) in [
         ("/tiles/incidents/23/0/0", "23"),
@@ -632,6 +650,9 @@ async fn world_countries_tiles_stay_small_at_low_zoom() {
 async fn every_tile_route_is_in_the_openapi_document() {
     let api = get("/api").await.json();
     for route in khorasan_atlas::http::tiles::TILE_ROUTES {
-        assert!(api["paths"][route]["get"].is_object(), "{route} missing from /api");
+        assert!(
+            api["paths"][route]["get"].is_object(),
+            "{route} missing from /api"
+        );
     }
 }

@@ -359,7 +359,7 @@ fn render_layer(
         // Priority for thinning: larger shapes first, then source order.
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
-    for _round in 0..8 {
+    for round in 0..8 {
         encoder = LayerEncoder::new(layer.id(), cfg.extent);
         let kept: Vec<(usize, u32)> = if candidates.len() > limit {
             let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
@@ -368,15 +368,28 @@ fn render_layer(
             (0..candidates.len()).map(|i| (i, 1)).collect()
         };
         let thinned = kept.len() < candidates.len();
+        // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
+        // how many features fit, so an oversized layer is never encoded in full.
+        let mut written = 0usize;
+        let mut overflow = false;
         for &(i, represents) in &kept {
             let c = &candidates[i];
             write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
+            written += 1;
+            if budget.max_bytes > 0
+                && round < 7
+                && written.is_multiple_of(64)
+                && encoder.size() > budget.max_bytes
+            {
+                overflow = true;
+                break;
+            }
         }
         report.features = encoder.len();
         report.thinned = thinned;
         let size = encoder.size();
         report.bytes = size;
-        if budget.max_bytes == 0 || size <= budget.max_bytes || kept.len() <= 1 {
+        if budget.max_bytes == 0 || (!overflow && size <= budget.max_bytes) || kept.len() <= 1 {
             break;
         }
         #[expect(
@@ -385,7 +398,7 @@ fn render_layer(
             clippy::cast_sign_loss,
             reason = "estimates"
         )]
-        let next = ((kept.len() as f64) * (budget.max_bytes as f64 / size as f64) * 0.9) as usize;
+        let next = (budget.max_bytes as f64 / (size as f64 / written.max(1) as f64) * 0.9) as usize;
         limit = next.clamp(1, kept.len() - 1);
     }
     if report.thinned {
