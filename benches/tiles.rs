@@ -69,21 +69,38 @@ fn random_tiles(z: u8, count: usize, seed: u64) -> Vec<TileCoord> {
         .collect()
 }
 
+/// Tile sets: one per zoom of `zooms`, and `z6-10` (a mix of zooms 6 to 10) when asked.
+fn tile_sets(zooms: &[u8], mix: bool) -> Vec<(String, Vec<TileCoord>)> {
+    let mut sets: Vec<(String, Vec<TileCoord>)> = zooms
+        .iter()
+        .map(|&z| (format!("z{z}"), random_tiles(z, 512, 11 + u64::from(z))))
+        .collect();
+    if mix {
+        let per: Vec<Vec<TileCoord>> = (6..=10u8)
+            .map(|z| random_tiles(z, 120, 101 + u64::from(z)))
+            .collect();
+        let mixed = (0..120)
+            .flat_map(|i| per.iter().map(move |v| v[i]))
+            .collect();
+        sets.push(("z6-10".to_owned(), mixed));
+    }
+    sets
+}
+
 fn bench_layer(
     c: &mut Criterion,
     group: &str,
     layer: &Layer,
     configs: &[(&str, TileLayerConfig)],
-    zooms: &[u8],
+    sets: &[(String, Vec<TileCoord>)],
 ) {
     let prepared = PreparedLayer::new(layer);
     let mut g = c.benchmark_group(group);
     g.sample_size(20);
-    for &z in zooms {
-        let tiles = random_tiles(z, 512, 11 + u64::from(z));
+    for (label, tiles) in sets {
         for (name, cfg) in configs {
             let sources = [(layer, cfg, &prepared)];
-            g.bench_function(BenchmarkId::new(*name, format!("z{z}")), |b| {
+            g.bench_function(BenchmarkId::new(*name, label), |b| {
                 let mut i = 0;
                 b.iter(|| {
                     let t = tiles[i % tiles.len()];
@@ -139,7 +156,7 @@ fn benches(c: &mut Criterion) {
             ("raw", raw),
             ("clustered", clustered),
         ],
-        &[4, 8, 12],
+        &tile_sets(&[4, 8, 12], true),
     );
     drop(layer);
 
@@ -151,7 +168,7 @@ fn benches(c: &mut Criterion) {
         "tile_cold_countries",
         &countries,
         &[("default", TileLayerConfig::default())],
-        &[0, 2, 4],
+        &tile_sets(&[0, 2, 4], false),
     );
 }
 
