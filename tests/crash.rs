@@ -170,16 +170,6 @@ fn start(config: &Path, data: &Path, log: &Path, port: u16) -> Child {
 // ---------------------------------------------------------------------------------------
 // What each writer knows.
 
-/// The expected state of one feature.
-#[derive(Debug, Clone)]
-enum Expect {
-    /// Acknowledged with this body (the response of POST or PUT): GET must return it, plus
-    /// links.
-    Acked(String),
-    /// Seen by GET after a restart (a write that was not acknowledged but committed).
-    Seen(String),
-}
-
 /// A write sent but not acknowledged (the server died), to be resolved after the restart.
 #[derive(Debug, Clone)]
 enum Pending {
@@ -197,7 +187,9 @@ enum Pending {
 
 #[derive(Debug, Default)]
 struct Ledger {
-    live: HashMap<u64, Expect>,
+    /// The exact JSON each live feature must have: the acknowledged body (POST or PUT), or
+    /// what the server showed after a restart for a write that was not acknowledged.
+    live: HashMap<u64, String>,
     /// Acknowledged (or confirmed) deletes.
     deleted: HashSet<u64>,
     /// Title of each live feature this writer created.
@@ -231,13 +223,6 @@ fn auth() -> String {
 }
 
 const JSON: (&str, &str) = ("Content-Type", "application/geo+json");
-
-/// Whether a GET body is the acknowledged body plus links.
-fn matches_ack(get: &str, ack: &str) -> bool {
-    get == ack
-        || (get.starts_with(&ack[..ack.len() - 1])
-            && get[ack.len() - 1..].starts_with(",\"links\":"))
-}
 
 fn title_of(body: &str) -> Option<String> {
     serde_json::from_str::<Value>(body).ok()?["properties"]["title"]
@@ -361,7 +346,7 @@ fn writer(w: usize, seed: u64, shared: &Shared, ledger: &Mutex<Ledger>) {
                     ) {
                         Ok(r) if r.status == 200 => {
                             let mut l = ledger.lock().unwrap();
-                            l.live.insert(id, Expect::Acked(r.body));
+                            l.live.insert(id, r.body);
                             l.titles.insert(id, title);
                             l.acked_replaces += 1;
                             true
@@ -410,7 +395,7 @@ fn record_create(ledger: &Mutex<Ledger>, body: &str, title: &str) {
         !l.live.contains_key(&id) && !l.deleted.contains(&id),
         "id {id} given out twice"
     );
-    l.live.insert(id, Expect::Acked(body.to_owned()));
+    l.live.insert(id, body.to_owned());
     l.titles.insert(id, title.to_owned());
     l.acked_creates += 1;
 }
@@ -418,134 +403,141 @@ fn record_create(ledger: &Mutex<Ledger>, body: &str, title: &str) {
 // ---------------------------------------------------------------------------------------
 // Verification after a restart.
 
-fn get_feature(port: u16, id: u64) -> Reply {
-    request(
-        port,
-        "GET",
-        &format!("/collections/incidents/items/{id}"),
-        &[],
-        None,
-    )
-    .unwrap()
+/// Every feature of the incidents layer, by id, as the exact JSON the server writes for it
+/// (the items pages carry each feature as the write API acknowledged it, without links).
+fn listing(port: u16) -> HashMap<u64, String> {
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(rename = "numberMatched")]
+        matched: usize,
+        #[serde(borrow)]
+        features: Vec<&'a serde_json::value::RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: u64,
+    }
+    let mut out = HashMap::new();
+    loop {
+        let path = format!(
+            "/collections/incidents/items?limit=10000&offset={}",
+            out.len()
+        );
+        let r = request(port, "GET", &path, &[], None).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page: Page<'_> = serde_json::from_str(&r.body).unwrap();
+        let n = page.features.len();
+        for raw in page.features {
+            let id = serde_json::from_str::<Id>(raw.get()).unwrap().id;
+            assert!(
+                out.insert(id, raw.get().to_owned()).is_none(),
+                "id {id} listed twice"
+            );
+        }
+        if n == 0 || out.len() >= page.matched {
+            return out;
+        }
+    }
 }
 
-/// Checks every acknowledged state and resolves the pending replaces and deletes.
-fn verify(port: u16, ledger: &Mutex<Ledger>) {
+/// Checks every acknowledged state of one writer against `features` and resolves its
+/// pending replaces and deletes (all or nothing).
+fn verify(features: &HashMap<u64, String>, ledger: &Mutex<Ledger>) {
     let mut l = ledger.lock().unwrap();
     let pending = std::mem::take(&mut l.pending);
-    let mut unresolved: HashSet<u64> = HashSet::new();
     for p in pending {
         match p {
             Pending::Create { .. } => l.pending.push(p),
             Pending::Replace { id, title } => {
-                unresolved.insert(id);
-                let r = get_feature(port, id);
-                assert_eq!(
-                    r.status, 200,
-                    "feature {id} vanished after an unacknowledged replace"
-                );
-                let before = l.live.get(&id).cloned();
-                let unchanged = match &before {
-                    Some(Expect::Acked(ack)) => matches_ack(&r.body, ack),
-                    Some(Expect::Seen(seen)) => r.body == *seen,
-                    None => false,
-                };
-                if unchanged {
+                let now = features.get(&id).unwrap_or_else(|| {
+                    panic!("feature {id} vanished after an unacknowledged replace")
+                });
+                if l.live.get(&id) == Some(now) {
                     l.unacked_dropped += 1;
                 } else {
                     assert_eq!(
-                        title_of(&r.body).as_deref(),
+                        title_of(now).as_deref(),
                         Some(title.as_str()),
-                        "feature {id} is neither its old nor its new state: {}",
-                        r.body
+                        "feature {id} is neither its old nor its new state: {now}"
                     );
-                    l.live.insert(id, Expect::Seen(r.body));
+                    l.live.insert(id, now.clone());
                     l.titles.insert(id, title);
                     l.unacked_applied += 1;
                 }
             }
-            Pending::Delete { id } => {
-                unresolved.insert(id);
-                let r = get_feature(port, id);
-                if r.status == 404 {
+            Pending::Delete { id } => match features.get(&id) {
+                None => {
                     l.live.remove(&id);
                     l.titles.remove(&id);
                     l.deleted.insert(id);
                     l.unacked_applied += 1;
-                } else {
-                    let ok = match l.live.get(&id) {
-                        Some(Expect::Acked(ack)) => matches_ack(&r.body, ack),
-                        Some(Expect::Seen(seen)) => r.body == *seen,
-                        None => false,
-                    };
-                    assert!(
-                        ok,
-                        "feature {id} changed by an unacknowledged delete: {}",
-                        r.body
+                }
+                Some(now) => {
+                    assert_eq!(
+                        l.live.get(&id),
+                        Some(now),
+                        "feature {id} changed by an unacknowledged delete"
                     );
                     l.unacked_dropped += 1;
                 }
-            }
+            },
         }
     }
-    for (id, expect) in &l.live {
-        if unresolved.contains(id) {
-            continue;
-        }
-        let r = get_feature(port, *id);
-        assert_eq!(r.status, 200, "LOST: acknowledged feature {id}");
-        match expect {
-            Expect::Acked(ack) => assert!(
-                matches_ack(&r.body, ack),
-                "CHANGED: feature {id}\nack: {ack}\nget: {}",
-                r.body
-            ),
-            Expect::Seen(seen) => assert_eq!(&r.body, seen, "CHANGED: feature {id}"),
-        }
+    for (id, expected) in &l.live {
+        let now = features
+            .get(id)
+            .unwrap_or_else(|| panic!("LOST: acknowledged feature {id}"));
+        assert_eq!(
+            now, expected,
+            "CHANGED: feature {id} is not byte-equal to its acknowledged state"
+        );
     }
     for id in &l.deleted {
-        assert_eq!(
-            get_feature(port, *id).status,
-            404,
+        assert!(
+            !features.contains_key(id),
             "RESURRECTED: deleted feature {id}"
         );
     }
 }
 
-/// Every title of the crash test appears once per live feature: no duplicates.
-fn check_no_duplicates(port: u16, ledgers: &[Arc<Mutex<Ledger>>]) -> usize {
-    let r = request(
-        port,
-        "GET",
-        "/collections/incidents/items?limit=10000",
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(r.status, 200);
-    let page: Value = serde_json::from_str(&r.body).unwrap();
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for f in page["features"].as_array().unwrap() {
-        if let Some(t) = f["properties"]["title"]
-            .as_str()
-            .filter(|t| t.starts_with("crash w"))
-        {
-            *counts.entry(t.to_owned()).or_default() += 1;
-        }
-    }
-    let mut expected: HashMap<String, usize> = HashMap::new();
+/// No title of the test appears twice, and every feature of the test is either live in a
+/// ledger or the committed result of a create that is still to be retried (with its key).
+fn check_no_duplicates(features: &HashMap<u64, String>, ledgers: &[Arc<Mutex<Ledger>>]) -> usize {
+    let mut live: HashSet<u64> = HashSet::new();
+    let mut retrying: HashSet<String> = HashSet::new();
     for l in ledgers {
-        for t in l.lock().unwrap().titles.values() {
-            *expected.entry(t.clone()).or_default() += 1;
+        let l = l.lock().unwrap();
+        live.extend(l.live.keys());
+        for p in &l.pending {
+            if let Pending::Create { title, .. } = p {
+                retrying.insert(title.clone());
+            }
         }
     }
-    let dups: Vec<_> = counts.iter().filter(|&(_, &c)| c > 1).collect();
-    assert!(dups.is_empty(), "DUPLICATES: {dups:?}");
-    assert_eq!(
-        counts, expected,
-        "features of the test differ from the acknowledged ones"
-    );
-    counts.len()
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for (id, raw) in features {
+        let Some(title) = title_of(raw).filter(|t| t.starts_with("crash w")) else {
+            continue;
+        };
+        if let Some(other) = seen.insert(title.clone(), *id) {
+            panic!("DUPLICATES: {title:?} is features {other} and {id}");
+        }
+        assert!(
+            live.contains(id) || retrying.contains(&title),
+            "PHANTOM: feature {id} ({title:?}) was never written"
+        );
+    }
+    seen.len()
+}
+
+/// The server process, killed (SIGKILL) when dropped, so that a failing test leaves none.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -591,11 +583,13 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
     };
     let started = Instant::now();
     for cycle in 0..=cycles {
-        let mut child = start(&config, &data, &log, port);
+        let server = Server(start(&config, &data, &log, port));
         wait_parked();
+        let features = listing(port);
         for l in &ledgers {
-            verify(port, l);
+            verify(&features, l);
         }
+        check_no_duplicates(&features, &ledgers);
         let last = cycle == cycles;
         shared.pause.store(last, Ordering::SeqCst);
         shared.woke.store(0, Ordering::SeqCst);
@@ -607,16 +601,21 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
         if last {
             // A clean end: writers finish their retries with the server up.
             wait_parked();
+            let features = listing(port);
             for l in &ledgers {
-                verify(port, l);
+                verify(&features, l);
                 assert!(
                     l.lock().unwrap().pending.is_empty(),
                     "creates left unacknowledged"
                 );
             }
-            let features = check_no_duplicates(port, &ledgers);
-            child.kill().unwrap();
-            child.wait().unwrap();
+            let test_features = check_no_duplicates(&features, &ledgers);
+            let live: usize = ledgers.iter().map(|l| l.lock().unwrap().live.len()).sum();
+            assert_eq!(
+                test_features, live,
+                "features of the test differ from the acknowledged ones"
+            );
+            drop(server);
             let sum = |f: fn(&Ledger) -> usize| {
                 ledgers.iter().map(|l| f(&l.lock().unwrap())).sum::<usize>()
             };
@@ -629,14 +628,13 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 "crash test: seed {seed}, {cycles} SIGKILL cycles, {writers} writers, {:.1} s: {} acknowledged writes ({c} creates, {r} replaces, {d} deletes), lost 0, duplicates 0; {} live test features; unacknowledged writes found committed {} / not committed {}",
                 started.elapsed().as_secs_f64(),
                 c + r + d,
-                features,
+                test_features,
                 sum(|l| l.unacked_applied),
                 sum(|l| l.unacked_dropped),
             );
         } else {
             thread::sleep(Duration::from_millis(rng.gen_range(50..max_ms.max(51))));
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
+            drop(server); // SIGKILL
             wait_parked();
         }
     }
