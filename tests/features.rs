@@ -475,3 +475,50 @@ async fn metrics_count_requests_and_layers() {
         .unwrap();
     assert!(fours >= 1);
 }
+
+#[actix_web::test]
+async fn antimeridian_bbox_matches_points_on_both_sides() {
+    let dir = std::env::temp_dir().join(format!("atlas-am-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("am.geojson");
+    let point = |x: f64, y: f64| {
+        format!(
+            r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{x},{y}]}},"properties":{{}}}}"#
+        )
+    };
+    let multi = r#"{"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[170,30],[-170,30]]},"properties":{}}"#;
+    let features = [
+        point(179.5, 1.0),
+        point(-179.5, -1.0),
+        point(0.0, 0.0),
+        point(175.0, 20.0),
+        multi.to_owned(),
+    ];
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+    let state = common::state_from_toml(&format!(
+        "[[layers]]\nid = \"am\"\nfile = {:?}\n",
+        file.display().to_string()
+    ));
+    let ids_in = |page: &Value| -> Vec<u64> { ids(page) };
+    let page = get_with(&state, "/collections/am/items?bbox=179,-5,-179,5", &[])
+        .await
+        .json();
+    assert_eq!(ids_in(&page), vec![1, 2]);
+    // The MultiPoint's envelope spans the box, but none of its points is inside.
+    let page = get_with(&state, "/collections/am/items?bbox=-10,25,10,35", &[])
+        .await
+        .json();
+    assert_eq!(ids_in(&page), Vec::<u64>::new());
+    let page = get_with(&state, "/collections/am/items?bbox=165,25,-165,35", &[])
+        .await
+        .json();
+    assert_eq!(ids_in(&page), vec![5]);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -106,7 +106,7 @@ pub fn string_id(s: &str) -> u64 {
 
 /// Interning stops for a field once it has this many distinct strings: such fields (names,
 /// ids) gain nothing from sharing.
-const INTERN_LIMIT: usize = 4096;
+const INTERN_LIMIT: usize = 65_536;
 
 struct Builder<'p> {
     path: &'p Path,

@@ -28,6 +28,8 @@ pub struct SpatialIndex {
     pub normals: RTree<NormalEntry>,
     /// Positions of features that are not points (scanned for distance queries).
     pub non_points: Vec<u32>,
+    /// Whether every feature is a single point, so that an envelope hit is an exact hit.
+    pub points_only: bool,
 }
 
 impl SpatialIndex {
@@ -36,6 +38,9 @@ impl SpatialIndex {
         let mut envelopes = Vec::with_capacity(features.len());
         let mut normals = Vec::new();
         let mut non_points = Vec::new();
+        let points_only = features
+            .iter()
+            .all(|f| matches!(f.geometry, Geometry::Point(_)));
         for (pos, feature) in features.iter().enumerate() {
             let pos = u32::try_from(pos).unwrap_or(u32::MAX);
             if let Some([w, s, e, n]) = feature.bbox() {
@@ -56,6 +61,7 @@ impl SpatialIndex {
             envelopes: RTree::bulk_load(envelopes),
             normals: RTree::bulk_load(normals),
             non_points,
+            points_only,
         }
     }
 

@@ -150,10 +150,15 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
             .collect();
         return Outcome { matched: n, hits };
     }
+    // For a layer of points the envelope test of the index is already the exact bbox test.
+    let exact_from_index = layer.index.points_only;
     let mut positions: Vec<usize> = selection
         .candidates(layer)
         .into_iter()
-        .filter(|&p| selection.passes_attributes(layer, p) && selection.passes_bbox(layer, p))
+        .filter(|&p| {
+            selection.passes_attributes(layer, p)
+                && (exact_from_index || selection.passes_bbox(layer, p))
+        })
         .collect();
     if !sort.is_empty() {
         positions.sort_by(|&a, &b| {
