@@ -468,7 +468,7 @@ fn prop_value(p: &Prop) -> Option<TileValue<'_>> {
         Prop::Int(i) => TileValue::Int(*i),
         Prop::Float(f) if f.is_finite() => TileValue::Double(*f),
         Prop::Float(_) => return None,
-        Prop::Str(s) => TileValue::Str(s),
+        Prop::Str(s) => TileValue::Shared(s),
         Prop::Json(v) => TileValue::Json(v),
     })
 }

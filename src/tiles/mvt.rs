@@ -46,6 +46,8 @@ impl TileGeometry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TileValue<'a> {
     Str(&'a str),
+    /// A shared string (as layers store them): deduplicated without copying it.
+    Shared(&'a std::sync::Arc<str>),
     Int(i64),
     Double(f64),
     Bool(bool),
@@ -67,7 +69,7 @@ pub struct LayerEncoder {
     keys: Vec<String>,
     key_index: Map<String, u32>,
     values: Vec<u8>,
-    strings: Map<Box<str>, u32>,
+    strings: Map<std::sync::Arc<str>, u32>,
     ints: Map<i64, u32>,
     doubles: Map<u64, u32>,
     bools: [Option<u32>; 2],
@@ -191,6 +193,7 @@ impl LayerEncoder {
         }
         let found = match value {
             TileValue::Str(v) => self.strings.get(v).copied(),
+            TileValue::Shared(v) => self.strings.get(&**v).copied(),
             TileValue::Int(i) => self.ints.get(&i).copied(),
             TileValue::Double(f) => self.doubles.get(&f.to_bits()).copied(),
             TileValue::Bool(b) => self.bools[usize::from(b)],
@@ -202,6 +205,11 @@ impl LayerEncoder {
         let mut body = Vec::new();
         match value {
             TileValue::Str(s) => {
+                write_key(&mut body, 1, WIRE_LEN);
+                write_varint(&mut body, s.len() as u64);
+                body.extend_from_slice(s.as_bytes());
+            }
+            TileValue::Shared(s) => {
                 write_key(&mut body, 1, WIRE_LEN);
                 write_varint(&mut body, s.len() as u64);
                 body.extend_from_slice(s.as_bytes());
@@ -232,6 +240,9 @@ impl LayerEncoder {
         match value {
             TileValue::Str(v) => {
                 self.strings.insert(v.into(), i);
+            }
+            TileValue::Shared(v) => {
+                self.strings.insert(std::sync::Arc::clone(v), i);
             }
             TileValue::Int(n) => {
                 self.ints.insert(n, i);
