@@ -185,6 +185,10 @@ mod switched_off {
 
     #[actix_web::test]
     async fn without_a_token_writes_are_405_and_no_store_is_created() {
+        if std::env::var(khorasan_atlas::store::access::TOKEN_ENV).is_ok() {
+            eprintln!("SKIPPED: KHORASAN_WRITE_TOKEN is set in this environment");
+            return;
+        }
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let mut raw = raw_config(&data);

@@ -707,6 +707,9 @@ impl Writer {
             commit_us = (started.elapsed() - built_at).as_micros() as u64,
             "batch"
         );
+        // Ids of a failed batch are burnt too: if the failure hid a commit that did reach the
+        // disk (an fsync error after the write), the ids must not be given out again.
+        self.last_ids = last_ids;
         if let Err(e) = committed {
             tracing::error!(error = %e, writes = staged.len(), "commit failed; nothing acknowledged");
             let message = e.to_string();
@@ -721,7 +724,6 @@ impl Writer {
                 handle.replace(layer);
             }
         }
-        self.last_ids = last_ids;
         for (s, outcome) in staged.into_iter().zip(outcomes) {
             self.bases.entry((s.layer.clone(), s.id)).or_insert(s.base);
             let data = match &outcome.body {
