@@ -309,7 +309,10 @@ async fn queryables_and_openapi_cover_the_routes() {
             .starts_with("application/vnd.oai.openapi+json")
     );
     let doc = api.json();
-    for route in khorasan_atlas::http::ROUTES {
+    let routes = khorasan_atlas::http::ROUTES
+        .iter()
+        .chain(khorasan_atlas::http::tiles::TILE_ROUTES);
+    for route in routes {
         assert!(
             doc["paths"].get(*route).is_some(),
             "route {route} is not in /api"
@@ -521,4 +524,12 @@ async fn antimeridian_bbox_matches_points_on_both_sides() {
         .json();
     assert_eq!(ids_in(&page), vec![5]);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[actix_web::test]
+async fn writable_layers_are_always_revalidated() {
+    let incidents = get("/collections/incidents/items?limit=1").await;
+    assert_eq!(incidents.header("cache-control"), Some("public, max-age=0"));
+    let places = get("/collections/places/items?limit=1").await;
+    assert_eq!(places.header("cache-control"), Some("public, max-age=60"));
 }

@@ -22,6 +22,11 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ];
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -81,6 +86,8 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
             link(format!("{base}/map"), "service-doc", "text/html", "The map"),
             link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
             link(format!("{base}/collections"), "data", JSON, "Collections"),
+            link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile matrix sets"),
+            link(format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tilesets"),
         ]
     });
     respond::json(&req, &body, JSON, state.config.cache_max_age)
@@ -133,10 +140,16 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
             "Queryable properties",
         ),
         link(
-            format!("{base}/tiles/{id}"),
+            format!("{base}/collections/{id}/tiles"),
             "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
             JSON,
-            "Vector tiles (TileJSON)",
+            "Vector tilesets (OGC API - Tiles)",
+        ),
+        link(
+            format!("{base}/tiles/{id}"),
+            "describedby",
+            JSON,
+            "TileJSON",
         ),
     ];
     if cfg.writable {
@@ -381,7 +394,17 @@ fn respond_page(
         select: select.as_deref(),
         links,
     };
-    respond::json(req, &body, GEOJSON, state.config.cache_max_age)
+    respond::json(req, &body, GEOJSON, max_age(state, layer))
+}
+
+/// `Cache-Control` max-age for features of `layer`: 0 (always revalidate with the ETag) for
+/// writable layers, so that maps see a write at once.
+fn max_age(state: &AppState, layer: &Layer) -> u32 {
+    if layer.config.writable {
+        0
+    } else {
+        state.config.cache_max_age
+    }
 }
 
 /// `GET /collections/{id}/items`.
@@ -443,7 +466,7 @@ pub async fn item(
         &req,
         bytes,
         GEOJSON,
-        state.config.cache_max_age,
+        max_age(&state, &layer),
         etag,
     ))
 }
