@@ -38,6 +38,9 @@ fmt:
 bench:
 	$(CARGO) bench
 	bash benches/load.sh
+	bash benches/tiles_load.sh
+	bash benches/write_load.sh
+	# optional, long: bash benches/crash_long.sh [CYCLES] [WRITERS]
 
 clean:
 	$(CARGO) clean
