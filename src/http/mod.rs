@@ -38,6 +38,7 @@ pub const ROUTES: &[&str] = &[
     "/collections/{collectionId}/items/{featureId}",
     "/collections/{collectionId}/radius",
     "/collections/{collectionId}/nearest",
+    "/collections/{collectionId}/events",
     "/health",
     "/metrics",
     "/map",

@@ -177,6 +177,7 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
     for (path, item) in super::tiles::openapi_paths(&ids) {
         paths.insert(path, item);
     }
+    add_writes(&mut paths, &collection_id);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -186,5 +187,70 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
             "license": { "name": "Data: see /collections attributions" }
         },
         "paths": paths,
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
     })
+}
+
+/// The write operations (OGC API - Features Part 4 shape) and the event stream.
+fn add_writes(paths: &mut serde_json::Map<String, Value>, collection_id: &Value) {
+    let problem =
+        |d: &str| json!({ "description": d, "content": { "application/problem+json": {} } });
+    let errors = json!({
+        "400": problem("Invalid body or parameter (the detail names the field)"),
+        "401": problem("Missing or wrong bearer token"),
+        "405": problem("The layer is not writable, or writes are off"),
+        "412": problem("If-Match does not match the feature's ETag"),
+        "413": problem("Body too large"),
+        "429": problem("Too many writes; see Retry-After"),
+        "503": problem("Storage unavailable; the write was not applied"),
+    });
+    let with = |mut base: Value, extra: Value| {
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        base
+    };
+    let security = json!([{ "bearer": [] }]);
+    let body = json!({ "required": true, "content": { "application/geo+json": { "schema": { "type": "object" } } } });
+    let feature_id = json!({ "name": "featureId", "in": "path", "required": true, "schema": { "type": "string" } });
+    let if_match = json!({ "name": "If-Match", "in": "header", "required": false, "schema": { "type": "string" } });
+    let idempotency = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" } });
+    if let Some(item) = paths
+        .get_mut("/collections/{collectionId}/items")
+        .and_then(Value::as_object_mut)
+    {
+        item.insert("post".into(), json!({
+            "summary": "Create a feature (writable layers; bearer token)",
+            "security": security, "parameters": [collection_id, idempotency], "requestBody": body,
+            "responses": with(json!({ "201": { "description": "Created; Location names the feature" } }), errors.clone()),
+        }));
+    }
+    if let Some(item) = paths
+        .get_mut("/collections/{collectionId}/items/{featureId}")
+        .and_then(Value::as_object_mut)
+    {
+        item.insert(
+            "put".into(),
+            json!({
+                "summary": "Replace a feature", "security": security,
+                "parameters": [collection_id, feature_id, if_match], "requestBody": body,
+                "responses": with(json!({ "200": { "description": "Replaced" } }), errors.clone()),
+            }),
+        );
+        item.insert(
+            "delete".into(),
+            json!({
+                "summary": "Delete a feature", "security": security,
+                "parameters": [collection_id, feature_id, if_match],
+                "responses": with(json!({ "204": { "description": "Deleted" } }), errors),
+            }),
+        );
+    }
+    paths.insert("/collections/{collectionId}/events".into(), json!({ "get": {
+        "summary": "Server-sent events: create, update and delete of features",
+        "parameters": [collection_id],
+        "responses": { "200": { "description": "An event stream", "content": { "text/event-stream": {} } } },
+    }}));
 }
