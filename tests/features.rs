@@ -530,6 +530,12 @@ async fn antimeridian_bbox_matches_points_on_both_sides() {
 async fn writable_layers_are_always_revalidated() {
     let incidents = get("/collections/incidents/items?limit=1").await;
     assert_eq!(incidents.header("cache-control"), Some("public, max-age=0"));
+    let provinces = get("/collections/provinces/items?limit=1").await;
+    assert_eq!(
+        provinces.header("cache-control"),
+        Some("public, max-age=0"),
+        "counts change with incidents"
+    );
     let places = get("/collections/places/items?limit=1").await;
     assert_eq!(places.header("cache-control"), Some("public, max-age=60"));
 }

@@ -398,9 +398,15 @@ fn respond_page(
 }
 
 /// `Cache-Control` max-age for features of `layer`: 0 (always revalidate with the ETag) for
-/// writable layers, so that maps see a write at once.
+/// writable layers and the layers joined with them, so that maps see a write at once.
 fn max_age(state: &AppState, layer: &Layer) -> u32 {
-    if layer.config.writable {
+    let id = layer.id();
+    let writable = |other: &str| state.config.layer(other).is_some_and(|l| l.writable);
+    // Layers joined with a writable layer change with it (e.g. incident counts).
+    let joined_to_writable = state.config.joins.iter().any(|j| {
+        (j.polygons == id && writable(&j.points)) || (j.points == id && writable(&j.polygons))
+    });
+    if layer.config.writable || joined_to_writable {
         0
     } else {
         state.config.cache_max_age

@@ -832,9 +832,10 @@ function onLiveChange(data) {
   if (typeof data === 'string') {
     try { msg = JSON.parse(data); } catch { return; }
   }
-  if (!msg || !['create', 'update', 'delete'].includes(msg.type)) return;
+  if (!msg || !['create', 'update', 'delete', 'resync'].includes(msg.type)) return;
   clearTimeout(liveTimer);
   liveTimer = setTimeout(refreshAfterChange, 250);
+  if (msg.type === 'resync') return;
   const verb = { create: 'added', update: 'updated', delete: 'removed' }[msg.type];
   const title = msg.feature && msg.feature.properties && msg.feature.properties.title;
   toast(`Attack ${verb}${title ? `: ${title}` : ''}. Map updated.`);
