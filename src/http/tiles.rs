@@ -413,7 +413,8 @@ async fn leaves(
     respond::json(&req, &doc, respond::GEOJSON, state.config.cache_max_age)
 }
 
-/// The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0, JSON), zooms 0..=max_zoom.
+/// The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0, JSON, with the 1.0 member
+/// names alongside), zooms 0..=max_zoom.
 pub fn web_mercator_quad(max_zoom: u8) -> Value {
     const HALF: f64 = 20_037_508.342_789_244;
     let matrices: Vec<Value> = (0..=max_zoom)
@@ -427,6 +428,9 @@ pub fn web_mercator_quad(max_zoom: u8) -> Value {
                 "cellSize": cell,
                 "cornerOfOrigin": "topLeft",
                 "pointOfOrigin": [-HALF, HALF],
+                // TMS 1.0 names, read by older clients (GDAL 3.6).
+                "identifier": z.to_string(),
+                "topLeftCorner": [-HALF, HALF],
                 "tileWidth": 256,
                 "tileHeight": 256,
                 "matrixWidth": n,
@@ -442,6 +446,16 @@ pub fn web_mercator_quad(max_zoom: u8) -> Value {
         "orderedAxes": ["X", "Y"],
         "wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
         "tileMatrices": matrices,
+        // TMS 1.0 members as well, for clients that only read that version (GDAL 3.6).
+        "type": "TileMatrixSetType",
+        "identifier": "WebMercatorQuad",
+        "supportedCRS": EPSG_3857,
+        "boundingBox": {
+            "type": "BoundingBoxType",
+            "crs": EPSG_3857,
+            "lowerCorner": [-HALF, -HALF],
+            "upperCorner": [HALF, HALF],
+        },
     })
 }
 
