@@ -60,20 +60,15 @@ impl Layer {
                     .collect(),
             )
         };
-        let mut extent: Option<[f64; 4]> = None;
+        // The root of the envelope tree already bounds every feature.
+        let extent = (index.envelopes.size() > 0).then(|| {
+            let root = index.envelopes.root().envelope();
+            let (lower, upper) = (root.lower(), root.upper());
+            [lower[0], lower[1], upper[0], upper[1]]
+        });
         let mut time_extent: Option<TimeSpan> = None;
         let mut geometry_kind = GeometryKind::Empty;
         for f in &features {
-            if let Some(b) = f.bbox() {
-                extent = Some(extent.map_or(b, |e| {
-                    [
-                        e[0].min(b[0]),
-                        e[1].min(b[1]),
-                        e[2].max(b[2]),
-                        e[3].max(b[3]),
-                    ]
-                }));
-            }
             if let Some((s, e)) = f.time {
                 time_extent = Some(time_extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
             }

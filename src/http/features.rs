@@ -241,6 +241,22 @@ pub async fn queryables(
     )
 }
 
+/// The layer of `collection` and the request's parameters: those of `fixed`, `f`, and
+/// equality filters on the layer's queryables; anything else is a 400.
+fn layer_and_params(
+    state: &AppState,
+    collection: &str,
+    req: &HttpRequest,
+    fixed: &[&str],
+) -> Result<(std::sync::Arc<Layer>, Params)> {
+    let layer = state.catalog.get(collection)?.snapshot();
+    let params = Params::parse(req.query_string(), |k| {
+        fixed.contains(&k) || is_queryable(&layer, k)
+    })?;
+    params.check_format()?;
+    Ok((layer, params))
+}
+
 fn is_queryable(layer: &Layer, name: &str) -> bool {
     layer.queryables().iter().any(|f| f.name == name)
 }
@@ -419,11 +435,7 @@ pub async fn items(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = state.catalog.get(&path)?.snapshot();
-    let params = Params::parse(req.query_string(), |k| {
-        ITEMS_PARAMS.contains(&k) || is_queryable(&layer, k)
-    })?;
-    params.check_format()?;
+    let (layer, params) = layer_and_params(&state, &path, &req, ITEMS_PARAMS)?;
     let sel = selection(&layer, &params, ITEMS_PARAMS)?;
     let page = page(&params, &state, true)?;
     let sort = params
@@ -500,11 +512,7 @@ pub async fn radius(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = state.catalog.get(&path)?.snapshot();
-    let params = Params::parse(req.query_string(), |k| {
-        RADIUS_PARAMS.contains(&k) || is_queryable(&layer, k)
-    })?;
-    params.check_format()?;
+    let (layer, params) = layer_and_params(&state, &path, &req, RADIUS_PARAMS)?;
     let (center, within) = distance_params(&params)?;
     let within = within
         .ok_or_else(|| Error::bad_param("within", "", "required: a distance greater than 0"))?;
@@ -520,11 +528,7 @@ pub async fn nearest(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = state.catalog.get(&path)?.snapshot();
-    let params = Params::parse(req.query_string(), |k| {
-        NEAREST_PARAMS.contains(&k) || is_queryable(&layer, k)
-    })?;
-    params.check_format()?;
+    let (layer, params) = layer_and_params(&state, &path, &req, NEAREST_PARAMS)?;
     let (center, within) = distance_params(&params)?;
     let sel = selection(&layer, &params, NEAREST_PARAMS)?;
     let page = page(&params, &state, false)?;

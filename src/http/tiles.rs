@@ -352,7 +352,6 @@ async fn clusters(
         // Above the cluster max zoom every point is itself.
         let mut pos: Vec<usize> = bbox
             .envelopes()
-            .into_iter()
             .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n).collect::<Vec<_>>())
             .collect();
         pos.sort_unstable();

@@ -68,8 +68,8 @@ impl Selection {
     fn passes_bbox(&self, layer: &Layer, pos: usize) -> bool {
         let Some(b) = self.bbox else { return true };
         let g = &layer.features[pos].geometry;
-        b.envelopes().iter().any(|[w, s, e, n]| {
-            let rect = Rect::new(coord! { x: *w, y: *s }, coord! { x: *e, y: *n });
+        b.envelopes().any(|[w, s, e, n]| {
+            let rect = Rect::new(coord! { x: w, y: s }, coord! { x: e, y: n });
             match g {
                 Geometry::Point(p) => rect.intersects(p),
                 other => rect.intersects(other),
@@ -84,8 +84,7 @@ impl Selection {
             Some(b) => {
                 let mut c: Vec<usize> = b
                     .envelopes()
-                    .iter()
-                    .flat_map(|[w, s, e, n]| layer.index.in_envelope(*w, *s, *e, *n))
+                    .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n))
                     .collect();
                 c.sort_unstable();
                 c.dedup();
@@ -217,7 +216,8 @@ pub fn radius(
     };
     for entry in layer.index.normals.locate_within_distance(q, chord * chord) {
         let pos = entry.data as usize;
-        if seen.insert(pos) {
+        // A MultiPoint has one entry per point; a single-point layer needs no dedup.
+        if layer.index.points_only || seen.insert(pos) {
             consider(pos, &mut hits);
         }
     }
@@ -269,7 +269,8 @@ pub fn nearest(
                 break;
             }
             let pos = entry.data as usize;
-            if !seen.insert(pos)
+            let first_visit = layer.index.points_only || seen.insert(pos);
+            if !first_visit
                 || !selection.passes_attributes(layer, pos)
                 || !selection.passes_bbox(layer, pos)
             {

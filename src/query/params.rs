@@ -54,15 +54,16 @@ impl BBox {
     }
 
     /// One or two `[w, s, e, n]` envelopes that do not cross the antimeridian.
-    pub fn envelopes(&self) -> Vec<[f64; 4]> {
-        if self.west <= self.east {
-            vec![[self.west, self.south, self.east, self.north]]
+    pub fn envelopes(&self) -> impl Iterator<Item = [f64; 4]> + use<> {
+        let (first, second) = if self.west <= self.east {
+            ([self.west, self.south, self.east, self.north], None)
         } else {
-            vec![
+            (
                 [self.west, self.south, 180.0, self.north],
-                [-180.0, self.south, self.east, self.north],
-            ]
-        }
+                Some([-180.0, self.south, self.east, self.north]),
+            )
+        };
+        std::iter::once(first).chain(second)
     }
 }
 
@@ -249,7 +250,7 @@ mod tests {
     #[test]
     fn bbox_accepts_antimeridian_and_rejects_nonsense() {
         let b = BBox::parse("170,-10,-170,10").unwrap();
-        assert_eq!(b.envelopes().len(), 2);
+        assert_eq!(b.envelopes().count(), 2);
         for bad in [
             "1,2,3",
             "1,2,3,4,5",
