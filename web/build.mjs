@@ -4,6 +4,9 @@
 //   dist/index.html     src/index.html with the asset URLs versioned (?v=<content hash>)
 //   dist/app.js         src/main.js + Leaflet + Leaflet.markercluster, bundled and minified
 //   dist/app.css        src/app.css + the CSS of both libraries
+//   dist/tiles.html     the vector tile viewer, src/tiles.html versioned the same way
+//   dist/tiles.js       src/tiles.js + MapLibre GL JS
+//   dist/tiles.css      src/tiles.css + MapLibre's CSS
 //   dist/assets/*.png   images the CSS and JS reference (Leaflet's layer-control and marker icons)
 //   dist/favicon.svg    so the browser never asks the server root for /favicon.ico
 //
@@ -19,18 +22,23 @@ const src = join(here, 'src');
 const dist = join(here, 'dist');
 const watch = process.argv.includes('--watch');
 
-/** Writes dist/index.html with each asset URL carrying the hash of the file it names. */
+// Each page and the bundle it loads (dist/<bundle>.js and dist/<bundle>.css).
+const pages = { 'index.html': 'app', 'tiles.html': 'tiles' };
+
+/** Writes each page into dist/ with its asset URLs carrying the hash of the file they name. */
 function writeHtml() {
   const hash = (f) => createHash('sha256').update(readFileSync(join(dist, f))).digest('hex').slice(0, 12);
-  const html = readFileSync(join(src, 'index.html'), 'utf8')
-    .replaceAll('/map/app.js"', `/map/app.js?v=${hash('app.js')}"`)
-    .replaceAll('/map/app.css"', `/map/app.css?v=${hash('app.css')}"`);
-  writeFileSync(join(dist, 'index.html'), html);
+  for (const [page, bundle] of Object.entries(pages)) {
+    const html = readFileSync(join(src, page), 'utf8')
+      .replaceAll(`/map/${bundle}.js"`, `/map/${bundle}.js?v=${hash(`${bundle}.js`)}"`)
+      .replaceAll(`/map/${bundle}.css"`, `/map/${bundle}.css?v=${hash(`${bundle}.css`)}"`);
+    writeFileSync(join(dist, page), html);
+  }
   copyFileSync(join(src, 'favicon.svg'), join(dist, 'favicon.svg'));
 }
 
 const options = {
-  entryPoints: { app: join(src, 'main.js') },
+  entryPoints: { app: join(src, 'main.js'), tiles: join(src, 'tiles.js') },
   bundle: true,
   minify: !watch,
   sourcemap: true,

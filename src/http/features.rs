@@ -84,6 +84,7 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
             link(format!("{base}/"), "self", JSON, "This document"),
             link(format!("{base}/api"), "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
             link(format!("{base}/map"), "service-doc", "text/html", "The map"),
+            link(format!("{base}/map/tiles.html"), "alternate", "text/html", "The vector tiles in MapLibre GL JS"),
             link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
             link(format!("{base}/collections"), "data", JSON, "Collections"),
             link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile matrix sets"),

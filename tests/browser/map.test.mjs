@@ -17,65 +17,14 @@
 //   - a phone-sized screen shows the page without horizontal scrolling.
 // Screenshots go to tests/browser/artifacts/ (map.png, map-radius.png, map-phone.png).
 // Prints "N passed, N failed" and exits 1 when anything failed.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, watch } from './harness.mjs';
 
-const BASE = (process.env.ATLAS_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
-const ORIGIN = new URL(BASE).origin;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // Load time is a figure to report, not a pass/fail gate (a busy CI machine would flake);
 // set ATLAS_MAX_LOAD_MS to enforce a limit when measuring on a quiet machine.
 const MAX_LOAD_MS = process.env.ATLAS_MAX_LOAD_MS ? Number(process.env.ATLAS_MAX_LOAD_MS) : null;
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = join(HERE, 'artifacts');
 
-let passed = 0;
-const failed = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (err) {
-    failed.push(name);
-    console.log(`not ok - ${name}\n    ${String(err && err.stack ? err.message : err).replace(/\n/g, '\n    ')}`);
-  }
-}
-function assert(cond, message) { if (!cond) throw new Error(message); }
-function assertEq(actual, expected, what) {
-  const a = JSON.stringify(actual);
-  const b = JSON.stringify(expected);
-  if (a !== b) throw new Error(`${what}: page has ${a}, API says ${b}`);
-}
-
-async function api(path) {
-  const r = await fetch(BASE + path, { headers: { Accept: 'application/geo+json, application/json' } });
-  if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status} ${await r.text()}`);
-  return r.json();
-}
 const itemsPath = (dt) => `/collections/incidents/items?limit=1${dt ? `&datetime=${encodeURIComponent(dt)}` : ''}`;
-
-/** Everything a page does that the test must see: console errors, failures, foreign requests. */
-function watch(page, label) {
-  const log = { errors: [], foreign: [], failed: [], requests: 0 };
-  page.on('console', (msg) => { if (msg.type() === 'error') log.errors.push(`[${label}] console: ${msg.text()}`); });
-  page.on('pageerror', (err) => log.errors.push(`[${label}] uncaught: ${err.message}`));
-  page.on('request', (req) => {
-    log.requests += 1;
-    const u = req.url();
-    if (u.startsWith('data:') || u.startsWith('blob:') || u === 'about:blank') return;
-    if (new URL(u).origin !== ORIGIN) log.foreign.push(`[${label}] ${req.method()} ${u}`);
-  });
-  page.on('requestfailed', (req) => {
-    const why = req.failure() && req.failure().errorText;
-    if (why !== 'net::ERR_ABORTED') log.failed.push(`[${label}] ${req.url()} (${why})`);
-  });
-  page.on('response', (res) => { if (res.status() >= 400) log.failed.push(`[${label}] ${res.url()} -> HTTP ${res.status()}`); });
-  return log;
-}
 
 /** Incidents visible on the map: the count on each cluster plus each single marker. */
 async function drawnOnMap(page) {
@@ -133,33 +82,10 @@ async function waitIdle(page) {
   await page.evaluate(() => window.atlas.idle());
 }
 
-async function main() {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  try {
-    const r = await fetch(`${BASE}/collections`);
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
-  } catch (err) {
-    console.log(`not ok - server reachable at ${BASE}: ${err.message}`);
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-
-  const profile = mkdtempSync(join(tmpdir(), 'atlas-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-    viewport: { width: 1280, height: 800 },
-    deviceScaleFactor: 1,
-    locale: 'en-GB',
-    timezoneId: 'UTC',
-  });
-  context.setDefaultTimeout(15000);
+async function main(context) {
   const logs = [];
 
-  try {
+  {
     const page = context.pages()[0] || await context.newPage();
     const log = watch(page, 'desktop');
     logs.push(log);
@@ -421,32 +347,9 @@ async function main() {
     });
 
     // ---- what every page did ----------------------------------------------------------------
-    await check('no console errors', async () => {
-      const errors = logs.flatMap((l) => l.errors);
-      assert(errors.length === 0, errors.join('\n'));
-    });
-    await check('no failed requests', async () => {
-      const bad = logs.flatMap((l) => l.failed);
-      assert(bad.length === 0, bad.join('\n'));
-    });
-    await check(`no request leaves ${ORIGIN}`, async () => {
-      const foreign = logs.flatMap((l) => l.foreign);
-      assert(logs[0].requests > 5, 'too few requests seen; is request tracking working?');
-      assert(foreign.length === 0, foreign.join('\n'));
-    });
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await checkWatched(logs);
   }
-
   console.log(`screenshots: ${join(ARTIFACTS, 'map.png')}, map-radius.png, map-phone.png`);
-  if (failed.length) console.log(`FAILED: ${failed.join('; ')}`);
-  console.log(`${passed} passed, ${failed.length} failed`);
-  process.exit(failed.length ? 1 : 0);
 }
 
-main().catch((err) => {
-  console.error(`browser test crashed: ${err.stack || err}`);
-  console.log(`${passed} passed, ${failed.length + 1} failed`);
-  process.exit(1);
-});
+run(main, { extraArgs: ['--disable-gpu'] });

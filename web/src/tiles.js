@@ -1,0 +1,164 @@
+// The vector tile viewer (/map/tiles.html): every tileset of the server's /tiles catalogue drawn
+// by MapLibre GL JS from its TileJSON, one source per layer. It needs nothing but the server:
+// no glyphs, sprites or basemap from elsewhere, so it has no text labels.
+import maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import './tiles.css';
+
+const SEA = '#cfe0ea';
+
+// Drawing order and paint of the default atlas's layers; any other layer gets the style of its
+// geometry type and is drawn above these.
+const KNOWN = {
+  countries: { rank: 0, fill: '#f3efe6', outline: '#a59c8c' },
+  countries_region: { rank: 1, fill: '#efe9dc', outline: '#8f8676' },
+  provinces: { rank: 2, provinceRamp: true, outline: '#8c6d46' },
+  wilayat_khorasan: { rank: 3, outline: '#7b3294', dash: [2, 2], hidden: true },
+  khorasan: { rank: 4, fill: '#c49a3a', fillOpacity: 0.14, outline: '#8a6d1c', width: 2.2 },
+  places: { rank: 5, circle: '#4d4d4d', radius: 2.2 },
+  incidents: { rank: 6, circle: '#c0392b', radius: ['interpolate', ['linear'], ['coalesce', ['get', 'deaths'], 0], 0, 4, 20, 7, 150, 12] },
+};
+const GEOMETRY_RANK = { polygon: 10, line: 20, point: 30 };
+
+// Sand-to-brown ramp on the provinces' incident_count (the map page uses the same hues).
+const PROVINCE_FILL = ['interpolate', ['linear'], ['coalesce', ['get', 'incident_count'], 0],
+  0, '#f7f1e1', 1, '#ecd9a8', 5, '#d9a65a', 15, '#a8652b', 30, '#6e3b16'];
+
+/** Style layers (MapLibre) drawing one tileset of the catalogue. */
+function styleLayers(tileset) {
+  const id = tileset.id;
+  const known = KNOWN[id] || {};
+  const visibility = known.hidden ? 'none' : 'visible';
+  const common = { source: id, 'source-layer': id, layout: { visibility } };
+  const geometry = (tileset.geometry || '').toLowerCase();
+  if (geometry.includes('polygon')) {
+    const layers = [];
+    if (known.fill || known.provinceRamp || !known.outline) {
+      layers.push({
+        ...common, id: `${id}-fill`, type: 'fill',
+        paint: {
+          'fill-color': known.provinceRamp ? PROVINCE_FILL : (known.fill || '#9ecae1'),
+          'fill-opacity': known.fillOpacity ?? (known.provinceRamp ? 0.75 : 1),
+        },
+      });
+    }
+    const line = { 'line-color': known.outline || '#3182bd', 'line-width': known.width || 0.8 };
+    if (known.dash) line['line-dasharray'] = known.dash;
+    layers.push({ ...common, id: `${id}-outline`, type: 'line', paint: line });
+    return layers;
+  }
+  if (geometry.includes('line')) {
+    return [{ ...common, id: `${id}-line`, type: 'line', paint: { 'line-color': known.outline || '#3182bd', 'line-width': known.width || 1.2 } }];
+  }
+  const color = known.circle || '#08519c';
+  const radius = known.radius || 4;
+  // Clustered layers carry point_count on their clusters; size those by the count.
+  const clusterRadius = ['interpolate', ['linear'], ['get', 'point_count'], 2, 8, 50, 14, 1000, 24];
+  return [{
+    ...common, id: `${id}-points`, type: 'circle',
+    paint: {
+      'circle-color': color,
+      'circle-radius': tileset.clustered ? ['case', ['has', 'point_count'], clusterRadius, radius] : radius,
+      'circle-opacity': 0.85,
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1,
+    },
+  }];
+}
+
+function rank(tileset) {
+  const known = KNOWN[tileset.id];
+  if (known) return known.rank;
+  const g = (tileset.geometry || '').toLowerCase();
+  return Object.entries(GEOMETRY_RANK).find(([k]) => g.includes(k))?.[1] ?? 40;
+}
+
+/** The MapLibre style for the whole catalogue: one vector source per tileset, from its TileJSON. */
+export function buildStyle(catalogue) {
+  const tilesets = [...catalogue.tilesets].sort((a, b) => rank(a) - rank(b));
+  const sources = {};
+  for (const t of tilesets) sources[t.id] = { type: 'vector', url: new URL(t.tilejson).pathname };
+  return {
+    version: 8,
+    sources,
+    layers: [{ id: 'sea', type: 'background', paint: { 'background-color': SEA } },
+      ...tilesets.flatMap(styleLayers)],
+  };
+}
+
+/** A table of a feature's tile properties, built from text nodes (never parsed as HTML). */
+function propertyTable(feature) {
+  const table = document.createElement('table');
+  table.className = 'props';
+  const caption = table.createCaption();
+  caption.textContent = `${feature.layer.source} #${feature.id ?? '(no id)'}`;
+  for (const [k, v] of Object.entries(feature.properties)) {
+    const row = table.insertRow();
+    row.insertCell().textContent = k;
+    row.insertCell().textContent = String(v);
+  }
+  return table;
+}
+
+function layerList(map, tilesets) {
+  const list = document.getElementById('layer-list');
+  for (const t of tilesets) {
+    const item = document.createElement('li');
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.dataset.layer = t.id;
+    const styleIds = map.getStyle().layers.filter((l) => l.source === t.id).map((l) => l.id);
+    box.checked = styleIds.some((l) => map.getLayoutProperty(l, 'visibility') !== 'none');
+    box.addEventListener('change', () => {
+      for (const l of styleIds) map.setLayoutProperty(l, 'visibility', box.checked ? 'visible' : 'none');
+    });
+    label.append(box, ` ${t.title}`);
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = `${t.geometry}${t.clustered ? ', clustered' : ''}, z${t.minzoom}-${t.maxzoom}`;
+    item.append(label, meta);
+    list.append(item);
+  }
+}
+
+async function start() {
+  const status = document.getElementById('tile-status');
+  const response = await fetch('/tiles');
+  if (!response.ok) throw new Error(`/tiles answered ${response.status}`);
+  const catalogue = await response.json();
+  const style = buildStyle(catalogue);
+  const map = new maplibregl.Map({
+    container: 'map',
+    style,
+    center: [66, 34],
+    zoom: 4,
+    hash: true,
+    attributionControl: { compact: true },
+  });
+  map.addControl(new maplibregl.NavigationControl(), 'top-left');
+  map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
+  const interactive = style.layers.filter((l) => l.type !== 'background').map((l) => l.id);
+  map.on('click', (e) => {
+    const hit = map.queryRenderedFeatures(e.point, { layers: interactive })[0];
+    if (hit) new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(e.lngLat).setDOMContent(propertyTable(hit)).addTo(map);
+  });
+  for (const id of interactive) {
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+  }
+  await map.once('load');
+  layerList(map, catalogue.tilesets);
+  const showStatus = () => {
+    status.textContent = `${catalogue.tilesets.length} tilesets, zoom ${map.getZoom().toFixed(1)}`;
+  };
+  showStatus();
+  map.on('idle', showStatus);
+  return map;
+}
+
+// For scripts and tests: resolves to the map once its style has loaded.
+window.tileViewer = start().catch((err) => {
+  document.getElementById('tile-status').textContent = `The tiles could not be loaded: ${err.message}`;
+  throw err;
+});
