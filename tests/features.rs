@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{get, get_with};
+use common::{atlas, get, get_with, request};
 use serde_json::Value;
 
 fn ids(page: &Value) -> Vec<u64> {
@@ -553,4 +553,37 @@ async fn writable_layers_are_always_revalidated() {
     );
     let places = get("/collections/places/items?limit=1").await;
     assert_eq!(places.header("cache-control"), Some("public, max-age=60"));
+}
+
+/// HEAD answers every read route with GET's status and headers (actix-http leaves the body
+/// out on the wire; GDAL's /vsicurl/ depends on this, see tests/gdal/run.sh).
+#[actix_web::test]
+async fn head_has_the_headers_of_get() {
+    let state = atlas();
+    for uri in [
+        "/",
+        "/collections",
+        "/collections/incidents",
+        "/collections/incidents/items?limit=2",
+        "/collections/incidents/items/iskp-001",
+        "/tiles/countries",
+        "/tiles/countries/0/0/0",
+        "/collections/countries/tiles/WebMercatorQuad/0/0/0",
+        "/tileMatrixSets/WebMercatorQuad",
+        "/collections/nope",
+        "/tiles/countries/40/0/0",
+    ] {
+        let got = get_with(&state, uri, &[]).await;
+        let head = request(&state, actix_web::http::Method::HEAD, uri, &[]).await;
+        assert_eq!(head.status, got.status, "HEAD {uri}");
+        for name in ["content-type", "etag", "cache-control"] {
+            assert_eq!(head.header(name), got.header(name), "HEAD {uri}: {name}");
+        }
+    }
+    let patch = request(&state, actix_web::http::Method::PATCH, "/collections", &[]).await;
+    assert!(
+        patch.status >= 400,
+        "PATCH /collections answered {}",
+        patch.status
+    );
 }

@@ -223,6 +223,13 @@ async fn clipped_polygons_are_valid_and_clockwise() {
                     Geometry::MultiPolygon(mp) => mp.0.clone(),
                     g => panic!("not a polygon: {g:?}"),
                 };
+                // The feature as a whole: its polygons must not overlap or share an edge.
+                if let Err(e) = geo::MultiPolygon(polys.clone()).check_validation() {
+                    panic!(
+                        "{layer} {z}/{x}/{y} feature {:?}: invalid multipolygon: {e:?}",
+                        f.id
+                    );
+                }
                 for p in polys {
                     assert!(
                         shoelace(p.exterior()) > 0.0,

@@ -64,6 +64,13 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
     })
 }
 
+/// A route for reading: `GET`, and `HEAD` with the same headers and no body (actix-http drops
+/// the body of a response to `HEAD`), so that clients probing a resource first (GDAL's
+/// `/vsicurl/`, `curl -I`, link checkers) are answered.
+pub(crate) fn read() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
 /// Registers every route on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.app_data(web::Data::new(state.clone()))
@@ -73,28 +80,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::PathConfig::default()
                 .error_handler(|e, _| Error::bad_param("path", "", e.to_string()).into()),
         )
-        .route("/", web::get().to(features::landing))
-        .route("/conformance", web::get().to(features::conformance))
-        .route("/api", web::get().to(api))
-        .route("/health", web::get().to(features::health))
-        .route("/metrics", web::get().to(metrics::metrics))
-        .route("/collections", web::get().to(features::collections))
-        .route("/collections/{id}", web::get().to(features::collection))
+        .route("/", read().to(features::landing))
+        .route("/conformance", read().to(features::conformance))
+        .route("/api", read().to(api))
+        .route("/health", read().to(features::health))
+        .route("/metrics", read().to(metrics::metrics))
+        .route("/collections", read().to(features::collections))
+        .route("/collections/{id}", read().to(features::collection))
         .route(
             "/collections/{id}/queryables",
-            web::get().to(features::queryables),
+            read().to(features::queryables),
         )
-        .route("/collections/{id}/items", web::get().to(features::items))
-        .route(
-            "/collections/{id}/items/{fid}",
-            web::get().to(features::item),
-        )
-        .route("/collections/{id}/radius", web::get().to(features::radius))
-        .route(
-            "/collections/{id}/nearest",
-            web::get().to(features::nearest),
-        )
-        .route("/map", web::get().to(map_page));
+        .route("/collections/{id}/items", read().to(features::items))
+        .route("/collections/{id}/items/{fid}", read().to(features::item))
+        .route("/collections/{id}/radius", read().to(features::radius))
+        .route("/collections/{id}/nearest", read().to(features::nearest))
+        .route("/map", read().to(map_page));
     tiles::routes(cfg);
     write::routes(cfg);
     if state.config.web_dir.is_dir() {

@@ -54,21 +54,24 @@ pub const TILE_ROUTES: &[&str] = &[
 
 /// Registers the routes of this module.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tiles", web::get().to(catalog))
-        .route("/tiles/{layer}/clusters", web::get().to(clusters))
+    cfg.route("/tiles", super::read().to(catalog))
+        .route("/tiles/{layer}/clusters", super::read().to(clusters))
         .route(
             "/tiles/{layer}/clusters/{cluster}/leaves",
-            web::get().to(leaves),
+            super::read().to(leaves),
         )
-        .route("/tiles/{layers}", web::get().to(tilejson_doc))
-        .route("/tiles/{layers}/{z}/{x}/{y}", web::get().to(tile))
-        .route("/tileMatrixSets", web::get().to(matrix_sets))
-        .route("/tileMatrixSets/{tms}", web::get().to(matrix_set))
-        .route("/collections/{id}/tiles", web::get().to(ogc_tilesets))
-        .route("/collections/{id}/tiles/{tms}", web::get().to(ogc_tileset))
+        .route("/tiles/{layers}", super::read().to(tilejson_doc))
+        .route("/tiles/{layers}/{z}/{x}/{y}", super::read().to(tile))
+        .route("/tileMatrixSets", super::read().to(matrix_sets))
+        .route("/tileMatrixSets/{tms}", super::read().to(matrix_set))
+        .route("/collections/{id}/tiles", super::read().to(ogc_tilesets))
+        .route(
+            "/collections/{id}/tiles/{tms}",
+            super::read().to(ogc_tileset),
+        )
         .route(
             "/collections/{id}/tiles/{tms}/{matrix}/{row}/{col}",
-            web::get().to(ogc_tile),
+            super::read().to(ogc_tile),
         );
 }
 

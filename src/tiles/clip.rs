@@ -202,12 +202,48 @@ pub fn clip_polygon(
         IntPoint::new(clip.hi, clip.hi),
         IntPoint::new(clip.lo, clip.hi),
     ]];
-    let options = IntOverlayOptions {
+    let shapes =
+        Overlay::with_shapes_options(&[shape], &[square], overlay_options(), Solver::default())
+            .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    oriented(shapes, min_area)
+}
+
+/// Merges the polygons that one feature's parts became, so that the feature is a valid
+/// multipolygon: simplification and snapping can make two parts overlap or share an edge,
+/// and each part is made valid on its own. Polygons must come from [`clip_polygon`]
+/// (exterior area positive, holes negative), which makes the non-zero fill rule their union.
+pub fn merge_parts(parts: Vec<Vec<Vec<[i32; 2]>>>, min_area: f64) -> Vec<Vec<Vec<[i32; 2]>>> {
+    if parts.len() < 2 {
+        return parts;
+    }
+    let shapes: Vec<Vec<Vec<IntPoint>>> = parts
+        .into_iter()
+        .map(|rings| {
+            rings
+                .into_iter()
+                .map(|ring| ring.into_iter().map(|[x, y]| IntPoint::new(x, y)).collect())
+                .collect()
+        })
+        .collect();
+    let no_clip: &[Vec<Vec<IntPoint>>] = &[];
+    let merged =
+        Overlay::with_shapes_options(&shapes, no_clip, overlay_options(), Solver::default())
+            .overlay(OverlayRule::Subject, FillRule::NonZero);
+    oriented(merged, min_area)
+}
+
+/// OGC-valid output (no self-touching rings), exterior rings counter-clockwise in i_overlay's
+/// y-up sense, which is clockwise on screen.
+fn overlay_options() -> IntOverlayOptions {
+    IntOverlayOptions {
         output_direction: ContourDirection::CounterClockwise,
         ..IntOverlayOptions::ogc()
-    };
-    let shapes = Overlay::with_shapes_options(&[shape], &[square], options, Solver::default())
-        .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    }
+}
+
+/// i_overlay's shapes as polygons (exterior first, area positive; holes negative), dropping
+/// those whose exterior is under `min_area` tile units².
+fn oriented(shapes: Vec<Vec<Vec<IntPoint>>>, min_area: f64) -> Vec<Vec<Vec<[i32; 2]>>> {
     let mut out = Vec::with_capacity(shapes.len());
     for shape in shapes {
         let mut rings: Vec<Vec<[i32; 2]>> = Vec::with_capacity(shape.len());

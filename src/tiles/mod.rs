@@ -550,6 +550,7 @@ fn feature_geometry(
                     out.extend(clip::clip_polygon(&tile_rings, clip, min_area));
                 }
             }
+            let out = clip::merge_parts(out, min_area);
             if out.is_empty() {
                 return None;
             }

@@ -50,8 +50,18 @@ impl Reply {
 
 /// GETs `uri` from the real app built on `state`, with extra request headers.
 pub async fn get_with(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> Reply {
+    request(state, actix_web::http::Method::GET, uri, headers).await
+}
+
+/// Sends a bodiless `method` request for `uri` to the real app built on `state`.
+pub async fn request(
+    state: &AppState,
+    method: actix_web::http::Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
     let app = test::init_service(http::app(state.clone())).await;
-    let mut req = test::TestRequest::get().uri(uri);
+    let mut req = test::TestRequest::default().method(method).uri(uri);
     for (k, v) in headers {
         req = req.insert_header((*k, *v));
     }
