@@ -126,11 +126,13 @@ fn write_points(dir: &Path, name: &str, pts: &[(f64, f64, i64)]) -> String {
 async fn points_land_where_the_features_are_with_the_feature_api_ids() {
     let state = atlas();
     let layer = state.catalog.get("incidents").unwrap().snapshot();
+    // Above the zooms where the default atlas clusters incidents, each is its own feature.
+    let first = incident_cluster_max_zoom(&state) + 1;
     for f in layer.features.iter().step_by(9) {
         let Geometry::Point(p) = f.geometry else {
             continue;
         };
-        for z in [3u8, 8, 12] {
+        for z in [first, first + 2, 14] {
             let (x, y) = tile_of(p.x(), p.y(), z);
             let layers = tile(&state, &format!("/tiles/incidents/{z}/{x}/{y}.mvt")).await;
             let found = layers["incidents"]
@@ -152,6 +154,86 @@ async fn points_land_where_the_features_are_with_the_feature_api_ids() {
     }
 }
 
+fn incident_cluster_max_zoom(state: &AppState) -> u8 {
+    let cfg = state
+        .config
+        .layers
+        .iter()
+        .find(|l| l.id == "incidents")
+        .unwrap();
+    assert!(
+        cfg.tiles.cluster.enabled,
+        "the default atlas clusters incidents"
+    );
+    cfg.tiles.cluster.max_zoom
+}
+
+/// In the default atlas, clusters and single incidents in a tile account for every incident
+/// the feature API finds in it, and a cluster's leaves are those incidents.
+#[actix_web::test]
+async fn default_atlas_clusters_account_for_every_incident() {
+    let state = atlas();
+    let layer = state.catalog.get("incidents").unwrap().snapshot();
+    for (z, x, y) in [(3u8, 5u32, 3u32), (6, 44, 25), (0, 0, 0)] {
+        let n = f64::from(1u32 << z);
+        let lon = |tx: f64| tx / n * 360.0 - 180.0;
+        let lat = |ty: f64| {
+            (std::f64::consts::PI * (1.0 - 2.0 * ty / n))
+                .sinh()
+                .atan()
+                .to_degrees()
+        };
+        let (w, s, e, nth) = (
+            lon(f64::from(x)),
+            lat(f64::from(y + 1)),
+            lon(f64::from(x + 1)),
+            lat(f64::from(y)),
+        );
+        let inside: std::collections::BTreeSet<u64> = layer
+            .features
+            .iter()
+            .filter(|f| match f.geometry {
+                Geometry::Point(p) => p.x() >= w && p.x() < e && p.y() > s && p.y() <= nth,
+                _ => false,
+            })
+            .map(|f| f.id)
+            .collect();
+        let layers = tile(&state, &format!("/tiles/incidents/{z}/{x}/{y}")).await;
+        let mut members = std::collections::BTreeSet::new();
+        let mut clusters = 0;
+        for f in &layers["incidents"] {
+            if matches!(prop(f, "cluster"), Some(Value::Bool(true))) {
+                clusters += 1;
+                let id = int(prop(f, "cluster_id"));
+                let leaves = get_with(
+                    &state,
+                    &format!("/tiles/incidents/clusters/{id}/leaves?limit=10000"),
+                    &[],
+                )
+                .await
+                .json();
+                let ids: Vec<u64> = leaves["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l["id"].as_u64().unwrap())
+                    .collect();
+                assert_eq!(ids.len() as i64, int(prop(f, "point_count")), "{z}/{x}/{y}");
+                members.extend(ids);
+            } else {
+                members.insert(f.id.unwrap());
+            }
+        }
+        assert!(clusters > 0, "{z}/{x}/{y} has clusters");
+        // Clusters near the tile edge may hold points of the neighbouring tile (the buffer).
+        assert!(
+            inside.is_subset(&members),
+            "{z}/{x}/{y}: incidents missing from the tile: {:?}",
+            inside.difference(&members).collect::<Vec<_>>()
+        );
+    }
+}
+
 #[actix_web::test]
 async fn typed_properties_survive() {
     let state = atlas();
@@ -160,8 +242,9 @@ async fn typed_properties_survive() {
     let Geometry::Point(p) = f.geometry else {
         panic!()
     };
-    let (x, y) = tile_of(p.x(), p.y(), 6);
-    let layers = tile(&state, &format!("/tiles/incidents/6/{x}/{y}")).await;
+    let z = incident_cluster_max_zoom(&state) + 1;
+    let (x, y) = tile_of(p.x(), p.y(), z);
+    let layers = tile(&state, &format!("/tiles/incidents/{z}/{x}/{y}")).await;
     let t = layers["incidents"]
         .iter()
         .find(|t| t.id == Some(f.id))

@@ -6,8 +6,10 @@
 // Checks, each against the public feature API rather than against numbers written here:
 //   - the viewer loads every tileset of /tiles from its TileJSON; every tile answer is an MVT
 //     (200) or an empty tile (204), and MapLibre reports no error decoding any of them;
-//   - each incident inside the view is rendered at the pixel where its API coordinates project,
-//     with the API's feature id; no rendered incident is unknown to the API;
+//   - at a clustered zoom, the rendered clusters (through their leaves) and single points hold
+//     every incident the API has in view, and each cluster's leaves number its point_count;
+//   - above the cluster zoom, each incident inside the view is rendered at the pixel where its
+//     API coordinates project, with the API's feature id; no rendered incident is unknown;
 //   - the pixels of the screenshot have the incident colour there, the sea colour where no
 //     country is, and the country fill where only a country is;
 //   - at zoom 1 every country with a polygon spanning 5 degrees each way (from the API's
@@ -20,6 +22,8 @@ import { PNG } from 'pngjs';
 import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, watch } from './harness.mjs';
 
 const VIEW = { zoom: 4, lat: 32, lon: 62 };
+// Kabul at zoom 10, above the zoom where incidents are clustered.
+const DETAIL = { zoom: 10, lat: 34.53, lon: 69.17 };
 const SEA = [0xcf, 0xe0, 0xea];
 const COUNTRY_FILL = [0xf3, 0xef, 0xe6];
 
@@ -91,11 +95,37 @@ async function main(context) {
     }
   });
 
+  // At the opening zoom incidents are clustered (the default atlas clusters them up to z9).
+  await check('clusters and single incidents in view account for every incident the API has there', async () => {
+    const pixels = await project(page, incidents.map((f) => f.geometry.coordinates));
+    const apiInView = incidents.filter((_, i) => pixels[i]);
+    assert(apiInView.length >= 10, `only ${apiInView.length} incidents in view; move VIEW`);
+    const rendered = await page.evaluate(async () => (await window.tileViewer)
+      .queryRenderedFeatures({ layers: ['incidents-points'] })
+      .map((f) => ({ id: f.id, cluster: f.properties.cluster === true, count: f.properties.point_count, clusterId: f.properties.cluster_id })));
+    const members = new Set();
+    let clusters = 0;
+    for (const r of rendered) {
+      if (!r.cluster) { members.add(r.id); continue; }
+      clusters += 1;
+      const leaves = await api(`/tiles/incidents/clusters/${r.clusterId}/leaves?limit=10000`);
+      assertEq(leaves.features.length, r.count, `leaves of cluster ${r.clusterId} against its point_count`);
+      leaves.features.forEach((l) => members.add(l.id));
+    }
+    assert(clusters > 0, 'no cluster rendered at the opening zoom');
+    const missing = apiInView.filter((f) => !members.has(f.id)).map((f) => f.properties.id);
+    assert(missing.length === 0, `in view per the API but in no rendered cluster or point: ${missing.join(', ')}`);
+    const known = new Set(incidents.map((f) => f.id));
+    assert([...members].every((id) => known.has(id)), 'a rendered incident or leaf is unknown to the API');
+    console.log(`    ${apiInView.length} incidents in view, drawn as ${clusters} clusters and ${rendered.length - clusters} single points`);
+  });
+
   let inView = [];
-  await check('every incident in view is rendered where the API puts it, with its id', async () => {
+  await check('above the cluster zoom every incident in view is rendered where the API puts it, with its id', async () => {
+    await jumpTo(page, DETAIL);
     const pixels = await project(page, incidents.map((f) => f.geometry.coordinates));
     inView = incidents.map((f, i) => ({ f, p: pixels[i] })).filter((x) => x.p);
-    assert(inView.length >= 10, `only ${inView.length} incidents in view; move VIEW`);
+    assert(inView.length >= 5, `only ${inView.length} incidents in view; move DETAIL`);
     const missing = [];
     for (const { f, p } of inView) {
       const hits = await renderedAt(page, p.x, p.y);
@@ -111,13 +141,14 @@ async function main(context) {
   });
 
   await check('screenshot pixels: incident colour, sea, country fill', async () => {
-    const shot = await page.screenshot({ path: join(ARTIFACTS, 'tiles.png') });
-    const png = PNG.sync.read(shot);
+    const detail = PNG.sync.read(await page.screenshot({ path: join(ARTIFACTS, 'tiles-detail.png') }));
     // An incident with no other incident within 25 px, so its circle is not covered.
     const lone = inView.find(({ p }) => inView.every((o) => o.p === p || Math.hypot(o.p.x - p.x, o.p.y - p.y) > 25));
     assert(lone, 'no isolated incident in view');
-    const c = pixel(png, lone.p.pageX, lone.p.pageY);
+    const c = pixel(detail, lone.p.pageX, lone.p.pageY);
     assert(c[0] > 150 && c[1] < 110 && c[2] < 110, `pixel at ${lone.f.properties.id} is rgb(${c}), not the incident red`);
+    await jumpTo(page, VIEW);
+    const png = PNG.sync.read(await page.screenshot({ path: join(ARTIFACTS, 'tiles.png') }));
     // Sea: a pixel where nothing at all is rendered; country: one where only a world country is.
     let sea = null;
     let land = null;
@@ -136,6 +167,7 @@ async function main(context) {
   });
 
   await check('clicking an incident shows its tile properties, equal to the API\'s', async () => {
+    await jumpTo(page, DETAIL);
     const { f, p } = inView.find(({ p: q }) => inView.every((o) => o.p === q || Math.hypot(o.p.x - q.x, o.p.y - q.y) > 25));
     await page.mouse.click(p.pageX, p.pageY);
     const popup = page.locator('.maplibregl-popup table.props');
@@ -177,7 +209,7 @@ async function main(context) {
   });
 
   await checkWatched([log]);
-  console.log(`screenshots: ${join(ARTIFACTS, 'tiles.png')}, tiles-z1.png`);
+  console.log(`screenshots: ${join(ARTIFACTS, 'tiles.png')}, tiles-detail.png, tiles-z1.png`);
 }
 
 run(main);

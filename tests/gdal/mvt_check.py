@@ -8,7 +8,9 @@ compares it with the feature API:
   spans less than SMALL_PART tile units² (the server drops polygons under `min_area`, default
   64, after simplification);
 - for points, the decoded position is the API's to within one tile unit;
-- the properties GDAL decodes equal the API's for the same feature.
+- the properties GDAL decodes equal the API's for the same feature;
+- a cluster counts as its leaves (`/tiles/{layer}/clusters/{id}/leaves`), as many as its
+  `point_count`.
 
 Usage: mvt_check.py BASE LAYER Z X Y. Prints one line and exits 1 on a mismatch.
 """
@@ -91,7 +93,23 @@ def main():
         ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"/vsicurl/{url}",
          "-oo", f"X={x}", "-oo", f"Y={y}", "-oo", f"Z={z}", "-t_srs", "EPSG:4326"],
         check=True, capture_output=True, text=True).stdout
-    decoded = {f["properties"]["mvt_id"]: f for f in json.loads(out)["features"]}
+    decoded = {}
+    clusters = 0
+    for f in json.loads(out)["features"]:
+        props = f["properties"]
+        if props.get("cluster") in (True, 1, "true"):
+            # A cluster stands for its leaves: count them in, by their own ids.
+            clusters += 1
+            with urllib.request.urlopen(
+                    f"{base}/tiles/{layer}/clusters/{props['cluster_id']}/leaves?limit=10000") as r:
+                leaves = json.load(r)["features"]
+            if len(leaves) != props["point_count"]:
+                print(f"FAIL {layer} {z}/{x}/{y}: cluster {props['cluster_id']} has "
+                      f"{len(leaves)} leaves, point_count {props['point_count']}")
+                return 1
+            decoded.update((leaf["id"], None) for leaf in leaves)
+        else:
+            decoded[props["mvt_id"]] = f
     inside = api_features(base, layer, tile_bounds(z, x, y))
     buffered = api_features(base, layer, tile_bounds(z, x, y, buffer / extent))
     problems = []
@@ -106,7 +124,7 @@ def main():
     unit_deg = 360.0 / (2 ** z) / extent
     for fid, f in decoded.items():
         source = buffered.get(fid)
-        if source is None:
+        if source is None or f is None:
             continue
         for key, value in f["properties"].items():
             if key == "mvt_id" or key not in source["properties"]:
@@ -122,7 +140,7 @@ def main():
     if problems or not decoded:
         print(f"FAIL {layer} {z}/{x}/{y}: {len(decoded)} decoded; " + "; ".join(problems[:8] or ["empty tile"]))
         return 1
-    print(f"ok   {layer} {z}/{x}/{y} (GDAL MVT driver): {len(decoded)} features, "
+    print(f"ok   {layer} {z}/{x}/{y} (GDAL MVT driver): {len(decoded)} features ({clusters} clusters), "
           f"{len(inside)} inside per the API ({dropped} too small to draw), "
           "ids, properties and positions match")
     return 0

@@ -42,7 +42,7 @@ bbox_got=$(ogrinfo -ro -al -q -oo PAGE_SIZE=100 -spat 66 32 71.5 36 "OAPIF:$BASE
 if [[ "$bbox_got" == "$bbox_expected" ]]; then echo "ok   places bbox: $bbox_got"; else echo "FAIL places bbox: API $bbox_expected, GDAL $bbox_got"; failures=$((failures + 1)); fi
 
 # Vector tiles through GDAL's MVT driver, compared with the feature API.
-for t in "incidents 3 5 3" "incidents 6 44 25" "provinces 6 44 25" "places 7 88 51" \
+for t in "incidents 3 5 3" "incidents 6 44 25" "incidents 10 708 407" "provinces 6 44 25" "places 7 88 51" \
          "countries 0 0 0" "countries 2 2 1" "khorasan 5 22 12"; do
   # shellcheck disable=SC2086
   python3 tests/gdal/mvt_check.py "$BASE" $t || failures=$((failures + 1))

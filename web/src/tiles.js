@@ -140,8 +140,19 @@ async function start() {
   map.addControl(new maplibregl.ScaleControl(), 'bottom-left');
   const interactive = style.layers.filter((l) => l.type !== 'background').map((l) => l.id);
   map.on('click', (e) => {
-    const hit = map.queryRenderedFeatures(e.point, { layers: interactive })[0];
-    if (hit) new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(e.lngLat).setDOMContent(propertyTable(hit)).addTo(map);
+    const hits = map.queryRenderedFeatures(e.point, { layers: interactive });
+    if (hits.length === 0) return;
+    // A cluster opens at the zoom where it splits; anything else shows its properties (every
+    // feature under the pointer, topmost first: several incidents can share one point).
+    const top = hits[0];
+    if (top.properties.cluster && top.properties.expansion_zoom !== undefined) {
+      map.easeTo({ center: top.geometry.coordinates, zoom: Math.min(Number(top.properties.expansion_zoom), map.getMaxZoom()) });
+      return;
+    }
+    const content = document.createElement('div');
+    const shown = hits.filter((h) => h.layer.source === top.layer.source).slice(0, 5);
+    content.append(...shown.map(propertyTable));
+    new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(e.lngLat).setDOMContent(content).addTo(map);
   });
   for (const id of interactive) {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
