@@ -154,6 +154,21 @@ async fn points_land_where_the_features_are_with_the_feature_api_ids() {
     }
 }
 
+/// Every leaf of cluster `id` of `layer`, as the GeoJSON endpoint gives them.
+async fn all_leaves(
+    state: &AppState,
+    layer: &str,
+    id: impl std::fmt::Display,
+) -> serde_json::Value {
+    get_with(
+        state,
+        &format!("/tiles/{layer}/clusters/{id}/leaves?limit=10000"),
+        &[],
+    )
+    .await
+    .json()
+}
+
 fn incident_cluster_max_zoom(state: &AppState) -> u8 {
     let cfg = state
         .config
@@ -205,13 +220,7 @@ async fn default_atlas_clusters_account_for_every_incident() {
             if matches!(prop(f, "cluster"), Some(Value::Bool(true))) {
                 clusters += 1;
                 let id = int(prop(f, "cluster_id"));
-                let leaves = get_with(
-                    &state,
-                    &format!("/tiles/incidents/clusters/{id}/leaves?limit=10000"),
-                    &[],
-                )
-                .await
-                .json();
+                let leaves = all_leaves(&state, "incidents", id).await;
                 let ids: Vec<u64> = leaves["features"]
                     .as_array()
                     .unwrap()
@@ -482,13 +491,7 @@ async fn clusters_count_exactly_the_points_they_replace() {
     let id = biggest["properties"]["cluster_id"].as_u64().unwrap();
     assert_eq!(biggest["id"].as_u64(), Some(id));
     assert!(biggest["properties"]["expansion_zoom"].as_u64().unwrap() > 5);
-    let leaves = get_with(
-        &state,
-        &format!("/tiles/cl/clusters/{id}/leaves?limit=10000"),
-        &[],
-    )
-    .await
-    .json();
+    let leaves = all_leaves(&state, "cl", id).await;
     assert_eq!(
         leaves["numberMatched"],
         biggest["properties"]["point_count"]
