@@ -749,3 +749,79 @@ async fn every_tile_route_is_in_the_openapi_document() {
         );
     }
 }
+
+/// Tiles on the antimeridian carry, in their buffer, what lies just across it, placed as in
+/// the neighbouring copy of the world; each feature still appears once per tile.
+#[actix_web::test]
+async fn antimeridian_tiles_wrap_their_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seam.geojson");
+    std::fs::write(
+        &path,
+        serde_json::json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": 1, "geometry": {"type": "Point", "coordinates": [179.5, 10.0]}, "properties": {}},
+            {"type": "Feature", "id": 2, "geometry": {"type": "Point", "coordinates": [-179.5, 10.0]}, "properties": {}},
+            {"type": "Feature", "id": 3, "geometry": {"type": "Polygon", "coordinates": [[[179.0, 0.0], [180.0, 0.0], [180.0, 5.0], [179.0, 5.0], [179.0, 0.0]]]}, "properties": {}},
+            {"type": "Feature", "id": 4, "geometry": {"type": "Point", "coordinates": [100.0, 10.0]}, "properties": {}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let state = state_from_toml(&format!(
+        "[[layers]]\nid='seam'\nfile='{}'\n",
+        path.display()
+    ));
+    // Expected tile x of a longitude in tile 2/x/1, from the tile maths (4096 units a tile).
+    let x_at = |lon: f64, tile_x: u32| (lon + 180.0) / 90.0 * 4096.0 - f64::from(tile_x) * 4096.0;
+    let ids = |t: &HashMap<String, Vec<Feature<f64>>>| -> Vec<u64> {
+        let mut v: Vec<u64> = t["seam"].iter().map(|f| f.id.unwrap()).collect();
+        v.sort_unstable();
+        v
+    };
+    // West edge: the point at 179.5 (and the polygon) appear left of x 0.
+    let west = tile(&state, "/tiles/seam/2/0/1").await;
+    assert_eq!(ids(&west), vec![1, 2, 3]);
+    let p1 = west["seam"].iter().find(|f| f.id == Some(1)).unwrap();
+    let want = x_at(179.5, 0) - 4.0 * 4096.0;
+    assert!(
+        (points(p1)[0][0] - want).abs() <= 0.5,
+        "{:?} vs {want}",
+        points(p1)
+    );
+    let poly = west["seam"].iter().find(|f| f.id == Some(3)).unwrap();
+    let xs: Vec<f64> = match &poly.geometry {
+        Geometry::Polygon(p) => p.exterior().coords().map(|c| c.x).collect(),
+        Geometry::MultiPolygon(mp) => mp
+            .iter()
+            .flat_map(|p| p.exterior().coords().map(|c| c.x))
+            .collect(),
+        g => panic!("not a polygon: {g:?}"),
+    };
+    assert!(xs.iter().all(|x| (-64.0..=0.0).contains(x)), "{xs:?}");
+    // East edge (90..180 E, so the point at 100 E too): the point at -179.5 appears right of
+    // x 4096.
+    let east = tile(&state, "/tiles/seam/2/3/1").await;
+    assert_eq!(ids(&east), vec![1, 2, 3, 4]);
+    let p2 = east["seam"].iter().find(|f| f.id == Some(2)).unwrap();
+    let want = x_at(-179.5, 3) + 4.0 * 4096.0;
+    assert!(
+        (points(p2)[0][0] - want).abs() <= 0.5,
+        "{:?} vs {want}",
+        points(p2)
+    );
+    // At z0 the one tile wraps on both sides: a point near the seam is drawn twice, as one
+    // feature.
+    let world = tile(&state, "/tiles/seam/0/0/0").await;
+    assert_eq!(ids(&world), vec![1, 2, 3, 4]);
+    let p1 = world["seam"].iter().find(|f| f.id == Some(1)).unwrap();
+    let mut xs: Vec<f64> = points(p1).iter().map(|p| p[0]).collect();
+    xs.sort_by(f64::total_cmp);
+    assert_eq!(xs.len(), 2, "{xs:?}");
+    assert!(
+        (xs[0] - (359.5 / 360.0 - 1.0) * 4096.0).abs() <= 0.5
+            && (xs[1] - 359.5 / 360.0 * 4096.0).abs() <= 0.5
+    );
+    // Away from the seam nothing changes.
+    let inner = tile(&state, "/tiles/seam/2/1/1").await;
+    assert!(inner.get("seam").is_none_or(|l| l.is_empty()));
+}

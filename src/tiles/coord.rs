@@ -160,6 +160,16 @@ pub struct TileTransform {
 }
 
 impl TileTransform {
+    /// The same transform for a copy of the world `worlds` widths to the west (negative: to
+    /// the east), so that a tile on the antimeridian can place, in its buffer, what lies just
+    /// across it: with `worlds = 1`, Mercator x near 1 (lon 180) lands left of the tile's x 0.
+    pub fn shifted(&self, worlds: f64) -> TileTransform {
+        TileTransform {
+            x0: self.x0 + worlds * self.tiles,
+            ..*self
+        }
+    }
+
     /// Tile units (floating) of a normalized Mercator point.
     #[inline]
     pub fn apply(&self, p: [f64; 2]) -> [f64; 2] {
