@@ -706,6 +706,29 @@ async fn metadata_documents() {
         catalog["tilesets"].as_array().unwrap().len(),
         state.catalog.layers.len()
     );
+    // The catalogue is also an OGC API - Tiles tileset list (the landing page's
+    // tilesets-vector link points to it): each entry links to its tileset document.
+    for ts in catalog["tilesets"].as_array().unwrap() {
+        assert_eq!(ts["dataType"], "vector");
+        let id = ts["id"].as_str().unwrap();
+        let self_link = ts["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "self")
+            .unwrap();
+        assert!(
+            self_link["href"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/collections/{id}/tiles/WebMercatorQuad"))
+        );
+    }
+    let landing = get("/").await.json();
+    assert!(landing["links"].as_array().unwrap().iter().any(|l| {
+        l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+            && l["href"].as_str().unwrap().ends_with("/tiles")
+    }));
     let tms = get("/tileMatrixSets/WebMercatorQuad").await.json();
     assert_eq!(tms["tileMatrices"][3]["matrixWidth"], 8);
     let sets = get("/collections/incidents/tiles").await.json();

@@ -251,16 +251,28 @@ async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         .filter(|l| l.config.tiles.enabled)
         .map(|l| {
             let cfg = &l.config.tiles;
-            json!({
-                "id": l.id(),
-                "title": l.config.title.clone().unwrap_or_else(|| l.id().to_owned()),
-                "geometry": l.geometry_kind.name(),
-                "minzoom": cfg.minzoom,
-                "maxzoom": cfg.maxzoom.min(state.tiler.config.max_zoom),
-                "clustered": cfg.cluster.enabled,
-                "tilejson": format!("{base}/tiles/{}", l.id()),
-                "tiles": tiles_template(&base, l.id()),
-            })
+            // Each entry is also an OGC API - Tiles tileset summary (dataType, crs,
+            // tileMatrixSetURI, links to the tileset), so that a client following the
+            // landing page's tilesets-vector link finds the tiles.
+            let mut entry = ogc_tileset_summary(&base, &l, state.tiler.config.max_zoom);
+            if let Some(obj) = entry.as_object_mut() {
+                obj.extend([
+                    ("id".to_owned(), json!(l.id())),
+                    ("geometry".to_owned(), json!(l.geometry_kind.name())),
+                    ("minzoom".to_owned(), json!(cfg.minzoom)),
+                    (
+                        "maxzoom".to_owned(),
+                        json!(cfg.maxzoom.min(state.tiler.config.max_zoom)),
+                    ),
+                    ("clustered".to_owned(), json!(cfg.cluster.enabled)),
+                    (
+                        "tilejson".to_owned(),
+                        json!(format!("{base}/tiles/{}", l.id())),
+                    ),
+                    ("tiles".to_owned(), json!(tiles_template(&base, l.id()))),
+                ]);
+            }
+            entry
         })
         .collect();
     let doc = json!({
@@ -544,7 +556,17 @@ async fn ogc_tilesets(
     let id = path.into_inner();
     let layer = layers_of(&state, &id)?.remove(0);
     let base = respond::base_url(&req);
-    let mut ts = ogc_tileset_doc(&base, &layer, state.tiler.config.max_zoom);
+    let ts = ogc_tileset_summary(&base, &layer, state.tiler.config.max_zoom);
+    let doc = json!({
+        "links": [{"rel": "self", "href": format!("{base}/collections/{id}/tiles"), "type": respond::JSON}],
+        "tilesets": [ts],
+    });
+    respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
+}
+
+/// The summary of a layer's WebMercatorQuad tileset, as listed in tileset lists.
+fn ogc_tileset_summary(base: &str, layer: &Layer, max_zoom: u8) -> Value {
+    let mut ts = ogc_tileset_doc(base, layer, max_zoom);
     if let Some(obj) = ts.as_object_mut() {
         obj.retain(|k, _| {
             matches!(
@@ -553,11 +575,7 @@ async fn ogc_tilesets(
             )
         });
     }
-    let doc = json!({
-        "links": [{"rel": "self", "href": format!("{base}/collections/{id}/tiles"), "type": respond::JSON}],
-        "tilesets": [ts],
-    });
-    respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
+    ts
 }
 
 async fn ogc_tileset(

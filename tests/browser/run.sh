@@ -3,8 +3,9 @@
 #   1. build the page (web/: npm ci && npm run build -> web/dist/)
 #   2. build the server (cargo build --release)
 #   3. start target/release/khorasan-atlas --listen 127.0.0.1:$PORT (default atlas + web/dist)
-#   4. wait for GET /health, run tests/browser/map.test.mjs (the Leaflet map page) and
-#      tiles.test.mjs (the vector tiles in MapLibre GL JS), stop the server
+#   4. wait for GET /health, run tests/browser/map.test.mjs (the Leaflet map page),
+#      tiles.test.mjs (the vector tiles in MapLibre GL JS) and ogc.test.mjs (OGC API - Tiles
+#      through OpenLayers), stop the server
 # Exits with the test's status. Needs node/npm and Debian's chromium (/usr/bin/chromium, or
 # $CHROMIUM). Environment: ATLAS_PORT (default 18080), SKIP_BUILD=1 to reuse existing builds.
 set -euo pipefail
@@ -27,7 +28,7 @@ if [ "${SKIP_BUILD:-0}" != "1" ]; then
   echo "== building the server"
   (cd "$ROOT" && cargo build --release)
 fi
-(cd "$ROOT/tests/browser" && { [ -d node_modules/playwright-core ] && [ -d node_modules/pngjs ] || npm ci --no-audit --no-fund; })
+(cd "$ROOT/tests/browser" && { npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
 
 if curl -fsS -o /dev/null "$URL/health" 2>/dev/null; then
   echo "run.sh: something already answers on $URL; set ATLAS_PORT to a free port" >&2
@@ -62,7 +63,7 @@ if ! curl -fsS -o /dev/null "$URL/health"; then
 fi
 
 STATUS=0
-for test in map tiles; do
+for test in map tiles ogc; do
   echo "== browser test: $test.test.mjs"
   ATLAS_URL="$URL" CHROMIUM="$CHROMIUM" node "$ROOT/tests/browser/$test.test.mjs" || STATUS=1
 done

@@ -113,6 +113,10 @@ async function main(context) {
       leaves.features.forEach((l) => members.add(l.id));
     }
     assert(clusters > 0, 'no cluster rendered at the opening zoom');
+    // Each cluster drawn carries its count as a label.
+    const distinct = new Map(rendered.filter((r) => r.cluster).map((r) => [r.clusterId, r.count]));
+    const labels = await page.$$eval('.cluster-count', (els) => els.map((e) => Number(e.textContent)));
+    assertEq(labels.sort((a, b) => a - b), [...distinct.values()].sort((a, b) => a - b), 'cluster count labels');
     const missing = apiInView.filter((f) => !members.has(f.id)).map((f) => f.properties.id);
     assert(missing.length === 0, `in view per the API but in no rendered cluster or point: ${missing.join(', ')}`);
     const known = new Set(incidents.map((f) => f.id));

@@ -122,6 +122,49 @@ function layerList(map, tilesets) {
   }
 }
 
+/** Short form of a count for a cluster label: 7, 42, 1.2k, 35k. */
+function shortCount(n) {
+  if (n < 1000) return String(n);
+  return n < 10000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n / 1000)}k`;
+}
+
+/**
+ * Keeps a count label (an HTML marker: the page has no glyphs for map text) on every cluster
+ * drawn from the clustered tilesets, after each move.
+ */
+function clusterLabels(map, tilesets) {
+  const layers = tilesets.filter((t) => t.clustered).map((t) => `${t.id}-points`);
+  if (layers.length === 0) return;
+  const markers = new Map();
+  const update = () => {
+    const seen = new Set();
+    const visible = layers.filter((l) => map.getLayoutProperty(l, 'visibility') !== 'none');
+    for (const f of map.queryRenderedFeatures({ layers: visible })) {
+      const count = f.properties.point_count;
+      if (!f.properties.cluster || !count) continue;
+      const key = `${f.layer.source}/${f.properties.cluster_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (!markers.has(key)) {
+        const el = document.createElement('div');
+        el.className = 'cluster-count';
+        el.textContent = shortCount(count);
+        el.setAttribute('aria-hidden', 'true');
+        markers.set(key, new maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).addTo(map));
+      }
+    }
+    for (const [key, marker] of markers) {
+      if (!seen.has(key)) {
+        marker.remove();
+        markers.delete(key);
+      }
+    }
+  };
+  map.on('idle', update);
+  map.on('movestart', () => { for (const m of markers.values()) m.remove(); markers.clear(); });
+  update();
+}
+
 async function start() {
   const status = document.getElementById('tile-status');
   const response = await fetch('/tiles');
@@ -160,6 +203,7 @@ async function start() {
   }
   await map.once('load');
   layerList(map, catalogue.tilesets);
+  clusterLabels(map, catalogue.tilesets);
   const showStatus = () => {
     status.textContent = `${catalogue.tilesets.length} tilesets, zoom ${map.getZoom().toFixed(1)}`;
   };
