@@ -17,7 +17,7 @@
 # for countries, uniform over latitudes -56..72), walking the list (benches/urls.lua).
 # wrk sends no Accept-Encoding: bytes are uncompressed MVT for us and Martin alike.
 # Martin (its GeoJSON source, tile cache off) serves the same two files.
-# Results go to stdout and benches/data/tiles-load-results.txt.
+# Results are appended to benches/data/tiles-load-results.txt; the summary shows this run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,6 +78,7 @@ run_wrk() { # mode stem [sed expression rewriting the paths]
 
 rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
+first_line=$(( $( { cat "$results" 2>/dev/null || true; } | wc -l) + 1 ))
 {
   echo "# tiles_load.sh $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "# $(nproc) cores, shared; wrk -t$THREADS -c$CONNS -d${DURATION}s on the same machine; $SIZE points"
@@ -126,8 +127,8 @@ if [[ -n $MARTIN ]]; then
   cleanup
 fi
 
-echo "== summary"
-grep "^size=$SIZE mode=.* tiles=" "$results" | tail -n 40 | awk '{
+echo "== summary of this run"
+tail -n +"$first_line" "$results" | grep "^size=$SIZE mode=.* tiles=" | awk '{
   for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
   printf "%-17s %-6s %9s req/s  p50 %8s ms  p99 %8s ms  %8s B/tile  non-2xx %s  load %s\n",
     v["mode"], v["tiles"], v["rps"], v["p50_ms"], v["p99_ms"], v["bytes_per_req"], v["non2xx"], v["loadavg_before"] }'
