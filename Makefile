@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PORT ?= 8080
 
-.PHONY: run test build web lint fmt bench gdal-test browser-test clean
+.PHONY: run test build web lint fmt bench clean
 
 ## Build the server and the map page, then serve the default atlas on http://localhost:$(PORT)
 run: web
@@ -26,6 +26,7 @@ test: web
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 	bash tests/gdal/run.sh
+	bash tests/qgis/run.sh
 	bash tests/browser/run.sh
 
 lint:
