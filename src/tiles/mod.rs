@@ -183,11 +183,7 @@ impl PreparedLayer {
         let geoms = if layer.geometry_kind == GeometryKind::Point {
             Vec::new()
         } else {
-            layer
-                .features
-                .iter()
-                .map(|f| Prepared::new(&f.geometry))
-                .collect()
+            simplify::prepare_layer(layer.features.iter().map(|f| &f.geometry))
         };
         Self {
             generation: layer.generation,

@@ -9,6 +9,13 @@
 //!
 //! The tolerance is in tile units (1/extent of a tile side). Points are not prepared: they
 //! are projected per tile, which is cheaper than storing them twice.
+//!
+//! Borders shared by polygons (two countries, two provinces) are simplified the same way in
+//! both, so that no sliver opens between neighbours ([`prepare_layer`]): as in TopoJSON, a
+//! vertex where rings meet or part (a *junction*) is always kept, and Douglas-Peucker runs on
+//! each chain between two junctions, which is the same chain, reversed, in the neighbour.
+
+use std::collections::HashMap;
 
 use geo::{Geometry, LineString, Polygon};
 
@@ -88,6 +95,150 @@ impl Prepared {
     }
 }
 
+/// Prepares the geometry of every feature of a layer, with the rings of its polygons
+/// simplified chain by chain between junctions, so that a border shared by two rings keeps
+/// the same vertices in both at every zoom.
+pub fn prepare_layer<'a>(geometries: impl Iterator<Item = &'a Geometry<f64>>) -> Vec<Prepared> {
+    let mut prepared: Vec<Prepared> = geometries.map(Prepared::new).collect();
+    let rings = || {
+        prepared.iter().flat_map(|p| match p {
+            Prepared::Polygons(polys) => polys.iter().flatten().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    };
+    let vertices = VertexTable::new(rings().map(|r| r.points.as_slice()));
+    if !vertices.any_shared {
+        return prepared;
+    }
+    for p in &mut prepared {
+        if let Prepared::Polygons(polys) = p {
+            for ring in polys.iter_mut().flatten() {
+                if let Some(importance) = shared_ring_importance(&ring.points, &vertices) {
+                    ring.importance = importance;
+                }
+            }
+        }
+    }
+    prepared
+}
+
+/// Exact identity of a projected vertex (the same lon/lat always projects the same).
+type VertexKey = [u64; 2];
+
+fn key(p: [f64; 2]) -> VertexKey {
+    [p[0].to_bits(), p[1].to_bits()]
+}
+
+/// How each vertex of a layer's rings is used: in how many ring positions, and whether the
+/// rings through it go different ways there (a junction).
+struct VertexTable {
+    uses: HashMap<VertexKey, VertexUse>,
+    any_shared: bool,
+}
+
+struct VertexUse {
+    count: u32,
+    /// The unordered pair of neighbours at the first use.
+    neighbours: [VertexKey; 2],
+    junction: bool,
+}
+
+impl VertexTable {
+    fn new<'a>(rings: impl Iterator<Item = &'a [[f64; 2]]>) -> Self {
+        let mut uses: HashMap<VertexKey, VertexUse> = HashMap::new();
+        let mut any_shared = false;
+        for ring in rings {
+            let open = open_ring(ring);
+            let n = open.len();
+            if n < 3 {
+                continue;
+            }
+            for i in 0..n {
+                let (prev, next) = (key(open[(i + n - 1) % n]), key(open[(i + 1) % n]));
+                let pair = if prev <= next {
+                    [prev, next]
+                } else {
+                    [next, prev]
+                };
+                uses.entry(key(open[i]))
+                    .and_modify(|u| {
+                        u.count += 1;
+                        any_shared = true;
+                        if u.neighbours != pair {
+                            u.junction = true;
+                        }
+                    })
+                    .or_insert(VertexUse {
+                        count: 1,
+                        neighbours: pair,
+                        junction: false,
+                    });
+            }
+        }
+        Self { uses, any_shared }
+    }
+
+    fn get(&self, p: [f64; 2]) -> Option<&VertexUse> {
+        self.uses.get(&key(p))
+    }
+}
+
+/// The ring without its closing vertex (when it repeats the first).
+fn open_ring(ring: &[[f64; 2]]) -> &[[f64; 2]] {
+    match ring {
+        [first, .., last] if key(*first) == key(*last) => &ring[..ring.len() - 1],
+        _ => ring,
+    }
+}
+
+/// Importances of a ring that shares vertices with another ring: junctions are kept at every
+/// zoom and each chain between two junctions gets Douglas-Peucker importances of its own.
+/// `None` for a ring that shares nothing (its plain importances stand).
+fn shared_ring_importance(ring: &[[f64; 2]], vertices: &VertexTable) -> Option<Vec<f64>> {
+    let open = open_ring(ring);
+    let n = open.len();
+    if n < 3 {
+        return None;
+    }
+    let uses: Vec<Option<&VertexUse>> = open.iter().map(|p| vertices.get(*p)).collect();
+    if uses.iter().all(|u| u.is_none_or(|u| u.count < 2)) {
+        return None;
+    }
+    let mut junctions: Vec<usize> = (0..n)
+        .filter(|&i| uses[i].is_some_and(|u| u.junction))
+        .collect();
+    if junctions.is_empty() {
+        // A ring shared whole (an enclave and the hole around it): both start at the same
+        // vertex, the smallest.
+        let start = (0..n).min_by_key(|&i| key(open[i])).unwrap_or(0);
+        junctions.push(start);
+    }
+    let mut importance = vec![0.0; n];
+    for (j, &a) in junctions.iter().enumerate() {
+        let b = junctions[(j + 1) % junctions.len()];
+        let len = (b + n - a) % n;
+        let len = if len == 0 { n } else { len };
+        let chain: Vec<[f64; 2]> = (0..=len).map(|k| open[(a + k) % n]).collect();
+        let chain_importance = importance_symmetric(&chain);
+        for (k, imp) in chain_importance.into_iter().enumerate().take(len).skip(1) {
+            importance[(a + k) % n] = imp;
+        }
+        importance[a] = f64::INFINITY;
+    }
+    if ring.len() > n {
+        // The closing vertex repeats the first.
+        importance.push(importance[0]);
+    }
+    Some(importance)
+}
+
+/// Douglas-Peucker importances that do not depend on the direction of the chain: ties
+/// between equally distant vertices go to the smaller vertex, so a border walked the other
+/// way by the neighbouring ring keeps the same vertices.
+fn importance_symmetric(points: &[[f64; 2]]) -> Vec<f64> {
+    importance_by(points, |a, b| key(a) < key(b))
+}
+
 fn polygon(p: &Polygon<f64>) -> Vec<Path> {
     std::iter::once(p.exterior())
         .chain(p.interiors())
@@ -103,6 +254,12 @@ pub fn sq_tolerance(tolerance: f64, extent: u32, z: u8) -> f64 {
 
 /// Douglas-Peucker importances, computed without recursion.
 fn importance(points: &[[f64; 2]]) -> Vec<f64> {
+    importance_by(points, |_, _| false)
+}
+
+/// Douglas-Peucker importances; `prefer(a, b)` breaks a tie in distance between a later
+/// vertex `a` and the best so far `b`.
+fn importance_by(points: &[[f64; 2]], prefer: impl Fn([f64; 2], [f64; 2]) -> bool) -> Vec<f64> {
     let n = points.len();
     let mut imp = vec![0.0; n];
     if n == 0 {
@@ -118,7 +275,7 @@ fn importance(points: &[[f64; 2]]) -> Vec<f64> {
         let (mut best, mut best_d) = (first, -1.0);
         for i in first + 1..last {
             let d = sq_seg_dist(points[i], points[first], points[last]);
-            if d > best_d {
+            if d > best_d || (d == best_d && prefer(points[i], points[best])) {
                 best = i;
                 best_d = d;
             }
@@ -182,6 +339,64 @@ mod tests {
         // Tolerance 0 drops only the collinear (4, 6).
         assert_eq!(path.kept(0.0).count(), 5);
         assert_eq!(path.kept(-1.0).count(), 6);
+    }
+
+    /// Two rings sharing a wiggly border, walked in opposite directions from different
+    /// starts, keep the same border vertices at every tolerance.
+    #[test]
+    fn shared_borders_keep_the_same_vertices() {
+        // The border from (0, 0) up to (0, 10), wiggling in x.
+        let border: Vec<(f64, f64)> = (0..=40)
+            .map(|i| {
+                let y = f64::from(i) * 0.25;
+                (
+                    ((f64::from(i) * 1.7).sin() * 0.3 + (f64::from(i) * 0.31).cos() * 0.2),
+                    y,
+                )
+            })
+            .collect();
+        let mut west: Vec<(f64, f64)> = border.clone();
+        west.extend([(-5.0, 10.0), (-5.0, 0.0), border[0]]);
+        let mut east: Vec<(f64, f64)> = border.iter().rev().copied().collect();
+        east.extend([(5.0, 0.0), (5.0, 10.0)]);
+        // Start the east ring somewhere else on the border.
+        east.rotate_left(7);
+        east.push(east[0]);
+        let poly =
+            |ring: Vec<(f64, f64)>| Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]));
+        let (w, e) = (poly(west), poly(east));
+        let prepared = prepare_layer([&w, &e].into_iter());
+        let rings: Vec<&Path> = prepared
+            .iter()
+            .map(|p| match p {
+                Prepared::Polygons(polys) => &polys[0][0],
+                _ => panic!("not a polygon"),
+            })
+            .collect();
+        let on_border: Vec<[f64; 2]> = border.iter().map(|&(x, y)| lonlat_to_merc(x, y)).collect();
+        let shared = |path: &Path, sq_tol: f64| {
+            let mut kept: Vec<VertexKey> = path
+                .kept(sq_tol)
+                .filter(|p| on_border.iter().any(|b| key(*b) == key(*p)))
+                .map(key)
+                .collect();
+            kept.sort_unstable();
+            kept.dedup();
+            kept
+        };
+        let mut distinct_counts = std::collections::BTreeSet::new();
+        for e in 0..40 {
+            let sq_tol = 10f64.powf(-2.0 - f64::from(e) * 0.15).powi(2);
+            let (a, b) = (shared(rings[0], sq_tol), shared(rings[1], sq_tol));
+            assert_eq!(a, b, "tolerance {sq_tol:e}");
+            distinct_counts.insert(a.len());
+        }
+        // The tolerances range from keeping the two junctions only to keeping every vertex.
+        assert!(distinct_counts.len() > 5, "{distinct_counts:?}");
+        assert!(
+            distinct_counts.contains(&2) && distinct_counts.contains(&41),
+            "{distinct_counts:?}"
+        );
     }
 
     #[test]
