@@ -908,3 +908,45 @@ async fn shared_borders_neither_overlap_nor_gape() {
         }
     }
 }
+
+/// Only polygons too small to draw leave a tile: at z0 every country with a part whose
+/// bounding box spans 1024 tile units² or more (32 x 32) is in the world tile.
+#[actix_web::test]
+async fn only_tiny_polygons_are_dropped() {
+    let state = atlas();
+    let layer = state.catalog.get("countries").unwrap().snapshot();
+    let world = tile(&state, "/tiles/countries/0/0/0").await;
+    let present: std::collections::HashSet<u64> =
+        world["countries"].iter().filter_map(|f| f.id).collect();
+    let mut big = 0;
+    for f in &layer.features {
+        let parts: Vec<&geo::Polygon<f64>> = match &f.geometry {
+            Geometry::Polygon(p) => vec![p],
+            Geometry::MultiPolygon(mp) => mp.iter().collect(),
+            _ => continue,
+        };
+        let large = parts.iter().any(|p| {
+            let units: Vec<[f64; 2]> = p
+                .exterior()
+                .coords()
+                .map(|c| tile_units(c.x, c.y, 0, 0, 0))
+                .collect();
+            let span = |k: usize| {
+                let (lo, hi) = units.iter().fold((f64::MAX, f64::MIN), |(lo, hi), u| {
+                    (lo.min(u[k]), hi.max(u[k]))
+                });
+                hi - lo
+            };
+            span(0) * span(1) >= 1024.0
+        });
+        if large {
+            big += 1;
+            assert!(
+                present.contains(&f.id),
+                "country {} dropped from 0/0/0",
+                f.id
+            );
+        }
+    }
+    assert!(big > 100, "only {big} large countries");
+}

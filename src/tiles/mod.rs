@@ -661,7 +661,14 @@ fn feature_geometry(
             for rings in polys {
                 let mut tile_rings: Vec<Vec<[f64; 2]>> = Vec::with_capacity(rings.len());
                 for (i, ring) in rings.iter().enumerate() {
-                    let pts: Vec<[f64; 2]> = ring.kept(sq_tol).map(|p| tf.apply(p)).collect();
+                    let mut pts: Vec<[f64; 2]> = ring.kept(sq_tol).map(|p| tf.apply(p)).collect();
+                    // A ring simplified chain by chain (shared borders) may have dropped its
+                    // first vertex, and with it the closing one.
+                    if let (Some(&first), Some(&last)) = (pts.first(), pts.last())
+                        && first != last
+                    {
+                        pts.push(first);
+                    }
                     if pts.len() < 4 {
                         if i == 0 {
                             break;
