@@ -95,9 +95,15 @@ impl Prepared {
     }
 }
 
+/// Most ring vertices of a layer for which shared borders are found (the vertex table takes
+/// about 60 bytes a vertex while the layer is prepared); larger layers simplify each ring on
+/// its own.
+pub const SHARED_BORDER_VERTEX_LIMIT: usize = 5_000_000;
+
 /// Prepares the geometry of every feature of a layer, with the rings of its polygons
 /// simplified chain by chain between junctions, so that a border shared by two rings keeps
-/// the same vertices in both at every zoom.
+/// the same vertices in both at every zoom (for layers of up to
+/// [`SHARED_BORDER_VERTEX_LIMIT`] ring vertices).
 pub fn prepare_layer<'a>(geometries: impl Iterator<Item = &'a Geometry<f64>>) -> Vec<Prepared> {
     let mut prepared: Vec<Prepared> = geometries.map(Prepared::new).collect();
     let rings = || {
@@ -106,6 +112,10 @@ pub fn prepare_layer<'a>(geometries: impl Iterator<Item = &'a Geometry<f64>>) ->
             _ => Vec::new(),
         })
     };
+    let total: usize = rings().map(|r| r.points.len()).sum();
+    if total > SHARED_BORDER_VERTEX_LIMIT {
+        return prepared;
+    }
     let vertices = VertexTable::new(rings().map(|r| r.points.as_slice()));
     if !vertices.any_shared {
         return prepared;
