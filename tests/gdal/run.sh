@@ -8,18 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v ogrinfo >/dev/null || { echo "ogrinfo not found: install gdal-bin" >&2; exit 1; }
-PORT=${GDAL_TEST_PORT:-18631}
-BASE="http://127.0.0.1:$PORT"
-cargo build --release --quiet
-LOG=$(mktemp)
-./target/release/khorasan-atlas --config geodata/atlas.toml --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
-for _ in $(seq 1 100); do
-  curl -sf "$BASE/health" >/dev/null && break
-  sleep 0.2
-done
-curl -sf "$BASE/health" >/dev/null || { echo "server did not start:"; cat "$LOG"; exit 1; }
+# shellcheck source=tests/support/atlas_server.sh
+source tests/support/atlas_server.sh
+start_atlas_server "${GDAL_TEST_PORT:-18631}"
 
 failures=0
 collections=$(curl -sf "$BASE/collections" | python3 -c 'import json,sys; print(" ".join(c["id"] for c in json.load(sys.stdin)["collections"]))')

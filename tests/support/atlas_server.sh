@@ -1,0 +1,20 @@
+# Sourced by the client tests (tests/gdal, tests/qgis): `start_atlas_server PORT` builds the
+# release binary, serves the default atlas on 127.0.0.1:PORT until the calling script exits,
+# waits for /health, and sets BASE to the server's URL. Run from the repository root.
+start_atlas_server() {
+  local port=$1
+  BASE="http://127.0.0.1:$port"
+  cargo build --release --quiet
+  ATLAS_SERVER_LOG=$(mktemp)
+  ./target/release/khorasan-atlas --config geodata/atlas.toml --listen "127.0.0.1:$port" \
+    >"$ATLAS_SERVER_LOG" 2>&1 &
+  ATLAS_SERVER_PID=$!
+  trap 'kill $ATLAS_SERVER_PID 2>/dev/null || true; rm -f "$ATLAS_SERVER_LOG"' EXIT
+  for _ in $(seq 1 100); do
+    curl -sf "$BASE/health" >/dev/null && return 0
+    sleep 0.2
+  done
+  echo "server did not start on $BASE:" >&2
+  cat "$ATLAS_SERVER_LOG" >&2
+  exit 1
+}
