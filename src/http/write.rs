@@ -26,6 +26,7 @@ use super::respond::{self, GEOJSON};
 use super::state::AppState;
 use crate::error::{Error, Result};
 use crate::store::access::Client;
+use crate::store::rules::Draft;
 use crate::store::{IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest};
 
 /// `Allow` of a resource that only reads.
@@ -198,6 +199,23 @@ fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> HttpRes
         .body(outcome.body.unwrap_or_default())
 }
 
+/// Reads the request body and checks it against the layer's write rules: the body and the
+/// feature to store.
+async fn read_draft(
+    req: &HttpRequest,
+    layer: &str,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(Vec<u8>, Draft)> {
+    let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
+    let config = state.config.layer(layer).ok_or_else(|| Error::NotFound {
+        kind: "collection",
+        id: layer.to_owned(),
+    })?;
+    let draft = config.write.check(&body, config.time_property.as_deref())?;
+    Ok((body, draft))
+}
+
 async fn create_inner(
     req: &HttpRequest,
     layer: &str,
@@ -206,12 +224,7 @@ async fn create_inner(
 ) -> Result<HttpResponse> {
     admit(req, state, layer)?;
     let key = idempotency_key(req)?;
-    let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
-    let config = state.config.layer(layer).ok_or_else(|| Error::NotFound {
-        kind: "collection",
-        id: layer.to_owned(),
-    })?;
-    let draft = config.write.check(&body, config.time_property.as_deref())?;
+    let (body, draft) = read_draft(req, layer, payload, state).await?;
     let request = WriteRequest {
         layer: layer.to_owned(),
         op: WriteOp::Create {
@@ -232,12 +245,7 @@ async fn replace_inner(
     state: &AppState,
 ) -> Result<HttpResponse> {
     admit(req, state, layer)?;
-    let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
-    let config = state.config.layer(layer).ok_or_else(|| Error::NotFound {
-        kind: "collection",
-        id: layer.to_owned(),
-    })?;
-    let draft = config.write.check(&body, config.time_property.as_deref())?;
+    let (_, draft) = read_draft(req, layer, payload, state).await?;
     let request = WriteRequest {
         layer: layer.to_owned(),
         op: WriteOp::Replace {
