@@ -17,27 +17,18 @@
 )]
 #[path = "support/points.rs"]
 mod points;
+#[path = "support/setup.rs"]
+mod setup;
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use geo::Point;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::catalog::load::{LoadOptions, Loaded, load_slice};
-use khorasan_atlas::config::LayerConfig;
 use khorasan_atlas::query::{self, BBox, Page, Selection};
-
-/// Number of points: `KA_BENCH_POINTS`, else 100k (10k when run as a test).
-fn point_count() -> usize {
-    let benching = std::env::args().any(|a| a == "--bench");
-    std::env::var("KA_BENCH_POINTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if benching { 100_000 } else { 10_000 })
-}
 
 fn label(n: usize) -> String {
     if n.is_multiple_of(1_000_000) {
@@ -49,17 +40,8 @@ fn label(n: usize) -> String {
     }
 }
 
-/// As `--layer points=FILE` configures it (no time property), like benches/load.sh.
-fn layer_config() -> LayerConfig {
-    LayerConfig {
-        id: "points".to_owned(),
-        file: "points.geojson".into(),
-        ..LayerConfig::default()
-    }
-}
-
 fn parse(bytes: &[u8]) -> Loaded {
-    let config = layer_config();
+    let config = setup::layer_config("points");
     let options = LoadOptions {
         on_invalid: config.on_invalid,
         time_property: config.time_property.clone(),
@@ -70,21 +52,12 @@ fn parse(bytes: &[u8]) -> Loaded {
     }
 }
 
-fn index(loaded: Loaded) -> Layer {
-    Layer::build(
-        Arc::new(layer_config()),
-        loaded.fields,
-        loaded.features,
-        loaded.source_ids,
-    )
-}
-
 fn build(bytes: &[u8]) -> Layer {
-    index(parse(bytes))
+    setup::layer("points", parse(bytes))
 }
 
 fn benches(c: &mut Criterion) {
-    let n = point_count();
+    let n = setup::point_count(100_000);
     let bytes = points::collection_bytes(n);
     let name = label(n);
 
@@ -111,7 +84,7 @@ fn benches(c: &mut Criterion) {
                 source_ids: loaded.source_ids.clone(),
                 skipped: Vec::new(),
             },
-            index,
+            |l| setup::layer("points", l),
             BatchSize::LargeInput,
         );
     });

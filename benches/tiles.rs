@@ -19,40 +19,18 @@
 )]
 #[path = "support/points.rs"]
 mod points;
+#[path = "support/setup.rs"]
+mod setup;
 
 use std::hint::black_box;
 use std::path::Path;
-use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::catalog::load::{LoadOptions, load_file, load_slice};
-use khorasan_atlas::config::LayerConfig;
 use khorasan_atlas::tiles::cluster::ClusterConfig;
 use khorasan_atlas::tiles::coord::{TileCoord, lonlat_to_merc};
 use khorasan_atlas::tiles::{PreparedLayer, TileLayerConfig, render_prepared};
-
-fn point_count() -> usize {
-    let benching = std::env::args().any(|a| a == "--bench");
-    std::env::var("KA_BENCH_POINTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if benching { 1_000_000 } else { 10_000 })
-}
-
-fn layer_from(id: &str, loaded: khorasan_atlas::catalog::load::Loaded) -> Layer {
-    let config = LayerConfig {
-        id: id.to_owned(),
-        file: format!("{id}.geojson").into(),
-        ..LayerConfig::default()
-    };
-    Layer::build(
-        Arc::new(config),
-        loaded.fields,
-        loaded.features,
-        loaded.source_ids,
-    )
-}
 
 /// `count` tiles at zoom `z` containing points of the benchmark distribution.
 fn random_tiles(z: u8, count: usize, seed: u64) -> Vec<TileCoord> {
@@ -118,7 +96,7 @@ fn bench_layer(
 }
 
 fn benches(c: &mut Criterion) {
-    let n = point_count();
+    let n = setup::point_count(1_000_000);
     let bytes = points::collection_bytes(n);
     let options = LoadOptions {
         on_invalid: khorasan_atlas::config::InvalidPolicy::Skip,
@@ -127,7 +105,7 @@ fn benches(c: &mut Criterion) {
     let loaded =
         load_slice(&bytes, Path::new("points.geojson"), &options).unwrap_or_else(|e| panic!("{e}"));
     drop(bytes);
-    let layer = layer_from("points", loaded);
+    let layer = setup::layer("points", loaded);
     let raw = TileLayerConfig {
         max_features: 0,
         max_bytes: 0,
@@ -161,7 +139,7 @@ fn benches(c: &mut Criterion) {
     drop(layer);
 
     let countries = load_file(Path::new("geodata/countries_world.geojson"), &options)
-        .map(|l| layer_from("countries", l))
+        .map(|l| setup::layer("countries", l))
         .unwrap_or_else(|e| panic!("{e}"));
     bench_layer(
         c,
