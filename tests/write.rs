@@ -2,6 +2,8 @@
 //! live events, durability across a restart, and the merge rule with changed geodata.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -11,6 +13,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::test::{self, TestRequest};
+use common::Reply;
 use khorasan_atlas::catalog::Catalog;
 use khorasan_atlas::config::RawConfig;
 use khorasan_atlas::http::{self, AppState};
@@ -20,53 +23,9 @@ use serde_json::{Value, json};
 const TOKEN: &str = "test-token-0123456789";
 const GEOJSON: &str = "application/geo+json";
 
-/// The default atlas reduced to incidents and provinces (with their join), the rules of
-/// `geodata/atlas.toml`, a store in `dir`, one token and no rate limit.
+/// The writable atlas of the tests (`common::writable_config`) with this file's token.
 fn raw_config(dir: &Path) -> RawConfig {
-    let mut raw = RawConfig::from_file(Path::new("geodata/atlas.toml")).unwrap();
-    raw.layers
-        .retain(|l| l.id == "incidents" || l.id == "provinces");
-    raw.joins.retain(|j| j.polygons == "provinces");
-    raw.server.data_dir = Some(dir.to_owned());
-    raw.server.write_tokens_sha256 = vec![hash_token_hex(TOKEN)];
-    raw.server.write_rate_per_minute = Some(0);
-    raw.server.max_body_bytes = Some(8192);
-    raw
-}
-
-fn open(raw: RawConfig) -> AppState {
-    let config = raw.validate().unwrap();
-    let catalog = Catalog::load(&config).unwrap();
-    AppState::open(config, catalog).unwrap()
-}
-
-struct Reply {
-    status: u16,
-    headers: actix_web::http::header::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    /// The `detail` of a problem document, after checking its media type.
-    fn problem(&self) -> String {
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{}",
-            self.text()
-        );
-        self.json()["detail"].as_str().unwrap().to_owned()
-    }
+    common::writable_config(dir, TOKEN, 8192)
 }
 
 /// A request builder: method, uri, optional token, headers, body.
@@ -124,15 +83,7 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let resp = test::call_service(app, r.build()).await;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = test::read_body(resp).await.to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    common::reply(app, r.build()).await
 }
 
 fn incident(title: &str) -> Value {
@@ -193,7 +144,7 @@ mod switched_off {
         let data = dir.path().join("data");
         let mut raw = raw_config(&data);
         raw.server.write_tokens_sha256.clear();
-        let state = open(raw);
+        let state = common::open_writable(raw);
         assert!(!state.writes.enabled());
         let app = test::init_service(http::app(state)).await;
         let r = call(&app, post(&incident("x"))).await;
@@ -221,7 +172,8 @@ mod switched_off {
     #[actix_web::test]
     async fn read_only_layers_and_other_methods_are_405_with_allow() {
         let dir = tempfile::tempdir().unwrap();
-        let app = test::init_service(http::app(open(raw_config(dir.path())))).await;
+        let app =
+            test::init_service(http::app(common::open_writable(raw_config(dir.path())))).await;
         for r in [
             req(Method::POST, "/collections/provinces/items")
                 .auth()
@@ -276,7 +228,8 @@ mod auth {
     #[actix_web::test]
     async fn missing_wrong_and_misplaced_tokens_get_the_same_401() {
         let dir = tempfile::tempdir().unwrap();
-        let app = test::init_service(http::app(open(raw_config(dir.path())))).await;
+        let app =
+            test::init_service(http::app(common::open_writable(raw_config(dir.path())))).await;
         let body = incident("auth").to_string();
         let attempts = [
             req(Method::POST, "/collections/incidents/items").body(body.clone()),
@@ -345,7 +298,7 @@ mod auth {
         let mut raw = raw_config(dir.path());
         raw.server.write_rate_per_minute = Some(1);
         raw.server.write_burst = Some(2);
-        let app = test::init_service(http::app(open(raw))).await;
+        let app = test::init_service(http::app(common::open_writable(raw))).await;
         for i in 0..2 {
             let r = call(&app, post(&incident(&format!("r{i}")))).await;
             assert_eq!(r.status, 201, "{}", r.text());
@@ -381,7 +334,7 @@ mod validation {
     #[actix_web::test]
     async fn every_rejection_is_a_4xx_naming_the_field() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let before = state
             .catalog
             .get("incidents")
@@ -593,7 +546,7 @@ mod lifecycle {
     #[actix_web::test]
     async fn create_read_replace_delete_with_etags_joins_and_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let kabul = incident_count(&state, "Kabul");
         let generation = state
             .catalog
@@ -762,7 +715,7 @@ mod lifecycle {
             body_of(&state, &id2.to_string()),
         );
         drop(state);
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         assert_eq!(
             body_of(&state, "iskp-003"),
             None,
@@ -791,7 +744,7 @@ mod lifecycle {
     #[actix_web::test]
     async fn an_idempotency_key_replays_the_first_result() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = test::init_service(http::app(state.clone())).await;
         let count = |state: &AppState| {
             state
@@ -841,7 +794,7 @@ mod lifecycle {
         // And after a restart the key still replays.
         drop(app);
         drop(state);
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = test::init_service(http::app(state.clone())).await;
         let r = call(&app, post(&body).header("Idempotency-Key", "key-1")).await;
         assert_eq!((r.status, r.body.clone()), (201, first.body));
@@ -857,7 +810,7 @@ mod byte_equal {
     #[actix_web::test]
     async fn field_order_does_not_depend_on_the_history_of_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = test::init_service(http::app(state.clone())).await;
         let mut shipped = call(
             &app,
@@ -894,7 +847,7 @@ mod byte_equal {
         .text();
         drop(app);
         drop(state);
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = test::init_service(http::app(state)).await;
         let again = call(
             &app,
@@ -925,7 +878,7 @@ mod joins {
     #[actix_web::test]
     async fn incremental_joins_equal_a_full_join() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = std::rc::Rc::new(test::init_service(http::app(state.clone())).await);
         let places = [
             [69.17, 34.53],
@@ -1032,7 +985,7 @@ mod events {
     #[actix_web::test]
     async fn subscribers_receive_creates_updates_and_deletes_of_their_collection() {
         let dir = tempfile::tempdir().unwrap();
-        let state = open(raw_config(dir.path()));
+        let state = common::open_writable(raw_config(dir.path()));
         let app = test::init_service(http::app(state.clone())).await;
         let resp = test::call_service(
             &app,
@@ -1153,7 +1106,7 @@ mod merge_rule {
             ]),
         )
         .unwrap();
-        let state = open(config(dir.path(), &file));
+        let state = common::open_writable(config(dir.path(), &file));
         let app = test::init_service(http::app(state.clone())).await;
         let edit = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1.5, 10.0]}, "properties": {"name": "A edited"}});
         assert_eq!(
@@ -1198,7 +1151,7 @@ mod merge_rule {
             ]),
         )
         .unwrap();
-        let state = open(config(dir.path(), &file));
+        let state = common::open_writable(config(dir.path(), &file));
         assert_eq!(
             names(&state),
             vec![

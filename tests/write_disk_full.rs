@@ -9,15 +9,14 @@
 //! errors included, to the same 503 path, tested here and in `store::sqlite`.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use actix_web::test::{self, TestRequest};
-use khorasan_atlas::catalog::Catalog;
-use khorasan_atlas::config::RawConfig;
 use khorasan_atlas::http::{self, AppState};
-use khorasan_atlas::store::access::hash_token_hex;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "disk-full-token";
@@ -44,17 +43,7 @@ impl Drop for Tmpfs {
 }
 
 fn open(data: &Path) -> AppState {
-    let mut raw = RawConfig::from_file(Path::new("geodata/atlas.toml")).unwrap();
-    raw.layers
-        .retain(|l| l.id == "incidents" || l.id == "provinces");
-    raw.joins.retain(|j| j.polygons == "provinces");
-    raw.server.data_dir = Some(data.to_owned());
-    raw.server.write_tokens_sha256 = vec![hash_token_hex(TOKEN)];
-    raw.server.write_rate_per_minute = Some(0);
-    raw.server.max_body_bytes = Some(64 * 1024);
-    let config = raw.validate().unwrap();
-    let catalog = Catalog::load(&config).unwrap();
-    AppState::open(config, catalog).unwrap()
+    common::open_writable(common::writable_config(data, TOKEN, 64 * 1024))
 }
 
 fn incident(title: &str, padding: usize) -> String {

@@ -5,10 +5,13 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
 use khorasan_atlas::catalog::Catalog;
 use khorasan_atlas::config::RawConfig;
 use khorasan_atlas::http::{self, AppState};
+use khorasan_atlas::store::access::hash_token_hex;
 
 /// The default atlas of `geodata/atlas.toml`, loaded once.
 pub fn atlas() -> AppState {
@@ -41,10 +44,40 @@ pub struct Reply {
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The `detail` of a problem document, after checking its media type.
+    pub fn problem(&self) -> String {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text()
+        );
+        self.json()["detail"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Sends `request` to `app` and collects the whole response.
+pub async fn reply<S, B>(app: &S, request: actix_http::Request) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let resp = test::call_service(app, request).await;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = test::read_body(resp).await.to_vec();
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -65,18 +98,32 @@ pub async fn request(
     for (k, v) in headers {
         req = req.insert_header((*k, *v));
     }
-    let resp = test::call_service(&app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = test::read_body(resp).await.to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    reply(&app, req.to_request()).await
 }
 
 /// GETs `uri` from the default atlas.
 pub async fn get(uri: &str) -> Reply {
     get_with(&atlas(), uri, &[]).await
+}
+
+/// The default atlas reduced to incidents and provinces (with their join), with the write
+/// rules of `geodata/atlas.toml`, a store in `data_dir`, the one write token `token`, no rate
+/// limit and bodies of up to `max_body_bytes`.
+pub fn writable_config(data_dir: &Path, token: &str, max_body_bytes: usize) -> RawConfig {
+    let mut raw = RawConfig::from_file(Path::new("geodata/atlas.toml")).unwrap();
+    raw.layers
+        .retain(|l| l.id == "incidents" || l.id == "provinces");
+    raw.joins.retain(|j| j.polygons == "provinces");
+    raw.server.data_dir = Some(data_dir.to_owned());
+    raw.server.write_tokens_sha256 = vec![hash_token_hex(token)];
+    raw.server.write_rate_per_minute = Some(0);
+    raw.server.max_body_bytes = Some(max_body_bytes);
+    raw
+}
+
+/// A state with writes on (its store opened) from `raw`.
+pub fn open_writable(raw: RawConfig) -> AppState {
+    let config = raw.validate().unwrap();
+    let catalog = Catalog::load(&config).unwrap();
+    AppState::open(config, catalog).unwrap()
 }
