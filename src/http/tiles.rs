@@ -254,7 +254,7 @@ async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
             // Each entry is also an OGC API - Tiles tileset summary (dataType, crs,
             // tileMatrixSetURI, links to the tileset), so that a client following the
             // landing page's tilesets-vector link finds the tiles.
-            let mut entry = ogc_tileset_summary(&base, &l, state.tiler.config.max_zoom);
+            let mut entry = ogc_tileset_summary(&base, &l);
             if let Some(obj) = entry.as_object_mut() {
                 obj.extend([
                     ("id".to_owned(), json!(l.id())),
@@ -511,23 +511,39 @@ fn ogc_tileset_doc(base: &str, layer: &Layer, max_zoom: u8) -> Value {
             (f.name.clone(), json!({"type": t}))
         })
         .collect();
-    let mut doc = json!({
+    let mut doc = ogc_tileset_summary(base, layer);
+    doc["tileMatrixSetLimits"] = (cfg.minzoom..=maxzoom)
+        .map(|z| {
+            let n = (1u64 << z) - 1;
+            json!({"tileMatrix": z.to_string(), "minTileRow": 0, "maxTileRow": n, "minTileCol": 0, "maxTileCol": n})
+        })
+        .collect();
+    doc["layers"] = json!([{
+        "id": id,
+        "dataType": "vector",
+        "geometryDimension": match layer.geometry_kind.name() { "point" => 0, "line" => 1, _ => 2 },
+        "minTileMatrix": cfg.minzoom.to_string(),
+        "maxTileMatrix": maxzoom.to_string(),
+        "propertiesSchema": {"type": "object", "properties": fields},
+    }]);
+    if let Some(e) = layer.extent {
+        doc["boundingBox"] = json!({
+            "lowerLeft": [e[0], e[1]], "upperRight": [e[2], e[3]],
+            "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        });
+    }
+    doc
+}
+
+/// The summary of a layer's WebMercatorQuad tileset, as tileset lists give it; the tileset
+/// document ([`ogc_tileset_doc`]) adds limits, layers and bounding box.
+fn ogc_tileset_summary(base: &str, layer: &Layer) -> Value {
+    let id = layer.id();
+    json!({
         "title": layer.config.title.clone().unwrap_or_else(|| id.to_owned()),
         "dataType": "vector",
         "crs": EPSG_3857,
         "tileMatrixSetURI": WEB_MERCATOR_QUAD_URI,
-        "tileMatrixSetLimits": (cfg.minzoom..=maxzoom).map(|z| {
-            let n = (1u64 << z) - 1;
-            json!({"tileMatrix": z.to_string(), "minTileRow": 0, "maxTileRow": n, "minTileCol": 0, "maxTileCol": n})
-        }).collect::<Vec<_>>(),
-        "layers": [{
-            "id": id,
-            "dataType": "vector",
-            "geometryDimension": match layer.geometry_kind.name() { "point" => 0, "line" => 1, _ => 2 },
-            "minTileMatrix": cfg.minzoom.to_string(),
-            "maxTileMatrix": maxzoom.to_string(),
-            "propertiesSchema": {"type": "object", "properties": fields},
-        }],
         "links": [
             {"rel": "self", "href": format!("{base}/collections/{id}/tiles/WebMercatorQuad"), "type": respond::JSON},
             {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
@@ -537,14 +553,7 @@ fn ogc_tileset_doc(base: &str, layer: &Layer, max_zoom: u8) -> Value {
             {"rel": "describedby", "type": respond::JSON, "href": format!("{base}/tiles/{id}"),
              "title": "TileJSON"},
         ],
-    });
-    if let Some(e) = layer.extent {
-        doc["boundingBox"] = json!({
-            "lowerLeft": [e[0], e[1]], "upperRight": [e[2], e[3]],
-            "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-        });
-    }
-    doc
+    })
 }
 
 async fn ogc_tilesets(
@@ -556,26 +565,12 @@ async fn ogc_tilesets(
     let id = path.into_inner();
     let layer = layers_of(&state, &id)?.remove(0);
     let base = respond::base_url(&req);
-    let ts = ogc_tileset_summary(&base, &layer, state.tiler.config.max_zoom);
+    let ts = ogc_tileset_summary(&base, &layer);
     let doc = json!({
         "links": [{"rel": "self", "href": format!("{base}/collections/{id}/tiles"), "type": respond::JSON}],
         "tilesets": [ts],
     });
     respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
-}
-
-/// The summary of a layer's WebMercatorQuad tileset, as listed in tileset lists.
-fn ogc_tileset_summary(base: &str, layer: &Layer, max_zoom: u8) -> Value {
-    let mut ts = ogc_tileset_doc(base, layer, max_zoom);
-    if let Some(obj) = ts.as_object_mut() {
-        obj.retain(|k, _| {
-            matches!(
-                k.as_str(),
-                "title" | "dataType" | "crs" | "tileMatrixSetURI" | "links"
-            )
-        });
-    }
-    ts
 }
 
 async fn ogc_tileset(
