@@ -40,6 +40,10 @@ def tile_bounds(z, x, y, grow=0.0):
 
 
 SMALL_PART = 1024.0
+# The default atlas sets no [layers.tiles] extent or buffer, so every layer has the server's
+# defaults (src/tiles/mod.rs); TileJSON does not carry them.
+EXTENT = 4096
+BUFFER = 64
 
 
 def mercator_units(lon, lat, z, extent):
@@ -84,10 +88,7 @@ def api_features(base, layer, bbox):
 
 def main():
     base, layer, z, x, y = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
-    with urllib.request.urlopen(f"{base}/tiles/{layer}") as r:
-        tilejson = json.load(r)
-    buffer = tilejson.get("buffer", 64)
-    extent = tilejson.get("extent", 4096)
+    buffer, extent = BUFFER, EXTENT
     url = f"{base}/tiles/{layer}/{z}/{x}/{y}.mvt"
     out = subprocess.run(
         ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"/vsicurl/{url}",
