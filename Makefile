@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PORT ?= 8080
 
-.PHONY: run test build web lint fmt bench clean
+.PHONY: run test deps build web lint fmt bench clean
 
 ## Build the server and the map page, then serve the default atlas on http://localhost:$(PORT)
 run: web
@@ -19,15 +19,21 @@ web: web/dist/index.html
 web/dist/index.html: web/package.json web/package-lock.json $(wildcard web/src/*) web/build.mjs
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-## Every test: formatting, lints, unit and integration tests, real GIS client, real browser
-test: web
+## System packages the tests need (GDAL, Chromium, QGIS, ...): installed when missing
+deps:
+	bash scripts/install-deps.sh
+
+## Every test: formatting, lints, unit and integration tests, real GIS client, real browser.
+## One release build is shared by every script that starts the server (SKIP_BUILD=1).
+test: deps web
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
-	bash tests/gdal/run.sh
-	bash tests/qgis/run.sh
-	bash tests/browser/run.sh
+	$(CARGO) build --release
+	SKIP_BUILD=1 bash tests/gdal/run.sh
+	SKIP_BUILD=1 bash tests/qgis/run.sh
+	SKIP_BUILD=1 bash tests/browser/run.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -1,10 +1,10 @@
 # Sourced by the client tests (tests/gdal, tests/qgis): `start_atlas_server PORT` builds the
-# release binary, serves the default atlas on 127.0.0.1:PORT until the calling script exits,
+# release binary (unless SKIP_BUILD=1), serves the default atlas on 127.0.0.1:PORT until the calling script exits,
 # waits for /health, and sets BASE to the server's URL. Run from the repository root.
 start_atlas_server() {
   local port=$1
   BASE="http://127.0.0.1:$port"
-  cargo build --release --quiet
+  [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet
   ATLAS_SERVER_LOG=$(mktemp)
   ./target/release/khorasan-atlas --config geodata/atlas.toml --listen "127.0.0.1:$port" \
     >"$ATLAS_SERVER_LOG" 2>&1 &

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the system packages `make test` needs, when they are missing, on Debian.
+#
+#   gdal-bin                      ogrinfo/ogr2ogr: OGC API Features and MVT read by GDAL
+#   chromium fonts-dejavu-core    headless browser tests of the map pages
+#   python3-qgis qgis-providers   QGIS draws the vector tiles (PyQGIS, offscreen)
+#   python3-venv                  the pinned Python tools of the contract tests
+#   curl                          the test scripts' health checks
+#
+# Uses apt-get directly as root, through sudo otherwise; when neither is possible it names
+# the missing packages and exits 1. Nothing is installed when everything is present, so a
+# second `make test` does not touch the network for system packages.
+set -euo pipefail
+
+need=()
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+/usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || need+=(python3-qgis qgis-providers)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${need[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "install-deps: these Debian packages are missing: ${need[*]}" >&2
+  echo "install-deps: install them as root:  apt-get install -y --no-install-recommends ${need[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
