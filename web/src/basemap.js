@@ -7,6 +7,7 @@
 // vertices closer than a pixel to the previous one. It is not interactive: the basemap is
 // background only.
 import L from 'leaflet';
+import { PALETTE } from './style.js';
 
 const R2D = 180 / Math.PI;
 const MAX_LAT = 85.0511287798;
@@ -29,8 +30,8 @@ export const CountriesCanvas = L.Layer.extend({
   options: {
     pane: 'basemap',
     padding: 0.3, // fraction of the map size drawn beyond each edge, so short pans show land
-    fillColor: '#f3efe6',
-    color: '#b9b0a0',
+    fillColor: PALETTE.land,
+    color: PALETTE.landOutline,
     weight: 0.8,
   },
 

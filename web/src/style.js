@@ -1,6 +1,8 @@
-// Colours, sizes and categories. Every palette here is readable with the common forms of
-// colour blindness: viridis for years (sequential, perceptually uniform), Okabe-Ito for
-// target categories, a single-hue sand-to-brown ramp for the province counts.
+// Colours, sizes and categories of both pages (the Leaflet map and the tile viewer): every
+// colour their scripts draw with is defined here. Every palette is readable with the common
+// forms of colour blindness: viridis for years (sequential, perceptually uniform), Okabe-Ito
+// for target categories, a single-hue sand-to-brown ramp for the province counts.
+// No DOM and no Leaflet: node can import this module.
 
 // Viridis sampled at t = 0, 0.1, ..., 1 (matplotlib's published values, rounded).
 const VIRIDIS = ['#440154', '#482475', '#414487', '#355f8d', '#2a788e', '#21918c',
@@ -62,3 +64,48 @@ export function provinceColor(count) {
 }
 
 export const KHORASAN_COLOR = '#0b5c73';
+
+/** Named colours of the layers other than incidents and province classes. */
+export const PALETTE = Object.freeze({
+  land: '#f3efe6', // countries: the basemap canvas and the tile viewer
+  landOutline: '#b9b0a0',
+  sea: '#cfe0ea', // tile viewer background
+  region: '#efe9dc', // tile viewer: the countries_region layer
+  regionOutline: '#8f8676',
+  provinceOutline: '#ffffff',
+  provinceHover: '#3a2a1c',
+  khorasan: KHORASAN_COLOR,
+  wilayat: '#1b1b1b',
+  wilayatPakistan: '#6b6b6b',
+  radius: '#1d3c5a', // the radius tool's circle and centre
+  halo: '#ffffff', // ring around small dots
+  place: '#4d4d4d', // tile viewer: populated places
+  incident: '#c0392b', // tile viewer: incidents (one colour; the map page colours by year or target)
+  otherFill: '#9ecae1', // tile viewer: a layer the default atlas does not have
+  otherLine: '#3182bd',
+  otherPoint: '#08519c',
+});
+
+/** Line styles of the IS "Wilayat Khurasan" phases, on the map and in its legend. */
+export const WILAYAT_LINES = Object.freeze({
+  early: { color: PALETTE.wilayat, weight: 2.4, dash: '1 5', legendHtml: '2015 – May 2019: Afghanistan and Pakistan' },
+  late: { color: PALETTE.wilayat, weight: 2.4, dash: '12 4 2 4', legendHtml: 'since May 2019: Afghanistan' },
+  pakistan: { color: PALETTE.wilayatPakistan, weight: 1.6, dash: '2 6', legendHtml: 'IS &ldquo;Pakistan Province&rdquo; since 2019' },
+});
+
+/** The line style of one Wilayat feature, from its `wilayah`, `phase` and `period_start`. */
+export function wilayatLine(p) {
+  if (/pakistan/i.test(p.wilayah || '')) return WILAYAT_LINES.pakistan;
+  const late = /^2019/.test(p.phase || '') || (p.period_start || '') >= '2019';
+  return late ? WILAYAT_LINES.late : WILAYAT_LINES.early;
+}
+
+/**
+ * Colour of an incident (its properties `p`): by target category, or by year within
+ * `years` ([first, last]) on the viridis ramp.
+ */
+export function incidentColor(p, { by, years }) {
+  if (by === 'target') return targetCategory(p.target_type).color;
+  const y = +(String(p.date || '').slice(0, 4)) || years[0];
+  return yearColor(y, years[0], years[1]);
+}

@@ -1,28 +1,30 @@
 // The vector tile viewer (/map/tiles.html): every tileset of the server's /tiles catalogue drawn
 // by MapLibre GL JS from its TileJSON, one source per layer. It needs nothing but the server:
-// no glyphs, sprites or basemap from elsewhere, so it has no text labels.
+// no glyphs, sprites or basemap from elsewhere, so it has no text labels. Its colours are the
+// map page's (style.js).
 import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './tiles.css';
+import { getTileCatalogue, tileJsonPath } from './api.js';
+import { PALETTE, PROVINCE_CLASSES } from './style.js';
 
-const SEA = '#cfe0ea';
+// Provinces shaded by incident_count in the map page's classes: each class's colour from the
+// count just above the previous class's upper bound.
+const PROVINCE_FILL = ['step', ['coalesce', ['get', 'incident_count'], 0], PROVINCE_CLASSES[0].color,
+  ...PROVINCE_CLASSES.slice(1).flatMap((c, i) => [PROVINCE_CLASSES[i].max + 1, c.color])];
 
 // Drawing order and paint of the default atlas's layers; any other layer gets the style of its
 // geometry type and is drawn above these.
 const KNOWN = {
-  countries: { rank: 0, fill: '#f3efe6', outline: '#a59c8c' },
-  countries_region: { rank: 1, fill: '#efe9dc', outline: '#8f8676' },
-  provinces: { rank: 2, provinceRamp: true, outline: '#8c6d46' },
-  wilayat_khorasan: { rank: 3, outline: '#7b3294', dash: [2, 2], hidden: true },
-  khorasan: { rank: 4, fill: '#c49a3a', fillOpacity: 0.14, outline: '#8a6d1c', width: 2.2 },
-  places: { rank: 5, circle: '#4d4d4d', radius: 2.2 },
-  incidents: { rank: 6, circle: '#c0392b', radius: ['interpolate', ['linear'], ['coalesce', ['get', 'deaths'], 0], 0, 4, 20, 7, 150, 12] },
+  countries: { rank: 0, fill: PALETTE.land, outline: PALETTE.landOutline },
+  countries_region: { rank: 1, fill: PALETTE.region, outline: PALETTE.regionOutline },
+  provinces: { rank: 2, provinceRamp: true, outline: PALETTE.provinceOutline },
+  wilayat_khorasan: { rank: 3, outline: PALETTE.wilayat, dash: [2, 2], hidden: true },
+  khorasan: { rank: 4, fill: PALETTE.khorasan, fillOpacity: 0.14, outline: PALETTE.khorasan, width: 2.2 },
+  places: { rank: 5, circle: PALETTE.place, radius: 2.2 },
+  incidents: { rank: 6, circle: PALETTE.incident, radius: ['interpolate', ['linear'], ['coalesce', ['get', 'deaths'], 0], 0, 4, 20, 7, 150, 12] },
 };
 const GEOMETRY_RANK = { polygon: 10, line: 20, point: 30 };
-
-// Sand-to-brown ramp on the provinces' incident_count (the map page uses the same hues).
-const PROVINCE_FILL = ['interpolate', ['linear'], ['coalesce', ['get', 'incident_count'], 0],
-  0, '#f7f1e1', 1, '#ecd9a8', 5, '#d9a65a', 15, '#a8652b', 30, '#6e3b16'];
 
 /** Style layers (MapLibre) drawing one tileset of the catalogue. */
 function styleLayers(tileset) {
@@ -37,20 +39,20 @@ function styleLayers(tileset) {
       layers.push({
         ...common, id: `${id}-fill`, type: 'fill',
         paint: {
-          'fill-color': known.provinceRamp ? PROVINCE_FILL : (known.fill || '#9ecae1'),
+          'fill-color': known.provinceRamp ? PROVINCE_FILL : (known.fill || PALETTE.otherFill),
           'fill-opacity': known.fillOpacity ?? (known.provinceRamp ? 0.75 : 1),
         },
       });
     }
-    const line = { 'line-color': known.outline || '#3182bd', 'line-width': known.width || 0.8 };
+    const line = { 'line-color': known.outline || PALETTE.otherLine, 'line-width': known.width || 0.8 };
     if (known.dash) line['line-dasharray'] = known.dash;
     layers.push({ ...common, id: `${id}-outline`, type: 'line', paint: line });
     return layers;
   }
   if (geometry.includes('line')) {
-    return [{ ...common, id: `${id}-line`, type: 'line', paint: { 'line-color': known.outline || '#3182bd', 'line-width': known.width || 1.2 } }];
+    return [{ ...common, id: `${id}-line`, type: 'line', paint: { 'line-color': known.outline || PALETTE.otherLine, 'line-width': known.width || 1.2 } }];
   }
-  const color = known.circle || '#08519c';
+  const color = known.circle || PALETTE.otherPoint;
   const radius = known.radius || 4;
   // Clustered layers carry point_count on their clusters; size those by the count.
   const clusterRadius = ['interpolate', ['linear'], ['get', 'point_count'], 2, 8, 50, 14, 1000, 24];
@@ -60,7 +62,7 @@ function styleLayers(tileset) {
       'circle-color': color,
       'circle-radius': tileset.clustered ? ['case', ['has', 'point_count'], clusterRadius, radius] : radius,
       'circle-opacity': 0.85,
-      'circle-stroke-color': '#ffffff',
+      'circle-stroke-color': PALETTE.halo,
       'circle-stroke-width': 1,
     },
   }];
@@ -77,11 +79,11 @@ function rank(tileset) {
 export function buildStyle(catalogue) {
   const tilesets = [...catalogue.tilesets].sort((a, b) => rank(a) - rank(b));
   const sources = {};
-  for (const t of tilesets) sources[t.id] = { type: 'vector', url: new URL(t.tilejson).pathname };
+  for (const t of tilesets) sources[t.id] = { type: 'vector', url: tileJsonPath(t) };
   return {
     version: 8,
     sources,
-    layers: [{ id: 'sea', type: 'background', paint: { 'background-color': SEA } },
+    layers: [{ id: 'sea', type: 'background', paint: { 'background-color': PALETTE.sea } },
       ...tilesets.flatMap(styleLayers)],
   };
 }
@@ -167,9 +169,7 @@ function clusterLabels(map, tilesets) {
 
 async function start() {
   const status = document.getElementById('tile-status');
-  const response = await fetch('/tiles');
-  if (!response.ok) throw new Error(`/tiles answered ${response.status}`);
-  const catalogue = await response.json();
+  const catalogue = await getTileCatalogue();
   const style = buildStyle(catalogue);
   const map = new maplibregl.Map({
     container: 'map',
