@@ -30,6 +30,7 @@ test: deps web
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
+	bash tests/web-unit.sh
 	$(CARGO) build --release
 	SKIP_BUILD=1 bash tests/gdal/run.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
