@@ -1,17 +1,21 @@
-//! Configuration: raw (TOML file, CLI flags) into a validated [`Config`].
+//! Configuration: raw (TOML file, CLI flags, environment) into a validated [`Config`], and
+//! from it the settings of each module ([`Config::catalog`], [`Config::tile_layers`]).
 //!
 //! Owns: the file format (unknown keys are rejected), the defaults (documented on each
 //! field), and the checks that make a configuration usable (unique layer ids, joins that
-//! name existing layers, limits in range). It does not read layer files; see
-//! [`crate::catalog`].
+//! name existing layers, limits in range). The settings types belong to the modules that
+//! read them; no module below [`crate::http`] imports this one. It does not read layer files;
+//! see [`crate::catalog`].
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::catalog::{CatalogSettings, LayerSettings};
 use crate::error::{Error, Result};
+
+pub use crate::catalog::{InvalidPolicy, JoinConfig};
 
 /// Default address to listen on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -69,17 +73,6 @@ pub struct RawServer {
     pub tiles: crate::tiles::TileServerConfig,
 }
 
-/// What to do with a feature that fails validation when a layer is loaded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvalidPolicy {
-    /// Log the feature (file, index, reason) and leave it out. The default.
-    #[default]
-    Skip,
-    /// Refuse the whole file: the server does not start.
-    Refuse,
-}
-
 /// One `[[layers]]` entry.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,22 +110,6 @@ pub struct LayerConfig {
     /// buffer, simplification, budget, clustering. Defaults in [`crate::tiles::TileLayerConfig`].
     #[serde(default)]
     pub tiles: crate::tiles::TileLayerConfig,
-}
-
-/// One `[[joins]]` entry: points of one layer take attributes of the polygon containing
-/// them, and polygons count the points inside.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JoinConfig {
-    /// Point layer id.
-    pub points: String,
-    /// Polygon layer id.
-    pub polygons: String,
-    /// Map of point property to write -> polygon property to read. Default: none.
-    #[serde(default)]
-    pub copy: BTreeMap<String, String>,
-    /// Property of the polygon receiving the number of points inside. Default: none.
-    pub count_property: Option<String>,
 }
 
 /// Validated configuration.
@@ -269,7 +246,43 @@ impl RawConfig {
     }
 }
 
+impl LayerConfig {
+    /// The part of this entry the catalog reads.
+    pub fn catalog_settings(&self) -> LayerSettings {
+        LayerSettings {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            file: self.file.clone(),
+            attribution: self.attribution.clone(),
+            time_property: self.time_property.clone(),
+            queryables: self.queryables.clone(),
+            on_invalid: self.on_invalid,
+            writable: self.writable,
+        }
+    }
+}
+
 impl Config {
+    /// What the catalog loads: every layer and the joins.
+    pub fn catalog(&self) -> CatalogSettings {
+        CatalogSettings {
+            layers: self
+                .layers
+                .iter()
+                .map(LayerConfig::catalog_settings)
+                .collect(),
+            joins: self.joins.clone(),
+        }
+    }
+
+    /// The tile settings of each layer, by layer id.
+    pub fn tile_layers(
+        &self,
+    ) -> impl Iterator<Item = (String, crate::tiles::TileLayerConfig)> + '_ {
+        self.layers.iter().map(|l| (l.id.clone(), l.tiles.clone()))
+    }
+
     /// The configuration of one layer.
     pub fn layer(&self, id: &str) -> Option<&LayerConfig> {
         self.layers.iter().find(|l| l.id == id)

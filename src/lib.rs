@@ -1,13 +1,21 @@
 //! khorasan-atlas: a GeoJSON, OGC API - Features and vector tile server for the atlas of
 //! ISIS-K attacks against the historical Khorasan region.
 //!
-//! The map of the crate, from the edge inwards:
-//! - [`http`]: actix handlers, query-string parsing, links, OpenAPI, static web assets. The
-//!   only module that knows HTTP.
-//! - [`config`]: the TOML configuration and CLI flags, validated.
-//! - [`catalog`]: loading layers (validation, ids, schema, time), joins, snapshots.
-//! - [`index`]: the R-trees and the geodesic distance functions.
-//! - [`query`]: bbox, datetime, property filters, radius, nearest, sorting and paging.
+//! The map of the crate, from the edge inwards (a module uses only those listed below it):
+//! - [`http`]: actix routes and handlers, query-string parsing, links, OpenAPI, metrics,
+//!   static web assets. The only module that knows HTTP.
+//! - [`config`]: the TOML file, CLI flags and environment, validated and assembled into the
+//!   settings of each module. Nothing below imports it.
+//! - [`store`]: the write side: tokens and rate limits, write rules, drafts, the durable
+//!   store and change log, merging stored changes into the layers, change events.
+//! - [`tiles`]: vector tiles: tile coordinates, clipping, simplification, clustering,
+//!   budgets, MVT encoding, the tile cache, TileJSON.
+//! - [`query`]: typed read requests (bbox, datetime, property filters, sorting, paging) and
+//!   their answers over one layer snapshot: items, radius, nearest.
+//! - [`catalog`]: layers and their snapshots: features, the field schema, loading GeoJSON,
+//!   ids and times, joins, output as GeoJSON, and the settings these read.
+//! - [`index`]: the R-trees of a snapshot (candidates by envelope, by distance, nearest
+//!   first) and geodesic distances.
 //! - [`error`]: the one error type and its status codes.
 //!
 //! All coordinates are lon/lat degrees in EPSG:4326; all distances are metres on WGS84.

@@ -57,7 +57,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let config = raw.validate()?;
     let started = std::time::Instant::now();
-    let catalog = Catalog::load(&config)?;
+    let catalog = Catalog::load(&config.catalog())?;
     tracing::info!(
         layers = catalog.layers.len(),
         ms = started.elapsed().as_millis() as u64,

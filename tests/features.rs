@@ -458,7 +458,8 @@ fn feature_ids_are_stable_across_loads() {
             "geodata/atlas.toml",
         ))
         .unwrap();
-        let catalog = khorasan_atlas::catalog::Catalog::load(&raw.validate().unwrap()).unwrap();
+        let catalog =
+            khorasan_atlas::catalog::Catalog::load(&raw.validate().unwrap().catalog()).unwrap();
         let ids: Vec<u64> = catalog
             .get("incidents")
             .unwrap()

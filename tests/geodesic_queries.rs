@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use geo::{Distance, Geodesic, Geometry, Point};
+use khorasan_atlas::catalog::LayerSettings;
 use khorasan_atlas::catalog::{Feature, Layer};
-use khorasan_atlas::config::LayerConfig;
 use khorasan_atlas::query::{self, Page, Selection};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -48,7 +48,7 @@ fn random_layer(seed: u64, n: usize) -> Layer {
         })
         .collect();
     Layer::build(
-        Arc::new(LayerConfig::default()),
+        Arc::new(LayerSettings::default()),
         Vec::new(),
         features,
         Default::default(),

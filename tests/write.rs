@@ -1171,7 +1171,7 @@ mod merge_rule {
         let file = dir.path().join("pts.geojson");
         std::fs::write(&file, fc(&[point("a", "A", 1.0), point("b", "B", 2.0)])).unwrap();
         let config = config(dir.path(), &file).validate().unwrap();
-        let catalog = Catalog::load(&config).unwrap();
+        let catalog = Catalog::load(&config.catalog()).unwrap();
         let layer = catalog.get("pts").unwrap().snapshot();
         let a = layer.find("a").unwrap().id;
         let stored = StoredFeature {

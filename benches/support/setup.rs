@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use khorasan_atlas::catalog::Layer;
+use khorasan_atlas::catalog::LayerSettings;
 use khorasan_atlas::catalog::load::Loaded;
-use khorasan_atlas::config::LayerConfig;
 
 /// Number of points: `KA_BENCH_POINTS`, else `when_benching` under `cargo bench` (10k when
 /// the benches run as tests).
@@ -18,11 +18,11 @@ pub fn point_count(when_benching: usize) -> usize {
 }
 
 /// The configuration of layer `id` as `--layer ID=FILE` gives it (no time property).
-pub fn layer_config(id: &str) -> LayerConfig {
-    LayerConfig {
+pub fn layer_config(id: &str) -> LayerSettings {
+    LayerSettings {
         id: id.to_owned(),
         file: format!("{id}.geojson").into(),
-        ..LayerConfig::default()
+        ..LayerSettings::default()
     }
 }
 

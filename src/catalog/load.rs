@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,8 +33,9 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::value::RawValue;
 
 use super::model::{Feature, Field, Prop, TimeSpan};
+use super::schema::{Schema, pad};
+use super::settings::InvalidPolicy;
 use super::time::parse_time;
-use crate::config::InvalidPolicy;
 use crate::error::{Error, Result};
 
 /// What a file yields: the schema, the valid features, and the features left out.
@@ -114,8 +115,7 @@ struct Builder<'p> {
     /// field has more than [`INTERN_LIMIT`] distinct values.
     interned: Vec<Option<FxHashSet<Arc<str>>>>,
     options: &'p LoadOptions,
-    fields: Vec<Field>,
-    field_pos: FxHashMap<String, usize>,
+    schema: Schema,
     features: Vec<Feature>,
     source_ids: HashMap<Box<str>, u64>,
     /// Ids seen so far, filled only once ids stop increasing.
@@ -186,8 +186,7 @@ impl<'p> Builder<'p> {
             path,
             interned: Vec::new(),
             options,
-            fields: Vec::new(),
-            field_pos: FxHashMap::default(),
+            schema: Schema::default(),
             features: Vec::new(),
             source_ids: HashMap::new(),
             seen_ids: FxHashSet::default(),
@@ -262,7 +261,7 @@ impl<'p> Builder<'p> {
         if let Some(s) = source_id {
             self.source_ids.insert(s.into_boxed_str(), id);
         }
-        let mut props: Vec<Prop> = vec![Prop::Absent; self.fields.len()];
+        let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
         if let Some(p) = raw.properties.filter(|p| p.get() != "null") {
             let mut de = serde_json::Deserializer::from_str(p.get());
             PropsSeed {
@@ -285,7 +284,7 @@ impl<'p> Builder<'p> {
         let Some(name) = &self.options.time_property else {
             return Ok(None);
         };
-        let Some(&pos) = self.field_pos.get(name) else {
+        let Some(pos) = self.schema.get(name) else {
             return Ok(None);
         };
         match props.get(pos) {
@@ -312,20 +311,11 @@ impl<'p> Builder<'p> {
     /// Position of field `name`; `expected` is where it stood in the previous feature, which
     /// is checked first (features usually list their properties in the same order).
     fn field(&mut self, name: &str, expected: usize) -> usize {
-        if self.fields.get(expected).is_some_and(|f| f.name == name) {
-            return expected;
+        let pos = self.schema.position_near(name, expected);
+        if pos == self.interned.len() {
+            self.interned.push(Some(FxHashSet::default()));
         }
-        if let Some(&pos) = self.field_pos.get(name) {
-            return pos;
-        }
-        self.fields.push(Field {
-            name: name.to_owned(),
-            kind: None,
-        });
-        self.interned.push(Some(FxHashSet::default()));
-        self.field_pos
-            .insert(name.to_owned(), self.fields.len() - 1);
-        self.fields.len() - 1
+        pos
     }
 
     /// The shared copy of `s` for field `pos`.
@@ -345,17 +335,13 @@ impl<'p> Builder<'p> {
     }
 
     fn finish(self) -> Loaded {
-        let width = self.fields.len();
+        let width = self.schema.len();
         let mut features = self.features;
         for f in &mut features {
-            if f.props.len() < width {
-                let mut v = std::mem::take(&mut f.props).into_vec();
-                v.resize(width, Prop::Absent);
-                f.props = v.into_boxed_slice();
-            }
+            pad(&mut f.props, width);
         }
         Loaded {
-            fields: self.fields,
+            fields: self.schema.into_fields(),
             features,
             source_ids: self.source_ids,
             skipped: self.skipped,
@@ -392,10 +378,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
             if self.props.len() <= pos {
                 self.props.resize(pos + 1, Prop::Absent);
             }
-            if let Some(kind) = value.kind() {
-                let field = &mut self.builder.fields[pos];
-                field.kind = Some(field.kind.map_or(kind, |k| k.merge(kind)));
-            }
+            self.builder.schema.note(pos, &value);
             self.props[pos] = value;
         }
         Ok(())

@@ -1,8 +1,10 @@
 //! The catalog: every layer of the atlas, loaded, validated, joined and indexed.
 //!
-//! Owns: turning a validated [`Config`] into [`Layer`] snapshots (through [`load`]), the
-//! spatial joins declared in config ([`join`]), and the swap of a layer's snapshot after a
-//! write. It does not parse requests ([`crate::query`]) or speak HTTP ([`crate::http`]).
+//! Owns: turning [`CatalogSettings`] ([`settings`]) into [`Layer`] snapshots (files read by
+//! [`load`], fields by [`schema`], the spatial index built from the geometries), the spatial
+//! joins between layers ([`join`]), and the swap of a layer's snapshot after a write. It does
+//! not parse requests ([`crate::query`]), tile ([`crate::tiles`]), store changes
+//! ([`crate::store`]) or speak HTTP ([`crate::http`]).
 //!
 //! Readers take an `Arc<Layer>` with [`LayerHandle::snapshot`] and keep it for the whole
 //! request; a writer builds a new [`Layer`] and [`LayerHandle::replace`]s it, so readers
@@ -12,6 +14,8 @@ pub mod join;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod schema;
+pub mod settings;
 pub mod time;
 
 use std::collections::HashMap;
@@ -22,8 +26,8 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 
 pub use model::{Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
+pub use settings::{CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings};
 
-use crate::config::{Config, JoinConfig, LayerConfig};
 use crate::error::{Error, Result};
 use crate::index::SpatialIndex;
 
@@ -39,12 +43,12 @@ pub fn next_generation() -> u64 {
 impl Layer {
     /// Builds a snapshot: schema, features, index, id lookup and extents.
     pub fn build(
-        config: Arc<LayerConfig>,
+        config: Arc<LayerSettings>,
         fields: Vec<Field>,
         features: Vec<Feature>,
         source_ids: HashMap<Box<str>, u64>,
     ) -> Self {
-        let index = SpatialIndex::build(&features);
+        let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
         let ordinal = features
             .iter()
             .enumerate()
@@ -60,12 +64,7 @@ impl Layer {
                     .collect(),
             )
         };
-        // The root of the envelope tree already bounds every feature.
-        let extent = (index.envelopes.size() > 0).then(|| {
-            let root = index.envelopes.root().envelope();
-            let (lower, upper) = (root.lower(), root.upper());
-            [lower[0], lower[1], upper[0], upper[1]]
-        });
+        let extent = index.extent();
         let mut time_extent: Option<TimeSpan> = None;
         let mut geometry_kind = GeometryKind::Empty;
         for f in &features {
@@ -132,7 +131,7 @@ pub struct Catalog {
 impl Catalog {
     /// Loads every layer of `config`, then applies the joins. Logs each layer with its
     /// feature count and load time.
-    pub fn load(config: &Config) -> Result<Self> {
+    pub fn load(config: &CatalogSettings) -> Result<Self> {
         let mut layers = Vec::with_capacity(config.layers.len());
         for layer_config in &config.layers {
             let started = Instant::now();

@@ -1,5 +1,6 @@
-//! The in-memory model of a layer: features with compact properties, the field schema,
-//! extents, and the id lookup.
+//! The in-memory model of a layer: features with compact properties, the fields, extents,
+//! and the id lookup. How fields are built is [`super::schema`]; how a snapshot is built is
+//! [`Layer::build`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use geo::{BoundingRect, Geometry};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::config::LayerConfig;
+use super::settings::LayerSettings;
 use crate::index::SpatialIndex;
 
 /// One property value, stored compactly (24 bytes). `Absent` marks a property the feature
@@ -228,7 +229,7 @@ pub enum IdLookup {
 /// One immutable snapshot of a layer: a write builds a new one and swaps it in.
 #[derive(Debug, Clone)]
 pub struct Layer {
-    pub config: Arc<LayerConfig>,
+    pub config: Arc<LayerSettings>,
     /// Increases with every change of the layer; caches key on it.
     pub generation: u64,
     pub fields: Vec<Field>,

@@ -45,7 +45,9 @@ impl AppState {
         writes: crate::store::WriteService,
     ) -> Self {
         Self {
-            tiler: Arc::new(crate::tiles::Tiler::new(config.tiles.clone())),
+            tiler: Arc::new(
+                crate::tiles::Tiler::new(config.tiles.clone()).with_layers(config.tile_layers()),
+            ),
             config,
             catalog,
             writes: Arc::new(writes),

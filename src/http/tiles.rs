@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::query::params::{BBox, parse_count};
 use crate::tiles::cluster::{self, Item};
 use crate::tiles::coord::{merc_x_to_lon, merc_y_to_lat};
-use crate::tiles::{CachedTile, tilejson};
+use crate::tiles::{CachedTile, Tiler, tilejson};
 
 /// Media type of Mapbox Vector Tiles.
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -80,7 +80,7 @@ fn layers_of(state: &AppState, list: &str) -> Result<Vec<Arc<Layer>>> {
     let mut out: Vec<Arc<Layer>> = Vec::new();
     for id in list.split(',') {
         let layer = state.catalog.get(id)?.snapshot();
-        if !layer.config.tiles.enabled {
+        if !state.tiler.layer_config(id).enabled {
             return Err(Error::NotFound {
                 kind: "tileset",
                 id: id.to_owned(),
@@ -236,7 +236,7 @@ async fn tilejson_doc(
     let layers = layers_of(&state, &list)?;
     let refs: Vec<&Layer> = layers.iter().map(AsRef::as_ref).collect();
     let url = tiles_template(&respond::base_url(&req), &list);
-    let doc = tilejson(&refs, &url, &state.tiler.config);
+    let doc = tilejson(&refs, &url, &state.tiler);
     respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
 }
 
@@ -248,9 +248,9 @@ async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         .layers
         .iter()
         .map(|h| h.snapshot())
-        .filter(|l| l.config.tiles.enabled)
+        .filter(|l| state.tiler.layer_config(l.id()).enabled)
         .map(|l| {
-            let cfg = &l.config.tiles;
+            let cfg = state.tiler.layer_config(l.id());
             // Each entry is also an OGC API - Tiles tileset summary (dataType, crs,
             // tileMatrixSetURI, links to the tileset), so that a client following the
             // landing page's tilesets-vector link finds the tiles.
@@ -289,7 +289,7 @@ async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
 
 fn cluster_layer(state: &AppState, id: &str) -> Result<Arc<Layer>> {
     let layer = state.catalog.get(id)?.snapshot();
-    if !layer.config.tiles.cluster.enabled {
+    if !state.tiler.layer_config(id).cluster.enabled {
         return Err(Error::NotFound {
             kind: "clustering of layer",
             id: id.to_owned(),
@@ -298,7 +298,7 @@ fn cluster_layer(state: &AppState, id: &str) -> Result<Arc<Layer>> {
     Ok(layer)
 }
 
-fn item_json(layer: &Layer, item: &Item) -> Value {
+fn item_json(tiler: &Tiler, layer: &Layer, item: &Item) -> Value {
     match item {
         Item::Point(pos) => serde_json::to_value(FeatureJson::new(layer, &layer.features[*pos]))
             .unwrap_or(Value::Null),
@@ -308,7 +308,13 @@ fn item_json(layer: &Layer, item: &Item) -> Value {
             props.insert("cluster_id".into(), Value::from(c.id));
             props.insert("point_count".into(), Value::from(c.count));
             props.insert("expansion_zoom".into(), Value::from(c.expansion_zoom));
-            for (name, sum) in layer.config.tiles.cluster.sum.iter().zip(&c.sums) {
+            for (name, sum) in tiler
+                .layer_config(layer.id())
+                .cluster
+                .sum
+                .iter()
+                .zip(&c.sums)
+            {
                 let v = match sum {
                     Some(cluster::Sum::Int(i)) => Value::from(*i),
                     Some(cluster::Sum::Float(f)) => Value::from(*f),
@@ -336,7 +342,7 @@ async fn clusters(
     let p = Params::parse(req.query_string(), |k| matches!(k, "zoom" | "bbox" | "f"))?;
     p.check_format()?;
     let layer = cluster_layer(&state, &path.into_inner())?;
-    let cfg = &layer.config.tiles.cluster;
+    let cfg = &state.tiler.layer_config(layer.id()).cluster;
     let zoom_text = p
         .get("zoom")
         .ok_or_else(|| Error::bad_param("zoom", "", "zoom is required"))?;
@@ -374,7 +380,10 @@ async fn clusters(
         pos.into_iter().map(Item::Point).collect()
     };
     let total: usize = items.iter().map(Item::count).sum();
-    let features: Vec<Value> = items.iter().map(|i| item_json(&layer, i)).collect();
+    let features: Vec<Value> = items
+        .iter()
+        .map(|i| item_json(&state.tiler, &layer, i))
+        .collect();
     let doc = json!({
         "type": "FeatureCollection",
         "zoom": zoom,
@@ -410,12 +419,16 @@ async fn leaves(
         Some(t) => parse_count("offset", t, 0, usize::MAX)?,
         None => 0,
     };
-    let members = cluster::leaves(&layer, &layer.config.tiles.cluster, cluster_id)?;
+    let members = cluster::leaves(
+        &layer,
+        &state.tiler.layer_config(layer.id()).cluster,
+        cluster_id,
+    )?;
     let features: Vec<Value> = members
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|&pos| item_json(&layer, &Item::Point(pos)))
+        .map(|&pos| item_json(&state.tiler, &layer, &Item::Point(pos)))
         .collect();
     let doc = json!({
         "type": "FeatureCollection",
@@ -499,9 +512,10 @@ async fn matrix_set(
     respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
 }
 
-fn ogc_tileset_doc(base: &str, layer: &Layer, max_zoom: u8) -> Value {
+fn ogc_tileset_doc(base: &str, layer: &Layer, tiler: &Tiler) -> Value {
+    let max_zoom = tiler.config.max_zoom;
     let id = layer.id();
-    let cfg = &layer.config.tiles;
+    let cfg = tiler.layer_config(layer.id());
     let maxzoom = cfg.maxzoom.min(max_zoom);
     let fields: serde_json::Map<String, Value> = layer
         .fields
@@ -582,11 +596,7 @@ async fn ogc_tileset(
     let (id, tms) = path.into_inner();
     check_tms(&tms)?;
     let layer = layers_of(&state, &id)?.remove(0);
-    let doc = ogc_tileset_doc(
-        &respond::base_url(&req),
-        &layer,
-        state.tiler.config.max_zoom,
-    );
+    let doc = ogc_tileset_doc(&respond::base_url(&req), &layer, &state.tiler);
     respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
 }
 

@@ -8,19 +8,13 @@
 pub mod params;
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
 
 use geo::{Geometry, Intersects, Point, Rect, coord};
 
 pub use params::{BBox, Interval, SortKey};
 
 use crate::catalog::{Layer, Prop};
-use crate::index::geodesic::{
-    chord_for_distance, distance_lower_bound, distance_to_geometry_m, geodesic_m, unit_vector,
-};
-
-/// Metres added to prefilter bounds so that floating-point rounding can never drop a hit.
-const ROUNDING_SLACK_M: f64 = 0.001;
+use crate::index::geodesic::{distance_to_geometry_m, geodesic_m};
 
 /// Filters shared by all queries.
 #[derive(Debug, Clone, Default)]
@@ -150,7 +144,7 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
         return Outcome { matched: n, hits };
     }
     // For a layer of points the envelope test of the index is already the exact bbox test.
-    let exact_from_index = layer.index.points_only;
+    let exact_from_index = layer.index.points_only();
     let mut positions: Vec<usize> = selection
         .candidates(layer)
         .into_iter()
@@ -198,32 +192,18 @@ pub fn radius(
     selection: &Selection,
     page: Page,
 ) -> Outcome {
-    let q = unit_vector(center.x(), center.y());
-    let chord = chord_for_distance(within_m + ROUNDING_SLACK_M);
-    let mut seen = HashSet::new();
-    let mut hits: Vec<Hit> = Vec::new();
-    let consider = |pos: usize, hits: &mut Vec<Hit>| {
-        if !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
-            return;
-        }
-        let d = distance_m(layer, pos, center);
-        if d <= within_m {
-            hits.push(Hit {
+    let mut hits: Vec<Hit> = layer
+        .index
+        .within(center, within_m)
+        .filter(|&pos| selection.passes_attributes(layer, pos) && selection.passes_bbox(layer, pos))
+        .filter_map(|pos| {
+            let d = distance_m(layer, pos, center);
+            (d <= within_m).then_some(Hit {
                 pos,
                 distance_m: Some(d),
-            });
-        }
-    };
-    for entry in layer.index.normals.locate_within_distance(q, chord * chord) {
-        let pos = entry.data as usize;
-        // A MultiPoint has one entry per point; a single-point layer needs no dedup.
-        if layer.index.points_only || seen.insert(pos) {
-            consider(pos, &mut hits);
-        }
-    }
-    for &pos in &layer.index.non_points {
-        consider(pos as usize, &mut hits);
-    }
+            })
+        })
+        .collect();
     sort_by_distance(&mut hits);
     paginate(hits, page)
 }
@@ -237,9 +217,7 @@ pub fn nearest(
     selection: &Selection,
 ) -> Outcome {
     let limit = within_m.unwrap_or(f64::INFINITY);
-    let q = unit_vector(center.x(), center.y());
     let mut best: Vec<Hit> = Vec::with_capacity(k + 1);
-    let mut seen = HashSet::new();
     let worst = |best: &Vec<Hit>| {
         if best.len() < k {
             limit
@@ -263,24 +241,17 @@ pub fn nearest(
         best.truncate(k);
     };
     if k > 0 {
-        for (entry, d2) in layer.index.normals.nearest_neighbor_iter_with_distance_2(q) {
-            // The slack absorbs rounding of unit vectors (at the poles, cos 90° is 6e-17).
-            if distance_lower_bound(d2.sqrt()) > worst(&best) + ROUNDING_SLACK_M {
+        for (pos, lower_bound_m) in layer.index.nearest(center) {
+            if lower_bound_m > worst(&best) {
                 break;
             }
-            let pos = entry.data as usize;
-            let first_visit = layer.index.points_only || seen.insert(pos);
-            if !first_visit
-                || !selection.passes_attributes(layer, pos)
-                || !selection.passes_bbox(layer, pos)
-            {
+            if !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
                 continue;
             }
             let d = distance_m(layer, pos, center);
             offer(pos, d, &mut best);
         }
-        for &pos in &layer.index.non_points {
-            let pos = pos as usize;
+        for pos in layer.index.non_points() {
             if selection.passes_attributes(layer, pos) && selection.passes_bbox(layer, pos) {
                 let d = distance_m(layer, pos, center);
                 offer(pos, d, &mut best);

@@ -33,8 +33,7 @@ use crate::catalog::join;
 use crate::catalog::load::parse_geometry;
 use crate::catalog::output::GeometryJson;
 use crate::catalog::time::parse_time;
-use crate::catalog::{Catalog, Feature, Field, Layer, Prop};
-use crate::config::JoinConfig;
+use crate::catalog::{Catalog, Feature, Field, JoinConfig, Layer, Prop};
 use crate::error::{Error, Result};
 
 /// Properties of `layer` written by joins: copies into a point layer, counts of a polygon
@@ -237,9 +236,9 @@ impl LayerEdit {
 /// valid.
 ///
 /// With `changed_ids` (the ids written in each layer), a join whose polygon layer did not
-/// change is updated incrementally: only the written points are placed again (with the same
-/// rule, [`join::polygon_containing`]) and the counts of their old and new polygons adjusted,
-/// so a write costs the same whatever the size of the layer. Otherwise, and at startup, the
+/// change is updated incrementally ([`join::apply_incremental`]): only the written points are
+/// placed again and the counts of their old and new polygons adjusted, so a write costs the
+/// same whatever the size of the layer. Otherwise, and at startup, the
 /// join is recomputed in full ([`join::apply`]).
 ///
 /// # Errors
@@ -272,7 +271,9 @@ pub fn rejoin(
                 Some(l) => Arc::new(l.clone()),
                 None => catalog.get(&j.polygons)?.snapshot(),
             };
-            if let Some(counted) = join_incrementally(&old_points, &mut points, &polygons, j, ids) {
+            if let Some(counted) =
+                join::apply_incremental(&old_points, &mut points, &polygons, j, ids)
+            {
                 working.insert(j.points.clone(), points);
                 if let Some(new_polygons) = counted {
                     working.insert(j.polygons.clone(), new_polygons);
@@ -299,87 +300,6 @@ pub fn rejoin(
         }
     }
     Ok(())
-}
-
-/// The point a join places for a geometry: a point, or the first point of a multipoint (the
-/// rule of [`join::containing_polygons`]).
-fn join_point(g: &Geometry<f64>) -> Option<geo::Point<f64>> {
-    match g {
-        Geometry::Point(p) => Some(*p),
-        Geometry::MultiPoint(mp) => mp.0.first().copied(),
-        _ => None,
-    }
-}
-
-/// Updates join `j` for the points `ids` only: their copied properties in `new_points`, and
-/// the counts of `polygons`. Returns `None` when the layers do not have the join's fields yet
-/// (the caller then recomputes the join in full), `Some(None)` when the polygons are
-/// unchanged, and `Some(Some(polygons))`, with a new generation, when counts changed.
-fn join_incrementally(
-    old_points: &Layer,
-    new_points: &mut Layer,
-    polygons: &Layer,
-    j: &JoinConfig,
-    ids: &[u64],
-) -> Option<Option<Layer>> {
-    let mut targets = Vec::with_capacity(j.copy.len());
-    for (target, source) in &j.copy {
-        targets.push((
-            new_points.field_index(target)?,
-            polygons.field_index(source),
-        ));
-    }
-    let count = match &j.count_property {
-        Some(c) => Some(polygons.field_index(c)?),
-        None => None,
-    };
-    let owner = |layer: &Layer, id: u64| {
-        let p = layer.position(id)?;
-        join::polygon_containing(polygons, join_point(&layer.features[p].geometry)?)
-    };
-    let mut delta: BTreeMap<usize, i64> = BTreeMap::new();
-    let unique: HashSet<u64> = ids.iter().copied().collect();
-    for &id in &unique {
-        let before = owner(old_points, id);
-        let after = owner(new_points, id);
-        if let Some(p) = new_points.position(id) {
-            for &(t, s) in &targets {
-                let value = match (after, s) {
-                    (Some(o), Some(s)) => match &polygons.features[o].props[s] {
-                        Prop::Absent => Prop::Null,
-                        v => v.clone(),
-                    },
-                    _ => Prop::Null,
-                };
-                if let Some(k) = value.kind() {
-                    let field = &mut new_points.fields[t];
-                    field.kind = Some(field.kind.map_or(k, |old| old.merge(k)));
-                }
-                new_points.features[p].props[t] = value;
-            }
-        }
-        if count.is_some() && before != after {
-            if let Some(b) = before {
-                *delta.entry(b).or_default() -= 1;
-            }
-            if let Some(a) = after {
-                *delta.entry(a).or_default() += 1;
-            }
-        }
-    }
-    let Some(c) = count.filter(|_| delta.values().any(|&d| d != 0)) else {
-        return Some(None);
-    };
-    let mut counted = polygons.clone();
-    for (o, d) in delta {
-        let n = match counted.features[o].props[c] {
-            Prop::Int(n) => n,
-            _ => 0,
-        };
-        counted.features[o].props[c] = Prop::Int(n + d);
-    }
-    counted.generation = crate::catalog::next_generation();
-    Some(Some(counted))
 }
 
 /// Whether two snapshots of the same features hold the same values of property `name`.

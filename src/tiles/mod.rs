@@ -811,6 +811,9 @@ impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
 /// The tile service: prepared layers and the tile cache, shared by all requests.
 pub struct Tiler {
     pub config: TileServerConfig,
+    /// Tile settings of each layer, by id; layers not listed use the defaults.
+    layers: HashMap<String, TileLayerConfig>,
+    default_layer: TileLayerConfig,
     prepared: Mutex<HashMap<String, Arc<PreparedLayer>>>,
     cache: Option<quick_cache::sync::Cache<TileKey, Arc<CachedTile>, TileWeight>>,
 }
@@ -837,9 +840,26 @@ impl Tiler {
         });
         Self {
             config,
+            layers: HashMap::new(),
+            default_layer: TileLayerConfig::default(),
             prepared: Mutex::new(HashMap::new()),
             cache,
         }
+    }
+
+    /// The same tiler with the tile settings of each layer, by layer id.
+    #[must_use]
+    pub fn with_layers(
+        mut self,
+        layers: impl IntoIterator<Item = (String, TileLayerConfig)>,
+    ) -> Self {
+        self.layers = layers.into_iter().collect();
+        self
+    }
+
+    /// The tile settings of a layer.
+    pub fn layer_config(&self, layer: &str) -> &TileLayerConfig {
+        self.layers.get(layer).unwrap_or(&self.default_layer)
     }
 
     /// The prepared form of a layer snapshot, built once per generation.
@@ -872,7 +892,7 @@ impl Tiler {
             let sources: Vec<_> = layers
                 .iter()
                 .zip(&prepared)
-                .map(|(l, p)| (l.as_ref(), &l.config.tiles, p.as_ref()))
+                .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
                 .collect();
             Ok(Arc::new(CachedTile::new(render_prepared(&sources, coord)?)))
         };
@@ -917,13 +937,14 @@ fn field_type(kind: Option<FieldKind>) -> &'static str {
 
 /// A TileJSON 3.0.0 document for `layers` (composite when more than one), whose tiles are
 /// at `tiles_url` (a template with `{z}/{x}/{y}`).
-pub fn tilejson(layers: &[&Layer], tiles_url: &str, server: &TileServerConfig) -> Value {
+pub fn tilejson(layers: &[&Layer], tiles_url: &str, tiler: &Tiler) -> Value {
+    let server = &tiler.config;
     let mut bounds: Option<[f64; 4]> = None;
     let (mut minzoom, mut maxzoom) = (u8::MAX, 0u8);
     let mut vector_layers = Vec::new();
     let mut attributions: Vec<&str> = Vec::new();
     for layer in layers {
-        let cfg = &layer.config.tiles;
+        let cfg = tiler.layer_config(layer.id());
         minzoom = minzoom.min(cfg.minzoom);
         maxzoom = maxzoom.max(cfg.maxzoom.min(server.max_zoom));
         if let Some(e) = layer.extent {

@@ -20,7 +20,7 @@ pub fn atlas() -> AppState {
         .get_or_init(|| {
             let raw = RawConfig::from_file(Path::new("geodata/atlas.toml")).unwrap();
             let config = raw.validate().unwrap();
-            let catalog = Catalog::load(&config).unwrap();
+            let catalog = Catalog::load(&config.catalog()).unwrap();
             AppState::new(config, catalog)
         })
         .clone()
@@ -30,7 +30,7 @@ pub fn atlas() -> AppState {
 pub fn state_from_toml(text: &str) -> AppState {
     let raw: RawConfig = toml::from_str(text).unwrap();
     let config = raw.validate().unwrap();
-    let catalog = Catalog::load(&config).unwrap();
+    let catalog = Catalog::load(&config.catalog()).unwrap();
     AppState::new(config, catalog)
 }
 
@@ -124,6 +124,6 @@ pub fn writable_config(data_dir: &Path, token: &str, max_body_bytes: usize) -> R
 /// A state with writes on (its store opened) from `raw`.
 pub fn open_writable(raw: RawConfig) -> AppState {
     let config = raw.validate().unwrap();
-    let catalog = Catalog::load(&config).unwrap();
+    let catalog = Catalog::load(&config.catalog()).unwrap();
     AppState::open(config, catalog).unwrap()
 }
