@@ -28,9 +28,9 @@ use std::path::Path;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::catalog::load::{LoadOptions, load_file, load_slice};
-use khorasan_atlas::tiles::cluster::ClusterConfig;
-use khorasan_atlas::tiles::coord::{TileCoord, lonlat_to_merc};
-use khorasan_atlas::tiles::{PreparedLayer, TileLayerConfig, render_prepared};
+use khorasan_atlas::geom::mercator::lonlat_to_merc;
+use khorasan_atlas::tiles::coord::TileCoord;
+use khorasan_atlas::tiles::{ClusterConfig, PreparedLayer, TileLayerConfig, render_prepared};
 
 /// `count` tiles at zoom `z` containing points of the benchmark distribution.
 fn random_tiles(z: u8, count: usize, seed: u64) -> Vec<TileCoord> {

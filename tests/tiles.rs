@@ -11,8 +11,8 @@ use std::path::Path;
 
 use common::{Reply, atlas, get, get_with, state_from_toml};
 use geo::{Geometry, Validation};
+use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::http::AppState;
-use khorasan_atlas::tiles::coord::lonlat_to_merc;
 use mvt_reader::Reader;
 use mvt_reader::feature::{Feature, Value};
 

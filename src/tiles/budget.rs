@@ -6,39 +6,139 @@
 //! coarsens (cells double) until the kept features fit. Dense areas lose more than sparse
 //! ones, so the tile still shows where the data is. Each kept feature learns how many
 //! candidates its cell held, which the renderer writes as the `represents` property, and
-//! the renderer reports the thinning (features before and after) so that it is never
-//! silent. The byte budget is enforced by the renderer, which thins further and re-encodes
-//! when an encoded layer is too large.
+//! the layer's [`LayerReport`] tells the thinning (features before and after) so that it is
+//! never silent. The byte budget is enforced while encoding ([`encode_within_budget`]): an
+//! encoded layer that grows too large is thinned further and encoded again.
 
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
-use serde::Deserialize;
+use super::coord::TileCoord;
+use super::encode::mvt::LayerEncoder;
+use super::encode::write_candidate;
+use super::gather::Candidate;
+use super::settings::TileLayerConfig;
+use crate::catalog::Layer;
 
 /// Default most features per layer of a tile.
 pub const DEFAULT_MAX_FEATURES: usize = 20_000;
 /// Default most bytes (uncompressed MVT) per layer of a tile.
 pub const DEFAULT_MAX_BYTES: usize = 400_000;
 
-/// The budget of one layer (keys of `[layers.tiles]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// Encoding rounds of one layer at most: the last one ignores the byte budget's early stop.
+const MAX_ROUNDS: usize = 8;
+
+/// The budget of one layer (from the keys of `[layers.tiles]`, see
+/// [`TileLayerConfig::budget`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
-    /// Most features of this layer in one tile; 0 means no limit. Default 20000.
+    /// Most features of this layer in one tile; 0 means no limit.
     pub max_features: usize,
     /// Most bytes (uncompressed MVT) of this layer in one tile; 0 means no limit.
-    /// Default 400000, which keeps tiles under 500 KB.
     pub max_bytes: usize,
 }
 
-impl Default for Budget {
-    fn default() -> Self {
+/// What happened to one layer of a tile: never silent about thinning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerReport {
+    pub id: String,
+    /// Features (or clusters) that had geometry in the tile before the budget.
+    pub candidates: usize,
+    /// Features written.
+    pub features: usize,
+    /// Whether the budget thinned the layer (`features < candidates`).
+    pub thinned: bool,
+    /// Encoded bytes of the layer.
+    pub bytes: usize,
+}
+
+impl LayerReport {
+    /// The report of a layer with nothing in the tile.
+    pub fn empty(id: &str) -> Self {
         Self {
-            max_features: DEFAULT_MAX_FEATURES,
-            max_bytes: DEFAULT_MAX_BYTES,
+            id: id.to_owned(),
+            candidates: 0,
+            features: 0,
+            thinned: false,
+            bytes: 0,
         }
     }
+}
+
+/// Encodes `candidates` as the MVT layer of `layer` within its budget: when there are more
+/// than `max_features`, thinned by density (larger shapes first, then source order); when
+/// the encoded layer exceeds `max_bytes`, thinned further to the count its bytes per
+/// feature allow and encoded again, up to [`MAX_ROUNDS`] times.
+pub fn encode_within_budget(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    mut candidates: Vec<Candidate>,
+    coord: TileCoord,
+) -> (LayerEncoder, LayerReport) {
+    let mut report = LayerReport::empty(layer.id());
+    report.candidates = candidates.len();
+    let budget = cfg.budget();
+    let mut limit = if budget.max_features == 0 {
+        usize::MAX
+    } else {
+        budget.max_features
+    };
+    let sorted = candidates.len() > limit || budget.max_bytes > 0;
+    if sorted {
+        // Priority for thinning: larger shapes first, then source order.
+        candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
+    }
+    let mut round = 0;
+    let encoder = loop {
+        let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
+        let kept: Vec<(usize, u32)> = if candidates.len() > limit {
+            let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
+            thin(&at, limit, cfg.extent)
+        } else {
+            (0..candidates.len()).map(|i| (i, 1)).collect()
+        };
+        let thinned = kept.len() < candidates.len();
+        // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
+        // how many features fit, so an oversized layer is never encoded in full.
+        let mut written = 0usize;
+        let mut overflow = false;
+        for &(i, represents) in &kept {
+            let c = &candidates[i];
+            write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
+            written += 1;
+            if budget.max_bytes > 0
+                && round < MAX_ROUNDS - 1
+                && written.is_multiple_of(64)
+                && encoder.size() > budget.max_bytes
+            {
+                overflow = true;
+                break;
+            }
+        }
+        report.features = encoder.len();
+        report.thinned = thinned;
+        let size = encoder.size();
+        report.bytes = size;
+        let fits = budget.max_bytes == 0 || (!overflow && size <= budget.max_bytes);
+        if fits || kept.len() <= 1 || round + 1 == MAX_ROUNDS {
+            break encoder;
+        }
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "estimates"
+        )]
+        let next = (budget.max_bytes as f64 / (size as f64 / written.max(1) as f64) * 0.9) as usize;
+        limit = next.clamp(1, kept.len() - 1);
+        round += 1;
+    };
+    if report.thinned {
+        tracing::debug!(layer = %report.id, tile = %coord, candidates = report.candidates,
+            features = report.features, "tile budget thinned the layer");
+    }
+    (encoder, report)
 }
 
 /// Thins `points` (representative positions in tile units, in priority order) to at most

@@ -1,8 +1,10 @@
 //! Point clustering on a global grid of screen-pixel cells.
 //!
 //! Owns: turning the points of a layer into clusters at a zoom, the cluster ids, the
-//! expansion zoom of a cluster, and the leaves (member points) of a cluster. Used by the
-//! tile renderer and by the cluster GeoJSON endpoints; it does not encode anything.
+//! expansion zoom of a cluster, the leaves (member points) of a cluster, and the properties
+//! a cluster carries as a feature ([`Cluster::properties`], [`CLUSTER_FIELDS`]). Used by the
+//! tile renderer, TileJSON and the cluster GeoJSON endpoints; it does not encode anything.
+//! Its settings are [`ClusterConfig`].
 //!
 //! How: at zoom `z` the world is cut into square cells of about `radius` screen pixels
 //! (`n = round(tile_size / radius)` cells per tile side, so cells never straddle tiles).
@@ -19,94 +21,20 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-
-type CellMap = HashMap<(u32, u32), Acc, RandomState>;
-
 use geo::Geometry;
-use serde::Deserialize;
 
-use super::coord::{lonlat_to_merc, merc_x_to_lon, merc_y_to_lat};
+use super::settings::ClusterConfig;
 use crate::catalog::{Layer, Prop};
 use crate::error::{Error, Result};
+use crate::geom::mercator::{lonlat_to_merc, merc_to_lonlat, merc_x_to_lon, merc_y_to_lat};
+
+type CellMap = HashMap<(u32, u32), Acc, RandomState>;
 
 /// Largest `max_zoom` for clusters (ids must fit 53 bits).
 pub const CLUSTER_ZOOM_LIMIT: u8 = 15;
 /// Most cells per tile side (ids must fit 53 bits).
 pub const MAX_CELLS_PER_TILE: u32 = 64;
 const ID_BASE: u64 = 1 << 52;
-
-/// `[layers.tiles.cluster]`: point clustering of one layer.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClusterConfig {
-    /// Whether points are clustered at zooms up to `max_zoom`. Default false.
-    pub enabled: bool,
-    /// Cluster radius in screen pixels: the side of a grid cell. Default 50.
-    pub radius: f64,
-    /// Screen pixels of one tile side as the client draws it: 512 for MapLibre, 256 for
-    /// Leaflet. Converts `radius` to tile units. Default 512.
-    pub tile_size: u32,
-    /// Largest zoom with clusters; above it every point is its own feature. Default 12,
-    /// at most 15.
-    pub max_zoom: u8,
-    /// Fewest points in a cell that make a cluster. Default 2.
-    pub min_points: usize,
-    /// Numeric properties summed over a cluster's points, written under the same name.
-    /// Default none.
-    pub sum: Vec<String>,
-}
-
-impl Default for ClusterConfig {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            radius: 50.0,
-            tile_size: 512,
-            max_zoom: 12,
-            min_points: 2,
-            sum: Vec::new(),
-        }
-    }
-}
-
-impl ClusterConfig {
-    /// Checks ranges; the message names the key.
-    pub fn validate(&self, layer: &str) -> Result<()> {
-        if !(self.radius.is_finite() && self.radius > 0.0) {
-            return Err(Error::Config(format!(
-                "layer {layer:?}: tiles.cluster.radius must be a positive number of pixels"
-            )));
-        }
-        if self.max_zoom > CLUSTER_ZOOM_LIMIT {
-            return Err(Error::Config(format!(
-                "layer {layer:?}: tiles.cluster.max_zoom must be at most {CLUSTER_ZOOM_LIMIT}"
-            )));
-        }
-        if self.tile_size == 0 || self.min_points == 0 {
-            return Err(Error::Config(format!(
-                "layer {layer:?}: tiles.cluster.tile_size and min_points must be positive"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Cells per tile side.
-    pub fn cells_per_tile(&self) -> u32 {
-        let n = (f64::from(self.tile_size) / self.radius).round();
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "clamped"
-        )]
-        let n = n.clamp(1.0, f64::from(MAX_CELLS_PER_TILE)) as u32;
-        n
-    }
-
-    /// Whether clustering applies at zoom `z`.
-    pub fn applies(&self, z: u8) -> bool {
-        self.enabled && z <= self.max_zoom
-    }
-}
 
 /// One cluster.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +55,62 @@ pub struct Cluster {
 pub enum Sum {
     Int(i64),
     Float(f64),
+}
+
+/// The value of one property of a cluster feature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClusterValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl From<Sum> for ClusterValue {
+    fn from(sum: Sum) -> Self {
+        match sum {
+            Sum::Int(i) => Self::Int(i),
+            Sum::Float(f) => Self::Float(f),
+        }
+    }
+}
+
+/// The properties every cluster feature has, in the order written, with their TileJSON
+/// types. The configured sums follow them (see [`Cluster::properties`]).
+pub const CLUSTER_FIELDS: [(&str, &str); 4] = [
+    ("cluster", "Boolean"),
+    ("cluster_id", "Number"),
+    ("point_count", "Number"),
+    ("expansion_zoom", "Number"),
+];
+
+impl Cluster {
+    /// The properties of the cluster as a feature: those of [`CLUSTER_FIELDS`], then one per
+    /// name of `sums` (the layer's `cluster.sum`), `None` when no member has a number there.
+    pub fn properties<'a>(
+        &'a self,
+        sums: &'a [String],
+    ) -> impl Iterator<Item = (&'a str, Option<ClusterValue>)> + 'a {
+        let values = [
+            ClusterValue::Bool(true),
+            ClusterValue::Int(i64::try_from(self.id).unwrap_or(i64::MAX)),
+            ClusterValue::Int(i64::try_from(self.count).unwrap_or(i64::MAX)),
+            ClusterValue::Int(i64::from(self.expansion_zoom)),
+        ];
+        let fixed = CLUSTER_FIELDS
+            .iter()
+            .zip(values)
+            .map(|(&(name, _), v)| (name, Some(v)));
+        let summed = sums
+            .iter()
+            .zip(&self.sums)
+            .map(|(name, s)| (name.as_str(), s.map(ClusterValue::from)));
+        fixed.chain(summed)
+    }
+
+    /// Lon/lat degrees of the cluster's position.
+    pub fn lonlat(&self) -> [f64; 2] {
+        merc_to_lonlat(self.merc)
+    }
 }
 
 /// What a cell becomes.
@@ -352,22 +336,31 @@ fn expansion_zoom(cfg: &ClusterConfig, z: u8, min: [f64; 2], max: [f64; 2]) -> u
     cfg.max_zoom + 1
 }
 
-/// The items (clusters and lone points) at zoom `z` whose position lies in the lon/lat
-/// bbox `[west, south, east, north]` (`west > east` crosses the antimeridian).
-pub fn clusters_in_bbox(layer: &Layer, cfg: &ClusterConfig, z: u8, bbox: [f64; 4]) -> Vec<Item> {
-    let [w, s, e, n] = bbox;
-    let boxes: Vec<[f64; 4]> = if w > e {
-        vec![[w, s, 180.0, n], [-180.0, s, e, n]]
-    } else {
-        vec![bbox]
-    };
+/// The items at zoom `z` in the lon/lat `envelopes` (`[west, south, east, north]` each, none
+/// crossing the antimeridian: split such boxes first). Where clustering applies, the
+/// clusters and lone points whose position lies in an envelope, envelope by envelope;
+/// above the cluster max zoom, every feature whose envelope meets one, by position.
+pub fn items_in_envelopes(
+    layer: &Layer,
+    cfg: &ClusterConfig,
+    z: u8,
+    envelopes: impl IntoIterator<Item = [f64; 4]>,
+) -> Vec<Item> {
+    if !cfg.applies(z) {
+        let mut positions: Vec<usize> = envelopes
+            .into_iter()
+            .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n).collect::<Vec<_>>())
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        return positions.into_iter().map(Item::Point).collect();
+    }
     let mut out = Vec::new();
-    for [w, s, e, n] in boxes {
+    for [w, s, e, n] in envelopes {
         let [x0, y0] = lonlat_to_merc(w, n);
         let [x1, y1] = lonlat_to_merc(e, s);
         for item in cluster(layer, cfg, z, [x0, y0, x1, y1]) {
-            let m = item.merc(layer);
-            let (lon, lat) = (merc_x_to_lon(m[0]), merc_y_to_lat(m[1]));
+            let [lon, lat] = merc_to_lonlat(item.merc(layer));
             if lon >= w && lon <= e && lat >= s && lat <= n {
                 out.push(item);
             }
@@ -427,18 +420,31 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_documented_values() {
-        let cfg = ClusterConfig::default();
-        assert_eq!(cfg.cells_per_tile(), 10);
-        assert!(!cfg.applies(0));
-        assert!(cfg.validate("x").is_ok());
-        assert!(
-            ClusterConfig {
-                max_zoom: 16,
-                ..cfg
-            }
-            .validate("x")
-            .is_err()
+    fn properties_follow_the_field_list() {
+        let c = Cluster {
+            id: ID_BASE | 7,
+            merc: [0.5, 0.5],
+            count: 3,
+            expansion_zoom: 4,
+            sums: vec![Some(Sum::Int(9)), None],
+        };
+        let sums = ["deaths".to_owned(), "injured".to_owned()];
+        let props: Vec<_> = c.properties(&sums).collect();
+        let names: Vec<&str> = props.iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            [
+                "cluster",
+                "cluster_id",
+                "point_count",
+                "expansion_zoom",
+                "deaths",
+                "injured"
+            ]
         );
+        assert_eq!(props[2].1, Some(ClusterValue::Int(3)));
+        assert_eq!(props[4].1, Some(ClusterValue::Int(9)));
+        assert_eq!(props[5].1, None);
+        assert_eq!(c.lonlat(), [0.0, 0.0]);
     }
 }

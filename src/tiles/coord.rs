@@ -1,24 +1,21 @@
-//! Tile coordinates and Web Mercator maths (EPSG:3857, the WebMercatorQuad matrix set).
+//! Tile coordinates of the WebMercatorQuad matrix set (EPSG:3857).
 //!
-//! Owns: parsing and checking `z/x/y` ([`TileCoord`]), the projection of lon/lat degrees to
-//! normalized Mercator (`0..1` on both axes, y growing southwards, as tiles do), the
-//! transform from normalized Mercator to the integer grid of one tile (tile units, `0..extent`,
-//! y down), and tile bounds in lon/lat. It does not clip or encode anything.
+//! Owns: parsing and checking `z/x/y` ([`TileCoord`]), the transform from normalized
+//! Mercator to the integer grid of one tile (tile units, `0..extent`, y down), and tile
+//! bounds in lon/lat. The projection itself is [`crate::geom::mercator`]; this module does
+//! not clip or encode anything.
 //!
 //! Checks come first: `z <= max_zoom` and `x, y < 2^z` are tested on the parsed numbers
 //! before any shift or multiplication, so a hostile `z=64` can never overflow.
 
-use std::f64::consts::PI;
-
 use crate::error::{Error, Result};
+use crate::geom::mercator::merc_y_to_lat;
 
 /// The largest zoom any configuration may allow: `2^30` tiles per axis still fit in `u32`,
 /// and cluster ids stay below `2^53` (see [`crate::tiles::cluster`]).
 pub const ZOOM_LIMIT: u8 = 30;
 /// The default largest zoom served.
 pub const DEFAULT_MAX_ZOOM: u8 = 22;
-/// Web Mercator stops at this latitude (degrees): the square world.
-pub const MAX_LATITUDE: f64 = 85.051_128_779_806_59;
 
 /// A tile of the WebMercatorQuad matrix set: zoom `z`, column `x` (from the antimeridian,
 /// eastwards) and row `y` (from the north, southwards).
@@ -104,11 +101,7 @@ impl TileCoord {
     /// width) on each side, clamped to the world (latitudes to ±90 at the poles' rows, so
     /// that features beyond the Mercator limit are still found).
     pub fn buffered_bounds_lonlat(self, buffer: f64) -> [f64; 4] {
-        let s = self.scale();
-        let x0 = (f64::from(self.x) - buffer) / s;
-        let x1 = (f64::from(self.x) + 1.0 + buffer) / s;
-        let y0 = (f64::from(self.y) - buffer) / s;
-        let y1 = (f64::from(self.y) + 1.0 + buffer) / s;
+        let [x0, y0, x1, y1] = self.buffered_bounds_merc(buffer);
         let north = if y0 <= 0.0 { 90.0 } else { merc_y_to_lat(y0) };
         let south = if y1 >= 1.0 { -90.0 } else { merc_y_to_lat(y1) };
         let north = if buffer == 0.0 {
@@ -126,6 +119,18 @@ impl TileCoord {
             south,
             (x1 * 360.0 - 180.0).min(180.0),
             north,
+        ]
+    }
+
+    /// Bounds `[x0, y0, x1, y1]` in normalized Mercator of the tile grown by `buffer` (a
+    /// fraction of the tile width) on each side, not clamped to the world.
+    pub fn buffered_bounds_merc(self, buffer: f64) -> [f64; 4] {
+        let s = self.scale();
+        [
+            (f64::from(self.x) - buffer) / s,
+            (f64::from(self.y) - buffer) / s,
+            (f64::from(self.x) + 1.0 + buffer) / s,
+            (f64::from(self.y) + 1.0 + buffer) / s,
         ]
     }
 
@@ -189,36 +194,6 @@ impl TileTransform {
     }
 }
 
-/// Normalized Mercator `[x, y]` (`0..1`, y down) of lon/lat degrees; latitudes beyond
-/// ±[`MAX_LATITUDE`] are clamped.
-///
-/// ```
-/// use khorasan_atlas::tiles::coord::lonlat_to_merc;
-/// // Kabul (69.17 E, 34.53 N) lies east of the centre and north of the equator.
-/// let [x, y] = lonlat_to_merc(69.17, 34.53);
-/// assert!((x - 0.69214).abs() < 1e-4 && y < 0.5);
-/// ```
-#[inline]
-pub fn lonlat_to_merc(lon: f64, lat: f64) -> [f64; 2] {
-    let lat = lat.clamp(-MAX_LATITUDE, MAX_LATITUDE).to_radians();
-    let x = lon / 360.0 + 0.5;
-    let y = 0.5 - ((PI / 4.0 + lat / 2.0).tan().ln()) / (2.0 * PI);
-    [x, y]
-}
-
-/// Longitude in degrees of a normalized Mercator x.
-#[inline]
-pub fn merc_x_to_lon(x: f64) -> f64 {
-    x * 360.0 - 180.0
-}
-
-/// Latitude in degrees of a normalized Mercator y.
-#[inline]
-pub fn merc_y_to_lat(y: f64) -> f64 {
-    let n = PI * (1.0 - 2.0 * y);
-    n.sinh().atan().to_degrees()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,12 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn projection_round_trips() {
-        for (lon, lat) in [(69.17, 34.53), (-74.0, 40.7), (0.0, 0.0), (179.9, -85.0)] {
-            let [x, y] = lonlat_to_merc(lon, lat);
-            assert!((merc_x_to_lon(x) - lon).abs() < 1e-9);
-            assert!((merc_y_to_lat(y) - lat).abs() < 1e-9);
-        }
+    fn transform_round_trips() {
         let t = TileCoord::new(2, 1, 1, 22).unwrap().transform(4096);
         let p = t.apply([0.3, 0.4]);
         let q = t.invert(p);

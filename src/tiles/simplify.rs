@@ -1,6 +1,7 @@
 //! Per-zoom simplification, prepared once per layer snapshot.
 //!
-//! Owns: projecting line and polygon geometry to normalized Mercator once, and giving each
+//! Owns: projecting line and polygon geometry to normalized Mercator once ([`PreparedLayer`],
+//! kept between requests by the tile cache), and giving each
 //! vertex a Douglas-Peucker *importance* (the squared distance, in normalized Mercator
 //! units², at which Douglas-Peucker would drop it, capped by its parent's so that the
 //! hierarchy is exact). A tile at zoom `z` then keeps the vertices whose importance exceeds
@@ -19,7 +20,8 @@ use std::collections::HashMap;
 
 use geo::{Geometry, LineString, Polygon};
 
-use super::coord::lonlat_to_merc;
+use crate::catalog::{GeometryKind, Layer};
+use crate::geom::mercator::lonlat_to_merc;
 
 /// A line or a ring in normalized Mercator (`0..1`, y down) with vertex importances.
 #[derive(Debug, Clone, Default)]
@@ -92,6 +94,34 @@ impl Prepared {
                 }
             }
         }
+    }
+}
+
+/// What a layer keeps for tiling between requests: the simplification-ready geometry of
+/// its lines and polygons (empty for point layers). Tied to one layer generation.
+#[derive(Debug)]
+pub struct PreparedLayer {
+    pub generation: u64,
+    geoms: Vec<Prepared>,
+}
+
+impl PreparedLayer {
+    /// Projects the layer's lines and polygons and computes vertex importances.
+    pub fn new(layer: &Layer) -> Self {
+        let geoms = if layer.geometry_kind == GeometryKind::Point {
+            Vec::new()
+        } else {
+            prepare_layer(layer.features.iter().map(|f| &f.geometry))
+        };
+        Self {
+            generation: layer.generation,
+            geoms,
+        }
+    }
+
+    /// The prepared geometry of the feature at `pos` (points when there is none).
+    pub fn get(&self, pos: usize) -> &Prepared {
+        self.geoms.get(pos).unwrap_or(&Prepared::Points)
     }
 }
 

@@ -1,0 +1,127 @@
+//! Vector tile routes: `/tiles` (catalog), `/tiles/{layers}` (TileJSON 3.0),
+//! `/tiles/{layers}/{z}/{x}/{y}[.mvt|.pbf]` (MVT, one layer or a comma-separated composite),
+//! the cluster GeoJSON endpoints, and OGC API - Tiles for WebMercatorQuad
+//! (`/tileMatrixSets...`, `/collections/{id}/tiles...`).
+//!
+//! Owns: the route table and what the handlers share (which layers a request names, the
+//! `f` parameter, the tile matrix set check). By job:
+//! - [`content`]: the tiles themselves (decoding `z/x/y` into a `TileCoord` with a 400
+//!   naming the bad value before any work, cache, content negotiation of the
+//!   pre-compressed tiles, response headers);
+//! - [`metadata`]: TileJSON, the `/tiles` catalog, OGC tilesets and tile matrix sets;
+//! - [`clusters`]: the cluster GeoJSON endpoints;
+//! - [`openapi`]: the OpenAPI description of these routes.
+//!
+//! Rendering, caching and the documents' content are in [`crate::tiles`].
+
+mod clusters;
+mod content;
+mod metadata;
+mod openapi;
+
+use std::sync::Arc;
+
+use actix_web::{HttpRequest, web};
+
+use crate::catalog::Layer;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::http::params::Params;
+
+pub use content::MVT;
+pub use metadata::{WEB_MERCATOR_QUAD_URI, web_mercator_quad};
+pub use openapi::openapi_paths;
+
+/// CRS URI of Web Mercator (EPSG:3857).
+const EPSG_3857: &str = "http://www.opengis.net/def/crs/EPSG/0/3857";
+
+/// The tile paths (OpenAPI syntax) this module serves.
+pub const TILE_ROUTES: &[&str] = &[
+    "/tiles",
+    "/tiles/{tilesetId}",
+    "/tiles/{tilesetId}/{z}/{x}/{y}",
+    "/tiles/{collectionId}/clusters",
+    "/tiles/{collectionId}/clusters/{clusterId}/leaves",
+    "/tileMatrixSets",
+    "/tileMatrixSets/{tileMatrixSetId}",
+    "/collections/{collectionId}/tiles",
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}",
+    "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+];
+
+/// Registers the routes of this module.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tiles", super::read().to(metadata::catalog))
+        .route(
+            "/tiles/{layer}/clusters",
+            super::read().to(clusters::clusters),
+        )
+        .route(
+            "/tiles/{layer}/clusters/{cluster}/leaves",
+            super::read().to(clusters::leaves),
+        )
+        .route("/tiles/{layers}", super::read().to(metadata::tilejson_doc))
+        .route(
+            "/tiles/{layers}/{z}/{x}/{y}",
+            super::read().to(content::tile),
+        )
+        .route("/tileMatrixSets", super::read().to(metadata::matrix_sets))
+        .route(
+            "/tileMatrixSets/{tms}",
+            super::read().to(metadata::matrix_set),
+        )
+        .route(
+            "/collections/{id}/tiles",
+            super::read().to(metadata::ogc_tilesets),
+        )
+        .route(
+            "/collections/{id}/tiles/{tms}",
+            super::read().to(metadata::ogc_tileset),
+        )
+        .route(
+            "/collections/{id}/tiles/{tms}/{matrix}/{row}/{col}",
+            super::read().to(content::ogc_tile),
+        );
+}
+
+/// Snapshots of the layers named in a comma-separated list; each must serve tiles.
+fn layers_of(state: &AppState, list: &str) -> Result<Vec<Arc<Layer>>> {
+    let mut out: Vec<Arc<Layer>> = Vec::new();
+    for id in list.split(',') {
+        let layer = state.catalog.get(id)?.snapshot();
+        if !state.tiler.layer_config(layer.id()).enabled {
+            return Err(Error::NotFound {
+                kind: "tileset",
+                id: id.to_owned(),
+            });
+        }
+        if out.iter().any(|l| l.id() == id) {
+            return Err(Error::bad_param(
+                "layers",
+                list,
+                format!("layer {id:?} is repeated"),
+            ));
+        }
+        out.push(layer);
+    }
+    Ok(out)
+}
+
+/// Checks a request that takes no parameter but `f`.
+fn no_params(req: &HttpRequest) -> Result<Params> {
+    let p = Params::parse(req.query_string(), |k| k == "f")?;
+    p.check_format()?;
+    Ok(p)
+}
+
+/// A 404 for any tile matrix set but WebMercatorQuad.
+fn check_tms(tms: &str) -> Result<()> {
+    if tms == "WebMercatorQuad" {
+        Ok(())
+    } else {
+        Err(Error::NotFound {
+            kind: "tile matrix set",
+            id: tms.to_owned(),
+        })
+    }
+}

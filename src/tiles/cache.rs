@@ -1,0 +1,228 @@
+//! Keeping tiles between requests.
+//!
+//! Owns: the [`Tiler`], shared by all requests: the prepared form of each layer (one per
+//! layer generation, prepared outside any lock shared with other layers) and a bounded
+//! cache of encoded tiles, keyed by the layers' generations so that a changed layer can never
+//! be served from the cache; each cached tile keeps its ETag ([`tile_etag`]) and, once a
+//! client asks for it, its gzip copy. Rendering is [`super::render`]; HTTP is elsewhere.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use bytes::Bytes;
+
+use super::budget::LayerReport;
+use super::coord::TileCoord;
+use super::render::{RenderedTile, render_prepared};
+use super::settings::TileLayerConfig;
+use super::settings::TileServerConfig;
+use super::simplify::PreparedLayer;
+use crate::catalog::Layer;
+use crate::error::Result;
+
+/// An encoded tile as cached and served.
+#[derive(Debug)]
+pub struct CachedTile {
+    /// MVT bytes; empty for an empty tile.
+    pub mvt: Bytes,
+    /// The same, gzip-compressed: made on first use (by the first client that accepts
+    /// gzip), then kept with the tile.
+    gzip: OnceLock<Bytes>,
+    /// Strong entity tag of the uncompressed bytes ([`tile_etag`]).
+    pub etag: String,
+    pub layers: Vec<LayerReport>,
+}
+
+/// gzip level of tiles: 3 is about three times faster than the default 6 and makes MVT
+/// only a few percent larger.
+const GZIP_LEVEL: u32 = 3;
+
+/// The strong entity tag of a tile: the 128-bit xxh3 of its uncompressed MVT bytes, as 32
+/// hex digits in quotes. The gzip copy is served under the same tag.
+pub fn tile_etag(mvt: &[u8]) -> String {
+    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(mvt))
+}
+
+impl CachedTile {
+    fn new(rendered: RenderedTile) -> Self {
+        let etag = tile_etag(&rendered.mvt);
+        Self {
+            mvt: Bytes::from(rendered.mvt),
+            gzip: OnceLock::new(),
+            etag,
+            layers: rendered.layers,
+        }
+    }
+
+    /// Whether the tile has no feature.
+    pub fn is_empty(&self) -> bool {
+        self.mvt.is_empty()
+    }
+
+    /// The gzip-compressed tile (compressed once, on first call).
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.mvt.len() / 2 + 64),
+                    flate2::Compression::new(GZIP_LEVEL),
+                );
+                // Writing to a Vec cannot fail.
+                let _ = enc.write_all(&self.mvt);
+                Bytes::from(enc.finish().unwrap_or_default())
+            })
+            .clone()
+    }
+}
+
+/// The cache key: the generations of the layers (unique per process and per layer
+/// snapshot, so they also name the layers) in request order, and the tile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TileKey {
+    generations: Box<[u64]>,
+    tile: TileCoord,
+}
+
+impl TileKey {
+    fn new(layers: &[Arc<Layer>], tile: TileCoord) -> Self {
+        Self {
+            generations: layers.iter().map(|l| l.generation).collect(),
+            tile,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct TileWeight;
+
+impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
+    fn weight(&self, key: &TileKey, val: &Arc<CachedTile>) -> u64 {
+        // The gzip copy, made later, is counted up front (about half the MVT).
+        (val.mvt.len() * 3 / 2 + key.generations.len() * 8 + 256) as u64
+    }
+}
+
+/// The prepared form of one layer generation: made once, by the first request that needs
+/// it, while later requests for the same generation wait for it.
+#[derive(Debug)]
+struct PreparedSlot {
+    generation: u64,
+    layer: OnceLock<Arc<PreparedLayer>>,
+}
+
+/// The tile service: prepared layers and the tile cache, shared by all requests.
+pub struct Tiler {
+    pub config: TileServerConfig,
+    /// Tile settings of each layer, by id; layers not listed use the defaults.
+    layers: HashMap<String, TileLayerConfig>,
+    default_layer: TileLayerConfig,
+    /// One slot per layer id, for the generation last asked for. The lock is held only to
+    /// find or replace a slot, never while a layer is prepared.
+    prepared: Mutex<HashMap<String, Arc<PreparedSlot>>>,
+    cache: Option<quick_cache::sync::Cache<TileKey, Arc<CachedTile>, TileWeight>>,
+}
+
+impl std::fmt::Debug for Tiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tiler")
+            .field("config", &self.config)
+            .field(
+                "cached_tiles",
+                &self.cache.as_ref().map(quick_cache::sync::Cache::len),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tiler {
+    /// A tiler with an empty cache of `config.cache_mib` MiB.
+    pub fn new(config: TileServerConfig) -> Self {
+        let bytes = config.cache_mib.saturating_mul(1 << 20);
+        let cache = (bytes > 0).then(|| {
+            let items = usize::try_from(bytes / 16_384).unwrap_or(1 << 16).max(64);
+            quick_cache::sync::Cache::with_weighter(items, bytes, TileWeight)
+        });
+        Self {
+            config,
+            layers: HashMap::new(),
+            default_layer: TileLayerConfig::default(),
+            prepared: Mutex::new(HashMap::new()),
+            cache,
+        }
+    }
+
+    /// The same tiler with the tile settings of each layer, by layer id.
+    #[must_use]
+    pub fn with_layers(
+        mut self,
+        layers: impl IntoIterator<Item = (String, TileLayerConfig)>,
+    ) -> Self {
+        self.layers = layers.into_iter().collect();
+        self
+    }
+
+    /// The tile settings of a layer.
+    pub fn layer_config(&self, layer: &str) -> &TileLayerConfig {
+        self.layers.get(layer).unwrap_or(&self.default_layer)
+    }
+
+    /// The prepared form of a layer snapshot, built once per generation. Preparing a
+    /// layer holds up only the requests that need that same generation (they wait for it
+    /// rather than prepare it again); other layers' requests go on.
+    pub fn prepared(&self, layer: &Layer) -> Arc<PreparedLayer> {
+        let slot = {
+            let mut slots = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+            match slots.get(layer.id()) {
+                Some(slot) if slot.generation == layer.generation => Arc::clone(slot),
+                _ => {
+                    let slot = Arc::new(PreparedSlot {
+                        generation: layer.generation,
+                        layer: OnceLock::new(),
+                    });
+                    slots.insert(layer.id().to_owned(), Arc::clone(&slot));
+                    slot
+                }
+            }
+        };
+        Arc::clone(
+            slot.layer
+                .get_or_init(|| Arc::new(PreparedLayer::new(layer))),
+        )
+    }
+
+    /// Parses a tile coordinate with this server's max zoom.
+    pub fn parse_coord(&self, z: &str, x: &str, y: &str) -> Result<TileCoord> {
+        TileCoord::parse(z, x, y, self.config.max_zoom)
+    }
+
+    /// The tile of `layers` (one MVT layer each, in this order) at `coord`, from the cache
+    /// or rendered now. The second value tells whether it came from the cache.
+    pub fn tile(&self, layers: &[Arc<Layer>], coord: TileCoord) -> Result<(Arc<CachedTile>, bool)> {
+        let render_now = || -> Result<Arc<CachedTile>> {
+            let prepared: Vec<Arc<PreparedLayer>> =
+                layers.iter().map(|l| self.prepared(l)).collect();
+            let sources: Vec<_> = layers
+                .iter()
+                .zip(&prepared)
+                .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
+                .collect();
+            Ok(Arc::new(CachedTile::new(render_prepared(&sources, coord)?)))
+        };
+        let Some(cache) = &self.cache else {
+            return Ok((render_now()?, false));
+        };
+        let key = TileKey::new(layers, coord);
+        if let Some(hit) = cache.get(&key) {
+            return Ok((hit, true));
+        }
+        cache
+            .get_or_insert_with(&key, render_now)
+            .map(|t| (t, false))
+    }
+
+    /// The tile from the cache, if it is there (no rendering).
+    pub fn cached(&self, layers: &[Arc<Layer>], coord: TileCoord) -> Option<Arc<CachedTile>> {
+        self.cache.as_ref()?.get(&TileKey::new(layers, coord))
+    }
+}

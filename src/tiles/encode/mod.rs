@@ -1,0 +1,70 @@
+//! Encoding candidates as MVT features.
+//!
+//! Owns: the properties a tile feature carries (a feature's own, or a cluster's from
+//! [`Cluster::properties`], plus `represents` when the budget thinned the layer) as MVT
+//! values. The wire format itself is [`mvt`].
+
+pub mod mvt;
+
+use super::cluster::{Cluster, ClusterValue, Item};
+use super::gather::Candidate;
+use super::settings::TileLayerConfig;
+use crate::catalog::{Layer, Prop};
+use mvt::{LayerEncoder, TileValue};
+
+/// Adds one candidate to `encoder`. `represents` is how many candidates the feature stands
+/// for, when the layer was thinned.
+pub fn write_candidate(
+    encoder: &mut LayerEncoder,
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    c: &Candidate,
+    represents: Option<u32>,
+) {
+    let extra = represents.map(|n| ("represents", TileValue::Int(i64::from(n))));
+    match &c.what {
+        Item::Point(pos) => {
+            let f = &layer.features[*pos];
+            let props = layer
+                .fields
+                .iter()
+                .zip(f.props.iter())
+                .filter_map(|(field, p)| prop_value(p).map(|v| (field.name.as_str(), v)));
+            encoder.add_feature(Some(f.id), props.chain(extra), &c.geometry);
+        }
+        Item::Cluster(cl) => {
+            encoder.add_feature(
+                Some(cl.id),
+                cluster_values(cl, &cfg.cluster.sum).chain(extra),
+                &c.geometry,
+            );
+        }
+    }
+}
+
+/// The properties of a cluster as MVT values; sums no member has are left out.
+fn cluster_values<'a>(
+    cluster: &'a Cluster,
+    sums: &'a [String],
+) -> impl Iterator<Item = (&'a str, TileValue<'a>)> + 'a {
+    cluster.properties(sums).filter_map(|(name, v)| {
+        let v = match v? {
+            ClusterValue::Bool(b) => TileValue::Bool(b),
+            ClusterValue::Int(i) => TileValue::Int(i),
+            ClusterValue::Float(f) => TileValue::Double(f),
+        };
+        Some((name, v))
+    })
+}
+
+fn prop_value(p: &Prop) -> Option<TileValue<'_>> {
+    Some(match p {
+        Prop::Absent | Prop::Null => return None,
+        Prop::Bool(b) => TileValue::Bool(*b),
+        Prop::Int(i) => TileValue::Int(*i),
+        Prop::Float(f) if f.is_finite() => TileValue::Double(*f),
+        Prop::Float(_) => return None,
+        Prop::Str(s) => TileValue::Shared(s),
+        Prop::Json(v) => TileValue::Json(v),
+    })
+}

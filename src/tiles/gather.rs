@@ -1,0 +1,207 @@
+//! Gathering the candidates of one layer of a tile.
+//!
+//! Owns: the region a tile draws from (the buffered tile in lon/lat for the R-tree and in
+//! normalized Mercator for clusters), the walk over the layer's index, clusters in place of
+//! their points, and the antimeridian: a tile at either edge of the world also draws, in its
+//! buffer, what lies just across the seam, shifted by one world. Turning a feature into tile
+//! geometry is [`super::project`]; choosing which candidates fit is [`super::budget`].
+
+use std::collections::HashMap;
+
+use geo::Geometry;
+
+use super::clip::{self, ClipBox};
+use super::cluster::{self, Item};
+use super::coord::{TileCoord, TileTransform};
+use super::encode::mvt::TileGeometry;
+use super::project::feature_geometry;
+use super::settings::TileLayerConfig;
+use super::simplify::{PreparedLayer, sq_tolerance};
+use crate::catalog::{GeometryKind, Layer};
+use crate::geom::mercator::merc_x_to_lon;
+
+/// One feature or cluster ready to encode.
+pub struct Candidate {
+    pub what: Item,
+    pub geometry: TileGeometry,
+    /// Representative position (tile units) for thinning.
+    pub at: [f64; 2],
+    /// Larger first when thinning.
+    pub size: f64,
+}
+
+/// Where candidates are gathered from: a Mercator box (clusters) and its lon/lat box
+/// (features), placed by `tf` and clipped to `clip`.
+#[derive(Debug, Clone, Copy)]
+struct Region {
+    merc_box: [f64; 4],
+    lonlat_box: [f64; 4],
+    tf: TileTransform,
+    clip: ClipBox,
+    sq_tol: f64,
+    clustering: bool,
+}
+
+/// The candidates of `layer` in the tile `coord` (buffer included, and what lies across the
+/// antimeridian in it), in index order: clusters first when clustering, then features by
+/// position, then those from across the seam.
+pub fn candidates(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    coord: TileCoord,
+) -> Vec<Candidate> {
+    let buffer = f64::from(cfg.buffer) / f64::from(cfg.extent);
+    let region = Region {
+        merc_box: coord.buffered_bounds_merc(buffer),
+        lonlat_box: coord.buffered_bounds_lonlat(buffer),
+        tf: coord.transform(cfg.extent),
+        clip: ClipBox::new(cfg.extent, cfg.buffer),
+        sq_tol: sq_tolerance(cfg.simplify, cfg.extent, coord.z),
+        clustering: cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line,
+    };
+    let mut out: Vec<Candidate> = Vec::new();
+    gather(layer, cfg, prepared, coord.z, &region, &mut |c| out.push(c));
+    if buffer > 0.0 {
+        add_across_antimeridian(&mut out, layer, cfg, prepared, coord, &region, buffer);
+    }
+    out
+}
+
+/// Passes to `out` the clusters (when clustering) and the features of `region` that have
+/// geometry in the clip box.
+fn gather(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    z: u8,
+    region: &Region,
+    out: &mut dyn FnMut(Candidate),
+) {
+    if region.clustering {
+        for item in cluster::cluster(layer, &cfg.cluster, z, region.merc_box) {
+            let t = region.tf.apply(item.merc(layer));
+            if region.clip.contains(t) {
+                let geometry = TileGeometry::Point(clip::snap(t));
+                out(Candidate {
+                    what: item,
+                    geometry,
+                    at: t,
+                    size: 0.0,
+                });
+            }
+        }
+    }
+    let [w, s, e, n] = region.lonlat_box;
+    let mut positions: Vec<usize> = layer.index.in_envelope(w, s, e, n).collect();
+    positions.sort_unstable();
+    for pos in positions {
+        let feature = &layer.features[pos];
+        if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
+            continue;
+        }
+        if let Some((geometry, at, size)) = feature_geometry(
+            &feature.geometry,
+            prepared.get(pos),
+            &region.tf,
+            region.clip,
+            region.sq_tol,
+            cfg.min_area,
+        ) {
+            out(Candidate {
+                what: Item::Point(pos),
+                geometry,
+                at,
+                size,
+            });
+        }
+    }
+}
+
+/// For a tile on the antimeridian (x = 0 or x = 2^z - 1; both at z0), adds what lies just
+/// across it to the tile's buffer, placed as in the neighbouring copy of the world, so that a
+/// map drawing world copies shows no cut at the seam. A feature already in the tile (a point
+/// near the seam at z0, a polygon on both sides) gets the wrapped geometry added to its own.
+fn add_across_antimeridian(
+    candidates: &mut Vec<Candidate>,
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    coord: TileCoord,
+    main: &Region,
+    buffer: f64,
+) {
+    let s = coord.scale();
+    let reach = (buffer / s).min(1.0);
+    // (world shift, Mercator x range across the seam)
+    let mut wraps: Vec<(f64, [f64; 2])> = Vec::new();
+    if coord.x == 0 {
+        wraps.push((1.0, [1.0 - reach, 1.0]));
+    }
+    if f64::from(coord.x) + 1.0 >= s {
+        wraps.push((-1.0, [0.0, reach]));
+    }
+    if wraps.is_empty() {
+        return;
+    }
+    let mut index: HashMap<(bool, u64), usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (item_key(&c.what), i))
+        .collect();
+    for (worlds, [mx0, mx1]) in wraps {
+        let [_, my0, _, my1] = main.merc_box;
+        let [_, south, _, north] = main.lonlat_box;
+        let region = Region {
+            merc_box: [mx0, my0, mx1, my1],
+            lonlat_box: [merc_x_to_lon(mx0), south, merc_x_to_lon(mx1), north],
+            tf: main.tf.shifted(worlds),
+            ..*main
+        };
+        gather(layer, cfg, prepared, coord.z, &region, &mut |candidate| {
+            let key = item_key(&candidate.what);
+            if let Some(&i) = index.get(&key) {
+                let empty = TileGeometry::Points(Vec::new());
+                let geometry = std::mem::replace(&mut candidates[i].geometry, empty);
+                candidates[i].geometry = combine(geometry, candidate.geometry, cfg.min_area);
+            } else {
+                index.insert(key, candidates.len());
+                candidates.push(candidate);
+            }
+        });
+    }
+}
+
+/// Identity of a candidate: a feature position or a cluster id.
+fn item_key(item: &Item) -> (bool, u64) {
+    match item {
+        Item::Point(pos) => (false, *pos as u64),
+        Item::Cluster(c) => (true, c.id),
+    }
+}
+
+/// One feature's geometry from two copies of the world, as one geometry of the same kind.
+fn combine(a: TileGeometry, b: TileGeometry, min_area: f64) -> TileGeometry {
+    use TileGeometry as G;
+    let points = |g: G| match g {
+        G::Point(p) => vec![p],
+        G::Points(ps) => ps,
+        _ => Vec::new(),
+    };
+    match (a, b) {
+        (G::Lines(mut x), G::Lines(y)) => {
+            x.extend(y);
+            G::Lines(x)
+        }
+        (G::Polygons(mut x), G::Polygons(y)) => {
+            x.extend(y);
+            G::Polygons(clip::merge_parts(x, min_area))
+        }
+        (a @ (G::Point(_) | G::Points(_)), b @ (G::Point(_) | G::Points(_))) => {
+            let mut all = points(a);
+            all.extend(points(b));
+            G::Points(all)
+        }
+        (a, _) => a,
+    }
+}

@@ -1,0 +1,72 @@
+//! Rendering one tile of one or more layers, from prepared layers.
+//!
+//! Owns: the order of the stages for each layer (skip when disabled or below its
+//! `minzoom`, gather, budget and encode) and the assembly of the layers into one tile. An
+//! empty tile (no feature in any layer) renders as zero bytes. Keeping prepared layers and
+//! rendered tiles between requests is [`super::cache`]'s job.
+
+use super::budget::{self, LayerReport};
+use super::coord::TileCoord;
+use super::encode::mvt::LayerEncoder;
+use super::gather;
+use super::settings::TileLayerConfig;
+use super::simplify::PreparedLayer;
+use crate::catalog::Layer;
+use crate::error::{Error, Result};
+
+/// An encoded tile.
+#[derive(Debug, Clone)]
+pub struct RenderedTile {
+    /// MVT bytes; empty when no layer has a feature here.
+    pub mvt: Vec<u8>,
+    pub layers: Vec<LayerReport>,
+}
+
+/// Renders one tile with one MVT layer per source layer (named by the layer id), in the
+/// given order. Layers whose tiles are disabled or whose zoom range excludes `coord.z`
+/// contribute nothing. Each prepared layer must be of its layer's generation.
+pub fn render_prepared(
+    layers: &[(&Layer, &TileLayerConfig, &PreparedLayer)],
+    coord: TileCoord,
+) -> Result<RenderedTile> {
+    let mut mvt = Vec::new();
+    let mut reports = Vec::with_capacity(layers.len());
+    let mut any = false;
+    for (layer, cfg, prepared) in layers {
+        if prepared.generation != layer.generation {
+            return Err(Error::Internal(format!(
+                "prepared layer {} is stale",
+                layer.id()
+            )));
+        }
+        let (encoder, report) = render_layer(layer, cfg, prepared, coord);
+        if !encoder.is_empty() {
+            any = true;
+            encoder.finish(&mut mvt);
+        }
+        reports.push(report);
+    }
+    if !any {
+        mvt.clear();
+    }
+    Ok(RenderedTile {
+        mvt,
+        layers: reports,
+    })
+}
+
+fn render_layer(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    coord: TileCoord,
+) -> (LayerEncoder, LayerReport) {
+    if !cfg.enabled || coord.z < cfg.minzoom {
+        return (
+            LayerEncoder::new(layer.id(), cfg.extent),
+            LayerReport::empty(layer.id()),
+        );
+    }
+    let candidates = gather::candidates(layer, cfg, prepared, coord);
+    budget::encode_within_budget(layer, cfg, candidates, coord)
+}
