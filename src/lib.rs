@@ -15,6 +15,7 @@
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod geom;
 pub mod http;
 pub mod index;
 pub mod query;
