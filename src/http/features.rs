@@ -1,5 +1,10 @@
 //! OGC API - Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 3 queryables) and the
 //! radius and nearest queries, shaped like OGC API - EDR.
+//!
+//! Owns: the documents of the landing page, conformance, collections, queryables and
+//! features, their links (self, collection, next and previous pages) and their cache
+//! lifetimes. Which parameters a query takes and what they mean is
+//! [`crate::query::request`]'s; entity tags and `304`s are [`super::respond`]'s.
 
 use std::sync::Arc;
 

@@ -1,9 +1,11 @@
 //! The HTTP layer: the only module that knows actix.
 //!
 //! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, compression, CORS for reads), running the server ([`serve`]), parameter decoding ([`params`]), problem+json and
-//! caching headers ([`respond`]), the OpenAPI document ([`openapi`]) and the map page
-//! ([`web_page`]). Handlers parse and validate, call [`crate::query`], and serialize.
+//! logs, compression, CORS for reads), running the server ([`serve`]), the routes that take
+//! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
+//! OpenAPI document ([`openapi`]) and the map page ([`web_page`]). Feature handlers build a
+//! request with [`crate::query::request`] (which checks every parameter), run it, and
+//! serialize the answer.
 
 pub mod events;
 pub mod features;

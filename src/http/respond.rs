@@ -131,3 +131,33 @@ pub fn wants_html(req: &HttpRequest) -> bool {
         .unwrap_or("");
     accept.contains("text/html")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn strong_etags_are_quoted_and_follow_the_bytes() {
+        let tag = strong_etag(b"{}");
+        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34);
+        assert_eq!(tag, strong_etag(b"{}"));
+        assert_ne!(tag, strong_etag(b"[]"));
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_serialized_is_a_500_without_details() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        // JSON object keys must be strings: serializing this map fails.
+        let unserializable = BTreeMap::from([((1, 2), 3)]);
+        let err = json(&req, &unserializable, JSON, 60).unwrap_err();
+        assert!(matches!(err, Error::Internal(_)), "{err}");
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.public_detail(),
+            "the server could not complete the request"
+        );
+    }
+}
