@@ -1,11 +1,11 @@
-//! The `khorasan-atlas` command: parse flags, load the catalog, serve.
+//! The `khorasan-atlas` command: flags and configuration, the catalog, then [`http::serve`].
 
 use std::path::PathBuf;
 
 use clap::Parser;
 use khorasan_atlas::catalog::Catalog;
-use khorasan_atlas::config::RawConfig;
-use khorasan_atlas::http::{self, AppState};
+use khorasan_atlas::config::{Config, RawConfig};
+use khorasan_atlas::http;
 
 /// Serve the khorasan-atlas: OGC API - Features, vector tiles and geodesic queries over
 /// GeoJSON layers.
@@ -33,29 +33,36 @@ struct Cli {
     workers: Option<usize>,
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let config_path = cli.config.clone().or_else(|| {
-        cli.layers
-            .is_empty()
-            .then(|| PathBuf::from("geodata/atlas.toml"))
-    });
-    let mut raw = match &config_path {
-        Some(path) => RawConfig::from_file(path)?,
-        None => RawConfig::default(),
-    };
-    for layer in &cli.layers {
-        raw.add_layer_arg(layer)?;
+impl Cli {
+    /// The configuration: the config file (or none), then the flags over it.
+    fn config(&self) -> Result<Config, Box<dyn std::error::Error>> {
+        let config_path = self.config.clone().or_else(|| {
+            self.layers
+                .is_empty()
+                .then(|| PathBuf::from("geodata/atlas.toml"))
+        });
+        let mut raw = match &config_path {
+            Some(path) => RawConfig::from_file(path)?,
+            None => RawConfig::default(),
+        };
+        for layer in &self.layers {
+            raw.add_layer_arg(layer)?;
+        }
+        if let Some(listen) = &self.listen {
+            raw.server.listen = Some(listen.clone());
+        }
+        if let Some(dir) = &self.web_dir {
+            raw.server.web_dir = Some(dir.clone());
+        }
+        if let Some(dir) = &self.data_dir {
+            raw.server.data_dir = Some(dir.clone());
+        }
+        Ok(raw.validate()?)
     }
-    if let Some(listen) = cli.listen {
-        raw.server.listen = Some(listen);
-    }
-    if let Some(dir) = cli.web_dir {
-        raw.server.web_dir = Some(dir);
-    }
-    if let Some(dir) = cli.data_dir {
-        raw.server.data_dir = Some(dir);
-    }
-    let config = raw.validate()?;
+}
+
+fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config()?;
     let started = std::time::Instant::now();
     let catalog = Catalog::load(&config.catalog())?;
     tracing::info!(
@@ -63,21 +70,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         ms = started.elapsed().as_millis() as u64,
         "catalog ready"
     );
-    let listen = config.listen;
-    let state = AppState::open(config, catalog)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let mut server = actix_web::HttpServer::new(move || http::app(state.clone()))
-            .bind(listen)?
-            .shutdown_timeout(10);
-        if let Some(n) = cli.workers {
-            server = server.workers(n);
-        }
-        tracing::info!(%listen, "serving http://{listen}/");
-        server.run().await
-    })?;
+    http::serve(config, catalog, cli.workers)?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -89,7 +82,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(Cli::parse()) {
+    match run(&Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

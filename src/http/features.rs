@@ -1,19 +1,27 @@
 //! OGC API - Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 3 queryables) and the
 //! radius and nearest queries, shaped like OGC API - EDR.
+//!
+//! Owns: the documents of the landing page, conformance, collections, queryables and
+//! features, their links (self, collection, next and previous pages) and their cache
+//! lifetimes. Which parameters a query takes and what they mean is
+//! [`crate::query::request`]'s; entity tags and `304`s are [`super::respond`]'s.
+
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
-use super::params::Params;
+use super::params::{self, Params};
 use super::respond::{self, GEOJSON, JSON, OPENAPI};
 use super::state::AppState;
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
 use crate::catalog::time::format_ms;
 use crate::error::{Error, Result};
-use crate::query::{self, BBox, Interval, Outcome, Page, Selection, params as qp};
+use crate::query::Outcome;
+use crate::query::request::{DistanceRequest, ItemsRequest, Listing, PageLimits};
 
 /// Conformance classes this server passes.
 pub const CONFORMANCE: &[&str] = &[
@@ -31,47 +39,13 @@ pub const CONFORMANCE: &[&str] = &[
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
-/// Parameters of `/collections/{id}/items`, besides queryable properties.
-pub const ITEMS_PARAMS: &[&str] = &[
-    "f",
-    "limit",
-    "offset",
-    "bbox",
-    "datetime",
-    "properties",
-    "sortby",
-];
-/// Parameters of `/collections/{id}/radius`, besides queryable properties.
-pub const RADIUS_PARAMS: &[&str] = &[
-    "f",
-    "coords",
-    "within",
-    "within-units",
-    "limit",
-    "offset",
-    "bbox",
-    "datetime",
-    "properties",
-];
-/// Parameters of `/collections/{id}/nearest`, besides queryable properties.
-pub const NEAREST_PARAMS: &[&str] = &[
-    "f",
-    "coords",
-    "within",
-    "within-units",
-    "limit",
-    "bbox",
-    "datetime",
-    "properties",
-];
-
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
 /// `GET /` (JSON): the landing page.
 pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    let params = Params::parse(req.query_string(), |k| k == "f")?;
+    let params = params::format_only(req.query_string())?;
     if respond::wants_html(&req) && params.get("f").is_none() || params.get("f") == Some("html") {
         return super::web_page::index(&state).await;
     }
@@ -96,13 +70,21 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
 
 /// `GET /conformance`.
 pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    params::json_only(req.query_string())?;
     respond::json(
         &req,
         &json!({ "conformsTo": CONFORMANCE }),
         JSON,
         state.config.cache_max_age,
     )
+}
+
+/// The current snapshot of `collection`, for a route whose only parameter is `f` (JSON):
+/// an unknown collection is a 404 before any parameter is looked at.
+fn json_layer(state: &AppState, collection: &str, req: &HttpRequest) -> Result<Arc<Layer>> {
+    let layer = state.catalog.get(collection)?.snapshot();
+    params::json_only(req.query_string())?;
+    Ok(layer)
 }
 
 fn collection_json(base: &str, layer: &Layer) -> Value {
@@ -178,7 +160,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
 
 /// `GET /collections`.
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    params::json_only(req.query_string())?;
     let base = respond::base_url(&req);
     let list: Vec<Value> = state
         .catalog
@@ -199,8 +181,7 @@ pub async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = state.catalog.get(&path)?.snapshot();
-    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let layer = json_layer(&state, &path, &req)?;
     respond::json(
         &req,
         &collection_json(&respond::base_url(&req), &layer),
@@ -215,8 +196,7 @@ pub async fn queryables(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = state.catalog.get(&path)?.snapshot();
-    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let layer = json_layer(&state, &path, &req)?;
     let base = respond::base_url(&req);
     let properties: serde_json::Map<String, Value> = layer
         .queryables()
@@ -240,81 +220,6 @@ pub async fn queryables(
         "application/schema+json",
         state.config.cache_max_age,
     )
-}
-
-/// The layer of `collection` and the request's parameters: those of `fixed`, `f`, and
-/// equality filters on the layer's queryables; anything else is a 400.
-fn layer_and_params(
-    state: &AppState,
-    collection: &str,
-    req: &HttpRequest,
-    fixed: &[&str],
-) -> Result<(std::sync::Arc<Layer>, Params)> {
-    let layer = state.catalog.get(collection)?.snapshot();
-    let params = Params::parse(req.query_string(), |k| {
-        fixed.contains(&k) || is_queryable(&layer, k)
-    })?;
-    params.check_format()?;
-    Ok((layer, params))
-}
-
-fn is_queryable(layer: &Layer, name: &str) -> bool {
-    layer.queryables().iter().any(|f| f.name == name)
-}
-
-/// Builds the shared filters from the parameters.
-fn selection(layer: &Layer, params: &Params, fixed: &[&str]) -> Result<Selection> {
-    let mut sel = Selection {
-        bbox: params.get("bbox").map(BBox::parse).transpose()?,
-        datetime: params.get("datetime").map(Interval::parse).transpose()?,
-        equals: Vec::new(),
-    };
-    for (name, value) in params.iter() {
-        if fixed.contains(&name) {
-            continue;
-        }
-        let field = qp::queryable(layer, name, name)?;
-        sel.equals
-            .push((field, qp::parse_filter_value(layer, field, value)?));
-    }
-    Ok(sel)
-}
-
-fn page(params: &Params, state: &AppState, with_offset: bool) -> Result<Page> {
-    let limit = params
-        .get("limit")
-        .map(|v| qp::parse_count("limit", v, 1, state.config.max_limit))
-        .transpose()?
-        .unwrap_or(state.config.default_limit);
-    let offset = if with_offset {
-        params
-            .get("offset")
-            .map(|v| qp::parse_count("offset", v, 0, usize::MAX / 2))
-            .transpose()?
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    Ok(Page { limit, offset })
-}
-
-fn selected_properties(layer: &Layer, params: &Params) -> Result<Option<Vec<usize>>> {
-    let Some(list) = params.get("properties") else {
-        return Ok(None);
-    };
-    list.split(',')
-        .filter(|s| !s.is_empty())
-        .map(|name| {
-            layer.field_index(name).ok_or_else(|| {
-                Error::bad_param(
-                    "properties",
-                    name,
-                    format!("not a property of '{}'", layer.id()),
-                )
-            })
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
 }
 
 /// A page of features as a GeoJSON FeatureCollection with OGC paging members.
@@ -365,12 +270,11 @@ fn respond_page(
     req: &HttpRequest,
     state: &AppState,
     layer: &Layer,
-    params: &Params,
+    listing: &Listing,
     outcome: &Outcome,
-    page: Page,
     paged: bool,
 ) -> Result<HttpResponse> {
-    let select = selected_properties(layer, params)?;
+    let (params, page) = (&listing.params, listing.page);
     let base = respond::base_url(req);
     let mut links = vec![
         link(
@@ -408,7 +312,7 @@ fn respond_page(
     let body = CollectionPage {
         layer,
         outcome,
-        select: select.as_deref(),
+        select: listing.properties.as_deref(),
         links,
     };
     respond::json(req, &body, GEOJSON, max_age(state, layer))
@@ -436,16 +340,14 @@ pub async fn items(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (layer, params) = layer_and_params(&state, &path, &req, ITEMS_PARAMS)?;
-    let sel = selection(&layer, &params, ITEMS_PARAMS)?;
-    let page = page(&params, &state, true)?;
-    let sort = params
-        .get("sortby")
-        .map(|s| qp::parse_sortby(&layer, s))
-        .transpose()?
-        .unwrap_or_default();
-    let outcome = query::items(&layer, &sel, &sort, page);
-    respond_page(&req, &state, &layer, &params, &outcome, page, true)
+    let layer = state.catalog.get(&path)?.snapshot();
+    let request = ItemsRequest::parse(
+        &layer,
+        req.query_string(),
+        params::page_limits(&state.config),
+    )?;
+    let outcome = request.run(&layer);
+    respond_page(&req, &state, &layer, &request.listing, &outcome, true)
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
@@ -455,8 +357,7 @@ pub async fn item(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, fid) = path.into_inner();
-    let layer = state.catalog.get(&id)?.snapshot();
-    Params::parse(req.query_string(), |k| k == "f")?.check_format()?;
+    let layer = json_layer(&state, &id, &req)?;
     let feature = layer.find(&fid).ok_or_else(|| Error::NotFound {
         kind: "feature",
         id: fid.clone(),
@@ -479,7 +380,7 @@ pub async fn item(
     ]));
     // The ETag names the feature's state, whatever the links: If-Match of PUT and DELETE
     // compares against it (see crate::store::feature_etag).
-    let bytes = serde_json::to_vec(&body).map_err(|e| Error::Internal(e.to_string()))?;
+    let bytes = respond::json_bytes(&body)?;
     let etag = crate::store::feature_etag(&layer, feature);
     Ok(respond::cacheable_with_etag(
         &req,
@@ -490,37 +391,13 @@ pub async fn item(
     ))
 }
 
-fn distance_params(params: &Params) -> Result<(geo::Point<f64>, Option<f64>)> {
-    let coords = params
-        .get("coords")
-        .ok_or_else(|| Error::bad_param("coords", "", "required: POINT(lon lat)"))?;
-    let center = qp::parse_coords(coords)?;
-    let within = params
-        .get("within")
-        .map(|w| qp::parse_within(w, params.get("within-units")))
-        .transpose()?;
-    if within.is_none()
-        && let Some(u) = params.get("within-units")
-    {
-        return Err(Error::bad_param("within-units", u, "given without within"));
-    }
-    Ok((center, within))
-}
-
 /// `GET /collections/{id}/radius?coords=POINT(lon lat)&within=50&within-units=km`.
 pub async fn radius(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (layer, params) = layer_and_params(&state, &path, &req, RADIUS_PARAMS)?;
-    let (center, within) = distance_params(&params)?;
-    let within = within
-        .ok_or_else(|| Error::bad_param("within", "", "required: a distance greater than 0"))?;
-    let sel = selection(&layer, &params, RADIUS_PARAMS)?;
-    let page = page(&params, &state, true)?;
-    let outcome = query::radius(&layer, center, within, &sel, page);
-    respond_page(&req, &state, &layer, &params, &outcome, page, true)
+    distance(&req, &path, &state, DistanceRequest::parse_radius)
 }
 
 /// `GET /collections/{id}/nearest?coords=POINT(lon lat)&limit=k`.
@@ -529,12 +406,31 @@ pub async fn nearest(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let (layer, params) = layer_and_params(&state, &path, &req, NEAREST_PARAMS)?;
-    let (center, within) = distance_params(&params)?;
-    let sel = selection(&layer, &params, NEAREST_PARAMS)?;
-    let page = page(&params, &state, false)?;
-    let outcome = query::nearest(&layer, center, page.limit, within, &sel);
-    respond_page(&req, &state, &layer, &params, &outcome, page, false)
+    distance(&req, &path, &state, DistanceRequest::parse_nearest)
+}
+
+/// A distance query on `collection`, its request parsed by `parse`.
+fn distance(
+    req: &HttpRequest,
+    collection: &str,
+    state: &AppState,
+    parse: fn(&Layer, &str, PageLimits) -> Result<DistanceRequest>,
+) -> Result<HttpResponse> {
+    let layer = state.catalog.get(collection)?.snapshot();
+    let request = parse(
+        &layer,
+        req.query_string(),
+        params::page_limits(&state.config),
+    )?;
+    let outcome = request.run(&layer);
+    respond_page(
+        req,
+        state,
+        &layer,
+        &request.listing,
+        &outcome,
+        request.is_paged(),
+    )
 }
 
 /// `GET /health`.

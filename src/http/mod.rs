@@ -1,9 +1,11 @@
 //! The HTTP layer: the only module that knows actix.
 //!
 //! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, compression, CORS for reads), parameter decoding ([`params`]), problem+json and
-//! caching headers ([`respond`]), the OpenAPI document ([`openapi`]) and the map page
-//! ([`web_page`]). Handlers parse and validate, call [`crate::query`], and serialize.
+//! logs, compression, CORS for reads), running the server ([`serve`]), the routes that take
+//! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
+//! OpenAPI document ([`openapi`]) and the map page ([`web_page`]). Feature handlers build a
+//! request with [`crate::query::request`] (which checks every parameter), run it, and
+//! serialize the answer.
 
 pub mod events;
 pub mod features;
@@ -24,6 +26,8 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 
 pub use state::AppState;
 
+use crate::catalog::Catalog;
+use crate::config::Config;
 use crate::error::{Error, Result};
 
 /// Every route of the JSON API (OpenAPI path syntax); `/api` must document each one.
@@ -48,7 +52,7 @@ pub const ROUTES: &[&str] = &[
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 async fn api(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::Params::parse(req.query_string(), |k| k == "f")?;
+    params::format_only(req.query_string())?;
     let doc = openapi::document(&state.config, &state.catalog);
     respond::json(&req, &doc, respond::OPENAPI, state.config.cache_max_age)
 }
@@ -130,4 +134,36 @@ pub fn app(
         .wrap(Compress::default())
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(tracing_actix_web::TracingLogger::default())
+}
+
+/// Seconds a stopping server gives open requests to finish.
+const SHUTDOWN_TIMEOUT_S: u64 = 10;
+
+/// Serves `catalog` on `config.listen` until the process is told to stop (Ctrl-C, SIGTERM):
+/// opens the durable store (see [`AppState::open`]), then runs `workers` HTTP worker threads
+/// (default: one per CPU) on a runtime of its own.
+///
+/// # Errors
+/// When the store cannot be opened, the address cannot be bound or the server fails.
+pub fn serve(
+    config: Config,
+    catalog: Catalog,
+    workers: Option<usize>,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let listen = config.listen;
+    let state = AppState::open(config, catalog)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut server = actix_web::HttpServer::new(move || app(state.clone()))
+            .bind(listen)?
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_S);
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        tracing::info!(%listen, "serving http://{listen}/");
+        server.run().await
+    })?;
+    Ok(())
 }

@@ -1,61 +1,26 @@
-//! The OpenAPI 3.0 document served at `/api`, written from the same parameter lists the
-//! handlers accept. A test checks that every route of [`super::ROUTES`] is documented.
+//! The OpenAPI 3.0 document served at `/api`, written from the same parameter tables the
+//! requests are parsed with ([`crate::query::request`]). A test checks that every route of [`super::ROUTES`] is documented.
 
 use serde_json::{Value, json};
 
-use super::features::{ITEMS_PARAMS, NEAREST_PARAMS, RADIUS_PARAMS};
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::query::request::{
+    FORMAT, ITEMS_PARAMS, NEAREST_PARAMS, PageLimits, ParamSpec, RADIUS_PARAMS,
+};
 
 fn param(name: &str, location: &str, description: &str, schema: Value, required: bool) -> Value {
     json!({ "name": name, "in": location, "description": description, "required": required, "schema": schema, "style": "form", "explode": false })
 }
 
-fn query_param(name: &str, config: &Config) -> Value {
-    let (description, schema) = match name {
-        "f" => (
-            "Output format.",
-            json!({ "type": "string", "enum": ["json"] }),
-        ),
-        "limit" => (
-            "Number of features per page.",
-            json!({ "type": "integer", "minimum": 1, "maximum": config.max_limit, "default": config.default_limit }),
-        ),
-        "offset" => (
-            "Number of features to skip (paging).",
-            json!({ "type": "integer", "minimum": 0, "default": 0 }),
-        ),
-        "bbox" => (
-            "west,south,east,north in degrees (CRS84); west > east crosses the antimeridian.",
-            json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
-        ),
-        "datetime" => (
-            "Instant or interval (start/end, `..` for open). Dates cover whole UTC days.",
-            json!({ "type": "string" }),
-        ),
-        "properties" => (
-            "Comma-separated properties to return.",
-            json!({ "type": "array", "items": { "type": "string" } }),
-        ),
-        "sortby" => (
-            "Comma-separated queryables, `-` for descending.",
-            json!({ "type": "array", "items": { "type": "string" } }),
-        ),
-        "coords" => (
-            "Centre as WKT: POINT(lon lat).",
-            json!({ "type": "string", "example": "POINT(69.17 34.53)" }),
-        ),
-        "within" => (
-            "Radius (greater than 0, at most half the Earth's circumference).",
-            json!({ "type": "number", "exclusiveMinimum": 0 }),
-        ),
-        "within-units" => (
-            "Units of `within`.",
-            json!({ "type": "string", "enum": ["km", "m"], "default": "km" }),
-        ),
-        _ => ("", json!({ "type": "string" })),
-    };
-    param(name, "query", description, schema, name == "coords")
+fn query_param(spec: &ParamSpec, limits: PageLimits) -> Value {
+    param(
+        spec.name,
+        "query",
+        spec.description,
+        spec.schema(limits),
+        spec.required,
+    )
 }
 
 fn responses(media: &str) -> Value {
@@ -73,6 +38,7 @@ fn get(summary: &str, params: Vec<Value>, media: &str) -> Value {
 
 /// The OpenAPI document for the catalog.
 pub fn document(config: &Config, catalog: &Catalog) -> Value {
+    let limits = super::params::page_limits(config);
     let ids: Vec<&str> = catalog.layers.iter().map(|l| l.id.as_str()).collect();
     let collection_id = param(
         "collectionId",
@@ -88,8 +54,8 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
         json!({ "type": "string" }),
         true,
     );
-    let q = |names: &[&str], extra_note: bool| {
-        let mut v: Vec<Value> = names.iter().map(|n| query_param(n, config)).collect();
+    let q = |specs: &[ParamSpec], extra_note: bool| {
+        let mut v: Vec<Value> = specs.iter().map(|p| query_param(p, limits)).collect();
         if extra_note {
             v.push(json!({ "name": "filters", "in": "query", "required": false, "style": "form", "explode": true,
                 "description": "Equality filters on queryable properties, e.g. responsibility=claimed (see /collections/{collectionId}/queryables).",
@@ -101,7 +67,7 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
         v.insert(0, collection_id.clone());
         v
     };
-    let f_only = || vec![query_param("f", config)];
+    let f_only = || vec![query_param(&FORMAT, limits)];
     let mut paths = serde_json::Map::new();
     paths.insert(
         "/".into(),

@@ -1,73 +1,29 @@
-//! Query-string handling: every parameter known, none repeated.
+//! The query string of routes that take no parameter besides `f`.
 //!
-//! OGC API - Features asks servers to reject unknown parameters, so each endpoint lists what
-//! it accepts; property names that are queryables of the layer are accepted as equality
-//! filters where the endpoint allows them.
+//! Owns: the opening of those routes (decode, refuse anything but `f`, check that `f` asks
+//! for JSON), and the page limits of the configuration as the feature queries take them. The decoding itself is [`crate::query::params::Params`]; the parameters of the
+//! feature queries are [`crate::query::request`]'s.
 
-use std::collections::BTreeMap;
+pub use crate::query::params::Params;
 
-use crate::error::{Error, Result};
+use crate::config::Config;
+use crate::error::Result;
+use crate::query::request::PageLimits;
 
-/// The decoded parameters of one request.
-#[derive(Debug, Default)]
-pub struct Params {
-    values: BTreeMap<String, String>,
+/// Decodes the query of a route whose only parameter is `f`, without judging `f`.
+pub fn format_only(query: &str) -> Result<Params> {
+    Params::parse(query, |k| k == "f")
 }
 
-impl Params {
-    /// Decodes `query`, rejecting repeated parameters and those for which `known` is false.
-    pub fn parse(query: &str, known: impl Fn(&str) -> bool) -> Result<Self> {
-        let mut values = BTreeMap::new();
-        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            if !known(&k) {
-                return Err(Error::UnknownParameter(k.into_owned()));
-            }
-            if values
-                .insert(k.clone().into_owned(), v.into_owned())
-                .is_some()
-            {
-                return Err(Error::RepeatedParameter(k.into_owned()));
-            }
-        }
-        Ok(Self { values })
-    }
-
-    /// The value of a parameter.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    /// All parameters, sorted by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-
-    /// Checks `f` (output format): only JSON is served by the API endpoints.
-    pub fn check_format(&self) -> Result<()> {
-        match self.get("f") {
-            None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
-            Some(other) => Err(Error::bad_param("f", other, "supported formats: json")),
-        }
-    }
+/// [`format_only`], then checks that `f` asks for JSON.
+pub fn json_only(query: &str) -> Result<()> {
+    format_only(query)?.check_format()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknown_and_repeated_parameters_are_refused() {
-        let known = |k: &str| matches!(k, "limit" | "bbox");
-        assert!(Params::parse("limit=1&bbox=1,2,3,4", known).is_ok());
-        assert!(matches!(
-            Params::parse("limt=1", known),
-            Err(Error::UnknownParameter(_))
-        ));
-        assert!(matches!(
-            Params::parse("limit=1&limit=2", known),
-            Err(Error::RepeatedParameter(_))
-        ));
-        let p = Params::parse("bbox=1%2C2%2C3%2C4", known).unwrap();
-        assert_eq!(p.get("bbox"), Some("1,2,3,4"));
+/// The page limits of `config`, for the feature query parsers and the API document.
+pub fn page_limits(config: &Config) -> PageLimits {
+    PageLimits {
+        default: config.default_limit,
+        max: config.max_limit,
     }
 }

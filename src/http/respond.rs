@@ -47,9 +47,10 @@ impl ResponseError for Error {
     }
 }
 
-/// A strong entity tag of a body.
-pub fn etag_of(body: &[u8]) -> String {
-    format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body))
+/// The server's entity tag of `bytes`: strong and quoted, the 128-bit XXH3 of the bytes in
+/// hex. Every `ETag` the server sends is made here, from the bytes that name the state.
+pub fn strong_etag(bytes: &[u8]) -> String {
+    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// Whether `If-None-Match` of the request matches `etag`.
@@ -72,7 +73,7 @@ pub fn cacheable(
     content_type: &str,
     max_age: u32,
 ) -> HttpResponse {
-    let etag = etag_of(&body);
+    let etag = strong_etag(&body);
     cacheable_with_etag(req, body, content_type, max_age, etag)
 }
 
@@ -99,6 +100,12 @@ pub fn cacheable_with_etag(
         .body(body)
 }
 
+/// The JSON bytes of `value`. A value that cannot be serialized is an internal error (a 500
+/// problem, logged, with no detail for the client), never an empty body.
+pub fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|e| Error::Internal(format!("serializing a response: {e}")))
+}
+
 /// Serializes `value` as a cacheable JSON response.
 pub fn json<T: Serialize>(
     req: &HttpRequest,
@@ -106,8 +113,7 @@ pub fn json<T: Serialize>(
     content_type: &str,
     max_age: u32,
 ) -> Result<HttpResponse, Error> {
-    let body = serde_json::to_vec(value).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(cacheable(req, body, content_type, max_age))
+    Ok(cacheable(req, json_bytes(value)?, content_type, max_age))
 }
 
 /// The base URL (`scheme://host`) the client used, for absolute links.
@@ -124,4 +130,34 @@ pub fn wants_html(req: &HttpRequest) -> bool {
         .and_then(|v: &HeaderValue| v.to_str().ok())
         .unwrap_or("");
     accept.contains("text/html")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn strong_etags_are_quoted_and_follow_the_bytes() {
+        let tag = strong_etag(b"{}");
+        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 34);
+        assert_eq!(tag, strong_etag(b"{}"));
+        assert_ne!(tag, strong_etag(b"[]"));
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_serialized_is_a_500_without_details() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        // JSON object keys must be strings: serializing this map fails.
+        let unserializable = BTreeMap::from([((1, 2), 3)]);
+        let err = json(&req, &unserializable, JSON, 60).unwrap_err();
+        assert!(matches!(err, Error::Internal(_)), "{err}");
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.public_detail(),
+            "the server could not complete the request"
+        );
+    }
 }

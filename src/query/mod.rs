@@ -6,6 +6,7 @@
 //! order (file order); radius and nearest answers are sorted nearest first.
 
 pub mod params;
+pub mod request;
 
 use std::cmp::Ordering;
 

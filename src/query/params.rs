@@ -1,69 +1,66 @@
-//! Typed query values, parsed and validated from their text form.
+//! Query-string values, decoded and parsed into types.
 //!
-//! Owns: `bbox`, `datetime`, `coords` (WKT point), `within` + `within-units`, `limit`,
-//! `offset`, `sortby` and equality filter values. Each parser names the parameter and the
-//! bad value in its error.
+//! Owns: the decoded query string ([`Params`]: every parameter known, none repeated, `f`
+//! asking for JSON) and the parsers of `datetime`, `coords` (WKT point), `within` +
+//! `within-units`, `limit`, `offset`, `sortby` and equality filter values. Each parser names
+//! the parameter and the bad value in its error. `bbox` is [`crate::geom::bbox::BBox`]. Which
+//! parameters a request takes is [`super::request`]'s business.
+//!
+//! OGC API - Features asks servers to reject unknown parameters, so each endpoint lists what
+//! it accepts; property names that are queryables of the layer are accepted as equality
+//! filters where the endpoint allows them.
+
+use std::collections::BTreeMap;
 
 use geo::Point;
+
+pub use crate::geom::bbox::BBox;
 
 use crate::catalog::time::parse_time;
 use crate::catalog::{FieldKind, Layer, Prop, TimeSpan};
 use crate::error::{Error, Result};
 use crate::index::geodesic::HALF_CIRCUMFERENCE_M;
 
-/// A bounding box in lon/lat degrees. `west > east` crosses the antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BBox {
-    pub west: f64,
-    pub south: f64,
-    pub east: f64,
-    pub north: f64,
+/// The decoded parameters of one request.
+#[derive(Debug, Default)]
+pub struct Params {
+    values: BTreeMap<String, String>,
 }
 
-impl BBox {
-    /// Parses `west,south,east,north` (4 numbers; 6 with heights, which are ignored).
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = |reason: &str| Error::bad_param("bbox", text, reason);
-        let nums = text
-            .split(',')
-            .map(|s| s.trim().parse::<f64>())
-            .collect::<std::result::Result<Vec<f64>, _>>()
-            .map_err(|_| bad("expected comma-separated numbers"))?;
-        let [west, south, east, north] = match nums[..] {
-            [w, s, e, n] | [w, s, _, e, n, _] => [w, s, e, n],
-            _ => return Err(bad(&format!("expected 4 numbers, got {}", nums.len()))),
-        };
-        if nums.iter().any(|v| !v.is_finite()) {
-            return Err(bad("numbers must be finite"));
+impl Params {
+    /// Decodes `query`, rejecting repeated parameters and those for which `known` is false.
+    pub fn parse(query: &str, known: impl Fn(&str) -> bool) -> Result<Self> {
+        let mut values = BTreeMap::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if !known(&k) {
+                return Err(Error::UnknownParameter(k.into_owned()));
+            }
+            if values
+                .insert(k.clone().into_owned(), v.into_owned())
+                .is_some()
+            {
+                return Err(Error::RepeatedParameter(k.into_owned()));
+            }
         }
-        if ![west, east].iter().all(|x| (-180.0..=180.0).contains(x)) {
-            return Err(bad("longitudes must be in [-180, 180]"));
-        }
-        if ![south, north].iter().all(|y| (-90.0..=90.0).contains(y)) {
-            return Err(bad("latitudes must be in [-90, 90]"));
-        }
-        if south > north {
-            return Err(bad("south is greater than north"));
-        }
-        Ok(Self {
-            west,
-            south,
-            east,
-            north,
-        })
+        Ok(Self { values })
     }
 
-    /// One or two `[w, s, e, n]` envelopes that do not cross the antimeridian.
-    pub fn envelopes(&self) -> impl Iterator<Item = [f64; 4]> + use<> {
-        let (first, second) = if self.west <= self.east {
-            ([self.west, self.south, self.east, self.north], None)
-        } else {
-            (
-                [self.west, self.south, 180.0, self.north],
-                Some([-180.0, self.south, self.east, self.north]),
-            )
-        };
-        std::iter::once(first).chain(second)
+    /// The value of a parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// All parameters, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Checks `f` (output format): only JSON is served by the API endpoints.
+    pub fn check_format(&self) -> Result<()> {
+        match self.get("f") {
+            None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
+            Some(other) => Err(Error::bad_param("f", other, "supported formats: json")),
+        }
     }
 }
 
@@ -248,23 +245,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bbox_accepts_antimeridian_and_rejects_nonsense() {
-        let b = BBox::parse("170,-10,-170,10").unwrap();
-        assert_eq!(b.envelopes().count(), 2);
-        for bad in [
-            "1,2,3",
-            "1,2,3,4,5",
-            "nan,0,1,1",
-            "inf,0,1,1",
-            "0,10,1,5",
-            "0,0,1,95",
-            "a,b,c,d",
-            "",
-        ] {
-            let err = BBox::parse(bad).unwrap_err();
-            assert_eq!(err.status(), 400, "{bad}");
-            assert!(err.to_string().contains("bbox"), "{err}");
-        }
+    fn unknown_and_repeated_parameters_are_refused() {
+        let known = |k: &str| matches!(k, "limit" | "bbox");
+        assert!(Params::parse("limit=1&bbox=1,2,3,4", known).is_ok());
+        assert!(matches!(
+            Params::parse("limt=1", known),
+            Err(Error::UnknownParameter(_))
+        ));
+        assert!(matches!(
+            Params::parse("limit=1&limit=2", known),
+            Err(Error::RepeatedParameter(_))
+        ));
+        let p = Params::parse("bbox=1%2C2%2C3%2C4", known).unwrap();
+        assert_eq!(p.get("bbox"), Some("1,2,3,4"));
     }
 
     #[test]

@@ -1,0 +1,509 @@
+//! The feature queries as typed requests, each parsed and validated in one step.
+//!
+//! Owns: the parameter tables of `/items`, `/radius` and `/nearest` ([`ParamSpec`]: name,
+//! description, JSON Schema), which are both the set of parameters each parser accepts and
+//! what the API document lists, and the requests built from them ([`ItemsRequest`],
+//! [`DistanceRequest`]). Every parameter, `properties` and `sortby` included, is checked
+//! against the layer before a query runs; errors name the parameter and the bad value. It
+//! does not run HTTP, write responses or choose the output format's media type.
+
+use geo::Point;
+use serde_json::{Value, json};
+
+use super::params::{
+    Params, SortKey, parse_coords, parse_count, parse_filter_value, parse_sortby, parse_within,
+    queryable,
+};
+use super::{BBox, Interval, Outcome, Page, Selection};
+use crate::catalog::Layer;
+use crate::error::{Error, Result};
+
+/// The page sizes a server allows: `limit` defaults to `default` and may not exceed `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimits {
+    pub default: usize,
+    pub max: usize,
+}
+
+/// One query parameter: its name, what it means, whether it is required, and its JSON
+/// Schema (which may depend on the page limits).
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub required: bool,
+    schema: fn(PageLimits) -> Value,
+}
+
+impl ParamSpec {
+    /// The JSON Schema of the parameter's value.
+    pub fn schema(&self, limits: PageLimits) -> Value {
+        (self.schema)(limits)
+    }
+}
+
+/// `f`: the output format (JSON only).
+pub const FORMAT: ParamSpec = ParamSpec {
+    name: "f",
+    description: "Output format.",
+    required: false,
+    schema: |_| json!({ "type": "string", "enum": ["json"] }),
+};
+const LIMIT: ParamSpec = ParamSpec {
+    name: "limit",
+    description: "Number of features per page.",
+    required: false,
+    schema: |limits| json!({ "type": "integer", "minimum": 1, "maximum": limits.max, "default": limits.default }),
+};
+const OFFSET: ParamSpec = ParamSpec {
+    name: "offset",
+    description: "Number of features to skip (paging).",
+    required: false,
+    schema: |_| json!({ "type": "integer", "minimum": 0, "default": 0 }),
+};
+const BBOX: ParamSpec = ParamSpec {
+    name: "bbox",
+    description: "west,south,east,north in degrees (CRS84); west > east crosses the antimeridian.",
+    required: false,
+    schema: |_| json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
+};
+const DATETIME: ParamSpec = ParamSpec {
+    name: "datetime",
+    description: "Instant or interval (start/end, `..` for open). Dates cover whole UTC days.",
+    required: false,
+    schema: |_| json!({ "type": "string" }),
+};
+const PROPERTIES: ParamSpec = ParamSpec {
+    name: "properties",
+    description: "Comma-separated properties to return.",
+    required: false,
+    schema: |_| json!({ "type": "array", "items": { "type": "string" } }),
+};
+const SORTBY: ParamSpec = ParamSpec {
+    name: "sortby",
+    description: "Comma-separated queryables, `-` for descending.",
+    required: false,
+    schema: |_| json!({ "type": "array", "items": { "type": "string" } }),
+};
+const COORDS: ParamSpec = ParamSpec {
+    name: "coords",
+    description: "Centre as WKT: POINT(lon lat).",
+    required: true,
+    schema: |_| json!({ "type": "string", "example": "POINT(69.17 34.53)" }),
+};
+const WITHIN: ParamSpec = ParamSpec {
+    name: "within",
+    description: "Radius (greater than 0, at most half the Earth's circumference).",
+    required: false,
+    schema: |_| json!({ "type": "number", "exclusiveMinimum": 0 }),
+};
+const WITHIN_UNITS: ParamSpec = ParamSpec {
+    name: "within-units",
+    description: "Units of `within`.",
+    required: false,
+    schema: |_| json!({ "type": "string", "enum": ["km", "m"], "default": "km" }),
+};
+
+/// Parameters of `/collections/{id}/items`, besides queryable properties.
+pub const ITEMS_PARAMS: &[ParamSpec] = &[FORMAT, LIMIT, OFFSET, BBOX, DATETIME, PROPERTIES, SORTBY];
+/// Parameters of `/collections/{id}/radius`, besides queryable properties.
+pub const RADIUS_PARAMS: &[ParamSpec] = &[
+    FORMAT,
+    COORDS,
+    WITHIN,
+    WITHIN_UNITS,
+    LIMIT,
+    OFFSET,
+    BBOX,
+    DATETIME,
+    PROPERTIES,
+];
+/// Parameters of `/collections/{id}/nearest`, besides queryable properties.
+pub const NEAREST_PARAMS: &[ParamSpec] = &[
+    FORMAT,
+    COORDS,
+    WITHIN,
+    WITHIN_UNITS,
+    LIMIT,
+    BBOX,
+    DATETIME,
+    PROPERTIES,
+];
+
+fn in_table(table: &[ParamSpec], name: &str) -> bool {
+    table.iter().any(|p| p.name == name)
+}
+
+/// What every feature listing carries: its filters, its page, the properties to return and
+/// the decoded parameters (to link to other pages).
+#[derive(Debug)]
+pub struct Listing {
+    pub selection: Selection,
+    pub page: Page,
+    /// Positions of the properties to return; `None` for all.
+    pub properties: Option<Vec<usize>>,
+    pub params: Params,
+}
+
+/// `/items`: filters, sort order and page.
+#[derive(Debug)]
+pub struct ItemsRequest {
+    pub listing: Listing,
+    pub sort: Vec<SortKey>,
+}
+
+/// How far a distance query reaches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reach {
+    /// Every feature within `within_m` metres, paged.
+    Radius { within_m: f64 },
+    /// The `limit` nearest features, optionally within `within_m` metres; one page.
+    Nearest { within_m: Option<f64> },
+}
+
+/// `/radius` and `/nearest`: a centre, a reach, filters and page.
+#[derive(Debug)]
+pub struct DistanceRequest {
+    pub listing: Listing,
+    pub center: Point<f64>,
+    pub reach: Reach,
+}
+
+impl ItemsRequest {
+    /// Parses and checks the query string of `/items` against `layer`.
+    ///
+    /// # Errors
+    /// A 400 naming the first bad parameter.
+    pub fn parse(layer: &Layer, query: &str, limits: PageLimits) -> Result<Self> {
+        let params = decode(layer, query, ITEMS_PARAMS)?;
+        let selection = selection(layer, &params, ITEMS_PARAMS)?;
+        let page = page(&params, limits, true)?;
+        let sort = params
+            .get("sortby")
+            .map(|s| parse_sortby(layer, s))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self {
+            listing: listing(layer, params, selection, page)?,
+            sort,
+        })
+    }
+
+    /// Runs the query on `layer` (the snapshot it was parsed against).
+    pub fn run(&self, layer: &Layer) -> Outcome {
+        super::items(
+            layer,
+            &self.listing.selection,
+            &self.sort,
+            self.listing.page,
+        )
+    }
+}
+
+impl DistanceRequest {
+    /// Parses and checks the query string of `/radius` against `layer`: `within` is required.
+    ///
+    /// # Errors
+    /// A 400 naming the first bad parameter.
+    pub fn parse_radius(layer: &Layer, query: &str, limits: PageLimits) -> Result<Self> {
+        Self::parse(layer, query, limits, RADIUS_PARAMS, |within_m| {
+            within_m
+                .map(|within_m| Reach::Radius { within_m })
+                .ok_or_else(|| {
+                    Error::bad_param("within", "", "required: a distance greater than 0")
+                })
+        })
+    }
+
+    /// Parses and checks the query string of `/nearest` against `layer`: one page, no
+    /// `offset`.
+    ///
+    /// # Errors
+    /// A 400 naming the first bad parameter.
+    pub fn parse_nearest(layer: &Layer, query: &str, limits: PageLimits) -> Result<Self> {
+        Self::parse(layer, query, limits, NEAREST_PARAMS, |within_m| {
+            Ok(Reach::Nearest { within_m })
+        })
+    }
+
+    /// The parameters of `table`, with `reach` made from `within` (in metres, if given).
+    fn parse(
+        layer: &Layer,
+        query: &str,
+        limits: PageLimits,
+        table: &[ParamSpec],
+        reach: impl FnOnce(Option<f64>) -> Result<Reach>,
+    ) -> Result<Self> {
+        let params = decode(layer, query, table)?;
+        let (center, within_m) = center_and_within(&params)?;
+        let reach = reach(within_m)?;
+        let selection = selection(layer, &params, table)?;
+        let page = page(&params, limits, matches!(reach, Reach::Radius { .. }))?;
+        Ok(Self {
+            listing: listing(layer, params, selection, page)?,
+            center,
+            reach,
+        })
+    }
+
+    /// Whether answers come in pages (with `offset`, and links to the next and previous).
+    pub fn is_paged(&self) -> bool {
+        matches!(self.reach, Reach::Radius { .. })
+    }
+
+    /// Runs the query on `layer` (the snapshot it was parsed against).
+    pub fn run(&self, layer: &Layer) -> Outcome {
+        let Listing {
+            selection, page, ..
+        } = &self.listing;
+        match self.reach {
+            Reach::Radius { within_m } => {
+                super::radius(layer, self.center, within_m, selection, *page)
+            }
+            Reach::Nearest { within_m } => {
+                super::nearest(layer, self.center, page.limit, within_m, selection)
+            }
+        }
+    }
+}
+
+/// Decodes `query`: the parameters of `table`, and equality filters on the layer's
+/// queryables; anything else is a 400, as is an `f` other than JSON.
+fn decode(layer: &Layer, query: &str, table: &[ParamSpec]) -> Result<Params> {
+    let params = Params::parse(query, |k| {
+        in_table(table, k) || layer.queryables().iter().any(|f| f.name == k)
+    })?;
+    params.check_format()?;
+    Ok(params)
+}
+
+/// The filters shared by all queries: `bbox`, `datetime`, and every parameter outside
+/// `table` as an equality filter.
+fn selection(layer: &Layer, params: &Params, table: &[ParamSpec]) -> Result<Selection> {
+    let mut sel = Selection {
+        bbox: params.get("bbox").map(BBox::parse).transpose()?,
+        datetime: params.get("datetime").map(Interval::parse).transpose()?,
+        equals: Vec::new(),
+    };
+    for (name, value) in params.iter() {
+        if in_table(table, name) {
+            continue;
+        }
+        let field = queryable(layer, name, name)?;
+        sel.equals
+            .push((field, parse_filter_value(layer, field, value)?));
+    }
+    Ok(sel)
+}
+
+fn page(params: &Params, limits: PageLimits, with_offset: bool) -> Result<Page> {
+    let limit = params
+        .get("limit")
+        .map(|v| parse_count("limit", v, 1, limits.max))
+        .transpose()?
+        .unwrap_or(limits.default);
+    let offset = if with_offset {
+        params
+            .get("offset")
+            .map(|v| parse_count("offset", v, 0, usize::MAX / 2))
+            .transpose()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Ok(Page { limit, offset })
+}
+
+/// The listing of a request, once `properties` is checked (the last parameter checked).
+fn listing(layer: &Layer, params: Params, selection: Selection, page: Page) -> Result<Listing> {
+    Ok(Listing {
+        properties: selected_properties(layer, &params)?,
+        selection,
+        page,
+        params,
+    })
+}
+
+fn selected_properties(layer: &Layer, params: &Params) -> Result<Option<Vec<usize>>> {
+    let Some(list) = params.get("properties") else {
+        return Ok(None);
+    };
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            layer.field_index(name).ok_or_else(|| {
+                Error::bad_param(
+                    "properties",
+                    name,
+                    format!("not a property of '{}'", layer.id()),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// `coords` (required) and `within` with `within-units` (`within-units` alone is a 400).
+fn center_and_within(params: &Params) -> Result<(Point<f64>, Option<f64>)> {
+    let coords = params
+        .get("coords")
+        .ok_or_else(|| Error::bad_param("coords", "", "required: POINT(lon lat)"))?;
+    let center = parse_coords(coords)?;
+    let within = params
+        .get("within")
+        .map(|w| parse_within(w, params.get("within-units")))
+        .transpose()?;
+    if within.is_none()
+        && let Some(u) = params.get("within-units")
+    {
+        return Err(Error::bad_param("within-units", u, "given without within"));
+    }
+    Ok((center, within))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use geo::Geometry;
+
+    use super::*;
+    use crate::catalog::{Feature, Field, FieldKind, Prop};
+
+    const LIMITS: PageLimits = PageLimits {
+        default: 10,
+        max: 100,
+    };
+
+    /// Three points with an integer `deaths` and a string `province`.
+    fn layer() -> Layer {
+        let fields = vec![
+            Field {
+                name: "deaths".into(),
+                kind: Some(FieldKind::Integer),
+            },
+            Field {
+                name: "province".into(),
+                kind: Some(FieldKind::String),
+            },
+        ];
+        let features = (0..3_i32)
+            .map(|i| Feature {
+                id: u64::try_from(i + 1).unwrap(),
+                geometry: Geometry::Point(Point::new(69.0 + f64::from(i), 34.5)),
+                props: Box::new([Prop::Int(i64::from(i)), Prop::Str("Kabul".into())]),
+                time: None,
+            })
+            .collect();
+        Layer::build(
+            Arc::new(Default::default()),
+            fields,
+            features,
+            Default::default(),
+        )
+    }
+
+    /// The error message of a request that `parse` refuses.
+    fn refusal<T: std::fmt::Debug>(
+        parse: fn(&Layer, &str, PageLimits) -> Result<T>,
+        query: &str,
+    ) -> String {
+        parse(&layer(), query, LIMITS).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn items_take_their_table_and_queryables_only() {
+        let layer = layer();
+        let r = ItemsRequest::parse(
+            &layer,
+            "limit=2&offset=1&sortby=-deaths&properties=province&province=Kabul",
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(
+            r.listing.page,
+            Page {
+                limit: 2,
+                offset: 1
+            }
+        );
+        assert_eq!(r.listing.properties, Some(vec![1]));
+        assert_eq!(r.listing.selection.equals.len(), 1);
+        assert_eq!(
+            r.sort,
+            [SortKey {
+                field: 0,
+                descending: true
+            }]
+        );
+        assert_eq!(r.run(&layer).matched, 3);
+        assert_eq!(
+            refusal(ItemsRequest::parse, "coords=POINT(0 0)"),
+            "unknown query parameter 'coords'"
+        );
+        assert_eq!(
+            ItemsRequest::parse(&layer, "", LIMITS)
+                .unwrap()
+                .listing
+                .page
+                .limit,
+            LIMITS.default
+        );
+    }
+
+    #[test]
+    fn properties_are_checked_before_the_query_and_after_every_other_parameter() {
+        assert!(refusal(ItemsRequest::parse, "properties=nope").contains("'properties'"));
+        assert!(refusal(ItemsRequest::parse, "properties=nope&sortby=nope").contains("'sortby'"));
+        assert!(refusal(ItemsRequest::parse, "properties=nope&f=xml").contains("'f'"));
+    }
+
+    #[test]
+    fn radius_needs_within_and_nearest_takes_no_offset() {
+        let layer = layer();
+        let r = DistanceRequest::parse_radius(&layer, "coords=POINT(69 34.5)&within=200", LIMITS)
+            .unwrap();
+        assert_eq!(
+            r.reach,
+            Reach::Radius {
+                within_m: 200_000.0
+            }
+        );
+        assert!(r.is_paged());
+        assert!(
+            refusal(DistanceRequest::parse_radius, "coords=POINT(69 34.5)").contains("'within'")
+        );
+        assert!(refusal(DistanceRequest::parse_radius, "within=1").contains("'coords'"));
+        let n = DistanceRequest::parse_nearest(&layer, "coords=POINT(69 34.5)&limit=2", LIMITS)
+            .unwrap();
+        assert_eq!(n.reach, Reach::Nearest { within_m: None });
+        assert!(!n.is_paged());
+        assert_eq!(n.run(&layer).hits.len(), 2);
+        assert_eq!(
+            refusal(
+                DistanceRequest::parse_nearest,
+                "coords=POINT(69 34.5)&offset=1"
+            ),
+            "unknown query parameter 'offset'"
+        );
+        assert!(
+            refusal(
+                DistanceRequest::parse_nearest,
+                "coords=POINT(69 34.5)&within-units=m"
+            )
+            .contains("given without within")
+        );
+    }
+
+    #[test]
+    fn tables_list_each_parameter_once_and_only_coords_is_required() {
+        for table in [ITEMS_PARAMS, RADIUS_PARAMS, NEAREST_PARAMS] {
+            for (i, p) in table.iter().enumerate() {
+                assert!(!in_table(&table[..i], p.name), "{} twice", p.name);
+                assert_eq!(p.required, p.name == "coords");
+                assert!(p.schema(LIMITS).is_object());
+            }
+        }
+        assert_eq!(LIMIT.schema(LIMITS)["maximum"], 100);
+    }
+}
