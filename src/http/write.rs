@@ -7,7 +7,7 @@
 //! 429 with `Retry-After`; no query parameters -> 400; body within the limit -> 413; body
 //! valid for the layer -> 400 naming the field), and the answer into a response. The checks
 //! against the current state (404, 409, 412) and the durable commit (503 when storage fails)
-//! are the store's ([`crate::store::writer`]).
+//! are the store's ([`crate::store::WriteService`]).
 //!
 //! Writes are off until a token is configured; a write then gets the same 405 as a layer that
 //! is not writable (the method is not allowed on this server), with a detail saying why.
@@ -80,7 +80,7 @@ fn problem(error: &Error, allow: &'static str) -> HttpResponse {
 fn admit(req: &HttpRequest, state: &AppState, layer: &str) -> Result<()> {
     state.catalog.get(layer)?;
     if !state.writes.accepts(layer) {
-        let why = if state.config.layer(layer).is_some_and(|l| l.writable) {
+        let why = if state.writes.writable(layer) {
             "writes are off on this server: no write token is configured"
         } else {
             "the collection is read-only"
@@ -208,11 +208,12 @@ async fn read_draft(
     state: &AppState,
 ) -> Result<(Vec<u8>, Draft)> {
     let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
-    let config = state.config.layer(layer).ok_or_else(|| Error::NotFound {
-        kind: "collection",
-        id: layer.to_owned(),
-    })?;
-    let draft = config.write.check(&body, config.time_property.as_deref())?;
+    let rules = state
+        .writes
+        .rules(layer)
+        .ok_or_else(|| Error::MethodNotAllowed(format!("collection {layer} (read-only)")))?;
+    let snapshot = state.catalog.get(layer)?.snapshot();
+    let draft = rules.check(&body, snapshot.config.time_property.as_deref())?;
     Ok((body, draft))
 }
 

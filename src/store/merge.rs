@@ -118,13 +118,6 @@ impl LayerEdit {
         }
     }
 
-    /// Whether a feature of this id is present.
-    pub fn contains(&self, id: u64) -> bool {
-        self.positions
-            .get(&id)
-            .is_some_and(|&p| self.features[p].is_some())
-    }
-
     fn field(&mut self, name: &str) -> usize {
         if let Some(&i) = self.field_pos.get(name) {
             return i;
@@ -186,11 +179,10 @@ impl LayerEdit {
         Ok(())
     }
 
-    /// Removes a feature; false when there was none.
-    pub fn delete(&mut self, id: u64) -> bool {
-        match self.positions.get(&id) {
-            Some(&p) => self.features[p].take().is_some(),
-            None => false,
+    /// Removes a feature, if present.
+    pub fn delete(&mut self, id: u64) {
+        if let Some(&p) = self.positions.get(&id) {
+            self.features[p] = None;
         }
     }
 
@@ -451,9 +443,7 @@ pub fn apply_records(
                 _ => {}
             }
             match &r.feature {
-                None => {
-                    edit.delete(r.id);
-                }
+                None => edit.delete(r.id),
                 Some(f) => {
                     let bad = |e: String| {
                         Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))

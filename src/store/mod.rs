@@ -1,19 +1,23 @@
 //! Durable writes: create, replace and delete features of writable layers.
 //!
-//! Owns: the [`Store`] trait (the durable record of changes) and its embedded SQLite
-//! implementation ([`sqlite`]), the validation rules declared per layer ([`rules`]), who may
-//! write and how often ([`access`]), the merge of stored changes into the shipped layers at
-//! startup ([`merge`]), and the single writer that commits batches and swaps in new layer
-//! snapshots ([`writer`]). It does not speak HTTP: [`crate::http`] parses requests into
-//! [`writer::WriteRequest`]s and turns [`crate::Error`]s into problem+json.
+//! Owns: the [`Store`] trait (the durable record of changes) and its one implementation, an
+//! embedded SQLite database ([`sqlite`]); the settings of the write side ([`settings`]); the
+//! validation rules declared per layer ([`rules`]); who may write and how often
+//! ([`access`]); the merge of stored changes into the shipped layers at startup ([`merge`]);
+//! the requests and answers the HTTP layer exchanges with the store ([`request`]); and the
+//! [`WriteService`] ([`service`]) in front of the single writer thread (`writer`), which
+//! stages each request (`staging`), commits batches and swaps in new layer snapshots. It
+//! does not speak HTTP: [`crate::http`] parses requests into [`WriteRequest`]s and turns
+//! [`crate::Error`]s into problem+json. It does not read the configuration file:
+//! [`crate::config`] builds its [`StoreSettings`].
 //!
 //! # Lifecycle of a write
 //! 1. The HTTP layer authenticates ([`access`]), reads the body within the size limit and
 //!    validates it against the layer's [`rules::WriteRules`] (geometry, properties, vertices).
-//! 2. The request goes to the one writer thread ([`writer`]), which takes every request
-//!    waiting (a batch), checks each against the current snapshot (feature exists,
-//!    `If-Match`, `Idempotency-Key`, server-owned properties), builds the new snapshots (index
-//!    and joins included) off to the side, and commits the whole batch in one transaction.
+//! 2. The request goes to the one writer thread, which takes every request waiting (a
+//!    batch), checks each against the current snapshot (feature exists, `If-Match`,
+//!    `Idempotency-Key`, server-owned properties), builds the new snapshots (index and joins
+//!    included) off to the side, and commits the whole batch in one transaction.
 //! 3. Only after the commit returns (WAL, `synchronous=FULL`: the data is on disk) are the new
 //!    snapshots swapped in, the events broadcast and the requests acknowledged. A failed
 //!    commit answers every request of the batch with [`crate::Error::Storage`] and changes
@@ -27,15 +31,21 @@
 
 pub mod access;
 pub mod merge;
+pub mod request;
 pub mod rules;
+pub mod service;
+pub mod settings;
 pub mod sqlite;
-pub mod writer;
+mod staging;
+mod writer;
 
 use serde::{Deserialize, Serialize};
 
 pub use access::{Access, WriteSettings};
+pub use request::{IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest};
 pub use rules::WriteRules;
-pub use writer::{Event, IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest, WriteService};
+pub use service::{EVENT_CAPACITY, Event, WriteService};
+pub use settings::StoreSettings;
 
 use crate::catalog::output::FeatureJson;
 use crate::catalog::{Feature, Layer};
@@ -116,8 +126,7 @@ pub struct Batch {
 }
 
 /// A durable record of changes. Every method is all or nothing; an error means nothing was
-/// written. Implementations: [`sqlite::SqliteStore`] (embedded, the default); a PostGIS
-/// backend can implement the same trait.
+/// written. The server uses [`sqlite::SqliteStore`]; the writer knows only this trait.
 pub trait Store: Send {
     /// The latest state of every feature ever written, ordered by layer then id.
     fn records(&mut self) -> Result<Vec<Record>>;
