@@ -168,8 +168,11 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>> {
     }
 }
 
-/// The response of an acknowledged create or replace.
-fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> HttpResponse {
+/// The response of an acknowledged write.
+///
+/// # Errors
+/// [`Error::Internal`] when a create or replace is acknowledged without its feature.
+fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> Result<HttpResponse> {
     let mut resp = match outcome.kind {
         OutcomeKind::Created | OutcomeKind::Replayed => {
             let location = format!(
@@ -186,17 +189,24 @@ fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> HttpRes
         }
         OutcomeKind::Replaced => HttpResponse::Ok(),
         OutcomeKind::Deleted => {
-            return HttpResponse::NoContent()
+            return Ok(HttpResponse::NoContent()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish();
+                .finish());
         }
     };
+    let body = outcome.body.ok_or_else(|| {
+        Error::Internal(format!(
+            "write to {layer}/{} answered no feature",
+            outcome.id
+        ))
+    })?;
     if let Some(etag) = outcome.etag {
         resp.insert_header((header::ETAG, etag));
     }
-    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+    Ok(resp
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type(GEOJSON)
-        .body(outcome.body.unwrap_or_default())
+        .body(body))
 }
 
 /// Reads the request body and checks it against the layer's write rules: the body and the
@@ -235,7 +245,7 @@ async fn create_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 async fn replace_inner(
@@ -256,7 +266,7 @@ async fn replace_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 async fn delete_inner(
@@ -274,7 +284,7 @@ async fn delete_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 /// `POST /collections/{id}/items`: creates a feature; 201 with `Location` and `ETag`.

@@ -56,7 +56,10 @@ pub fn derived_fields<'a>(joins: &'a [JoinConfig], layer: &str) -> HashSet<&'a s
 
 /// A fingerprint of a feature's own content (geometry and properties, without `derived`
 /// ones, in name order), independent of field order and of joins.
-pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) -> String {
+///
+/// # Errors
+/// [`Error::Internal`] when the feature cannot be serialized.
+pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) -> Result<String> {
     #[derive(Serialize)]
     struct Content<'a> {
         geometry: GeometryJson<'a>,
@@ -73,8 +76,11 @@ pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) ->
         geometry: GeometryJson(&feature.geometry),
         properties,
     })
-    .unwrap_or_default();
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+    .map_err(|e| Error::Internal(format!("cannot fingerprint feature {}: {e}", feature.id)))?;
+    Ok(format!(
+        "{:032x}",
+        xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+    ))
 }
 
 /// Changes to one layer snapshot, applied in order, then built into a new snapshot.
@@ -390,7 +396,7 @@ fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
 ///
 /// # Errors
 /// The reason when it is not a valid GeoJSON geometry.
-pub fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
+fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
     parse_geometry(&value.to_string())
 }
 
@@ -425,7 +431,8 @@ pub fn apply_records(
         for r in records {
             let now = shipped
                 .position(r.id)
-                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived));
+                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived))
+                .transpose()?;
             match (&r.base, &now) {
                 (Some(base), Some(now)) if base != now => warnings.push(format!(
                     "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",

@@ -41,15 +41,15 @@ mod writer;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{Access, WriteSettings};
+pub use access::WriteSettings;
 pub use request::{IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest};
 pub use rules::WriteRules;
-pub use service::{EVENT_CAPACITY, Event, WriteService};
+pub use service::WriteService;
 pub use settings::StoreSettings;
 
 use crate::catalog::output::FeatureJson;
 use crate::catalog::{Feature, Layer};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Ids of features created through the API are below this (2^32). A new id is one more than
 /// the highest such id the layer has or ever had (ordinal and integer ids of the shipped file,
@@ -140,8 +140,18 @@ pub trait Store: Send {
 
 /// The body of a feature as the write API returns it and as events carry it: a GeoJSON
 /// Feature with `type`, `id`, `geometry` and `properties`, no links.
+///
+/// # Errors
+/// [`Error::Internal`] when the feature cannot be serialized.
+pub fn try_feature_body(layer: &Layer, feature: &Feature) -> Result<String> {
+    serde_json::to_string(&FeatureJson::new(layer, feature))
+        .map_err(|e| Error::Internal(format!("cannot serialize feature {}: {e}", feature.id)))
+}
+
+/// [`try_feature_body`] for reads, where a feature that cannot be serialized (none can: the
+/// values of a feature are JSON values) gets an empty body.
 pub fn feature_body(layer: &Layer, feature: &Feature) -> String {
-    serde_json::to_string(&FeatureJson::new(layer, feature)).unwrap_or_default()
+    try_feature_body(layer, feature).unwrap_or_default()
 }
 
 /// The strong entity tag of a feature's state (quoted), from [`feature_body`]: the same for

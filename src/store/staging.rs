@@ -269,7 +269,7 @@ fn replace(
         layer: layer.to_owned(),
         id: current.id,
         feature: Some(stored(draft, properties)),
-        base: base_of(&view, current),
+        base: base_of(&view, current)?,
         idempotency: None,
     }))
 }
@@ -291,7 +291,7 @@ fn delete(
         layer: layer.to_owned(),
         id: current.id,
         feature: None,
-        base: base_of(&view, current),
+        base: base_of(&view, current)?,
         idempotency: None,
     }))
 }
@@ -326,10 +326,13 @@ fn current<'a>(snapshot: &'a Layer, fid: &str, if_match: Option<&IfMatch>) -> Re
 
 /// The base fingerprint of a change to `feature`: the one the store already has, or the
 /// fingerprint of the shipped feature for its first change.
-fn base_of(view: &LayerView<'_>, feature: &Feature) -> Option<String> {
+///
+/// # Errors
+/// As [`fingerprint`].
+fn base_of(view: &LayerView<'_>, feature: &Feature) -> Result<Option<String>> {
     match view.bases.get(&(view.snapshot.id().to_owned(), feature.id)) {
-        Some(base) => base.clone(),
-        None => Some(fingerprint(view.snapshot, feature, view.derived)),
+        Some(base) => Ok(base.clone()),
+        None => fingerprint(view.snapshot, feature, view.derived).map(Some),
     }
 }
 
@@ -550,7 +553,7 @@ mod tests {
         let shipped = &f.snapshot.features[0];
         assert_eq!(
             change.base,
-            Some(fingerprint(&f.snapshot, shipped, &f.derived))
+            Some(fingerprint(&f.snapshot, shipped, &f.derived).unwrap())
         );
         let (_, stored) = change.feature.unwrap();
         assert_eq!(

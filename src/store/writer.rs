@@ -25,7 +25,7 @@ use super::settings::StoreSettings;
 use super::staging::{self, Decision, LayerView, Pending, StagedChange};
 use super::{
     Batch, Change, ChangeKind, IdempotentResult, NEW_ID_LIMIT, Record, Store, etag_of_body,
-    feature_body,
+    try_feature_body,
 };
 use crate::catalog::time::format_ms;
 use crate::catalog::{Catalog, Layer};
@@ -318,7 +318,7 @@ fn batch_of(
                     s.layer, s.id
                 )));
             };
-            let body = feature_body(layer, feature);
+            let body = try_feature_body(layer, feature)?;
             let etag = etag_of_body(&body);
             (Some(body), Some(etag))
         } else {
