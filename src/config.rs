@@ -289,6 +289,23 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The settings of the write side: data directory, access, and the rules of each
+    /// writable layer.
+    pub fn store_settings(&self) -> crate::store::StoreSettings {
+        crate::store::StoreSettings {
+            data_dir: self.data_dir.clone(),
+            access: self.write.clone(),
+            writable_layers: self
+                .layers
+                .iter()
+                .filter(|l| l.writable)
+                .map(|l| (l.id.clone(), l.write.clone()))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `resync` tells a client that fell too far behind (more than
-//! [`crate::store::writer::EVENT_CAPACITY`] events) to reload the collection. A comment line
+//! [`crate::store::service::EVENT_CAPACITY`] events) to reload the collection. A comment line
 //! is sent every [`HEARTBEAT`] so that proxies keep the connection open and clients notice a
 //! dead server. The stream is never compressed (compression would hold events back).
 

@@ -22,7 +22,7 @@ impl AppState {
     /// Builds the state for a loaded catalog, without the durable store: writes are off.
     pub fn new(config: Config, catalog: Catalog) -> Self {
         let config = Arc::new(config);
-        let writes = crate::store::WriteService::disabled(Arc::clone(&config));
+        let writes = crate::store::WriteService::disabled(config.store_settings());
         Self::assemble(config, Arc::new(catalog), writes)
     }
 
@@ -35,7 +35,8 @@ impl AppState {
     pub fn open(config: Config, catalog: Catalog) -> crate::Result<Self> {
         let config = Arc::new(config);
         let catalog = Arc::new(catalog);
-        let writes = crate::store::WriteService::open(Arc::clone(&config), Arc::clone(&catalog))?;
+        let writes =
+            crate::store::WriteService::open(config.store_settings(), Arc::clone(&catalog))?;
         Ok(Self::assemble(config, catalog, writes))
     }
 

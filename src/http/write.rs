@@ -7,7 +7,7 @@
 //! 429 with `Retry-After`; no query parameters -> 400; body within the limit -> 413; body
 //! valid for the layer -> 400 naming the field), and the answer into a response. The checks
 //! against the current state (404, 409, 412) and the durable commit (503 when storage fails)
-//! are the store's ([`crate::store::writer`]).
+//! are the store's ([`crate::store::WriteService`]).
 //!
 //! Writes are off until a token is configured; a write then gets the same 405 as a layer that
 //! is not writable (the method is not allowed on this server), with a detail saying why.
@@ -80,7 +80,7 @@ fn problem(error: &Error, allow: &'static str) -> HttpResponse {
 fn admit(req: &HttpRequest, state: &AppState, layer: &str) -> Result<()> {
     state.catalog.get(layer)?;
     if !state.writes.accepts(layer) {
-        let why = if state.config.layer(layer).is_some_and(|l| l.writable) {
+        let why = if state.writes.writable(layer) {
             "writes are off on this server: no write token is configured"
         } else {
             "the collection is read-only"
@@ -168,8 +168,11 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>> {
     }
 }
 
-/// The response of an acknowledged create or replace.
-fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> HttpResponse {
+/// The response of an acknowledged write.
+///
+/// # Errors
+/// [`Error::Internal`] when a create or replace is acknowledged without its feature.
+fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> Result<HttpResponse> {
     let mut resp = match outcome.kind {
         OutcomeKind::Created | OutcomeKind::Replayed => {
             let location = format!(
@@ -186,17 +189,24 @@ fn feature_response(req: &HttpRequest, layer: &str, outcome: Outcome) -> HttpRes
         }
         OutcomeKind::Replaced => HttpResponse::Ok(),
         OutcomeKind::Deleted => {
-            return HttpResponse::NoContent()
+            return Ok(HttpResponse::NoContent()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish();
+                .finish());
         }
     };
+    let body = outcome.body.ok_or_else(|| {
+        Error::Internal(format!(
+            "write to {layer}/{} answered no feature",
+            outcome.id
+        ))
+    })?;
     if let Some(etag) = outcome.etag {
         resp.insert_header((header::ETAG, etag));
     }
-    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+    Ok(resp
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type(GEOJSON)
-        .body(outcome.body.unwrap_or_default())
+        .body(body))
 }
 
 /// Reads the request body and checks it against the layer's write rules: the body and the
@@ -208,11 +218,12 @@ async fn read_draft(
     state: &AppState,
 ) -> Result<(Vec<u8>, Draft)> {
     let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
-    let config = state.config.layer(layer).ok_or_else(|| Error::NotFound {
-        kind: "collection",
-        id: layer.to_owned(),
-    })?;
-    let draft = config.write.check(&body, config.time_property.as_deref())?;
+    let rules = state
+        .writes
+        .rules(layer)
+        .ok_or_else(|| Error::MethodNotAllowed(format!("collection {layer} (read-only)")))?;
+    let snapshot = state.catalog.get(layer)?.snapshot();
+    let draft = rules.check(&body, snapshot.config.time_property.as_deref())?;
     Ok((body, draft))
 }
 
@@ -234,7 +245,7 @@ async fn create_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 async fn replace_inner(
@@ -255,7 +266,7 @@ async fn replace_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 async fn delete_inner(
@@ -273,7 +284,7 @@ async fn delete_inner(
         },
     };
     let outcome = state.writes.submit(request).await?;
-    Ok(feature_response(req, layer, outcome))
+    feature_response(req, layer, outcome)
 }
 
 /// `POST /collections/{id}/items`: creates a feature; 201 with `Location` and `ETag`.

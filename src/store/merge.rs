@@ -55,7 +55,10 @@ pub fn derived_fields<'a>(joins: &'a [JoinConfig], layer: &str) -> HashSet<&'a s
 
 /// A fingerprint of a feature's own content (geometry and properties, without `derived`
 /// ones, in name order), independent of field order and of joins.
-pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) -> String {
+///
+/// # Errors
+/// [`Error::Internal`] when the feature cannot be serialized.
+pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) -> Result<String> {
     #[derive(Serialize)]
     struct Content<'a> {
         geometry: GeometryJson<'a>,
@@ -72,8 +75,11 @@ pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) ->
         geometry: GeometryJson(&feature.geometry),
         properties,
     })
-    .unwrap_or_default();
-    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(text.as_bytes()))
+    .map_err(|e| Error::Internal(format!("cannot fingerprint feature {}: {e}", feature.id)))?;
+    Ok(format!(
+        "{:032x}",
+        xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+    ))
 }
 
 /// Changes to one layer snapshot, applied in order, then built into a new snapshot.
@@ -115,13 +121,6 @@ impl LayerEdit {
                 .collect(),
             time_property: layer.config.time_property.clone(),
         }
-    }
-
-    /// Whether a feature of this id is present.
-    pub fn contains(&self, id: u64) -> bool {
-        self.positions
-            .get(&id)
-            .is_some_and(|&p| self.features[p].is_some())
     }
 
     fn field(&mut self, name: &str) -> usize {
@@ -185,11 +184,10 @@ impl LayerEdit {
         Ok(())
     }
 
-    /// Removes a feature; false when there was none.
-    pub fn delete(&mut self, id: u64) -> bool {
-        match self.positions.get(&id) {
-            Some(&p) => self.features[p].take().is_some(),
-            None => false,
+    /// Removes a feature, if present.
+    pub fn delete(&mut self, id: u64) {
+        if let Some(&p) = self.positions.get(&id) {
+            self.features[p] = None;
         }
     }
 
@@ -318,7 +316,7 @@ fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
 ///
 /// # Errors
 /// The reason when it is not a valid GeoJSON geometry.
-pub fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
+fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
     parse_geometry(&value.to_string())
 }
 
@@ -353,7 +351,8 @@ pub fn apply_records(
         for r in records {
             let now = shipped
                 .position(r.id)
-                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived));
+                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived))
+                .transpose()?;
             match (&r.base, &now) {
                 (Some(base), Some(now)) if base != now => warnings.push(format!(
                     "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",
@@ -371,9 +370,7 @@ pub fn apply_records(
                 _ => {}
             }
             match &r.feature {
-                None => {
-                    edit.delete(r.id);
-                }
+                None => edit.delete(r.id),
                 Some(f) => {
                     let bad = |e: String| {
                         Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))

@@ -1,19 +1,23 @@
 //! Durable writes: create, replace and delete features of writable layers.
 //!
-//! Owns: the [`Store`] trait (the durable record of changes) and its embedded SQLite
-//! implementation ([`sqlite`]), the validation rules declared per layer ([`rules`]), who may
-//! write and how often ([`access`]), the merge of stored changes into the shipped layers at
-//! startup ([`merge`]), and the single writer that commits batches and swaps in new layer
-//! snapshots ([`writer`]). It does not speak HTTP: [`crate::http`] parses requests into
-//! [`writer::WriteRequest`]s and turns [`crate::Error`]s into problem+json.
+//! Owns: the [`Store`] trait (the durable record of changes) and its one implementation, an
+//! embedded SQLite database ([`sqlite`]); the settings of the write side ([`settings`]); the
+//! validation rules declared per layer ([`rules`]); who may write and how often
+//! ([`access`]); the merge of stored changes into the shipped layers at startup ([`merge`]);
+//! the requests and answers the HTTP layer exchanges with the store ([`request`]); and the
+//! [`WriteService`] ([`service`]) in front of the single writer thread (`writer`), which
+//! stages each request (`staging`), commits batches and swaps in new layer snapshots. It
+//! does not speak HTTP: [`crate::http`] parses requests into [`WriteRequest`]s and turns
+//! [`crate::Error`]s into problem+json. It does not read the configuration file:
+//! [`crate::config`] builds its [`StoreSettings`].
 //!
 //! # Lifecycle of a write
 //! 1. The HTTP layer authenticates ([`access`]), reads the body within the size limit and
 //!    validates it against the layer's [`rules::WriteRules`] (geometry, properties, vertices).
-//! 2. The request goes to the one writer thread ([`writer`]), which takes every request
-//!    waiting (a batch), checks each against the current snapshot (feature exists,
-//!    `If-Match`, `Idempotency-Key`, server-owned properties), builds the new snapshots (index
-//!    and joins included) off to the side, and commits the whole batch in one transaction.
+//! 2. The request goes to the one writer thread, which takes every request waiting (a
+//!    batch), checks each against the current snapshot (feature exists, `If-Match`,
+//!    `Idempotency-Key`, server-owned properties), builds the new snapshots (index and joins
+//!    included) off to the side, and commits the whole batch in one transaction.
 //! 3. Only after the commit returns (WAL, `synchronous=FULL`: the data is on disk) are the new
 //!    snapshots swapped in, the events broadcast and the requests acknowledged. A failed
 //!    commit answers every request of the batch with [`crate::Error::Storage`] and changes
@@ -27,19 +31,25 @@
 
 pub mod access;
 pub mod merge;
+pub mod request;
 pub mod rules;
+pub mod service;
+pub mod settings;
 pub mod sqlite;
-pub mod writer;
+mod staging;
+mod writer;
 
 use serde::{Deserialize, Serialize};
 
-pub use access::{Access, WriteSettings};
+pub use access::WriteSettings;
+pub use request::{IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest};
 pub use rules::WriteRules;
-pub use writer::{Event, IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest, WriteService};
+pub use service::WriteService;
+pub use settings::StoreSettings;
 
 use crate::catalog::output::FeatureJson;
 use crate::catalog::{Feature, Layer};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Ids of features created through the API are below this (2^32). A new id is one more than
 /// the highest such id the layer has or ever had (ordinal and integer ids of the shipped file,
@@ -116,8 +126,7 @@ pub struct Batch {
 }
 
 /// A durable record of changes. Every method is all or nothing; an error means nothing was
-/// written. Implementations: [`sqlite::SqliteStore`] (embedded, the default); a PostGIS
-/// backend can implement the same trait.
+/// written. The server uses [`sqlite::SqliteStore`]; the writer knows only this trait.
 pub trait Store: Send {
     /// The latest state of every feature ever written, ordered by layer then id.
     fn records(&mut self) -> Result<Vec<Record>>;
@@ -131,8 +140,18 @@ pub trait Store: Send {
 
 /// The body of a feature as the write API returns it and as events carry it: a GeoJSON
 /// Feature with `type`, `id`, `geometry` and `properties`, no links.
+///
+/// # Errors
+/// [`Error::Internal`] when the feature cannot be serialized.
+pub fn try_feature_body(layer: &Layer, feature: &Feature) -> Result<String> {
+    serde_json::to_string(&FeatureJson::new(layer, feature))
+        .map_err(|e| Error::Internal(format!("cannot serialize feature {}: {e}", feature.id)))
+}
+
+/// [`try_feature_body`] for reads, where a feature that cannot be serialized (none can: the
+/// values of a feature are JSON values) gets an empty body.
 pub fn feature_body(layer: &Layer, feature: &Feature) -> String {
-    serde_json::to_string(&FeatureJson::new(layer, feature)).unwrap_or_default()
+    try_feature_body(layer, feature).unwrap_or_default()
 }
 
 /// The strong entity tag of a feature's state (quoted), from [`feature_body`]: the same for

@@ -4,8 +4,8 @@
 //! server-owned properties) and [`WriteRules::check`], which turns a request body into a
 //! [`Draft`] or a 400 that names the offending field (`geometry.type`,
 //! `properties.deaths`, `properties.sources[1]`, ...). The checks that need the current
-//! state of the layer (the `id` member, server-owned values on replace) are the writer's
-//! ([`super::writer`]).
+//! state of the layer (the `id` member, server-owned values on replace) are made when the
+//! writer stages the request.
 //!
 //! Example, for a layer of incidents:
 //!
@@ -268,7 +268,7 @@ impl WriteRules {
                 ),
             ));
         }
-        let normalized = serde_json::to_value(crate::catalog::output::GeometryJson(&geometry))
+        let normalized = serde_json::to_value(geojson::GeometryValue::from(&geometry))
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok((geometry, normalized))
     }

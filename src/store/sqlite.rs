@@ -135,9 +135,9 @@ impl SqliteStore {
     }
 
     /// Limits the database to `pages` pages (4 KiB each), as if the disk were full; `None`
-    /// lifts the limit. Only for tests of storage failures.
-    #[doc(hidden)]
-    pub fn simulate_capacity(&mut self, pages: Option<u64>) -> Result<()> {
+    /// lifts the limit.
+    #[cfg(test)]
+    fn simulate_capacity(&mut self, pages: Option<u64>) -> Result<()> {
         self.max_pages = pages;
         let max = pages.unwrap_or(0xFFFF_FFFE);
         let conn = self.conn()?;
