@@ -950,3 +950,25 @@ async fn only_tiny_polygons_are_dropped() {
     }
     assert!(big > 100, "only {big} large countries");
 }
+
+#[test]
+fn concurrent_requests_share_one_prepared_layer() {
+    let state = atlas();
+    let layer = state.catalog.get("provinces").unwrap().snapshot();
+    let tiler =
+        khorasan_atlas::tiles::Tiler::new(khorasan_atlas::tiles::TileServerConfig::default());
+    let prepared: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| tiler.prepared(&layer))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        prepared
+            .iter()
+            .all(|p| std::sync::Arc::ptr_eq(p, &prepared[0]))
+    );
+    assert_eq!(prepared[0].generation, layer.generation);
+    assert!(std::sync::Arc::ptr_eq(
+        &tiler.prepared(&layer),
+        &prepared[0]
+    ));
+}

@@ -28,8 +28,6 @@ use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::params::Params;
 
-pub use content::MVT;
-pub use metadata::{WEB_MERCATOR_QUAD_URI, web_mercator_quad};
 pub use openapi::openapi_paths;
 
 /// CRS URI of Web Mercator (EPSG:3857).
