@@ -381,7 +381,7 @@ pub async fn item(
     // The ETag names the feature's state, whatever the links: If-Match of PUT and DELETE
     // compares against it (see crate::store::feature_etag).
     let bytes = respond::json_bytes(&body)?;
-    let etag = crate::store::feature_etag(&layer, feature);
+    let etag = crate::store::feature_etag(&layer, feature)?;
     Ok(respond::cacheable_with_etag(
         &req,
         bytes,

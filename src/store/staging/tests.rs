@@ -88,7 +88,7 @@ impl Fixture {
 
     fn etag(&self, id: u64) -> String {
         let p = self.snapshot.position(id).unwrap();
-        feature_etag(&self.snapshot, &self.snapshot.features[p])
+        feature_etag(&self.snapshot, &self.snapshot.features[p]).unwrap()
     }
 }
 
