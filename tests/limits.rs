@@ -93,7 +93,8 @@ fn idle_keep_alive_connections_are_closed() {
     let server = Server::start(&[("keep_alive_s", 1)], &[]);
     let mut s = server.connect();
     let start = Instant::now();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut all = Vec::new();
     s.read_to_end(&mut all).unwrap();
     let took = start.elapsed();
@@ -141,7 +142,8 @@ fn connections_beyond_the_cap_wait_until_others_close() {
     let idle: Vec<TcpStream> = (0..10).map(|_| server.connect()).collect();
     std::thread::sleep(Duration::from_millis(300));
     let mut s = server.connect();
-    s.set_read_timeout(Some(Duration::from_millis(800))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(800)))
+        .unwrap();
     s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut buf = [0_u8; 64];
@@ -164,7 +166,9 @@ fn long_targets_get_414_and_large_headers_431() {
     assert_eq!(r.status, 414, "{}", r.body);
     assert!(r.body.contains("1000 bytes"), "{}", r.body);
     let big = "b".repeat(3000);
-    let r = server.request("GET", "/health", &[("X-Big", &big)], "").unwrap();
+    let r = server
+        .request("GET", "/health", &[("X-Big", &big)], "")
+        .unwrap();
     assert_eq!(r.status, 431, "{}", r.body);
     assert!(r.body.contains("2000 bytes"), "{}", r.body);
     // A head beyond what actix-http buffers (128 KiB) is refused before routing.
@@ -181,7 +185,11 @@ fn offsets_beyond_the_limit_are_refused_naming_the_value() {
         .get("/collections/incidents/items?offset=501")
         .unwrap();
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("501") && r.body.contains("0..=500"), "{}", r.body);
+    assert!(
+        r.body.contains("501") && r.body.contains("0..=500"),
+        "{}",
+        r.body
+    );
     let r = server
         .get("/collections/incidents/items?offset=500")
         .unwrap();
@@ -202,7 +210,10 @@ fn open_stream(server: &Server) -> (TcpStream, String) {
 #[test]
 fn event_streams_are_capped_per_address_and_in_total() {
     let server = Server::start(
-        &[("max_event_streams_per_client", 2), ("max_event_streams", 100)],
+        &[
+            ("max_event_streams_per_client", 2),
+            ("max_event_streams", 100),
+        ],
         &[],
     );
     let a = open_stream(&server);
@@ -210,10 +221,17 @@ fn event_streams_are_capped_per_address_and_in_total() {
     assert!(a.1.starts_with("HTTP/1.1 200") && b.1.starts_with("HTTP/1.1 200"));
     let c = open_stream(&server);
     assert!(c.1.starts_with("HTTP/1.1 503"), "{}", c.1);
-    assert!(c.1.contains("127.0.0.1 already has 2 event streams"), "{}", c.1);
+    assert!(
+        c.1.contains("127.0.0.1 already has 2 event streams"),
+        "{}",
+        c.1
+    );
 
     let server = Server::start(
-        &[("max_event_streams_per_client", 10), ("max_event_streams", 3)],
+        &[
+            ("max_event_streams_per_client", 10),
+            ("max_event_streams", 3),
+        ],
         &[],
     );
     let open: Vec<_> = (0..3).map(|_| open_stream(&server)).collect();

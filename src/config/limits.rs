@@ -79,7 +79,10 @@ impl Limits {
             ("backlog", self.backlog as usize),
             ("max_uri_bytes", self.max_uri_bytes),
             ("max_header_bytes", self.max_header_bytes),
-            ("max_event_streams_per_client", self.max_event_streams_per_client),
+            (
+                "max_event_streams_per_client",
+                self.max_event_streams_per_client,
+            ),
             ("max_event_streams", self.max_event_streams),
         ];
         match positive.iter().find(|(_, v)| *v == 0) {

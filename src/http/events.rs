@@ -52,7 +52,10 @@ impl Subscribers {
     /// # Errors
     /// [`Error::Busy`] saying which bound is reached.
     pub fn admit(self: &Arc<Self>, ip: IpAddr, per_client: usize, total: usize) -> Result<Slot> {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let all: usize = open.values().sum();
         if all >= total {
             return Err(Error::Busy(format!(
@@ -74,7 +77,10 @@ impl Subscribers {
 
     /// Number of open streams.
     pub fn len(&self) -> usize {
-        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         open.values().sum()
     }
 

@@ -79,7 +79,11 @@ impl Server {
         let web = dir.path().join("web");
         std::fs::create_dir_all(&web).unwrap();
         std::fs::write(web.join("index.html"), "<!doctype html><title>map</title>").unwrap();
-        std::fs::write(web.join("tiles.html"), "<!doctype html><title>tiles</title>").unwrap();
+        std::fs::write(
+            web.join("tiles.html"),
+            "<!doctype html><title>tiles</title>",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("secret.txt"), "outside the web directory").unwrap();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_khorasan-atlas"))
@@ -93,7 +97,7 @@ impl Server {
             .arg("2")
             .env("KHORASAN_WRITE_TOKEN", TOKEN)
             .env("RUST_LOG", "debug")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
@@ -162,7 +166,7 @@ impl Server {
         t.elapsed()
     }
 
-    /// What the server wrote to stderr so far.
+    /// What the server wrote (stdout and stderr) so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
@@ -185,7 +189,12 @@ pub fn read_reply(s: &mut TcpStream) -> std::io::Result<Reply> {
 /// Parses a response (chunked or not).
 pub fn parse_reply(raw: &[u8]) -> std::io::Result<Reply> {
     let text = String::from_utf8_lossy(raw).into_owned();
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad response {text:?}"));
+    let bad = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("bad response {text:?}"),
+        )
+    };
     let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
     let mut lines = head.lines();
     let status = lines
