@@ -164,3 +164,25 @@ pub async fn stream(
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(futures_util::StreamExt::chain(first, rest)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_counted_per_address_and_freed_on_drop() {
+        let subs = Arc::new(Subscribers::default());
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let first = subs.admit(a, 2, 3).unwrap();
+        let _second = subs.admit(a, 2, 3).unwrap();
+        assert!(subs.admit(a, 2, 3).is_err());
+        let _third = subs.admit(b, 2, 3).unwrap();
+        let full = subs.admit(b, 2, 3).unwrap_err();
+        assert_eq!(full.status(), 503);
+        assert_eq!(subs.len(), 3);
+        drop(first);
+        assert_eq!(subs.len(), 2);
+        assert!(subs.admit(a, 2, 3).is_ok());
+    }
+}
