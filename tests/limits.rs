@@ -240,3 +240,60 @@ fn event_streams_are_capped_per_address_and_in_total() {
     assert!(over.1.starts_with("HTTP/1.1 503"), "{}", over.1);
     assert!(over.1.contains("3 event streams are open"), "{}", over.1);
 }
+
+/// A layer of `n` points spread over the whole Earth, written as GeoJSON.
+fn world_points(dir: &std::path::Path, n: usize) -> Vec<(String, std::path::PathBuf)> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let features: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [rng.gen_range(-180.0..180.0), rng.gen_range(-85.0..85.0)]},
+                "properties": {"n": i},
+            })
+        })
+        .collect();
+    let path = dir.join("world.geojson");
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    std::fs::write(&path, fc.to_string()).unwrap();
+    vec![("world".to_owned(), path)]
+}
+
+#[test]
+fn expensive_queries_never_starve_other_requests() {
+    let server = Server::start_with(&[], &[], |dir| world_points(dir, 200_000));
+    // Half the Earth around a point, and the deepest allowed pages, four at once on two
+    // workers: each runs on the blocking pool while the workers keep answering.
+    let heavy = [
+        "/collections/world/radius?coords=POINT(0%200)&within=10000&within-units=km&limit=10000",
+        "/collections/world/radius?coords=POINT(90%200)&within=10000&within-units=km&limit=10000",
+        "/collections/world/items?offset=190000&limit=10000&sortby=-n",
+        "/collections/world/items?offset=1000000&limit=10000",
+    ];
+    let port = server.port;
+    let started = Instant::now();
+    let handles: Vec<_> = heavy
+        .iter()
+        .map(|target| {
+            let target = (*target).to_owned();
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                s.write_all(req.as_bytes()).unwrap();
+                let reply = server::read_reply(&mut s).unwrap();
+                (target, reply.status, started.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let worst = (0..5).map(|_| server.health_time()).max().unwrap();
+    for h in handles {
+        let (target, status, took) = h.join().unwrap();
+        assert_eq!(status, 200, "{target}");
+        assert!(took < Duration::from_secs(30), "{target} took {took:?}");
+        eprintln!("{target}: {took:?}");
+    }
+    assert!(worst < Duration::from_millis(500), "/health took {worst:?}");
+}

@@ -49,6 +49,16 @@ impl Server {
     /// token [`TOKEN`]), with `limits` as the `[server.limits]` table and `server` keys added
     /// to `[server]`, and a map directory holding `index.html` and `tiles.html`.
     pub fn start(limits: &[(&str, i64)], server: &[(&str, toml::Value)]) -> Self {
+        Self::start_with(limits, server, |_| Vec::new())
+    }
+
+    /// [`Self::start`] with more layers: `extra` writes their files into the given directory
+    /// and returns their ids and paths.
+    pub fn start_with(
+        limits: &[(&str, i64)],
+        server: &[(&str, toml::Value)],
+        extra: impl FnOnce(&Path) -> Vec<(String, PathBuf)>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -71,6 +81,12 @@ impl Server {
             l.as_table_mut()
                 .unwrap()
                 .insert("file".into(), file.display().to_string().into());
+        }
+        for (id, file) in extra(dir.path()) {
+            let mut layer = toml::Table::new();
+            layer.insert("id".into(), id.into());
+            layer.insert("file".into(), file.display().to_string().into());
+            layers.push(layer.into());
         }
         let joins = table["joins"].as_array_mut().unwrap();
         joins.retain(|j| j["polygons"].as_str() == Some("provinces"));
