@@ -262,7 +262,7 @@ fn world_points(dir: &std::path::Path, n: usize) -> Vec<(String, std::path::Path
 
 #[test]
 fn expensive_queries_never_starve_other_requests() {
-    let server = Server::start_with(&[], &[], |dir| world_points(dir, 200_000));
+    let server = Server::start_with(&[], &[], |dir| world_points(dir, 100_000));
     // Half the Earth around a point, and the deepest allowed pages, four at once on two
     // workers: each runs on the blocking pool while the workers keep answering.
     let heavy = [

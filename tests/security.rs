@@ -158,12 +158,14 @@ fn tokens_never_appear_in_logs_or_answers() {
     }
 }
 
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 #[test]
 fn every_response_says_nosniff_and_map_pages_carry_a_same_origin_csp() {
     let server = Server::start(&[("max_uri_bytes", 500)], &[]);
     let long = format!("/collections?{}", "x".repeat(600));
     let html = ("Accept", "text/html");
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(&str, &str, Headers)> = vec![
         ("GET", "/", vec![]),
         ("GET", "/health", vec![]),
         ("GET", "/api", vec![]),
