@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod limits;
+
+pub use limits::Limits;
+
 use crate::catalog::{CatalogSettings, LayerSettings};
 use crate::error::{Error, Result};
 
@@ -71,6 +75,10 @@ pub struct RawServer {
     /// [`crate::tiles::TileServerConfig`].
     #[serde(default)]
     pub tiles: crate::tiles::TileServerConfig,
+    /// Bounds on clients (`[server.limits]`): timeouts, connections, request sizes, paging
+    /// depth, event streams. Defaults in [`Limits`].
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// One `[[layers]]` entry.
@@ -125,6 +133,8 @@ pub struct Config {
     pub write: crate::store::WriteSettings,
     /// Vector tile settings of the server.
     pub tiles: crate::tiles::TileServerConfig,
+    /// Bounds on clients.
+    pub limits: Limits,
     pub layers: Vec<LayerConfig>,
     pub joins: Vec<JoinConfig>,
 }
@@ -210,6 +220,7 @@ impl RawConfig {
             }
         }
         self.server.tiles.validate()?;
+        self.server.limits.validate()?;
         for layer in &self.layers {
             layer.tiles.validate(&layer.id)?;
         }
@@ -240,6 +251,7 @@ impl RawConfig {
                 self.server.max_body_bytes,
             )?,
             tiles: self.server.tiles,
+            limits: self.server.limits,
             layers: self.layers,
             joins: self.joins,
         })

@@ -346,8 +346,28 @@ pub async fn items(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let outcome = request.run(&layer);
+    let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
     respond_page(&req, &state, &layer, &request.listing, &outcome, true)
+}
+
+/// Runs a query on the blocking thread pool, so that a query over a large layer never holds
+/// an HTTP worker: other requests (`/health`) are answered meanwhile.
+async fn off_worker<R, O>(
+    layer: &std::sync::Arc<Layer>,
+    request: R,
+    run: fn(&R, &Layer) -> O,
+) -> Result<(R, O)>
+where
+    R: Send + 'static,
+    O: Send + 'static,
+{
+    let layer = std::sync::Arc::clone(layer);
+    web::block(move || {
+        let outcome = run(&request, &layer);
+        (request, outcome)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("query task failed: {e}")))
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
@@ -397,7 +417,7 @@ pub async fn radius(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    distance(&req, &path, &state, DistanceRequest::parse_radius)
+    distance(&req, &path, &state, DistanceRequest::parse_radius).await
 }
 
 /// `GET /collections/{id}/nearest?coords=POINT(lon lat)&limit=k`.
@@ -406,11 +426,11 @@ pub async fn nearest(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    distance(&req, &path, &state, DistanceRequest::parse_nearest)
+    distance(&req, &path, &state, DistanceRequest::parse_nearest).await
 }
 
 /// A distance query on `collection`, its request parsed by `parse`.
-fn distance(
+async fn distance(
     req: &HttpRequest,
     collection: &str,
     state: &AppState,
@@ -422,7 +442,7 @@ fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let outcome = request.run(&layer);
+    let (request, outcome) = off_worker(&layer, request, DistanceRequest::run).await?;
     respond_page(
         req,
         state,

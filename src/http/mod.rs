@@ -1,7 +1,9 @@
 //! The HTTP layer: the only module that knows actix.
 //!
 //! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, compression, CORS for reads), running the server ([`serve`]), the routes that take
+//! logs, security headers ([`security`]), request size bounds ([`limits`]), compression,
+//! CORS for reads), running the server with the timeouts and connection caps of
+//! `server.limits` ([`serve`]), the routes that take
 //! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
 //! OpenAPI document ([`openapi`]) and the map page ([`web_page`]). Feature handlers build a
 //! request with [`crate::query::request`] (which checks every parameter), run it, and
@@ -9,10 +11,12 @@
 
 pub mod events;
 pub mod features;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod respond;
+pub mod security;
 pub mod state;
 pub mod tiles;
 pub mod web_page;
@@ -132,6 +136,8 @@ pub fn app(
         .default_service(web::to(not_found))
         .wrap(cors)
         .wrap(Compress::default())
+        .wrap(actix_web::middleware::from_fn(limits::request_size))
+        .wrap(actix_web::middleware::from_fn(security::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(tracing_actix_web::TracingLogger::default())
 }
@@ -151,12 +157,23 @@ pub fn serve(
     workers: Option<usize>,
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let listen = config.listen;
+    let limits = config.limits.clone();
     let state = AppState::open(config, catalog)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
+            .client_request_timeout(limits.request_timeout())
+            .client_disconnect_timeout(limits.disconnect_timeout())
+            .keep_alive(
+                limits
+                    .keep_alive()
+                    .map_or(actix_web::http::KeepAlive::Disabled, |d| d.into()),
+            )
+            .max_connections(limits.max_connections)
+            .max_connection_rate(limits.max_connection_rate)
+            .backlog(limits.backlog)
             .bind(listen)?
             .shutdown_timeout(SHUTDOWN_TIMEOUT_S);
         if let Some(n) = workers {

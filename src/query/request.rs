@@ -18,11 +18,13 @@ use super::{BBox, Interval, Outcome, Page, Selection};
 use crate::catalog::Layer;
 use crate::error::{Error, Result};
 
-/// The page sizes a server allows: `limit` defaults to `default` and may not exceed `max`.
+/// The pages a server allows: `limit` defaults to `default` and may not exceed `max`;
+/// `offset` may not exceed `max_offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageLimits {
     pub default: usize,
     pub max: usize,
+    pub max_offset: usize,
 }
 
 /// One query parameter: its name, what it means, whether it is required, and its JSON
@@ -59,7 +61,7 @@ const OFFSET: ParamSpec = ParamSpec {
     name: "offset",
     description: "Number of features to skip (paging).",
     required: false,
-    schema: |_| json!({ "type": "integer", "minimum": 0, "default": 0 }),
+    schema: |limits| json!({ "type": "integer", "minimum": 0, "maximum": limits.max_offset, "default": 0 }),
 };
 const BBOX: ParamSpec = ParamSpec {
     name: "bbox",
@@ -305,7 +307,7 @@ fn page(params: &Params, limits: PageLimits, with_offset: bool) -> Result<Page> 
     let offset = if with_offset {
         params
             .get("offset")
-            .map(|v| parse_count("offset", v, 0, usize::MAX / 2))
+            .map(|v| parse_count("offset", v, 0, limits.max_offset))
             .transpose()?
             .unwrap_or(0)
     } else {
@@ -373,6 +375,7 @@ mod tests {
     const LIMITS: PageLimits = PageLimits {
         default: 10,
         max: 100,
+        max_offset: 1000,
     };
 
     /// Three points with an integer `deaths` and a string `province`.
