@@ -31,6 +31,7 @@ test: deps web
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 	bash tests/web-unit.sh
+	bash tests/audit.sh
 	$(CARGO) build --release
 	SKIP_BUILD=1 bash tests/gdal/run.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
