@@ -27,14 +27,14 @@ macro_rules! instant {
             "(?:(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])",
             "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))",
             "|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)",
-            "(?:[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?",
+            "(?:[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?",
             "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]))?)"
         )
     };
 }
 
 /// The grammar above as an ECMA-262 regular expression, calendar rules included (days per
-/// month, 29 February in leap years only), for the `pattern` of the parameter's schema.
+/// month, 29 February in leap years only, second 60 as RFC 3339 allows for leap seconds), for the `pattern` of the parameter's schema.
 pub const DATETIME_PATTERN: &str = concat!(
     "^(?:",
     instant!(),
