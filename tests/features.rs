@@ -588,3 +588,46 @@ async fn head_has_the_headers_of_get() {
         patch.status
     );
 }
+
+#[actix_web::test]
+async fn every_route_answers_an_undeclared_method_with_405_and_allow() {
+    let state = atlas();
+    let doc = get("/api").await.json();
+    let routes = khorasan_atlas::http::ROUTES
+        .iter()
+        .chain(khorasan_atlas::http::tiles::TILE_ROUTES);
+    for route in routes {
+        // A concrete path of the route: every `{name}` becomes a collection id or a number.
+        let path: String = route
+            .split('/')
+            .map(|seg| match seg {
+                "{collectionId}" | "{tilesetId}" => "incidents",
+                "{tileMatrixSetId}" => "WebMercatorQuad",
+                s if s.starts_with('{') => "0",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let reply = request(&state, actix_web::http::Method::TRACE, &path, &[]).await;
+        assert_eq!(reply.status, 405, "TRACE {path}");
+        let allow = reply.header("allow").unwrap_or_default().to_owned();
+        let declared: Vec<String> = doc["paths"][*route]
+            .as_object()
+            .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+            .unwrap_or_default();
+        for method in declared.iter().map(String::as_str).chain(["HEAD"]) {
+            assert!(
+                allow.contains(method),
+                "Allow of {path} is {allow:?}, not {method}"
+            );
+        }
+    }
+    let unknown = request(&state, actix_web::http::Method::TRACE, "/no/such/path", &[]).await;
+    assert_eq!(unknown.status, 404);
+    // Writes are off on the default atlas: /api describes no write operation.
+    for item in doc["paths"].as_object().unwrap().values() {
+        for method in ["post", "put", "delete", "patch"] {
+            assert!(item.get(method).is_none());
+        }
+    }
+}

@@ -51,20 +51,36 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     }
     params.check_format()?;
     let base = respond::base_url(&req);
-    let body = json!({
+    let mut body = json!({
         "title": "khorasan-atlas",
         "description": "ISIS-K attacks (2015-2026) against the historical Khorasan region: OGC API - Features, vector tiles and geodesic spatial queries.",
         "links": [
             link(format!("{base}/"), "self", JSON, "This document"),
             link(format!("{base}/api"), "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
-            link(format!("{base}/map"), "service-doc", "text/html", "The map"),
-            link(format!("{base}/map/tiles.html"), "alternate", "text/html", "The vector tiles in MapLibre GL JS"),
             link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
             link(format!("{base}/collections"), "data", JSON, "Collections"),
             link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile matrix sets"),
             link(format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tilesets"),
         ]
     });
+    // The map pages are linked only when they are built (`web/dist`), so that every link
+    // of the landing page answers 200.
+    if state.config.web_dir.is_dir()
+        && let Some(links) = body["links"].as_array_mut()
+    {
+        links.push(link(
+            format!("{base}/map"),
+            "service-doc",
+            "text/html",
+            "The map",
+        ));
+        links.push(link(
+            format!("{base}/map/tiles.html"),
+            "alternate",
+            "text/html",
+            "The vector tiles in MapLibre GL JS",
+        ));
+    }
     respond::json(&req, &body, JSON, state.config.cache_max_age)
 }
 

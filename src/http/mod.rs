@@ -57,7 +57,14 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 async fn api(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     params::format_only(req.query_string())?;
-    let doc = openapi::document(&state.config, &state.catalog);
+    let writable: Vec<&str> = state
+        .catalog
+        .layers
+        .iter()
+        .map(|l| l.id.as_str())
+        .filter(|id| state.writes.accepts(id))
+        .collect();
+    let doc = openapi::document(&state.config, &state.catalog, &writable);
     respond::json(&req, &doc, respond::OPENAPI, state.config.cache_max_age)
 }
 
@@ -77,6 +84,34 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
 /// `/vsicurl/`, `curl -I`, link checkers) are answered.
 pub(crate) fn read() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// The answer to a method a read-only route does not have: 405 with `Allow`.
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let e = Error::MethodNotAllowed(format!("{} {}", req.method(), req.path()));
+    let mut resp = actix_web::ResponseError::error_response(&e);
+    resp.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+    );
+    resp
+}
+
+/// Registers, after every route, one resource per read-only path of [`ROUTES`] and
+/// [`tiles::TILE_ROUTES`] that takes any other method and answers 405 with `Allow: GET,
+/// HEAD` (a route's guard that does not match passes the request on to the next resource
+/// of the same path). The feature paths, which may take writes, answer other methods in
+/// [`write::routes`]. Paths that match no route stay 404.
+fn method_fallbacks(cfg: &mut web::ServiceConfig) {
+    let writes = [
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+    ];
+    for path in ROUTES.iter().chain(tiles::TILE_ROUTES) {
+        if !writes.contains(path) {
+            cfg.service(web::resource(*path).to(method_not_allowed));
+        }
+    }
 }
 
 /// Registers every route on `cfg`.
@@ -106,6 +141,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/map", read().to(map_page));
     tiles::routes(cfg);
     write::routes(cfg);
+    method_fallbacks(cfg);
     if state.config.web_dir.is_dir() {
         cfg.service(
             actix_files::Files::new("/map", &state.config.web_dir).index_file("index.html"),

@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/collections/{id}/items/{fid}", web::delete().to(delete))
         .route(
             "/collections/{id}/events",
-            web::get().to(super::events::stream),
+            super::read().to(super::events::stream),
         )
         .service(
             web::resource("/collections/{id}/items")

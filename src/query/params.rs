@@ -73,31 +73,20 @@ pub struct Interval {
 
 impl Interval {
     /// Parses an instant (`2021-08-26`, `2021-08-26T12:00:00Z`) or an interval
-    /// (`start/end`, either end `..` or empty for open). Dates cover whole days, so
+    /// (`start/end`, either end `..` or empty for open, not both; see [`super::datetime`]). Dates cover whole days, so
     /// `2021-01-01/2021-12-31` includes all of 31 December.
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |reason: String| Error::bad_param("datetime", text, reason);
-        let one = |s: &str| parse_time(s).map_err(bad);
-        match text.split_once('/') {
-            None => {
-                let (s, e) = one(text)?;
-                Ok(Self {
-                    start: Some(s),
-                    end: Some(e),
-                })
-            }
-            Some((a, b)) => {
-                let open = |s: &str| s.is_empty() || s == "..";
-                let start = if open(a) { None } else { Some(one(a)?.0) };
-                let end = if open(b) { None } else { Some(one(b)?.1) };
-                if let (Some(s), Some(e)) = (start, end)
-                    && s >= e
-                {
-                    return Err(bad("the interval ends before it starts".to_owned()));
-                }
-                Ok(Self { start, end })
-            }
+        let (a, b) = super::datetime::split(text).map_err(bad)?;
+        let start = a.map(|s| parse_time(s).map_err(bad)).transpose()?;
+        let end = b.map(|s| parse_time(s).map_err(bad)).transpose()?;
+        let (start, end) = (start.map(|t| t.0), end.map(|t| t.1));
+        if let (Some(s), Some(e)) = (start, end)
+            && s >= e
+        {
+            return Err(bad("the interval ends before it starts".to_owned()));
         }
+        Ok(Self { start, end })
     }
 
     /// Whether a feature time overlaps the interval. Features without time match only
@@ -281,7 +270,7 @@ mod tests {
                 .matches(Some(feature))
         );
         assert!(Interval::parse("2021-08-27/2021-08-01").is_err());
-        assert!(Interval::parse("../..").unwrap().matches(None));
+        assert!(Interval::parse("../..").is_err());
         assert!(!day.matches(None));
     }
 

@@ -67,13 +67,18 @@ const BBOX: ParamSpec = ParamSpec {
     name: "bbox",
     description: "west,south,east,north in degrees (CRS84); west > east crosses the antimeridian.",
     required: false,
-    schema: |_| json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
+    // OGC API - Features Part 1 (17-069r4) 7.15.3, /req/core/fc-bbox-definition: four
+    // numbers (2D) or six (3D), nothing in between.
+    schema: |_| {
+        json!({ "type": "array", "items": { "type": "number" },
+        "oneOf": [{ "minItems": 4, "maxItems": 4 }, { "minItems": 6, "maxItems": 6 }] })
+    },
 };
 const DATETIME: ParamSpec = ParamSpec {
     name: "datetime",
-    description: "Instant or interval (start/end, `..` for open). Dates cover whole UTC days.",
+    description: "RFC 3339 date-time (or a date, a whole UTC day), or an interval start/end with `..` or nothing for an open end (OGC API - Features Part 1, 7.15.4).",
     required: false,
-    schema: |_| json!({ "type": "string" }),
+    schema: |_| json!({ "type": "string", "pattern": super::datetime::DATETIME_PATTERN }),
 };
 const PROPERTIES: ParamSpec = ParamSpec {
     name: "properties",
@@ -97,7 +102,7 @@ const WITHIN: ParamSpec = ParamSpec {
     name: "within",
     description: "Radius (greater than 0, at most half the Earth's circumference).",
     required: false,
-    schema: |_| json!({ "type": "number", "exclusiveMinimum": 0 }),
+    schema: |_| json!({ "type": "number", "minimum": 0, "exclusiveMinimum": true }),
 };
 const WITHIN_UNITS: ParamSpec = ParamSpec {
     name: "within-units",
