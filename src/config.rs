@@ -92,6 +92,11 @@ pub struct LayerConfig {
     /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339). Default: none,
     /// and `datetime` filters then match nothing but open intervals.
     pub time_property: Option<String>,
+    /// Property holding the end of a feature's period, `time_property` then holding its
+    /// start. Values `YYYY` (whole year), `YYYY-MM` (whole month), `YYYY-MM-DD` or RFC 3339;
+    /// a null end is an open period. `datetime` selects the periods overlapping the
+    /// requested one. Default: none (features have one time). Not for writable layers.
+    pub time_end_property: Option<String>,
     /// Properties usable as equality filters and in `sortby`. Default: every property
     /// whose values are strings, numbers or booleans.
     pub queryables: Option<Vec<String>>,
@@ -202,6 +207,14 @@ impl RawConfig {
                     layer.id
                 )));
             }
+            if layer.time_end_property.is_some()
+                && (layer.writable || layer.time_property.is_none())
+            {
+                return Err(Error::Config(format!(
+                    "layer {:?}: time_end_property needs time_property and a layer that is not writable",
+                    layer.id
+                )));
+            }
             if !seen.insert(layer.id.as_str()) {
                 return Err(Error::Config(format!(
                     "layer id {:?} is repeated",
@@ -256,6 +269,7 @@ impl LayerConfig {
             file: self.file.clone(),
             attribution: self.attribution.clone(),
             time_property: self.time_property.clone(),
+            time_end_property: self.time_end_property.clone(),
             queryables: self.queryables.clone(),
             on_invalid: self.on_invalid,
             writable: self.writable,
