@@ -86,6 +86,19 @@ export const PALETTE = Object.freeze({
   otherPoint: '#08519c',
 });
 
+/** Fill colours and meanings of the operating-provinces kinds, strongest first. */
+export const OPERATING_KINDS = Object.freeze([
+  { kind: 'territorial_control', color: '#67000d', label: 'Territorial control', meaning: 'sources say ISIS-K held or governed districts, whole or in part' },
+  { kind: 'stronghold', color: '#cb181d', label: 'Stronghold', meaning: 'called an ISIS-K base or stronghold, with held positions, short of district control' },
+  { kind: 'presence', color: '#fb6a4a', label: 'Presence', meaning: 'fighters, cells, camps, hideouts or recruitment reported; no territory held' },
+  { kind: 'cells_urban', color: '#6a51a3', label: 'Urban cells', meaning: 'clandestine cells or hideouts reported in a city' },
+]);
+
+/** The entry of OPERATING_KINDS for `kind` (an unknown kind gets a neutral grey). */
+export function operatingKind(kind) {
+  return OPERATING_KINDS.find((k) => k.kind === kind) || { kind, color: '#808080', label: String(kind ?? 'unknown'), meaning: '' };
+}
+
 /** Line styles of the IS "Wilayat Khurasan" phases, on the map and in its legend. */
 export const WILAYAT_LINES = Object.freeze({
   early: { color: PALETTE.wilayat, weight: 2.4, dash: '1 5', legendHtml: '2015 – May 2019: Afghanistan and Pakistan' },
