@@ -22,7 +22,9 @@ export function createOperatingLayer({ map, api, notices, clickTaken, periodLabe
       l.on('click', (ev) => {
         if (clickTaken()) return;
         L.DomEvent.stopPropagation(ev);
-        L.popup({ maxWidth: 320 }).setLatLng(ev.latlng).setContent(operatingPopup(f)).openOn(map);
+        // Rows of one province share its polygon: show every row drawn there.
+        const here = layer.getLayers().map((x) => x.feature).filter((g) => g.properties.iso_3166_2 === f.properties.iso_3166_2);
+        L.popup({ maxWidth: 320, maxHeight: 360 }).setLatLng(ev.latlng).setContent(here.map(operatingPopup).join('')).openOn(map);
       });
     },
   });
