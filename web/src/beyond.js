@@ -36,7 +36,7 @@ export function createBeyondView({ map, regionBbox, fitRegion, fitPadding }) {
     const list = byCountry
       .map(([c, n]) => `<li data-country="${e(c)}"><span class="n" data-testid="beyond-country-count">${num(n)}</span> ${e(c)}</li>`)
       .join('');
-    box.getContainer().innerHTML = `<p><strong data-testid="beyond-count">${num(total)}</strong> attack${total === 1 ? '' : 's'} (all dates) outside Afghanistan, Pakistan and Khorasan:</p>
+    box.getContainer().innerHTML = `<p><strong data-testid="beyond-count">${num(total)}</strong> attack${total === 1 ? '' : 's'} (all dates) outside the default view of Afghanistan, Pakistan and Khorasan:</p>
 <ul>${list}</ul>
 <button type="button" data-action="all" data-testid="beyond-button">Beyond Khorasan: show all</button>
 <button type="button" data-action="region">Back to Khorasan</button>`;
