@@ -75,6 +75,7 @@ export const PALETTE = Object.freeze({
   provinceOutline: '#ffffff',
   provinceHover: '#3a2a1c',
   khorasan: KHORASAN_COLOR,
+  operating: '#fb6a4a', // tile viewer: where ISIS-K operated (outline; the map page colours by kind)
   wilayat: '#1b1b1b',
   wilayatPakistan: '#6b6b6b',
   radius: '#1d3c5a', // the radius tool's circle and centre
