@@ -353,6 +353,20 @@ mod tests {
     }
 
     #[test]
+    fn a_period_end_needs_a_start_and_a_read_only_layer() {
+        let layer = "[[layers]]\nid='a'\nfile='a'\n";
+        let cfg = parse(&format!(
+            "{layer}time_property='start'\ntime_end_property='end'\n"
+        ))
+        .unwrap();
+        let settings = cfg.catalog();
+        assert_eq!(settings.layers[0].time_end_property.as_deref(), Some("end"));
+        assert!(parse(&format!("{layer}time_end_property='end'\n")).is_err());
+        let writable = format!("{layer}time_property='s'\ntime_end_property='e'\nwritable=true\n");
+        assert!(parse(&writable).is_err());
+    }
+
+    #[test]
     fn layer_args_replace_layers_of_the_same_id() {
         let mut raw = RawConfig::default();
         raw.add_layer_arg("x=one.geojson").unwrap();
