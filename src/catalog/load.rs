@@ -35,7 +35,7 @@ use serde_json::value::RawValue;
 use super::model::{Feature, Field, Prop, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
-use super::time::parse_time;
+use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
 
 /// What a file yields: the schema, the valid features, and the features left out.
@@ -53,6 +53,8 @@ pub struct Loaded {
 pub struct LoadOptions {
     pub on_invalid: InvalidPolicy,
     pub time_property: Option<String>,
+    /// With `time_property` as the start, the property holding the end of a period.
+    pub time_end_property: Option<String>,
 }
 
 /// Reads a GeoJSON FeatureCollection from `path`.
@@ -284,6 +286,9 @@ impl<'p> Builder<'p> {
         let Some(name) = &self.options.time_property else {
             return Ok(None);
         };
+        if let Some(end_name) = &self.options.time_end_property {
+            return self.period_of(props, name, end_name);
+        }
         let Some(pos) = self.schema.get(name) else {
             return Ok(None);
         };
@@ -292,6 +297,21 @@ impl<'p> Builder<'p> {
             Some(Prop::Absent | Prop::Null) | None => Ok(None),
             Some(other) => Err(format!("{name}: {other:?} is not a date")),
         }
+    }
+
+    /// The span of a period from its start and end properties (strings or null).
+    fn period_of(
+        &self,
+        props: &[Prop],
+        start: &str,
+        end: &str,
+    ) -> std::result::Result<Option<TimeSpan>, String> {
+        let text = |name: &str| match self.schema.get(name).and_then(|pos| props.get(pos)) {
+            Some(Prop::Str(s)) => Ok(Some(&**s)),
+            Some(Prop::Absent | Prop::Null) | None => Ok(None),
+            Some(other) => Err(format!("{name}: {other:?} is not a date")),
+        };
+        period_span(text(start)?, text(end)?).map_err(|e| format!("{start}/{end}: {e}"))
     }
 
     /// Records a feature id; false if it was seen before. While ids only increase they are
@@ -574,6 +594,7 @@ mod tests {
         let options = LoadOptions {
             on_invalid: policy,
             time_property: Some("date".into()),
+            time_end_property: None,
         };
         load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
     }

@@ -138,6 +138,7 @@ impl Catalog {
             let options = load::LoadOptions {
                 on_invalid: layer_config.on_invalid,
                 time_property: layer_config.time_property.clone(),
+                time_end_property: layer_config.time_end_property.clone(),
             };
             let loaded = load::load_file(&layer_config.file, &options)?;
             let layer = Layer::build(

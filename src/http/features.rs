@@ -18,7 +18,7 @@ use super::respond::{self, GEOJSON, JSON, OPENAPI};
 use super::state::AppState;
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
-use crate::catalog::time::format_ms;
+use crate::catalog::time::{format_end, format_ms};
 use crate::error::{Error, Result};
 use crate::query::Outcome;
 use crate::query::request::{DistanceRequest, ItemsRequest, Listing, PageLimits};
@@ -116,7 +116,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
     if let Some((start, end)) = layer.time_extent {
         extent.insert(
             "temporal".into(),
-            json!({ "interval": [[format_ms(start), format_ms(end - 1)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
+            json!({ "interval": [[format_ms(start), format_end(end)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
         );
     }
     let mut links = vec![

@@ -234,6 +234,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn periods_overlap_open_and_closed_intervals() {
+        use crate::catalog::time::period_span;
+        let at = |s: &str| Interval::parse(s).unwrap();
+        let year_2021 = period_span(Some("2021"), Some("2021")).unwrap();
+        let open_2016 = period_span(Some("2016"), None).unwrap();
+        let mar_2023 = period_span(Some("2023-03"), Some("2023")).unwrap();
+        assert!(at("2021-12-31").matches(year_2021));
+        assert!(at("2021-01-01").matches(year_2021));
+        assert!(!at("2022-01-01").matches(year_2021));
+        assert!(!at("../2020-12-31").matches(year_2021));
+        assert!(at("2020-06-01/2021-01-01").matches(year_2021));
+        assert!(at("2030-01-01").matches(open_2016));
+        assert!(at("2025-01-01/..").matches(open_2016));
+        assert!(!at("../2015-12-31").matches(open_2016));
+        assert!(at("../2016-01-01").matches(open_2016));
+        assert!(!at("2023-02-28").matches(mar_2023));
+        assert!(at("2023-03-01").matches(mar_2023));
+        assert!(at("2023-12-31T23:59:59Z").matches(mar_2023));
+        assert!(!at("2024-01-01/..").matches(mar_2023));
+    }
+
+    #[test]
     fn unknown_and_repeated_parameters_are_refused() {
         let known = |k: &str| matches!(k, "limit" | "bbox");
         assert!(Params::parse("limit=1&bbox=1,2,3,4", known).is_ok());
