@@ -36,6 +36,7 @@ test: deps web
 	SKIP_BUILD=1 bash tests/gdal/run.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
+	SKIP_BUILD=1 bash tests/contract/run.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
