@@ -25,7 +25,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-pub use model::{Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
+pub use model::{ApiId, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
 pub use settings::{CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings};
 
 use crate::error::{Error, Result};
@@ -71,7 +71,9 @@ impl Layer {
             if let Some((s, e)) = f.time {
                 time_extent = Some(time_extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
             }
-            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            if !f.has_null_geometry() {
+                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            }
         }
         Self {
             config,
@@ -80,6 +82,7 @@ impl Layer {
             features,
             index,
             ids,
+            string_ids: source_ids.iter().map(|(s, &n)| (n, s.clone())).collect(),
             source_ids,
             extent,
             time_extent,
