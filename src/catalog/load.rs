@@ -48,6 +48,48 @@ pub struct Loaded {
     pub skipped: Vec<(usize, String)>,
 }
 
+impl Loaded {
+    /// How many features were left out for each kind of reason, most frequent first.
+    pub fn refusals(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        for (_, reason) in &self.skipped {
+            let kind = refusal_kind(reason);
+            match counts.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((kind, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts
+    }
+}
+
+/// The kind of a reason a feature was left out, for the counts logged at load.
+fn refusal_kind(reason: &str) -> &'static str {
+    const KINDS: [(&str, &str); 9] = [
+        ("coordinates:", "malformed coordinates"),
+        ("not closed", "unclosed ring"),
+        ("is not finite", "invalid coordinates"),
+        ("is outside", "invalid coordinates"),
+        ("needs at least", "too few positions"),
+        ("invalid geometry", "invalid geometry"),
+        ("geometry is missing", "missing geometry"),
+        ("properties:", "malformed properties"),
+        ("expected \"Feature\"", "not a Feature"),
+    ];
+    if reason.starts_with("id ") {
+        return if reason.ends_with("is repeated") {
+            "repeated id"
+        } else {
+            "invalid id"
+        };
+    }
+    KINDS
+        .iter()
+        .find(|(needle, _)| reason.contains(needle))
+        .map_or("malformed geometry or time", |(_, kind)| kind)
+}
+
 /// Options for reading a file.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -684,6 +726,16 @@ mod tests {
         );
         assert!(loaded.skipped[1].1.contains("not closed"));
         assert!(loaded.skipped[2].1.contains("invalid geometry"));
+        assert_eq!(
+            loaded.refusals(),
+            vec![
+                ("invalid coordinates", 1),
+                ("invalid geometry", 1),
+                ("malformed coordinates", 1),
+                ("missing geometry", 1),
+                ("unclosed ring", 1)
+            ]
+        );
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl Catalog {
                 time_property: layer_config.time_property.clone(),
             };
             let loaded = load::load_file(&layer_config.file, &options)?;
+            let refusals = loaded.refusals();
             let layer = Layer::build(
                 Arc::new(layer_config.clone()),
                 loaded.fields,
@@ -157,6 +158,18 @@ impl Catalog {
                 ms = started.elapsed().as_millis() as u64,
                 "layer loaded"
             );
+            if !refusals.is_empty() {
+                let reasons: Vec<String> = refusals
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect();
+                tracing::warn!(
+                    "layer {}: {} features refused: {}",
+                    layer_config.id,
+                    loaded.skipped.len(),
+                    reasons.join(", ")
+                );
+            }
             layers.push(layer);
         }
         join::apply_all(&mut layers, &config.joins)?;
