@@ -10,5 +10,5 @@ source tests/support/atlas_server.sh
 start_atlas_server "${GDAL_TEST_PORT:-18301}" --layer rt=tests/fixtures/roundtrip.geojson
 out=$(mktemp -d)
 trap 'kill $ATLAS_SERVER_PID 2>/dev/null || true; rm -rf "$out" "$ATLAS_SERVER_LOG"' EXIT
-timeout 120 ogr2ogr -f GeoJSON "$out/out.geojson" -oo PAGE_SIZE=5 "OAPIF:$BASE/collections/rt" rt
+timeout 120 ogr2ogr -f GeoJSON "$out/out.geojson" -oo PAGE_SIZE=100 "OAPIF:$BASE/collections/rt" rt
 python3 tests/gdal/roundtrip_compare.py tests/fixtures/roundtrip.geojson "$out/out.geojson"
