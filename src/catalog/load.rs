@@ -11,7 +11,15 @@
 //! Stable across restarts for the same file: an integer `id` member is used as is; a string
 //! `id` member (such as `"iskp-001"`) becomes a 53-bit FNV-1a hash of the string, so it is safe
 //! in JavaScript and does not move when features are added or reordered (the string still finds
-//! the feature); a feature without an `id` gets its 1-based position in the file.
+//! the feature); a feature without an `id` gets its 1-based position in the file. The API
+//! serves the id as the source gave it ([`super::model::ApiId`]); the numeric key is what
+//! MVT feature ids carry, and `/items/{key}` finds the feature by it too.
+//!
+//! # What is kept
+//! A `null` geometry is kept (it takes part in no spatial query); a geometry with altitudes
+//! keeps its source text for output; property values that `serde_json::Value` would change
+//! (integers outside `i64`) keep their text ([`super::model::Prop::Raw`]). Features refused
+//! are counted per reason ([`Loaded::refusals`]) and logged when the layer loads.
 //!
 //! # Invalid features
 //! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
