@@ -415,7 +415,7 @@ fn listing(port: u16) -> HashMap<u64, String> {
     }
     #[derive(serde::Deserialize)]
     struct Id {
-        id: u64,
+        id: serde_json::Value,
     }
     let mut out = HashMap::new();
     loop {
@@ -428,7 +428,11 @@ fn listing(port: u16) -> HashMap<u64, String> {
         let page: Page<'_> = serde_json::from_str(&r.body).unwrap();
         let n = page.features.len();
         for raw in page.features {
-            let id = serde_json::from_str::<Id>(raw.get()).unwrap().id;
+            // Shipped features keep their string ids; the key is the internal numeric one.
+            let id = match serde_json::from_str::<Id>(raw.get()).unwrap().id {
+                serde_json::Value::String(s) => khorasan_atlas::catalog::load::string_id(&s),
+                other => other.as_u64().unwrap(),
+            };
             assert!(
                 out.insert(id, raw.get().to_owned()).is_none(),
                 "id {id} listed twice"

@@ -225,7 +225,12 @@ async fn default_atlas_clusters_account_for_every_incident() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|l| l["id"].as_u64().unwrap())
+                    .map(|l| {
+                        let api_id = l["id"]
+                            .as_str()
+                            .map_or_else(|| l["id"].to_string(), str::to_owned);
+                        layer.find(&api_id).unwrap().id
+                    })
                     .collect();
                 assert_eq!(ids.len() as i64, int(prop(f, "point_count")), "{z}/{x}/{y}");
                 members.extend(ids);

@@ -11,7 +11,15 @@
 //! Stable across restarts for the same file: an integer `id` member is used as is; a string
 //! `id` member (such as `"iskp-001"`) becomes a 53-bit FNV-1a hash of the string, so it is safe
 //! in JavaScript and does not move when features are added or reordered (the string still finds
-//! the feature); a feature without an `id` gets its 1-based position in the file.
+//! the feature); a feature without an `id` gets its 1-based position in the file. The API
+//! serves the id as the source gave it ([`super::model::ApiId`]); the numeric key is what
+//! MVT feature ids carry, and `/items/{key}` finds the feature by it too.
+//!
+//! # What is kept
+//! A `null` geometry is kept (it takes part in no spatial query); a geometry with altitudes
+//! keeps its source text for output; property values that `serde_json::Value` would change
+//! (integers outside `i64`) keep their text ([`super::model::Prop::Raw`]). Features refused
+//! are counted per reason ([`Loaded::refusals`]) and logged when the layer loads.
 //!
 //! # Invalid features
 //! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
@@ -46,6 +54,48 @@ pub struct Loaded {
     pub source_ids: HashMap<Box<str>, u64>,
     /// `(index in the file, reason)` of features left out.
     pub skipped: Vec<(usize, String)>,
+}
+
+impl Loaded {
+    /// How many features were left out for each kind of reason, most frequent first.
+    pub fn refusals(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        for (_, reason) in &self.skipped {
+            let kind = refusal_kind(reason);
+            match counts.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((kind, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts
+    }
+}
+
+/// The kind of a reason a feature was left out, for the counts logged at load.
+fn refusal_kind(reason: &str) -> &'static str {
+    const KINDS: [(&str, &str); 9] = [
+        ("coordinates:", "malformed coordinates"),
+        ("not closed", "unclosed ring"),
+        ("is not finite", "invalid coordinates"),
+        ("is outside", "invalid coordinates"),
+        ("needs at least", "too few positions"),
+        ("invalid geometry", "invalid geometry"),
+        ("geometry is missing", "missing geometry"),
+        ("properties:", "malformed properties"),
+        ("expected \"Feature\"", "not a Feature"),
+    ];
+    if reason.starts_with("id ") {
+        return if reason.ends_with("is repeated") {
+            "repeated id"
+        } else {
+            "invalid id"
+        };
+    }
+    KINDS
+        .iter()
+        .find(|(needle, _)| reason.contains(needle))
+        .map_or("malformed geometry or time", |(_, kind)| kind)
 }
 
 /// Options for reading a file.
@@ -91,10 +141,17 @@ pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Lo
 
 /// Parses one GeoJSON geometry object, with the same checks as loading.
 pub fn parse_geometry(json: &str) -> std::result::Result<Geometry<f64>, String> {
+    parse_source_geometry(json).map(|(g, _)| g)
+}
+
+/// Parses one GeoJSON geometry object, with the same checks as loading, and says whether
+/// any position has more than two members (an altitude), which the 2-D geometry drops.
+pub fn parse_source_geometry(json: &str) -> std::result::Result<(Geometry<f64>, bool), String> {
     let raw: RawGeometry<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    let geometry = convert_geometry(&raw)?;
+    let mut altitude = false;
+    let geometry = convert_geometry(&raw, &mut altitude)?;
     check_validity(&geometry)?;
-    Ok(geometry)
+    Ok((geometry, altitude))
 }
 
 /// The 53-bit FNV-1a hash used for string feature ids (never 0).
@@ -137,8 +194,9 @@ struct RawFeature<'a> {
     kind: &'a str,
     #[serde(borrow, default)]
     id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    geometry: Option<&'a RawValue>,
+    /// `None` when the member is missing, `Some(None)` when it is `null`.
+    #[serde(borrow, default, deserialize_with = "present")]
+    geometry: Option<Option<&'a RawValue>>,
     #[serde(borrow, default)]
     properties: Option<&'a RawValue>,
 }
@@ -153,8 +211,15 @@ struct RawGeometry<'a> {
     geometries: Option<Vec<RawGeometry<'a>>>,
 }
 
-/// One position; extra members (altitude) are ignored.
-struct Pos(f64, f64);
+/// A member that may be `null`, distinguished from a missing one.
+fn present<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<&'de RawValue>>, D::Error> {
+    Option::<&'de RawValue>::deserialize(d).map(Some)
+}
+
+/// One position; extra members (altitude) are not part of it, but their presence is noted.
+struct Pos(f64, f64, bool);
 
 impl<'de> Deserialize<'de> for Pos {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -174,8 +239,11 @@ impl<'de> Deserialize<'de> for Pos {
                 let y: f64 = seq
                     .next_element()?
                     .ok_or_else(|| de::Error::invalid_length(1, &self))?;
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Pos(x, y))
+                let mut extra = false;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    extra = true;
+                }
+                Ok(Pos(x, y, extra))
             }
         }
         d.deserialize_seq(V)
@@ -236,11 +304,17 @@ impl<'p> Builder<'p> {
         if raw.kind != "Feature" {
             return Err(format!("type is {:?}, expected \"Feature\"", raw.kind));
         }
-        let geometry_json = raw
-            .geometry
-            .filter(|g| g.get() != "null")
-            .ok_or("geometry is missing or null")?;
-        let geometry = parse_geometry(geometry_json.get())?;
+        let geometry_json = raw.geometry.ok_or("geometry is missing")?;
+        let (geometry, source_geometry) = match geometry_json {
+            None => (
+                Geometry::GeometryCollection(geo::GeometryCollection::default()),
+                serde_json::from_str("null").ok(),
+            ),
+            Some(json) => {
+                let (geometry, altitude) = parse_source_geometry(json.get())?;
+                (geometry, altitude.then(|| json.to_owned()))
+            }
+        };
         let (id, source_id) = match raw.id {
             None => (index as u64 + 1, None),
             Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
@@ -277,6 +351,7 @@ impl<'p> Builder<'p> {
         Ok(Feature {
             id,
             geometry,
+            source_geometry,
             props: props.into_boxed_slice(),
             time,
         })
@@ -391,7 +466,8 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let pos = self.builder.field(&key, expected);
             expected = pos + 1;
-            let value = match Prop::from_json(map.next_value()?) {
+            let raw: &'de RawValue = map.next_value()?;
+            let value = match Prop::from_raw(raw).map_err(de::Error::custom)? {
                 Prop::Str(s) => Prop::Str(self.builder.intern(pos, s)),
                 other => other,
             };
@@ -533,29 +609,48 @@ fn polygon(rings: &[Vec<Pos>]) -> std::result::Result<Polygon<f64>, String> {
     ))
 }
 
-fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>, String> {
+fn convert_geometry(
+    raw: &RawGeometry<'_>,
+    altitude: &mut bool,
+) -> std::result::Result<Geometry<f64>, String> {
+    let mut note = |ps: &[Pos]| *altitude |= ps.iter().any(|p| p.2);
     Ok(match raw.kind {
-        "Point" => Geometry::Point(Point(coord(&coords::<Pos>(raw)?)?)),
+        "Point" => {
+            let p: Pos = coords(raw)?;
+            note(std::slice::from_ref(&p));
+            Geometry::Point(Point(coord(&p)?))
+        }
         "MultiPoint" => {
             let ps: Vec<Pos> = coords(raw)?;
+            note(&ps);
             Geometry::MultiPoint(MultiPoint::new(
                 ps.iter()
                     .map(|p| coord(p).map(Point))
                     .collect::<std::result::Result<_, _>>()?,
             ))
         }
-        "LineString" => Geometry::LineString(line(&coords::<Vec<Pos>>(raw)?)?),
+        "LineString" => {
+            let ps: Vec<Pos> = coords(raw)?;
+            note(&ps);
+            Geometry::LineString(line(&ps)?)
+        }
         "MultiLineString" => {
             let ls: Vec<Vec<Pos>> = coords(raw)?;
+            ls.iter().for_each(|l| note(l));
             Geometry::MultiLineString(MultiLineString::new(
                 ls.iter()
                     .map(|l| line(l))
                     .collect::<std::result::Result<_, _>>()?,
             ))
         }
-        "Polygon" => Geometry::Polygon(polygon(&coords::<Vec<Vec<Pos>>>(raw)?)?),
+        "Polygon" => {
+            let rings: Vec<Vec<Pos>> = coords(raw)?;
+            rings.iter().for_each(|r| note(r));
+            Geometry::Polygon(polygon(&rings)?)
+        }
         "MultiPolygon" => {
             let ps: Vec<Vec<Vec<Pos>>> = coords(raw)?;
+            ps.iter().flatten().for_each(|r| note(r));
             Geometry::MultiPolygon(MultiPolygon::new(
                 ps.iter()
                     .map(|p| polygon(p))
@@ -569,7 +664,7 @@ fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>,
                 .ok_or("GeometryCollection has no geometries")?;
             Geometry::GeometryCollection(
                 gs.iter()
-                    .map(convert_geometry)
+                    .map(|g| convert_geometry(g, altitude))
                     .collect::<std::result::Result<_, _>>()?,
             )
         }
@@ -606,8 +701,46 @@ mod tests {
         {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]},"properties":null},
         {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]},"properties":{}},
         {"type":"Feature","geometry":{"type":"Point","coordinates":[1,"x"]},"properties":{}},
-        {"type":"Feature","geometry":null,"properties":{}}
+        {"type":"Feature","properties":{}}
     ]}"#;
+
+    #[test]
+    fn null_geometry_and_altitude_are_kept_as_the_source_wrote_them() {
+        let json = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":null,"properties":{}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[69.1,34.5,1800]},"properties":{}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[69.1,34.5]},"properties":{}}]}"#;
+        let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+        let f = &loaded.features;
+        assert!(f[0].has_null_geometry());
+        assert!(geo::BoundingRect::bounding_rect(&f[0].geometry).is_none());
+        let source = f[1].source_geometry.as_ref().map(|g| g.get());
+        assert_eq!(
+            source,
+            Some(r#"{"type":"Point","coordinates":[69.1,34.5,1800]}"#)
+        );
+        assert_eq!(f[1].geometry, Geometry::Point(Point::new(69.1, 34.5)));
+        assert!(f[2].source_geometry.is_none());
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_keep_their_text() {
+        let json = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":
+            {"big":12345678901234567890,"neg":-9007199254740993,"tiny":1e-7,
+             "nested":{"a":[123456789012345678901234567890,"x\"1e400"]},"small":[1,2]}}]}"#;
+        let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+        let props = &loaded.features[0].props;
+        let text = |i: usize| serde_json::to_string(&props[i]).unwrap();
+        assert_eq!(text(0), "12345678901234567890");
+        assert_eq!(props[1], Prop::Int(-9_007_199_254_740_993));
+        assert_eq!(props[2], Prop::Float("1e-7".parse().unwrap()));
+        assert_eq!(
+            text(3),
+            r#"{"a":[123456789012345678901234567890,"x\"1e400"]}"#
+        );
+        assert!(matches!(props[4], Prop::Json(_)));
+    }
 
     #[test]
     fn skip_policy_reports_each_bad_feature_with_its_index_and_reason() {
@@ -622,6 +755,16 @@ mod tests {
         );
         assert!(loaded.skipped[1].1.contains("not closed"));
         assert!(loaded.skipped[2].1.contains("invalid geometry"));
+        assert_eq!(
+            loaded.refusals(),
+            vec![
+                ("invalid coordinates", 1),
+                ("invalid geometry", 1),
+                ("malformed coordinates", 1),
+                ("missing geometry", 1),
+                ("unclosed ring", 1)
+            ]
+        );
     }
 
     #[test]

@@ -402,7 +402,10 @@ pub async fn item(
     let mut body = FeatureJson::new(&layer, feature);
     body.links = Some(json!([
         link(
-            format!("{base}/collections/{id}/items/{}", feature.id),
+            format!(
+                "{base}/collections/{id}/items/{}",
+                layer.api_id(feature.id).url_segment()
+            ),
             "self",
             GEOJSON,
             "This feature"

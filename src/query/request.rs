@@ -399,6 +399,7 @@ mod tests {
             .map(|i| Feature {
                 id: u64::try_from(i + 1).unwrap(),
                 geometry: Geometry::Point(Point::new(69.0 + f64::from(i), 34.5)),
+                source_geometry: None,
                 props: Box::new([Prop::Int(i64::from(i)), Prop::Str("Kabul".into())]),
                 time: None,
             })
