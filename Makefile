@@ -34,6 +34,7 @@ test: deps web
 	bash tests/audit.sh
 	$(CARGO) build --release
 	SKIP_BUILD=1 bash tests/gdal/run.sh
+	SKIP_BUILD=1 bash tests/gdal/roundtrip.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
 	SKIP_BUILD=1 bash tests/contract/run.sh
