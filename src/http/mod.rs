@@ -7,8 +7,11 @@
 //! request with [`crate::query::request`] (which checks every parameter), run it, and
 //! serialize the answer.
 
+pub mod csv;
 pub mod events;
 pub mod features;
+pub mod format;
+pub mod html;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
