@@ -97,23 +97,6 @@ pub fn page(
         .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_starts_are_defused_and_other_text_kept() {
-        for bad in ["=1+1", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(defuse(bad), format!("'{bad}"));
-        }
-        for good in ["Kabul", "", "1-2", "a=b"] {
-            assert_eq!(defuse(good), good);
-        }
-        assert_eq!(cell(Some(&Prop::Float(-3.5))), "-3.5");
-        assert_eq!(cell(Some(&Prop::Int(-2))), "-2");
-    }
-}
-
 /// The response carrying `body`, the CSV of a page of `layer_id`: `Content-Disposition`
 /// names a file, `OGC-NumberMatched` and `OGC-NumberReturned` give the counts, and `Link`
 /// carries the `next` and `prev` links of `links` (the JSON page's links).
@@ -174,3 +157,20 @@ pub fn respond(
 pub const NUMBER_MATCHED: &str = "ogc-numbermatched";
 /// Header with the number of features in this page (GeoJSON's `numberReturned`).
 pub const NUMBER_RETURNED: &str = "ogc-numberreturned";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_are_defused_and_other_text_kept() {
+        for bad in ["=1+1", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(defuse(bad), format!("'{bad}"));
+        }
+        for good in ["Kabul", "", "1-2", "a=b"] {
+            assert_eq!(defuse(good), good);
+        }
+        assert_eq!(cell(Some(&Prop::Float(-3.5))), "-3.5");
+        assert_eq!(cell(Some(&Prop::Int(-2))), "-2");
+    }
+}
