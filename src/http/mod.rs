@@ -128,7 +128,13 @@ pub fn app(
         .allow_any_origin()
         .allowed_methods(["GET", "HEAD", "OPTIONS"])
         .allow_any_header()
-        .expose_headers(["ETag", "Location", "Link"])
+        .expose_headers([
+            "ETag",
+            "Location",
+            "Link",
+            "OGC-NumberMatched",
+            "OGC-NumberReturned",
+        ])
         .max_age(3600);
     App::new()
         .configure(move |cfg| configure(cfg, &state))
