@@ -13,6 +13,8 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
+use super::format::{self, Format};
+use super::html::{self, Page};
 use super::params::{self, Params};
 use super::respond::{self, GEOJSON, JSON, OPENAPI};
 use super::state::AppState;
@@ -46,10 +48,11 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
 /// `GET /` (JSON): the landing page.
 pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     let params = params::format_only(req.query_string())?;
-    if respond::wants_html(&req) && params.get("f").is_none() || params.get("f") == Some("html") {
+    let fmt = format::choose(&req, params.get("f"), format::DOCUMENT)?;
+    // A browser opening `/` gets the map; `f=html` asks for the catalogue's landing page.
+    if fmt == Format::Html && params.get("f").is_none() {
         return super::web_page::index(&state).await;
     }
-    params.check_format()?;
     let base = respond::base_url(&req);
     let mut body = json!({
         "title": "khorasan-atlas",
@@ -81,26 +84,44 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
             "The vector tiles in MapLibre GL JS",
         ));
     }
-    respond::json(&req, &body, JSON, state.config.cache_max_age)
-}
-
-/// `GET /conformance`.
-pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::json_only(req.query_string())?;
-    respond::json(
+    html::document(
         &req,
-        &json!({ "conformsTo": CONFORMANCE }),
+        fmt,
+        Page::Landing,
+        &body,
         JSON,
         state.config.cache_max_age,
     )
 }
 
-/// The current snapshot of `collection`, for a route whose only parameter is `f` (JSON):
-/// an unknown collection is a 404 before any parameter is looked at.
-fn json_layer(state: &AppState, collection: &str, req: &HttpRequest) -> Result<Arc<Layer>> {
+/// `GET /conformance`.
+pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let fmt = document_format(&req)?;
+    html::document(
+        &req,
+        fmt,
+        Page::Conformance,
+        &json!({ "title": "Conformance classes", "conformsTo": CONFORMANCE }),
+        JSON,
+        state.config.cache_max_age,
+    )
+}
+
+/// The format of a document whose route takes only `f` (JSON or HTML).
+fn document_format(req: &HttpRequest) -> Result<Format> {
+    let params = params::format_only(req.query_string())?;
+    format::choose(req, params.get("f"), format::DOCUMENT)
+}
+
+/// The current snapshot of `collection`, for a route whose only parameter is `f`, and the
+/// format asked for: an unknown collection is a 404 before any parameter is looked at.
+fn doc_layer(
+    state: &AppState,
+    collection: &str,
+    req: &HttpRequest,
+) -> Result<(Arc<Layer>, Format)> {
     let layer = state.catalog.get(collection)?.snapshot();
-    params::json_only(req.query_string())?;
-    Ok(layer)
+    Ok((layer, document_format(req)?))
 }
 
 fn collection_json(base: &str, layer: &Layer) -> Value {
@@ -176,7 +197,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
 
 /// `GET /collections`.
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::json_only(req.query_string())?;
+    let fmt = document_format(&req)?;
     let base = respond::base_url(&req);
     let list: Vec<Value> = state
         .catalog
@@ -188,7 +209,14 @@ pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result
         "links": [link(format!("{base}/collections"), "self", JSON, "Collections")],
         "collections": list,
     });
-    respond::json(&req, &body, JSON, state.config.cache_max_age)
+    html::document(
+        &req,
+        fmt,
+        Page::Collections,
+        &body,
+        JSON,
+        state.config.cache_max_age,
+    )
 }
 
 /// `GET /collections/{id}`.
@@ -197,9 +225,11 @@ pub async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = json_layer(&state, &path, &req)?;
-    respond::json(
+    let (layer, fmt) = doc_layer(&state, &path, &req)?;
+    html::document(
         &req,
+        fmt,
+        Page::Collection,
         &collection_json(&respond::base_url(&req), &layer),
         JSON,
         state.config.cache_max_age,
@@ -212,7 +242,7 @@ pub async fn queryables(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = json_layer(&state, &path, &req)?;
+    let (layer, fmt) = doc_layer(&state, &path, &req)?;
     let base = respond::base_url(&req);
     let properties: serde_json::Map<String, Value> = layer
         .queryables()
@@ -229,9 +259,15 @@ pub async fn queryables(
         "title": layer.config.title.clone().unwrap_or_else(|| layer.id().to_owned()),
         "properties": properties,
         "additionalProperties": false,
+        "links": [
+            link(format!("{base}/collections/{}/queryables", layer.id()), "self", "application/schema+json", "Queryable properties"),
+            link(format!("{base}/collections/{}", layer.id()), "collection", JSON, "The collection"),
+        ],
     });
-    respond::json(
+    html::document(
         &req,
+        fmt,
+        Page::Queryables,
         &body,
         "application/schema+json",
         state.config.cache_max_age,
@@ -325,13 +361,27 @@ fn respond_page(
             ));
         }
     }
-    let body = CollectionPage {
-        layer,
-        outcome,
-        select: listing.properties.as_deref(),
-        links,
-    };
-    respond::json(req, &body, GEOJSON, max_age(state, layer))
+    let select = listing.properties.as_deref();
+    let max_age = max_age(state, layer);
+    match format::choose(req, params.get("f"), format::LISTING)? {
+        Format::Csv => {
+            let with_distance = outcome.hits.iter().any(|h| h.distance_m.is_some());
+            let bytes = super::csv::page(layer, outcome, select, with_distance)?;
+            let counts = (outcome.matched, outcome.hits.len());
+            let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
+            html::vary_accept(&mut resp);
+            Ok(resp)
+        }
+        fmt => {
+            let body = CollectionPage {
+                layer,
+                outcome,
+                select,
+                links,
+            };
+            html::document(req, fmt, Page::Items, &body, GEOJSON, max_age)
+        }
+    }
 }
 
 /// `Cache-Control` max-age for features of `layer`: 0 (always revalidate with the ETag) for
@@ -393,7 +443,7 @@ pub async fn item(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, fid) = path.into_inner();
-    let layer = json_layer(&state, &id, &req)?;
+    let (layer, fmt) = doc_layer(&state, &id, &req)?;
     let feature = layer.find(&fid).ok_or_else(|| Error::NotFound {
         kind: "feature",
         id: fid.clone(),
@@ -417,6 +467,16 @@ pub async fn item(
             "The collection"
         ),
     ]));
+    if fmt == Format::Html {
+        return html::document(
+            &req,
+            fmt,
+            Page::Feature,
+            &body,
+            GEOJSON,
+            max_age(&state, &layer),
+        );
+    }
     // The ETag names the feature's state, whatever the links: If-Match of PUT and DELETE
     // compares against it (see crate::store::feature_etag).
     let bytes = respond::json_bytes(&body)?;

@@ -9,8 +9,11 @@
 //! request with [`crate::query::request`] (which checks every parameter), run it, and
 //! serialize the answer.
 
+pub mod csv;
 pub mod events;
 pub mod features;
+pub mod format;
+pub mod html;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -165,7 +168,13 @@ pub fn app(
         .allow_any_origin()
         .allowed_methods(["GET", "HEAD", "OPTIONS"])
         .allow_any_header()
-        .expose_headers(["ETag", "Location", "Link"])
+        .expose_headers([
+            "ETag",
+            "Location",
+            "Link",
+            "OGC-NumberMatched",
+            "OGC-NumberReturned",
+        ])
         .max_age(3600);
     App::new()
         .configure(move |cfg| configure(cfg, &state))

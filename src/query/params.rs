@@ -55,6 +55,15 @@ impl Params {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Checks `f` of a feature listing: JSON, HTML or CSV (which media type each is, the
+    /// HTTP layer decides).
+    pub fn check_listing_format(&self) -> Result<()> {
+        match self.get("f") {
+            Some("html" | "text/html" | "csv" | "text/csv") => Ok(()),
+            _ => self.check_format(),
+        }
+    }
+
     /// Checks `f` (output format): only JSON is served by the API endpoints.
     pub fn check_format(&self) -> Result<()> {
         match self.get("f") {

@@ -44,12 +44,12 @@ impl ParamSpec {
     }
 }
 
-/// `f`: the output format (JSON only).
+/// `f`: the output format.
 pub const FORMAT: ParamSpec = ParamSpec {
     name: "f",
-    description: "Output format.",
+    description: "Output format (default: from `Accept`, else JSON).",
     required: false,
-    schema: |_| json!({ "type": "string", "enum": ["json"] }),
+    schema: |_| json!({ "type": "string", "enum": ["json", "html", "csv"] }),
 };
 const LIMIT: ParamSpec = ParamSpec {
     name: "limit",
@@ -275,12 +275,12 @@ impl DistanceRequest {
 }
 
 /// Decodes `query`: the parameters of `table`, and equality filters on the layer's
-/// queryables; anything else is a 400, as is an `f` other than JSON.
+/// queryables; anything else is a 400, as is an `f` other than JSON, HTML or CSV.
 fn decode(layer: &Layer, query: &str, table: &[ParamSpec]) -> Result<Params> {
     let params = Params::parse(query, |k| {
         in_table(table, k) || layer.queryables().iter().any(|f| f.name == k)
     })?;
-    params.check_format()?;
+    params.check_listing_format()?;
     Ok(params)
 }
 
