@@ -152,6 +152,7 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
     for (path, item) in super::tiles::openapi_paths(&ids) {
         paths.insert(path, item);
     }
+    add_alternate_formats(&mut paths);
     add_events(&mut paths, &collection_id);
     if !writable.is_empty() {
         let writable_id = param(
@@ -174,6 +175,35 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
         "paths": paths,
         "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
     })
+}
+
+/// The other representations of the JSON documents: an HTML page for every OGC resource
+/// (`f=html` or a browser's `Accept`), and CSV for the feature listings (`f=csv`).
+fn add_alternate_formats(paths: &mut serde_json::Map<String, Value>) {
+    const CSV: [&str; 3] = [
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/radius",
+        "/collections/{collectionId}/nearest",
+    ];
+    for (path, item) in paths.iter_mut() {
+        let html = path == "/"
+            || path == "/conformance"
+            || path.starts_with("/collections")
+            || (path.starts_with("/tiles") && !path.contains("{z}"));
+        let Some(content) = item
+            .pointer_mut("/get/responses/200/content")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let json_document = content.keys().any(|k| k.contains("json"));
+        if html && json_document {
+            content.insert("text/html".into(), json!({}));
+        }
+        if CSV.contains(&path.as_str()) {
+            content.insert("text/csv".into(), json!({}));
+        }
+    }
 }
 
 /// The event stream of a collection.
