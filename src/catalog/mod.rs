@@ -10,6 +10,7 @@
 //! request; a writer builds a new [`Layer`] and [`LayerHandle::replace`]s it, so readers
 //! never block on writers and never see half a change.
 
+pub mod geometry;
 pub mod join;
 pub mod load;
 pub mod model;
