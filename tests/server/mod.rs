@@ -1,5 +1,6 @@
 //! The real binary on a port of its own, and a raw HTTP/1.1 client over `TcpStream`, for
-//! the tests of connection and security bounds (`tests/limits.rs`, `tests/security.rs`).
+//! the tests of connection and security bounds (`tests/limits.rs`, `tests/security.rs`)
+//! and the crash test (`tests/crash.rs`, which uses the response parser).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -36,7 +37,7 @@ impl Reply {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -202,7 +203,8 @@ pub fn read_reply(s: &mut TcpStream) -> std::io::Result<Reply> {
     parse_reply(&raw)
 }
 
-/// Parses a response (chunked or not).
+/// Parses a response (chunked or not). A body shorter than its `Content-Length` is an
+/// error: a response cut off by a dying server is never taken for an answer.
 pub fn parse_reply(raw: &[u8]) -> std::io::Result<Reply> {
     let text = String::from_utf8_lossy(raw).into_owned();
     let bad = || {
@@ -225,10 +227,18 @@ pub fn parse_reply(raw: &[u8]) -> std::io::Result<Reply> {
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
     let body = if chunked {
         dechunk(rest).ok_or_else(bad)?
     } else {
-        rest.to_owned()
+        match length {
+            Some(n) if rest.len() < n => return Err(bad()),
+            Some(n) => rest[..n].to_owned(),
+            None => rest.to_owned(),
+        }
     };
     Ok(Reply {
         status,
