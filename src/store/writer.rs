@@ -146,6 +146,9 @@ impl Writer {
 
     /// Processes one batch; returns the jobs deferred to the next.
     fn process(&mut self, jobs: Vec<Job>) -> Vec<Job> {
+        // From the snapshots read to the snapshots swapped in, no file reload interleaves.
+        let catalog = Arc::clone(&self.catalog);
+        let _exclusive = catalog.exclusive();
         let mut deferred = Vec::new();
         let mut staged = Vec::new();
         let mut pending = Pending::new(self.last_ids.clone());
