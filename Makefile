@@ -35,6 +35,7 @@ test: deps web
 	$(CARGO) build --release
 	SKIP_BUILD=1 bash tests/gdal/run.sh
 	SKIP_BUILD=1 bash tests/gdal/roundtrip.sh
+	SKIP_BUILD=1 bash tests/pmtiles/run.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
 	SKIP_BUILD=1 bash tests/contract/run.sh

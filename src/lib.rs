@@ -23,6 +23,7 @@
 //!
 //! All coordinates are lon/lat degrees in EPSG:4326; all distances are metres on WGS84.
 
+pub mod bake;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -1,8 +1,10 @@
-//! The `khorasan-atlas` command: flags and configuration, the catalog, then [`http::serve`].
+//! The `khorasan-atlas` command: flags and configuration, the catalog, then [`http::serve`],
+//! or `bake`, which writes the tiles into a PMTiles archive ([`khorasan_atlas::bake`]).
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use khorasan_atlas::bake::{BakeOptions, bake};
 use khorasan_atlas::catalog::Catalog;
 use khorasan_atlas::config::{Config, RawConfig};
 use khorasan_atlas::http;
@@ -34,6 +36,28 @@ struct Cli {
     /// Number of HTTP worker threads. [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the vector tiles of some layers, as the server serves them, into a PMTiles v3
+    /// archive (the configuration and flags above choose the data, stored edits included).
+    Bake {
+        /// The archive to write.
+        #[arg(long, value_name = "OUT.pmtiles")]
+        pmtiles: PathBuf,
+        /// Layers, comma-separated, one MVT layer each. [default: every tile layer]
+        #[arg(long, value_delimiter = ',', value_name = "A,B")]
+        layers: Vec<String>,
+        /// Smallest zoom.
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        /// Largest zoom. [default: the largest maxzoom of the layers' tile settings]
+        #[arg(long)]
+        maxzoom: Option<u8>,
+    },
 }
 
 impl Cli {
@@ -76,6 +100,24 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         ms = started.elapsed().as_millis() as u64,
         "catalog ready"
     );
+    if let Some(Command::Bake {
+        pmtiles,
+        layers,
+        minzoom,
+        maxzoom,
+    }) = &cli.command
+    {
+        let state = http::AppState::open(config, catalog)?;
+        let options = BakeOptions {
+            out: pmtiles.clone(),
+            layers: layers.clone(),
+            minzoom: *minzoom,
+            maxzoom: *maxzoom,
+        };
+        let summary = bake(&state, &options)?;
+        println!("{}: {summary}", pmtiles.display());
+        return Ok(());
+    }
     http::serve(config, catalog, cli.workers)?;
     tracing::info!("stopped");
     Ok(())
@@ -83,6 +125,7 @@ fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -32,6 +32,7 @@ pub mod cache;
 pub mod clip;
 pub mod cluster;
 pub mod coord;
+pub mod cover;
 pub mod encode;
 pub mod gather;
 pub mod project;
