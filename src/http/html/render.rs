@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::links::{self, Link};
 use super::{Page, text};
+use crate::catalog::ApiId;
 use crate::error::{Error, Result};
 use crate::http::respond;
 
@@ -148,11 +149,15 @@ fn table(features: &[Value], collection: Option<&str>) -> (Vec<String>, Vec<Row>
         .map(|f| {
             let id = f.get("id").map(scalar_text).unwrap_or_default();
             let props = f.get("properties");
+            // The feature's address: a number as is, a string id percent-encoded as one
+            // path segment (as the feature's own `self` link writes it).
+            let segment = match f.get("id") {
+                Some(Value::String(s)) => ApiId::Text(s).url_segment(),
+                _ => id.clone(),
+            };
             Row {
-                html: collection.map(|c| {
-                    let fid: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
-                    links::with_format(&format!("{c}/items/{fid}"), "html")
-                }),
+                html: collection
+                    .map(|c| links::with_format(&format!("{c}/items/{segment}"), "html")),
                 id,
                 cells: columns
                     .iter()
