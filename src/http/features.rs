@@ -68,7 +68,7 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     });
     // The map pages are linked only when they are built (`web/dist`), so that every link
     // of the landing page answers 200.
-    if state.config.web_dir.is_dir()
+    if state.map_built
         && let Some(links) = body["links"].as_array_mut()
     {
         links.push(link(

@@ -146,7 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     tiles::routes(cfg);
     write::routes(cfg);
     method_fallbacks(cfg);
-    if state.config.web_dir.is_dir() {
+    if state.map_built {
         cfg.service(
             actix_files::Files::new("/map", &state.config.web_dir).index_file("index.html"),
         );

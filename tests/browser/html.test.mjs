@@ -8,7 +8,8 @@
 // ids and title, a feature with no geometry and every geometry type, in pages of 3; writes
 // there take ATLAS_FIXTURE_TOKEN. Checks, in Debian's chromium with a fresh profile:
 //   - every resource page (landing, conformance, collections, each collection, its items, one
-//     feature of each layer and the features with no geometry, queryables, tilesets, tileset)
+//     feature of each layer and the features with no geometry, queryables, tilesets, tileset,
+//     and a radius and a nearest query on a layer of points)
 //     opens in a browser without `f` (chosen by Accept) as text/html, with no console error,
 //     no failed request and no request to another origin;
 //   - every link of those pages (a and link elements, same origin, each address once)
@@ -166,6 +167,15 @@ async function resourcePages(base) {
     const shown = all.length ? [all[0], ...all.filter((f) => !f.geometry)] : [];
     for (const f of new Set(shown)) pages.push(`${base}/collections/${id}/items/${encodeURIComponent(String(f.id))}`);
   }
+  // The distance queries' pages, around the first point of the first layer of points.
+  const points = collections.find((c) => c.geometryType === 'point' && features.get(c.id).some((f) => f.geometry));
+  if (points) {
+    const [lon, lat] = features.get(points.id).find((f) => f.geometry).geometry.coordinates;
+    const coords = encodeURIComponent(`POINT(${lon} ${lat})`);
+    const id = encodeURIComponent(points.id);
+    pages.push(`${base}/collections/${id}/radius?coords=${coords}&within=500&limit=5`,
+      `${base}/collections/${id}/nearest?coords=${coords}&limit=5`);
+  }
   return { collections, pages, features };
 }
 
@@ -178,9 +188,10 @@ async function checkResources(page, log, base, label) {
   const links = new Map();
   const origin = new URL(base).origin;
   for (const url of pages) {
-    await check(`${label} ${new URL(url).pathname}: an HTML page in a browser, loaded cleanly${/\/items/.test(url) ? ', its map showing its features' : ''}`, async () => {
+    const path = new URL(url).pathname;
+    await check(`${label} ${path}: an HTML page in a browser, loaded cleanly${/\/(items|radius|nearest)/.test(path) ? ', its map showing its features' : ''}`, async () => {
       for (const href of await open(page, log, url, origin)) if (!links.has(href)) links.set(href, url);
-      if (/\/items(\/|$)/.test(new URL(url).pathname)) await checkMap(page, await pageFeatures(url), url);
+      if (/\/(items|radius|nearest)(\/|$)/.test(new URL(url).pathname)) await checkMap(page, await pageFeatures(url), url);
     });
   }
   await check(`${label}: every link of those pages answers 200 (${links.size} addresses)`, async () => {

@@ -233,11 +233,20 @@ pub fn page(req: &HttpRequest, page: Page, doc: &Value) -> Result<String> {
         _ => (Vec::new(), None),
     };
     let (columns, rows) = table(&features, collection.as_deref());
+    let layer = req.match_info().get("id").unwrap_or("");
     let title = text(doc, "title")
         .map(str::to_owned)
-        .or_else(|| {
-            (page == Page::Feature)
-                .then(|| format!("Feature {}", rows.first().map_or("", |r| r.id.as_str())))
+        .or_else(|| match page {
+            Page::Feature => Some(format!(
+                "Feature {} of {layer}",
+                rows.first().map_or("", |r| r.id.as_str())
+            )),
+            Page::Items => Some(match req.path().rsplit('/').next() {
+                Some("radius") => format!("Features of {layer} within the radius"),
+                Some("nearest") => format!("Nearest features of {layer}"),
+                _ => format!("Features of {layer}"),
+            }),
+            _ => None,
         })
         .unwrap_or_else(|| page.heading().to_owned());
     let ctx = Context {
