@@ -6,8 +6,8 @@
 #      tests/fixtures/hostile-atlas.toml (markup, formulas, arrays and objects, a feature
 #      without geometry, every geometry type) on the next port
 #   3. for every layer of both: items in pages of 50; on the default atlas also a radius
-#      (paged) and a nearest query on a point and a polygon layer, and a properties=
-#      selection; each run is limited to 120 s
+#      (paged) and a nearest query on a point and a polygon layer, both with no match, and a
+#      properties= selection; each run is limited to 120 s
 #   4. stop the servers; exit 1 if any run failed or no layer was found
 # Needs python3 (standard library only) and curl.
 set -euo pipefail
@@ -49,6 +49,8 @@ roundtrip "$ATLAS" provinces radius "$KABUL&within=150&limit=4"
 roundtrip "$ATLAS" provinces nearest "$KABUL&limit=3"
 roundtrip "$ATLAS" incidents items "properties=title,deaths,sources&limit=40"
 roundtrip "$HOSTILE" notes radius "$KABUL&within=2000&limit=2"
+roundtrip "$ATLAS" incidents radius 'coords=POINT(0%200)&within=1'
+roundtrip "$ATLAS" incidents nearest 'coords=POINT(0%200)&within=1'
 
 if [ "$STATUS" = 0 ]; then echo "csv: $RUNS round trips passed"; else echo "csv: FAILED" >&2; fi
 exit "$STATUS"
