@@ -104,3 +104,90 @@ async fn csv_reads_back_as_the_geojson_with_formulas_defused() {
     assert!(paged.header("link").unwrap().contains("rel=\"next\""));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A concrete address of the `/api` path `route` on the default atlas, with its required
+/// query parameters; `cluster` is the id of a cluster of incidents at zoom 2.
+fn concrete(route: &str, cluster: &str) -> String {
+    let path: Vec<String> = route
+        .split('/')
+        .map(|seg| match seg {
+            "{collectionId}" | "{tilesetId}" => "incidents".to_owned(),
+            "{featureId}" => "iskp-001".to_owned(),
+            "{tileMatrixSetId}" => "WebMercatorQuad".to_owned(),
+            "{clusterId}" => cluster.to_owned(),
+            "{z}" | "{x}" | "{y}" | "{tileMatrix}" | "{tileRow}" | "{tileCol}" => "0".to_owned(),
+            s => s.to_owned(),
+        })
+        .collect();
+    let query = if route.ends_with("/radius") {
+        "?coords=POINT(69.17%2034.53)&within=50&"
+    } else if route.ends_with("/nearest") {
+        "?coords=POINT(69.17%2034.53)&"
+    } else if route.ends_with("/clusters") {
+        "?zoom=2&"
+    } else {
+        "?"
+    };
+    format!("{}{query}", path.join("/"))
+}
+
+#[actix_web::test]
+async fn api_lists_exactly_the_formats_each_route_serves() {
+    let state = common::atlas();
+    let doc = get_with(&state, "/api", &[]).await.json();
+    let clusters = get_with(&state, "/tiles/incidents/clusters?zoom=2", &[])
+        .await
+        .json();
+    let cluster = clusters["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"].get("point_count").is_some())
+        .map(|f| f["id"].to_string())
+        .unwrap();
+    let base_type = |t: &str| t.split(';').next().unwrap_or("").trim().to_owned();
+    let mut routes_with_f = 0;
+    for (route, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        let documented: Vec<String> = op["responses"]["200"]["content"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| base_type(k))
+            .collect();
+        let Some(f) = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "f" && p["in"] == "query")
+        else {
+            assert_eq!(documented.len(), 1, "{route} has several types but no f");
+            continue;
+        };
+        routes_with_f += 1;
+        let listed: Vec<&str> = f["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(documented.len(), listed.len(), "{route}: {documented:?}");
+        let url = concrete(route, &cluster);
+        for format in khorasan_atlas::http::format::ALL {
+            let name = format.name();
+            let reply = get_with(&state, &format!("{url}f={name}"), &[]).await;
+            if listed.contains(&name) {
+                assert_eq!(reply.status, 200, "{url}f={name}: {}", reply.text());
+                let got = base_type(reply.header("content-type").unwrap());
+                assert!(
+                    documented.contains(&got),
+                    "{url}f={name} answers {got}, /api says {documented:?}"
+                );
+            } else {
+                assert_eq!(reply.status, 400, "{url}f={name} is served but not listed");
+                assert!(reply.problem().contains(name), "{}", reply.problem());
+            }
+        }
+    }
+    assert!(routes_with_f >= 15, "only {routes_with_f} routes take f");
+}

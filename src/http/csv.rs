@@ -1,7 +1,8 @@
 //! CSV output of a page of features (`f=csv`, `Accept: text/csv`).
 //!
 //! Owns: the columns (`id`, `distance_m` for distance queries, the layer's fields in schema
-//! order or the `properties` asked for, `geometry` as WKT, and `lon`/`lat` on point layers),
+//! order or the `properties` asked for, `geometry` as 2-D WKT (empty for a feature without
+//! geometry), and `lon`/`lat` on layers of points or of mixed types, filled for points),
 //! the cell text and the guard against formula injection: a string cell that begins with
 //! `=`, `+`, `-`, `@`, a tab or a carriage return is written with a `'` in front, so that a
 //! spreadsheet shows it as text; numbers stay numbers (`-3.5` is written as is). Arrays and
@@ -12,7 +13,7 @@
 use geo::Geometry;
 use wkt::ToWkt;
 
-use crate::catalog::{ApiId, Feature, Layer, Prop};
+use crate::catalog::{ApiId, Feature, GeometryKind, Layer, Prop};
 use crate::error::{Error, Result};
 use crate::query::Outcome;
 
@@ -72,7 +73,11 @@ pub fn page(
 ) -> Result<Vec<u8>> {
     let fields: Vec<usize> =
         select.map_or_else(|| (0..layer.fields.len()).collect(), <[usize]>::to_vec);
-    let points = layer.geometry_kind.name() == "point";
+    // Layers that may hold points: their rows carry `lon`/`lat` (empty for other types).
+    let points = matches!(
+        layer.geometry_kind,
+        GeometryKind::Point | GeometryKind::Mixed
+    );
     let mut header: Vec<String> = vec!["id".into()];
     if with_distance {
         header.push("distance_m".into());
@@ -100,7 +105,11 @@ pub fn page(
             );
         }
         row.extend(fields.iter().map(|&i| cell(feature.props.get(i))));
-        row.push(feature.geometry.wkt_string());
+        row.push(if feature.has_null_geometry() {
+            String::new()
+        } else {
+            feature.geometry.wkt_string()
+        });
         if points {
             row.extend(point_columns(feature));
         }

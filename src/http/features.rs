@@ -68,7 +68,7 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     });
     // The map pages are linked only when they are built (`web/dist`), so that every link
     // of the landing page answers 200.
-    if state.config.web_dir.is_dir()
+    if state.map_built
         && let Some(links) = body["links"].as_array_mut()
     {
         links.push(link(
@@ -365,7 +365,8 @@ fn respond_page(
     let max_age = max_age(state, layer);
     match format::choose(req, params.get("f"), format::LISTING)? {
         Format::Csv => {
-            let with_distance = outcome.hits.iter().any(|h| h.distance_m.is_some());
+            // The distance queries' CSV has its distance column even when no feature matched.
+            let with_distance = matches!(req.path().rsplit('/').next(), Some("radius" | "nearest"));
             let bytes = super::csv::page(layer, outcome, select, with_distance)?;
             let counts = (outcome.matched, outcome.hits.len());
             let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);

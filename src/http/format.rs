@@ -1,7 +1,9 @@
 //! Choosing the output format of a response from `f` and `Accept`.
 //!
-//! Owns: the formats the API serves ([`Format`]), the names `f` takes for each, and the one
-//! rule that picks a format: an `f` wins (an unknown or unoffered one is a 400); without
+//! Owns: the formats the API serves ([`Format`]), the names `f` takes for each, the lists
+//! of formats each kind of resource offers ([`JSON_ONLY`], [`DOCUMENT`], [`LISTING`]: the
+//! handlers negotiate with them and `/api` documents them), and the one rule that picks a
+//! format: an `f` wins (an unknown or unoffered one is a 400); without
 //! `f`, the offered media type of `Accept` with the highest quality, ties going to the
 //! first listed; JSON when `Accept` is absent or names nothing offered.
 
@@ -21,10 +23,15 @@ pub enum Format {
     Csv,
 }
 
+/// Formats of the resources with no other face than JSON (TileJSON, tile matrix sets,
+/// clusters).
+pub const JSON_ONLY: &[Format] = &[Format::Json];
 /// Formats of the documents (landing page, collections, tilesets...).
 pub const DOCUMENT: &[Format] = &[Format::Json, Format::Html];
 /// Formats of the feature listings (`/items`, `/radius`, `/nearest`).
 pub const LISTING: &[Format] = &[Format::Json, Format::Html, Format::Csv];
+/// Every format, in the order `/api` lists them.
+pub const ALL: &[Format] = &[Format::Json, Format::Html, Format::Csv];
 
 impl Format {
     /// The short name `f` takes.
@@ -33,6 +40,17 @@ impl Format {
             Self::Json => "json",
             Self::Html => "html",
             Self::Csv => "csv",
+        }
+    }
+
+    /// The media type of the format's answers; `default` is the media type of the
+    /// resource's default answer (`application/geo+json`, `application/schema+json`, or the
+    /// one type of a route without `f`, such as a tile's).
+    pub fn media(self, default: &str) -> &str {
+        match self {
+            Self::Json => default,
+            Self::Html => "text/html",
+            Self::Csv => "text/csv",
         }
     }
 

@@ -59,7 +59,8 @@ pub const ROUTES: &[&str] = &[
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 async fn api(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::format_only(req.query_string())?;
+    let params = params::format_only(req.query_string())?;
+    format::choose(&req, params.get("f"), format::JSON_ONLY)?;
     let writable: Vec<&str> = state
         .catalog
         .layers
@@ -145,7 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     tiles::routes(cfg);
     write::routes(cfg);
     method_fallbacks(cfg);
-    if state.config.web_dir.is_dir() {
+    if state.map_built {
         cfg.service(
             actix_files::Files::new("/map", &state.config.web_dir).index_file("index.html"),
         );

@@ -1,8 +1,12 @@
 //! The OpenAPI 3.0 document served at `/api`, written from the same parameter tables the
-//! requests are parsed with ([`crate::query::request`]). A test checks that every route of [`super::ROUTES`] is documented.
+//! requests are parsed with ([`crate::query::request`]) and the same lists of formats the
+//! handlers negotiate with ([`super::format`]): each route's `f` lists, and its `200`
+//! answer has a media type for, exactly the formats it serves. A test checks that every
+//! route of [`super::ROUTES`] is documented.
 
 use serde_json::{Value, json};
 
+use super::format::{self, Format};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::query::request::{
@@ -23,24 +27,60 @@ fn query_param(spec: &ParamSpec, limits: PageLimits) -> Value {
     )
 }
 
+/// The `f` parameter of a route serving `offers`.
+pub fn format_param(offers: &[Format]) -> Value {
+    let names: Vec<&str> = offers.iter().map(|f| f.name()).collect();
+    param(
+        FORMAT.name,
+        "query",
+        FORMAT.description,
+        json!({ "type": "string", "enum": names }),
+        false,
+    )
+}
+
+/// The `200` content of a route serving `offers`, its JSON being of media type `json`.
+pub fn content(json: &str, offers: &[Format]) -> Value {
+    let map: serde_json::Map<String, Value> = offers
+        .iter()
+        .map(|f| (f.media(json).to_owned(), json!({})))
+        .collect();
+    Value::Object(map)
+}
+
+/// The parameters of `specs`, `f` listing `offers`.
+fn query_params(specs: &[ParamSpec], limits: PageLimits, offers: &[Format]) -> Vec<Value> {
+    specs
+        .iter()
+        .map(|p| {
+            if p.name == FORMAT.name {
+                format_param(offers)
+            } else {
+                query_param(p, limits)
+            }
+        })
+        .collect()
+}
+
 /// A problem+json response (RFC 7807) described by `description`.
 pub fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": {} } })
 }
 
-/// The answers of a read: the document, 304 for a matching `If-None-Match`, 400 for a bad
-/// parameter (the detail names it), 404 for an unknown collection, feature or tile.
-pub fn read_responses(media: &str) -> Value {
+/// The answers of a read: the document in each of `offers` (JSON of media type `media`),
+/// 304 for a matching `If-None-Match`, 400 for a bad parameter (the detail names it), 404
+/// for an unknown collection, feature or tile.
+pub fn read_responses(media: &str, offers: &[Format]) -> Value {
     json!({
-        "200": { "description": "OK", "content": { media: {} } },
+        "200": { "description": "OK", "content": content(media, offers) },
         "304": { "description": "Not modified (If-None-Match)" },
         "400": problem("Bad request: the detail names the parameter and its value"),
         "404": problem("Not found"),
     })
 }
 
-fn get(summary: &str, params: Vec<Value>, media: &str) -> Value {
-    json!({ "get": { "summary": summary, "parameters": params, "responses": read_responses(media) } })
+fn get(summary: &str, params: Vec<Value>, media: &str, offers: &[Format]) -> Value {
+    json!({ "get": { "summary": summary, "parameters": params, "responses": read_responses(media, offers) } })
 }
 
 /// The OpenAPI document for the catalog. The write operations are described only for the
@@ -64,7 +104,7 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
         true,
     );
     let q = |specs: &[ParamSpec], extra_note: bool| {
-        let mut v: Vec<Value> = specs.iter().map(|p| query_param(p, limits)).collect();
+        let mut v = query_params(specs, limits, format::LISTING);
         if extra_note {
             v.push(json!({ "name": "filters", "in": "query", "required": false, "style": "form", "explode": true,
                 "description": "Equality filters on queryable properties, e.g. responsibility=claimed (see /collections/{collectionId}/queryables).",
@@ -76,31 +116,52 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
         v.insert(0, collection_id.clone());
         v
     };
-    let f_only = || vec![query_param(&FORMAT, limits)];
+    let f_only = || vec![format_param(format::DOCUMENT)];
     let mut paths = serde_json::Map::new();
     paths.insert(
         "/".into(),
-        get("Landing page", f_only(), "application/json"),
+        get(
+            "Landing page",
+            f_only(),
+            "application/json",
+            format::DOCUMENT,
+        ),
     );
     paths.insert(
         "/conformance".into(),
-        get("Conformance classes", f_only(), "application/json"),
+        get(
+            "Conformance classes",
+            f_only(),
+            "application/json",
+            format::DOCUMENT,
+        ),
     );
     paths.insert(
         "/api".into(),
         get(
             "This OpenAPI document",
-            vec![],
+            vec![format_param(format::JSON_ONLY)],
             "application/vnd.oai.openapi+json;version=3.0",
+            format::JSON_ONLY,
         ),
     );
     paths.insert(
         "/collections".into(),
-        get("Collections", f_only(), "application/json"),
+        get(
+            "Collections",
+            f_only(),
+            "application/json",
+            format::DOCUMENT,
+        ),
     );
     paths.insert(
         "/collections/{collectionId}".into(),
-        get("One collection", with_id(f_only()), "application/json"),
+        get(
+            "One collection",
+            with_id(f_only()),
+            "application/json",
+            format::DOCUMENT,
+        ),
     );
     paths.insert(
         "/collections/{collectionId}/queryables".into(),
@@ -108,6 +169,7 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
             "Queryable properties (JSON Schema)",
             with_id(f_only()),
             "application/schema+json",
+            format::DOCUMENT,
         ),
     );
     paths.insert(
@@ -116,13 +178,19 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
             "Features, filtered and paged",
             with_id(q(ITEMS_PARAMS, true)),
             "application/geo+json",
+            format::LISTING,
         ),
     );
     let mut item_params = with_id(f_only());
     item_params.insert(1, feature_id);
     paths.insert(
         "/collections/{collectionId}/items/{featureId}".into(),
-        get("One feature", item_params, "application/geo+json"),
+        get(
+            "One feature",
+            item_params,
+            "application/geo+json",
+            format::DOCUMENT,
+        ),
     );
     paths.insert(
         "/collections/{collectionId}/radius".into(),
@@ -130,6 +198,7 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
             "Features within a geodesic radius, nearest first, with distance_m",
             with_id(q(RADIUS_PARAMS, true)),
             "application/geo+json",
+            format::LISTING,
         ),
     );
     paths.insert(
@@ -138,21 +207,30 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
             "The nearest features (geodesic), with distance_m",
             with_id(q(NEAREST_PARAMS, true)),
             "application/geo+json",
+            format::LISTING,
         ),
     );
+    // The routes without `f`: one representation each, of the media type given.
     paths.insert(
         "/health".into(),
-        get("Liveness", vec![], "application/json"),
+        get("Liveness", vec![], "application/json", format::JSON_ONLY),
     );
-    paths.insert("/map".into(), get("The map page", vec![], "text/html"));
+    paths.insert(
+        "/map".into(),
+        get("The map page", vec![], "text/html", format::JSON_ONLY),
+    );
     paths.insert(
         "/metrics".into(),
-        get("Prometheus metrics", vec![], "text/plain"),
+        get(
+            "Prometheus metrics",
+            vec![],
+            "text/plain",
+            format::JSON_ONLY,
+        ),
     );
     for (path, item) in super::tiles::openapi_paths(&ids) {
         paths.insert(path, item);
     }
-    add_alternate_formats(&mut paths);
     add_events(&mut paths, &collection_id);
     if !writable.is_empty() {
         let writable_id = param(
@@ -175,35 +253,6 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
         "paths": paths,
         "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
     })
-}
-
-/// The other representations of the JSON documents: an HTML page for every OGC resource
-/// (`f=html` or a browser's `Accept`), and CSV for the feature listings (`f=csv`).
-fn add_alternate_formats(paths: &mut serde_json::Map<String, Value>) {
-    const CSV: [&str; 3] = [
-        "/collections/{collectionId}/items",
-        "/collections/{collectionId}/radius",
-        "/collections/{collectionId}/nearest",
-    ];
-    for (path, item) in paths.iter_mut() {
-        let html = path == "/"
-            || path == "/conformance"
-            || path.starts_with("/collections")
-            || (path.starts_with("/tiles") && !path.contains("{z}"));
-        let Some(content) = item
-            .pointer_mut("/get/responses/200/content")
-            .and_then(Value::as_object_mut)
-        else {
-            continue;
-        };
-        let json_document = content.keys().any(|k| k.contains("json"));
-        if html && json_document {
-            content.insert("text/html".into(), json!({}));
-        }
-        if CSV.contains(&path.as_str()) {
-            content.insert("text/csv".into(), json!({}));
-        }
-    }
 }
 
 /// The event stream of a collection.

@@ -18,6 +18,9 @@ pub struct AppState {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Open event streams, bounded by `server.limits` (see [`super::events`]).
     pub subscribers: Arc<super::events::Subscribers>,
+    /// Whether the map page is built (`server.web_dir` is a directory), looked at once when
+    /// the state is built: the map is served, and linked from the landing page, only then.
+    pub map_built: bool,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
         writes: crate::store::WriteService,
     ) -> Self {
         Self {
+            map_built: config.web_dir.is_dir(),
             tiler: Arc::new(
                 crate::tiles::Tiler::new(config.tiles.clone()).with_layers(config.tile_layers()),
             ),

@@ -44,12 +44,13 @@ impl ParamSpec {
     }
 }
 
-/// `f`: the output format.
+/// `f`: the output format. Which formats a route offers is the HTTP layer's (its `/api`
+/// lists them per route).
 pub const FORMAT: ParamSpec = ParamSpec {
     name: "f",
     description: "Output format (default: from `Accept`, else JSON).",
     required: false,
-    schema: |_| json!({ "type": "string", "enum": ["json", "html", "csv"] }),
+    schema: |_| json!({ "type": "string" }),
 };
 const LIMIT: ParamSpec = ParamSpec {
     name: "limit",

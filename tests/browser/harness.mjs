@@ -15,10 +15,11 @@ export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifact
 let passed = 0;
 const failed = [];
 export async function check(name, fn) {
+  const started = Date.now();
   try {
     await fn();
     passed += 1;
-    console.log(`ok - ${name}`);
+    console.log(`ok - ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (err) {
     failed.push(name);
     console.log(`not ok - ${name}\n    ${String(err && err.stack ? err.message : err).replace(/\n/g, '\n    ')}`);
@@ -37,8 +38,11 @@ export async function api(path) {
   return r.json();
 }
 
-/** Everything a page does that the test must see: console errors, failures, foreign requests. */
-export function watch(page, label) {
+/**
+ * Everything a page does that the test must see: console errors, failures, requests leaving
+ * `origin` (the server under test unless told).
+ */
+export function watch(page, label, origin = ORIGIN) {
   const log = { errors: [], foreign: [], failed: [], requests: 0, responses: [] };
   page.on('console', (msg) => { if (msg.type() === 'error') log.errors.push(`[${label}] console: ${msg.text()}`); });
   page.on('pageerror', (err) => log.errors.push(`[${label}] uncaught: ${err.message}`));
@@ -46,7 +50,7 @@ export function watch(page, label) {
     log.requests += 1;
     const u = req.url();
     if (u.startsWith('data:') || u.startsWith('blob:') || u === 'about:blank') return;
-    if (new URL(u).origin !== ORIGIN) log.foreign.push(`[${label}] ${req.method()} ${u}`);
+    if (new URL(u).origin !== origin) log.foreign.push(`[${label}] ${req.method()} ${u}`);
   });
   page.on('requestfailed', (req) => {
     const why = req.failure() && req.failure().errorText;
@@ -78,9 +82,10 @@ export async function checkWatched(logs) {
 
 /**
  * Runs `body(context)` in a fresh chromium profile, after checking the server answers; prints
- * the summary and exits 1 when any check failed. `extraArgs` are added to chromium's flags.
+ * the summary and exits 1 when any check failed. `extraArgs` are added to chromium's flags;
+ * `contextOptions` to playwright's context options.
  */
-export async function run(body, { extraArgs = [] } = {}) {
+export async function run(body, { extraArgs = [], contextOptions = {} } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   try {
     const r = await fetch(`${BASE}/collections`);
@@ -103,6 +108,7 @@ export async function run(body, { extraArgs = [] } = {}) {
       deviceScaleFactor: 1,
       locale: 'en-GB',
       timezoneId: 'UTC',
+      ...contextOptions,
     });
     context.setDefaultTimeout(15000);
     try {

@@ -3,16 +3,24 @@
 #   1. build the page (web/: npm ci && npm run build -> web/dist/)
 #   2. build the server (cargo build --release)
 #   3. start target/release/khorasan-atlas --listen 127.0.0.1:$PORT (default atlas + web/dist)
-#   4. wait for GET /health, run tests/browser/map.test.mjs (the Leaflet map page),
-#      tiles.test.mjs (the vector tiles in MapLibre GL JS) and ogc.test.mjs (OGC API - Tiles
-#      through OpenLayers), stop the server
-# Exits with the test's status. Needs node/npm and Debian's chromium (/usr/bin/chromium, or
-# $CHROMIUM). Environment: ATLAS_PORT (default 18080), SKIP_BUILD=1 to reuse existing builds.
+#   4. start the fixture atlas of html.test.mjs (tests/fixtures/hostile-atlas.toml,
+#      writes on with a token made for the run, its store in a directory removed at exit) on
+#      the next port
+#   5. wait for GET /health of both, run tests/browser/map.test.mjs (the Leaflet map page),
+#      tiles.test.mjs (the vector tiles in MapLibre GL JS), ogc.test.mjs (OGC API - Tiles
+#      through OpenLayers) and html.test.mjs (the HTML pages of the API), each within 10
+#      minutes, then stop the servers
+# Exits with the tests' status. Needs node/npm and Debian's chromium (/usr/bin/chromium, or
+# $CHROMIUM). Environment: ATLAS_PORT (default 18080), ATLAS_FIXTURE_PORT (default
+# ATLAS_PORT + 1), SKIP_BUILD=1 to reuse existing builds, BROWSER_TESTS to run only some
+# (e.g. BROWSER_TESTS=html).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PORT="${ATLAS_PORT:-18080}"
 URL="http://127.0.0.1:${PORT}"
+FIXTURE_PORT="${ATLAS_FIXTURE_PORT:-$((PORT + 1))}"
+FIXTURE_URL="http://127.0.0.1:${FIXTURE_PORT}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 ART="$ROOT/tests/browser/artifacts"
 mkdir -p "$ART"
@@ -30,43 +38,28 @@ if [ "${SKIP_BUILD:-0}" != "1" ]; then
 fi
 (cd "$ROOT/tests/browser" && { npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
 
-if curl -fsS -o /dev/null "$URL/health" 2>/dev/null; then
-  echo "run.sh: something already answers on $URL; set ATLAS_PORT to a free port" >&2
-  exit 2
-fi
-
-echo "== starting the server on $URL"
 cd "$ROOT"
-./target/release/khorasan-atlas --listen "127.0.0.1:${PORT}" >"$ART/server.log" 2>&1 &
-SERVER_PID=$!
-stop_server() {
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+# shellcheck source=../support/atlas_server.sh
+source "$ROOT/tests/support/atlas_server.sh"
+FIXTURE_DATA="$ART/fixture-data"
+cleanup() {
+  stop_atlas_servers
+  rm -rf "$FIXTURE_DATA"
 }
-trap stop_server EXIT
-
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "$URL/health" 2>/dev/null; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "run.sh: the server exited early; its log:" >&2
-    cat "$ART/server.log" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
-if ! curl -fsS -o /dev/null "$URL/health"; then
-  echo "run.sh: $URL/health did not answer within 20 s; server log:" >&2
-  cat "$ART/server.log" >&2
-  exit 1
-fi
+ATLAS_LOG="$ART/server.log" SKIP_BUILD=1 start_atlas_server "$PORT"
+# The fixture atlas of html.test.mjs: hostile markup, a feature without geometry, writes on
+# with a token made for this run, its store in a directory removed at exit.
+rm -rf "$FIXTURE_DATA"
+FIXTURE_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+KHORASAN_WRITE_TOKEN="$FIXTURE_TOKEN" ATLAS_LOG="$ART/fixture-server.log" SKIP_BUILD=1 \
+  start_atlas_server "$FIXTURE_PORT" --config tests/fixtures/hostile-atlas.toml \
+  --data-dir "$FIXTURE_DATA"
+trap cleanup EXIT
 
 STATUS=0
-for test in map tiles ogc; do
+for test in ${BROWSER_TESTS:-map tiles ogc html}; do
   echo "== browser test: $test.test.mjs"
-  ATLAS_URL="$URL" CHROMIUM="$CHROMIUM" node "$ROOT/tests/browser/$test.test.mjs" || STATUS=1
+  ATLAS_URL="$URL" ATLAS_FIXTURE_URL="$FIXTURE_URL" ATLAS_FIXTURE_TOKEN="$FIXTURE_TOKEN" \
+    CHROMIUM="$CHROMIUM" timeout 600 node "$ROOT/tests/browser/$test.test.mjs" || STATUS=1
 done
-stop_server
-trap - EXIT
 exit "$STATUS"

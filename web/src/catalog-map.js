@@ -7,6 +7,12 @@ import 'leaflet/dist/leaflet.css';
 import './catalog.css';
 import L from 'leaflet';
 
+function textElement(text) {
+  const span = document.createElement('span');
+  span.textContent = text;
+  return span;
+}
+
 function draw() {
   const el = document.getElementById('catalog-map');
   const data = document.getElementById('page-geojson');
@@ -21,7 +27,9 @@ function draw() {
   const layer = L.geoJSON(geojson, {
     pointToLayer: (_feature, latlng) => L.circleMarker(latlng, { radius: 5, weight: 1, fillOpacity: 0.7 }),
     style: () => ({ weight: 1, fillOpacity: 0.3 }),
-    onEachFeature: (feature, l) => l.bindTooltip(String(feature.id)),
+    // A string tooltip is HTML to Leaflet: the id (which may come from a write) goes in as
+    // the text of an element, so that markup in it shows as text.
+    onEachFeature: (feature, l) => l.bindTooltip(textElement(String(feature.id))),
   }).addTo(map);
   const bounds = layer.getBounds();
   if (bounds.isValid()) {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::links::{self, Link};
 use super::{Page, text};
+use crate::catalog::ApiId;
 use crate::error::{Error, Result};
 use crate::http::respond;
 
@@ -148,11 +149,15 @@ fn table(features: &[Value], collection: Option<&str>) -> (Vec<String>, Vec<Row>
         .map(|f| {
             let id = f.get("id").map(scalar_text).unwrap_or_default();
             let props = f.get("properties");
+            // The feature's address: a number as is, a string id percent-encoded as one
+            // path segment (as the feature's own `self` link writes it).
+            let segment = match f.get("id") {
+                Some(Value::String(s)) => ApiId::Text(s).url_segment(),
+                _ => id.clone(),
+            };
             Row {
-                html: collection.map(|c| {
-                    let fid: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
-                    links::with_format(&format!("{c}/items/{fid}"), "html")
-                }),
+                html: collection
+                    .map(|c| links::with_format(&format!("{c}/items/{segment}"), "html")),
                 id,
                 cells: columns
                     .iter()
@@ -228,11 +233,20 @@ pub fn page(req: &HttpRequest, page: Page, doc: &Value) -> Result<String> {
         _ => (Vec::new(), None),
     };
     let (columns, rows) = table(&features, collection.as_deref());
+    let layer = req.match_info().get("id").unwrap_or("");
     let title = text(doc, "title")
         .map(str::to_owned)
-        .or_else(|| {
-            (page == Page::Feature)
-                .then(|| format!("Feature {}", rows.first().map_or("", |r| r.id.as_str())))
+        .or_else(|| match page {
+            Page::Feature => Some(format!(
+                "Feature {} of {layer}",
+                rows.first().map_or("", |r| r.id.as_str())
+            )),
+            Page::Items => Some(match req.path().rsplit('/').next() {
+                Some("radius") => format!("Features of {layer} within the radius"),
+                Some("nearest") => format!("Nearest features of {layer}"),
+                _ => format!("Features of {layer}"),
+            }),
+            _ => None,
         })
         .unwrap_or_else(|| page.heading().to_owned());
     let ctx = Context {

@@ -47,6 +47,25 @@ fn doc_format(req: &HttpRequest) -> Result<Format> {
     format::choose(req, params.get("f"), format::DOCUMENT)
 }
 
+/// The answer to `req` with the tile metadata document `doc`, as JSON or as the HTML page
+/// `page`.
+fn document(
+    req: &HttpRequest,
+    state: &AppState,
+    fmt: Format,
+    page: Page,
+    doc: &Value,
+) -> Result<HttpResponse> {
+    html::document(
+        req,
+        fmt,
+        page,
+        doc,
+        respond::JSON,
+        state.config.cache_max_age,
+    )
+}
+
 pub(super) async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     let fmt = doc_format(&req)?;
     let base = respond::base_url(&req);
@@ -92,14 +111,7 @@ pub(super) async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Res
              "href": format!("{base}/tileMatrixSets"), "type": respond::JSON},
         ],
     });
-    html::document(
-        &req,
-        fmt,
-        Page::Tilesets,
-        &doc,
-        respond::JSON,
-        state.config.cache_max_age,
-    )
+    document(&req, &state, fmt, Page::Tilesets, &doc)
 }
 
 /// The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0, JSON, with the 1.0 member
@@ -251,14 +263,7 @@ pub(super) async fn ogc_tilesets(
         ],
         "tilesets": [ts],
     });
-    html::document(
-        &req,
-        fmt,
-        Page::Tilesets,
-        &doc,
-        respond::JSON,
-        state.config.cache_max_age,
-    )
+    document(&req, &state, fmt, Page::Tilesets, &doc)
 }
 
 pub(super) async fn ogc_tileset(
@@ -271,14 +276,7 @@ pub(super) async fn ogc_tileset(
     check_tms(&tms)?;
     let layer = layers_of(&state, &id)?.remove(0);
     let doc = ogc_tileset_doc(&respond::base_url(&req), &layer, &state.tiler);
-    html::document(
-        &req,
-        fmt,
-        Page::Tileset,
-        &doc,
-        respond::JSON,
-        state.config.cache_max_age,
-    )
+    document(&req, &state, fmt, Page::Tileset, &doc)
 }
 
 #[cfg(test)]

@@ -105,10 +105,10 @@ fn layers_of(state: &AppState, list: &str) -> Result<Vec<Arc<Layer>>> {
     Ok(out)
 }
 
-/// Checks a request that takes no parameter but `f`.
+/// Checks a request that takes no parameter but `f`, and only JSON.
 fn no_params(req: &HttpRequest) -> Result<Params> {
     let p = Params::parse(req.query_string(), |k| k == "f")?;
-    p.check_format()?;
+    crate::http::format::choose(req, p.get("f"), crate::http::format::JSON_ONLY)?;
     Ok(p)
 }
 

@@ -6,6 +6,8 @@
 use serde_json::{Value, json};
 
 use super::content::MVT;
+use crate::http::format::{self, Format};
+use crate::http::openapi::{content, format_param};
 use crate::http::respond;
 
 /// OpenAPI 3.0 path items of the tile routes (every path of [`TILE_ROUTES`]), for
@@ -31,9 +33,9 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
     let int = |name: &str, description: &str| {
         path_param(name, description, json!({"type": "integer", "minimum": 0}))
     };
-    let responses = |media: &str, empty: bool| {
+    let responses = |media: &str, offers: &[Format], empty: bool| {
         let mut r = json!({
-            "200": {"description": "OK", "content": {media: {}}},
+            "200": {"description": "OK", "content": content(media, offers)},
             "304": {"description": "Not modified (If-None-Match)"},
             "400": {"description": "Bad request", "content": {"application/problem+json": {}}},
             "404": {"description": "Not found", "content": {"application/problem+json": {}}},
@@ -43,17 +45,21 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
         }
         r
     };
-    let get = |summary: &str, params: Vec<Value>, media: &str, empty: bool| json!({"get": {"summary": summary, "tags": ["Tiles"], "parameters": params, "responses": responses(media, empty)}});
-    let f = query(
-        "f",
-        "Output format.",
-        json!({"type": "string", "enum": ["json"]}),
-        false,
-    );
+    // A route's formats: its `f` parameter (when it takes one) lists them and its `200`
+    // answer has a media type for each.
+    let get = |summary: &str, params: Vec<Value>, media: &str, offers: &[Format], empty: bool| json!({"get": {"summary": summary, "tags": ["Tiles"], "parameters": params, "responses": responses(media, offers, empty)}});
+    let f = format_param(format::JSON_ONLY);
+    let f_doc = format_param(format::DOCUMENT);
     vec![
         (
             "/tiles".into(),
-            get("Catalog of tilesets", vec![f.clone()], respond::JSON, false),
+            get(
+                "Catalog of tilesets",
+                vec![f_doc.clone()],
+                respond::JSON,
+                format::DOCUMENT,
+                false,
+            ),
         ),
         (
             "/tiles/{tilesetId}".into(),
@@ -61,6 +67,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                 "TileJSON 3.0.0",
                 vec![tileset.clone(), f.clone()],
                 respond::JSON,
+                format::JSON_ONLY,
                 false,
             ),
         ),
@@ -79,6 +86,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                     ),
                 ],
                 MVT,
+                format::JSON_ONLY,
                 true,
             ),
         ),
@@ -103,6 +111,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                     f.clone(),
                 ],
                 respond::GEOJSON,
+                format::JSON_ONLY,
                 false,
             ),
         ),
@@ -132,19 +141,27 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                     f.clone(),
                 ],
                 respond::GEOJSON,
+                format::JSON_ONLY,
                 false,
             ),
         ),
         (
             "/tileMatrixSets".into(),
-            get("Tile matrix sets", vec![f.clone()], respond::JSON, false),
+            get(
+                "Tile matrix sets",
+                vec![f.clone()],
+                respond::JSON,
+                format::JSON_ONLY,
+                false,
+            ),
         ),
         (
             "/tileMatrixSets/{tileMatrixSetId}".into(),
             get(
                 "A tile matrix set",
-                vec![tms.clone(), f.clone()],
+                vec![tms.clone(), f],
                 respond::JSON,
+                format::JSON_ONLY,
                 false,
             ),
         ),
@@ -152,8 +169,9 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/collections/{collectionId}/tiles".into(),
             get(
                 "Vector tilesets of a collection",
-                vec![collection.clone(), f.clone()],
+                vec![collection.clone(), f_doc.clone()],
                 respond::JSON,
+                format::DOCUMENT,
                 false,
             ),
         ),
@@ -161,8 +179,9 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/collections/{collectionId}/tiles/{tileMatrixSetId}".into(),
             get(
                 "Vector tileset metadata",
-                vec![collection.clone(), tms.clone(), f],
+                vec![collection.clone(), tms.clone(), f_doc],
                 respond::JSON,
+                format::DOCUMENT,
                 false,
             ),
         ),
@@ -179,6 +198,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                     int("tileCol", "Column (x)."),
                 ],
                 MVT,
+                format::JSON_ONLY,
                 true,
             ),
         ),
