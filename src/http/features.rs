@@ -416,8 +416,9 @@ pub async fn items(
     respond_page(&req, &state, &layer, &request.listing, &outcome, true)
 }
 
-/// Runs a query on the blocking thread pool, so that a query over a large layer never holds
-/// an HTTP worker: other requests (`/health`) are answered meanwhile.
+/// Runs a query off the async workers ([`super::blocking::run`]), so that a query over a
+/// large layer never holds an HTTP worker: other requests (`/health`) are answered meanwhile,
+/// and a query whose client has gone is not run.
 async fn off_worker<R, O>(
     layer: &std::sync::Arc<Layer>,
     request: R,
@@ -428,12 +429,11 @@ where
     O: Send + 'static,
 {
     let layer = std::sync::Arc::clone(layer);
-    web::block(move || {
+    super::blocking::run(move |_| {
         let outcome = run(&request, &layer);
         (request, outcome)
     })
     .await
-    .map_err(|e| Error::Internal(format!("query task failed: {e}")))
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
