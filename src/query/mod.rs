@@ -16,6 +16,7 @@ use geo::{Geometry, Intersects, Point, Rect, coord};
 pub use params::{BBox, Interval, SortKey};
 
 use crate::catalog::{Layer, Prop};
+use crate::index::Candidate;
 use crate::index::geodesic::{distance_to_geometry_m, geodesic_m};
 
 /// Filters shared by all queries.
@@ -187,6 +188,10 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
 }
 
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
+///
+/// The count is exact and needs the exact distance only of the candidates in the thin band
+/// where the index's bounds cannot tell inside from outside; the page then measures
+/// candidates in the order of their lower bounds until no later one can enter it.
 pub fn radius(
     layer: &Layer,
     center: Point<f64>,
@@ -194,20 +199,76 @@ pub fn radius(
     selection: &Selection,
     page: Page,
 ) -> Outcome {
-    let mut hits: Vec<Hit> = layer
-        .index
-        .within(center, within_m)
-        .filter(|&pos| selection.passes_attributes(layer, pos) && selection.passes_bbox(layer, pos))
-        .filter_map(|pos| {
-            let d = distance_m(layer, pos, center);
-            (d <= within_m).then_some(Hit {
-                pos,
-                distance_m: Some(d),
-            })
-        })
-        .collect();
-    sort_by_distance(&mut hits);
-    paginate(hits, page)
+    let mut inside: Vec<Candidate> = Vec::new();
+    for c in layer.index.within_bounds(center, within_m) {
+        if c.lower_m > within_m
+            || !selection.passes_attributes(layer, c.pos)
+            || !selection.passes_bbox(layer, c.pos)
+        {
+            continue;
+        }
+        if c.upper_m <= within_m {
+            inside.push(c);
+        } else {
+            let d = distance_m(layer, c.pos, center);
+            if d <= within_m {
+                inside.push(Candidate {
+                    pos: c.pos,
+                    lower_m: d,
+                    upper_m: d,
+                });
+            }
+        }
+    }
+    let matched = inside.len();
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    let hits = nearest_of(layer, center, inside, want);
+    Outcome {
+        matched,
+        hits: hits.into_iter().skip(page.offset).collect(),
+    }
+}
+
+/// The `k` nearest of `candidates` by exact distance (ties by position), nearest first:
+/// candidates are measured in the order of their lower bounds until the next lower bound
+/// passes the `k`-th distance.
+fn nearest_of(
+    layer: &Layer,
+    center: Point<f64>,
+    mut candidates: Vec<Candidate>,
+    k: usize,
+) -> Vec<Hit> {
+    let mut best: Vec<Hit> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
+    }
+    candidates.sort_unstable_by(|a, b| a.lower_m.total_cmp(&b.lower_m));
+    for c in candidates {
+        if best.len() == k
+            && best
+                .last()
+                .and_then(|h| h.distance_m)
+                .is_some_and(|worst| c.lower_m > worst)
+        {
+            break;
+        }
+        // A candidate measured in the band carries its distance as both bounds.
+        let d = if c.upper_m <= c.lower_m {
+            c.lower_m
+        } else {
+            distance_m(layer, c.pos, center)
+        };
+        let hit = Hit {
+            pos: c.pos,
+            distance_m: Some(d),
+        };
+        let at = best.partition_point(|h| cmp_hit(h, &hit) == Ordering::Less);
+        if at < k {
+            best.insert(at, hit);
+            best.truncate(k);
+        }
+    }
+    best
 }
 
 /// The `k` features nearest to `center` (geodesic), optionally within `within_m`.
@@ -279,8 +340,4 @@ fn cmp_hit(a: &Hit, b: &Hit) -> Ordering {
         b.distance_m.unwrap_or(f64::INFINITY),
     );
     x.total_cmp(&y).then(a.pos.cmp(&b.pos))
-}
-
-fn sort_by_distance(hits: &mut [Hit]) {
-    hits.sort_by(cmp_hit);
 }
