@@ -521,7 +521,13 @@ async fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = off_worker(&layer, request, DistanceRequest::run).await?;
+    let (request, outcome) = if request.is_small() {
+        // A few index steps: cheaper here than the hop to another thread.
+        let outcome = request.run(&layer);
+        (request, outcome)
+    } else {
+        off_worker(&layer, request, DistanceRequest::run).await?
+    };
     respond_page(
         req,
         state,

@@ -74,7 +74,8 @@ impl Selection {
         })
     }
 
-    /// Candidate positions (sorted, unique) from the bbox, or all positions.
+    /// Candidate positions (unique, in no particular order) from the bbox, or all
+    /// positions.
     fn candidates(&self, layer: &Layer) -> Vec<usize> {
         match self.bbox {
             None => (0..layer.features.len()).collect(),
@@ -83,8 +84,11 @@ impl Selection {
                     .envelopes()
                     .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n))
                     .collect();
-                c.sort_unstable();
-                c.dedup();
+                // A geometry may meet both halves of a box split at the antimeridian.
+                if b.envelopes().nth(1).is_some() {
+                    c.sort_unstable();
+                    c.dedup();
+                }
                 c
             }
         }
@@ -125,12 +129,6 @@ pub fn compare_props(a: &Prop, b: &Prop) -> Ordering {
     }
 }
 
-fn paginate(all: Vec<Hit>, page: Page) -> Outcome {
-    let matched = all.len();
-    let hits = all.into_iter().skip(page.offset).take(page.limit).collect();
-    Outcome { matched, hits }
-}
-
 /// Features matching `selection`, in layer order or by `sort`, one page.
 pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page) -> Outcome {
     let unfiltered =
@@ -156,8 +154,13 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
                 && (exact_from_index || selection.passes_bbox(layer, p))
         })
         .collect();
-    if !sort.is_empty() {
-        positions.sort_by(|&a, &b| {
+    let matched = positions.len();
+    // Only the first `offset + limit` positions of the order need sorting.
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    if sort.is_empty() {
+        first_sorted(&mut positions, want, usize::cmp);
+    } else {
+        let by_keys = |&a: &usize, &b: &usize| {
             let (fa, fb) = (&layer.features[a], &layer.features[b]);
             sort.iter()
                 .map(|k| {
@@ -173,18 +176,34 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
                 .then(a.cmp(&b))
-        });
+        };
+        first_sorted(&mut positions, want, by_keys);
     }
-    paginate(
-        positions
+    Outcome {
+        matched,
+        hits: positions
             .into_iter()
+            .skip(page.offset)
+            .take(page.limit)
             .map(|pos| Hit {
                 pos,
                 distance_m: None,
             })
             .collect(),
-        page,
-    )
+    }
+}
+
+/// Keeps the `want` first elements of `v` in the total order `cmp`, sorted.
+fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if want < v.len() {
+        if want == 0 {
+            v.clear();
+            return;
+        }
+        v.select_nth_unstable_by(want, &mut cmp);
+        v.truncate(want);
+    }
+    v.sort_unstable_by(cmp);
 }
 
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
