@@ -59,6 +59,9 @@ pub struct RawServer {
     pub data_dir: Option<PathBuf>,
     /// `Cache-Control` max-age, in seconds, of read responses. Default 60.
     pub cache_max_age: Option<u32>,
+    /// Reload a layer when its file changes (see [`crate::catalog::watch`]). Default true;
+    /// `--no-watch` turns it off.
+    pub watch_files: Option<bool>,
     /// SHA-256 digests (64 hex digits) of the bearer tokens allowed to write
     /// (`printf %s "$TOKEN" | sha256sum`). Default: none; then writes are off unless the
     /// environment variable `KHORASAN_WRITE_TOKEN` holds a token.
@@ -134,6 +137,8 @@ pub struct Config {
     pub web_dir: PathBuf,
     pub data_dir: PathBuf,
     pub cache_max_age: u32,
+    /// Whether layer files are watched and reloaded when they change.
+    pub watch_files: bool,
     /// Tokens, rate limit and body limit of writes.
     pub write: crate::store::WriteSettings,
     /// Vector tile settings of the server.
@@ -257,6 +262,7 @@ impl RawConfig {
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from("data")),
             cache_max_age: self.server.cache_max_age.unwrap_or(60),
+            watch_files: self.server.watch_files.unwrap_or(true),
             write: crate::store::WriteSettings::from_raw(
                 &self.server.write_tokens_sha256,
                 self.server.write_rate_per_minute,

@@ -28,6 +28,9 @@ struct Cli {
     /// [default: the config's server.data_dir, else ./data]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Do not reload layers when their files change.
+    #[arg(long)]
+    no_watch: bool,
     /// Number of HTTP worker threads. [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -53,6 +56,9 @@ impl Cli {
         }
         if let Some(dir) = &self.web_dir {
             raw.server.web_dir = Some(dir.clone());
+        }
+        if self.no_watch {
+            raw.server.watch_files = Some(false);
         }
         if let Some(dir) = &self.data_dir {
             raw.server.data_dir = Some(dir.clone());

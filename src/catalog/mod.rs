@@ -2,7 +2,8 @@
 //!
 //! Owns: turning [`CatalogSettings`] ([`settings`]) into [`Layer`] snapshots (files read by
 //! [`load`], fields by [`schema`], the spatial index built from the geometries), the spatial
-//! joins between layers ([`join`]), and the swap of a layer's snapshot after a write. It does
+//! joins between layers ([`join`]), the swap of a layer's snapshot after a write, and the
+//! reload of a layer whose file changed ([`reload`], [`watch`]). It does
 //! not parse requests ([`crate::query`]), tile ([`crate::tiles`]), store changes
 //! ([`crate::store`]) or speak HTTP ([`crate::http`]).
 //!
@@ -15,13 +16,15 @@ pub mod join;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod reload;
 pub mod schema;
 pub mod settings;
 pub mod time;
+pub mod watch;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
@@ -125,60 +128,85 @@ impl LayerHandle {
     }
 }
 
+/// Reads the file of one layer and builds its snapshot (joins not applied). Logs the feature
+/// count and load time, and the count of refused features per reason.
+///
+/// # Errors
+/// When the file cannot be read or is not GeoJSON, or features are invalid under
+/// [`InvalidPolicy::Fail`].
+pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
+    let started = Instant::now();
+    let options = load::LoadOptions {
+        on_invalid: settings.on_invalid,
+        time_property: settings.time_property.clone(),
+        time_end_property: settings.time_end_property.clone(),
+    };
+    let loaded = load::load_file(&settings.file, &options)?;
+    let refusals = loaded.refusals();
+    let skipped = loaded.skipped.len();
+    let layer = Layer::build(
+        Arc::new(settings.clone()),
+        loaded.fields,
+        loaded.features,
+        loaded.source_ids,
+    );
+    tracing::info!(
+        layer = %settings.id,
+        file = %settings.file.display(),
+        features = layer.features.len(),
+        skipped,
+        ms = started.elapsed().as_millis() as u64,
+        "layer loaded"
+    );
+    if !refusals.is_empty() {
+        let reasons: Vec<String> = refusals
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        tracing::warn!(
+            "layer {}: {skipped} features refused: {}",
+            settings.id,
+            reasons.join(", ")
+        );
+    }
+    Ok(layer)
+}
+
 /// All layers, in configuration order, with the joins that tie them.
 #[derive(Debug)]
 pub struct Catalog {
     pub layers: Vec<LayerHandle>,
     pub joins: Vec<JoinConfig>,
+    /// Taken by [`Catalog::exclusive`].
+    swap: Mutex<()>,
+    /// What file reloads did, per layer ([`reload`]).
+    pub reloads: reload::ReloadLog,
 }
 
 impl Catalog {
     /// Loads every layer of `config`, then applies the joins. Logs each layer with its
     /// feature count and load time.
     pub fn load(config: &CatalogSettings) -> Result<Self> {
-        let mut layers = Vec::with_capacity(config.layers.len());
-        for layer_config in &config.layers {
-            let started = Instant::now();
-            let options = load::LoadOptions {
-                on_invalid: layer_config.on_invalid,
-                time_property: layer_config.time_property.clone(),
-                time_end_property: layer_config.time_end_property.clone(),
-            };
-            let loaded = load::load_file(&layer_config.file, &options)?;
-            let refusals = loaded.refusals();
-            let layer = Layer::build(
-                Arc::new(layer_config.clone()),
-                loaded.fields,
-                loaded.features,
-                loaded.source_ids,
-            );
-            tracing::info!(
-                layer = %layer_config.id,
-                file = %layer_config.file.display(),
-                features = layer.features.len(),
-                skipped = loaded.skipped.len(),
-                ms = started.elapsed().as_millis() as u64,
-                "layer loaded"
-            );
-            if !refusals.is_empty() {
-                let reasons: Vec<String> = refusals
-                    .iter()
-                    .map(|(kind, n)| format!("{n} {kind}"))
-                    .collect();
-                tracing::warn!(
-                    "layer {}: {} features refused: {}",
-                    layer_config.id,
-                    loaded.skipped.len(),
-                    reasons.join(", ")
-                );
-            }
-            layers.push(layer);
-        }
+        let mut layers = config
+            .layers
+            .iter()
+            .map(load_layer)
+            .collect::<Result<Vec<_>>>()?;
         join::apply_all(&mut layers, &config.joins)?;
         Ok(Self {
             layers: layers.into_iter().map(LayerHandle::new).collect(),
             joins: config.joins.clone(),
+            swap: Mutex::new(()),
+            reloads: reload::ReloadLog::default(),
         })
+    }
+
+    /// Holds off every other change of snapshots (writes, file reloads) while the guard
+    /// lives, so that a change built from the current snapshots is not lost to another.
+    pub fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.swap
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A layer by id.

@@ -538,7 +538,8 @@ async fn distance(
     )
 }
 
-/// `GET /health`.
+/// `GET /health`: the feature count of every layer, and, once a layer file has changed, what
+/// its reloads did (`reloads`: count, time of the last, and the error while a file is broken).
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let layers: serde_json::Map<String, Value> = state
         .catalog
@@ -546,8 +547,13 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         .iter()
         .map(|h| (h.id.clone(), json!(h.snapshot().features.len())))
         .collect();
+    let mut body = json!({ "status": "ok", "layers": layers });
+    let reloads = state.catalog.reloads.snapshot();
+    if !reloads.is_empty() {
+        body["reloads"] = json!(reloads);
+    }
     HttpResponse::Ok()
         .content_type(JSON)
         .insert_header(("Cache-Control", "no-store"))
-        .body(json!({ "status": "ok", "layers": layers }).to_string())
+        .body(body.to_string())
 }

@@ -204,7 +204,16 @@ pub fn serve(
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let listen = config.listen;
     let limits = config.limits.clone();
+    let watch_files = config.watch_files;
     let state = AppState::open(config, catalog)?;
+    let _watcher = if watch_files {
+        Some(crate::catalog::watch::watch(
+            std::sync::Arc::clone(&state.catalog),
+            crate::catalog::watch::DEFAULT_DEBOUNCE,
+        )?)
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

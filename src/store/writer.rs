@@ -27,6 +27,7 @@ use super::{
     Batch, Change, ChangeKind, IdempotentResult, NEW_ID_LIMIT, Record, Store, etag_of_body,
     try_feature_body,
 };
+use crate::catalog::load::source_form;
 use crate::catalog::time::format_ms;
 use crate::catalog::{Catalog, Layer};
 use crate::error::{Error, Result};
@@ -145,6 +146,9 @@ impl Writer {
 
     /// Processes one batch; returns the jobs deferred to the next.
     fn process(&mut self, jobs: Vec<Job>) -> Vec<Job> {
+        // From the snapshots read to the snapshots swapped in, no file reload interleaves.
+        let catalog = Arc::clone(&self.catalog);
+        let _exclusive = catalog.exclusive();
         let mut deferred = Vec::new();
         let mut staged = Vec::new();
         let mut pending = Pending::new(self.last_ids.clone());
@@ -279,7 +283,12 @@ impl Writer {
             };
             match feature {
                 Some((geometry, stored)) => edit
-                    .put(*id, geometry.clone(), &stored.properties)
+                    .put(
+                        *id,
+                        geometry.clone(),
+                        source_form(&stored.geometry),
+                        &stored.properties,
+                    )
                     .map_err(|e| Error::bad_body("properties", e))?,
                 None => edit.delete(*id),
             }
