@@ -10,8 +10,8 @@
 # Rows: load (load + index time, RSS after load, peak), items (bbox limit=100), radius (50 km,
 # limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
 # against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
-# cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a z4
-# backlog), growth (RSS after the loads above against RSS after load).
+# cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
+# radius and a z4 backlog), growth (RSS after the loads above against RSS after load).
 # Data and request lists are made once under SCRATCH (default benches/data/dense).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,14 +98,21 @@ if [[ " $ROWS " == *" compress "* ]]; then
 fi
 [[ " $ROWS " == *" tiles "* ]] && wrow "tiles z6-10, cache off" "$TILES"
 [[ " $ROWS " == *" z4 "* ]] && wrow "tile z4, cache off" "$Z4"
-if [[ " $ROWS " == *" disconnect "* ]]; then
-  # A z4 backlog: wrk stops after 3 s; the CPU the server uses 0.1 s .. 2.1 s later is work
-  # left running for clients that are gone.
-  timeout 20 wrk -t2 -c64 -d3s --timeout 8s -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$Z4" >/dev/null || true
+# A backlog: wrk stops after 3 s; the CPU the server uses 0.1 s .. 2.1 s later is work left
+# running for clients that are gone.
+backlog() { # label file
+  timeout 20 wrk -t2 -c64 -d3s --timeout 8s -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$2" >/dev/null || true
   sleep 0.1
+  local t0 t1 hz
   t0=$(cpu_ticks); sleep 2; t1=$(cpu_ticks)
   hz=$(getconf CLK_TCK)
-  row "CPU busy after wrk stopped (z4 backlog)" "$(( (t1 - t0) * 1000 / hz )) ms of CPU in the 2 s from 100 ms after the disconnect"
+  row "CPU busy after wrk stopped ($1)" "$(( (t1 - t0) * 1000 / hz )) ms of CPU in the 2 s from 100 ms after the disconnect"
+}
+if [[ " $ROWS " == *" disconnect "* ]]; then
+  HEAVY="$SCRATCH/urls_radius_heavy.txt"
+  [[ -s $HEAVY ]] || sed 's/within=50&/within=400\&/; s/limit=100/limit=1000/' "$RADIUS" >"$HEAVY"
+  backlog "radius 400 km limit=1000 backlog" "$HEAVY"
+  backlog "z4 tile backlog" "$Z4"
 fi
 [[ " $ROWS " == *" growth "* ]] &&
   row "RSS after the loads above" "$(rss VmRSS) MB (after load: $rss_load MB; peak $(rss VmHWM) MB)"
