@@ -35,7 +35,6 @@ count_of() {
     *) echo "$1" ;;
   esac
 }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
 
 echo "== build (release)"
 cargo build --release --quiet --bin khorasan-atlas --example gen_points
@@ -46,15 +45,7 @@ for size in "${SIZES[@]}"; do
 done
 [[ -s $DATA/urls_nearest.txt ]] || target/release/examples/gen_points urls "$URLS" "$DATA" points
 
-SERVER_PID=""
-cleanup() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
-trap cleanup EXIT INT TERM
+source benches/support/server.sh
 
 results="$DATA/load-results.txt"
 {

@@ -39,17 +39,7 @@ cargo build --release --quiet --bin khorasan-atlas --example gen_points
 [[ -s $points ]] || target/release/examples/gen_points "$n" "$points"
 [[ -s $DATA/tiles_z6-10.txt ]] || python3 benches/tiles_urls.py "$points" "$DATA" 20000 /tiles/points
 [[ -s $DATA/countries_z6-10.txt ]] || STEM=countries python3 benches/tiles_urls.py --uniform "$DATA" 20000 /tiles/countries
-loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
-
-SERVER_PID=""
-cleanup() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
-trap cleanup EXIT INT TERM
+source benches/support/server.sh
 
 wait_for() { # url log
   for _ in $(seq 1 1800); do

@@ -17,6 +17,7 @@
 //! - [`index`]: the R-trees of a snapshot (candidates by envelope, by distance, nearest
 //!   first) and geodesic distances.
 //! - [`geom`]: the antimeridian-aware bounding box and Web Mercator maths.
+//! - [`cancel`]: the flag that tells long work its client has gone.
 //! - [`etag`]: the one entity-tag scheme of every `ETag` the server sends.
 //! - [`error`]: the one error type, with the context that names the bad value; `http` maps
 //!   it to status codes.
@@ -24,6 +25,7 @@
 //! All coordinates are lon/lat degrees in EPSG:4326; all distances are metres on WGS84.
 
 pub mod bake;
+pub mod cancel;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -168,3 +168,66 @@ fn radius_pages_are_slices_of_the_full_answer() {
     assert_eq!(page.matched, all.matched);
     assert_eq!(page.hits, all.hits[20..30].to_vec());
 }
+
+#[test]
+fn radius_first_pages_and_counts_match_brute_force() {
+    let layer = random_layer(5, 20_000);
+    for (lon, lat) in CENTERS {
+        let center = Point::new(lon, lat);
+        let scan = brute_force(&layer, center);
+        for within in [5_000.0, 150_000.0, 1_000_000.0] {
+            let inside: Vec<usize> = scan
+                .iter()
+                .filter(|(_, d)| *d <= within)
+                .map(|(i, _)| *i)
+                .collect();
+            for (limit, offset) in [(10, 0), (7, 3), (100, 50)] {
+                let got = query::radius(
+                    &layer,
+                    center,
+                    within,
+                    &Selection::default(),
+                    Page { limit, offset },
+                );
+                assert_eq!(got.matched, inside.len(), "({lon},{lat}) within {within} m");
+                let pos: Vec<usize> = got.hits.iter().map(|h| h.pos).collect();
+                let end = (offset + limit).min(inside.len());
+                let expected = inside.get(offset.min(end)..end).unwrap_or(&[]);
+                assert_eq!(
+                    pos, expected,
+                    "({lon},{lat}) within {within} m page {offset}+{limit}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn chord_bounds_hold_the_geodesic_distance() {
+    use khorasan_atlas::index::geodesic::{
+        distance_lower_bound, distance_upper_bound, unit_vector,
+    };
+    let mut rng = StdRng::seed_from_u64(17);
+    for i in 0..20_000 {
+        let a = Point::new(
+            rng.gen_range(-180.0..=180.0),
+            rng.gen_range(-90.0..=90.0_f64),
+        );
+        // Near pairs (the band of a radius query) and far ones, at the poles too.
+        let spread = [0.001, 0.1, 2.0, 60.0][i % 4];
+        let b = Point::new(
+            (a.x() + rng.gen_range(-spread..=spread)).clamp(-180.0, 180.0),
+            (a.y() + rng.gen_range(-spread..=spread)).clamp(-90.0, 90.0),
+        );
+        let (ua, ub) = (unit_vector(a.x(), a.y()), unit_vector(b.x(), b.y()));
+        let chord =
+            ((ua[0] - ub[0]).powi(2) + (ua[1] - ub[1]).powi(2) + (ua[2] - ub[2]).powi(2)).sqrt();
+        let d = Geodesic.distance(a, b);
+        assert!(distance_lower_bound(chord) <= d + 1e-3, "{a:?} {b:?}");
+        assert!(
+            distance_upper_bound(chord) >= d - 1e-3,
+            "{a:?} {b:?}: {d} > {}",
+            distance_upper_bound(chord)
+        );
+    }
+}

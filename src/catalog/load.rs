@@ -356,20 +356,51 @@ impl<'p> Builder<'p> {
         pos
     }
 
-    /// The shared copy of `s` for field `pos`.
-    fn intern(&mut self, pos: usize, s: Arc<str>) -> Arc<str> {
+    /// The shared copy of `s` for field `pos`: allocated only the first time it is seen.
+    fn intern(&mut self, pos: usize, s: &str) -> Arc<str> {
         let Some(Some(set)) = self.interned.get_mut(pos) else {
-            return s;
+            return Arc::from(s);
         };
-        if let Some(shared) = set.get(&*s) {
+        if let Some(shared) = set.get(s) {
             return Arc::clone(shared);
         }
         if set.len() >= INTERN_LIMIT {
             self.interned[pos] = None;
-            return s;
+            return Arc::from(s);
         }
-        set.insert(Arc::clone(&s));
-        s
+        let shared: Arc<str> = Arc::from(s);
+        set.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// The value of a property from its JSON text. Strings without escapes, integers,
+    /// booleans and null are read from the text directly (a string is allocated once, when
+    /// its field has not seen it); everything else goes through [`Prop::from_raw`].
+    fn prop(&mut self, pos: usize, raw: &RawValue) -> std::result::Result<Prop, serde_json::Error> {
+        let text = raw.get();
+        match text.as_bytes() {
+            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+                // The text is valid JSON, so between the quotes it is the string itself.
+                let s = text.get(1..text.len() - 1).unwrap_or_default();
+                return Ok(Prop::Str(self.intern(pos, s)));
+            }
+            b"true" => return Ok(Prop::Bool(true)),
+            b"false" => return Ok(Prop::Bool(false)),
+            b"null" => return Ok(Prop::Null),
+            [b'-' | b'0'..=b'9', rest @ ..] if rest.iter().all(u8::is_ascii_digit) => {
+                // `-0` is a float to serde_json; leave it (and overflows) to `from_raw`.
+                if let Ok(i) = text.parse::<i64>()
+                    && (i != 0 || !text.starts_with('-'))
+                {
+                    return Ok(Prop::Int(i));
+                }
+            }
+            _ => {}
+        }
+        Ok(match Prop::from_raw(raw)? {
+            Prop::Str(s) => Prop::Str(self.intern(pos, &s)),
+            other => other,
+        })
     }
 
     fn finish(self) -> Loaded {
@@ -410,10 +441,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
             let pos = self.builder.field(&key, expected);
             expected = pos + 1;
             let raw: &'de RawValue = map.next_value()?;
-            let value = match Prop::from_raw(raw).map_err(de::Error::custom)? {
-                Prop::Str(s) => Prop::Str(self.builder.intern(pos, s)),
-                other => other,
-            };
+            let value = self.builder.prop(pos, raw).map_err(de::Error::custom)?;
             if self.props.len() <= pos {
                 self.props.resize(pos + 1, Prop::Absent);
             }

@@ -417,8 +417,9 @@ pub async fn items(
     respond_page(&req, &state, &layer, &request.listing, &outcome, true)
 }
 
-/// Runs a query on the blocking thread pool, so that a query over a large layer never holds
-/// an HTTP worker: other requests (`/health`) are answered meanwhile.
+/// Runs a query off the async workers ([`super::blocking::run`]), so that a query over a
+/// large layer never holds an HTTP worker: other requests (`/health`) are answered meanwhile,
+/// and a query whose client has gone is not run.
 async fn off_worker<R, O>(
     layer: &std::sync::Arc<Layer>,
     request: R,
@@ -429,12 +430,11 @@ where
     O: Send + 'static,
 {
     let layer = std::sync::Arc::clone(layer);
-    web::block(move || {
+    super::blocking::run(move |_| {
         let outcome = run(&request, &layer);
         (request, outcome)
     })
     .await
-    .map_err(|e| Error::Internal(format!("query task failed: {e}")))
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
@@ -522,7 +522,13 @@ async fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = off_worker(&layer, request, DistanceRequest::run).await?;
+    let (request, outcome) = if request.is_small() {
+        // A few index steps: cheaper here than the hop to another thread.
+        let outcome = request.run(&layer);
+        (request, outcome)
+    } else {
+        off_worker(&layer, request, DistanceRequest::run).await?
+    };
     respond_page(
         req,
         state,

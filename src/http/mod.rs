@@ -1,7 +1,7 @@
 //! The HTTP layer: the only module that knows actix.
 //!
 //! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, security headers ([`security`]), request size bounds ([`limits`]), compression,
+//! logs, security headers ([`security`]), request size bounds ([`limits`]), compression ([`compress`]),
 //! CORS for reads), running the server with the timeouts and connection caps of
 //! `server.limits` ([`serve`]), the routes that take
 //! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
@@ -9,6 +9,8 @@
 //! request with [`crate::query::request`] (which checks every parameter), run it, and
 //! serialize the answer.
 
+pub mod blocking;
+pub mod compress;
 pub mod csv;
 pub mod events;
 pub mod features;
@@ -28,7 +30,6 @@ pub mod write;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Compress;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 
 pub use state::AppState;
@@ -181,7 +182,7 @@ pub fn app(
         .configure(move |cfg| configure(cfg, &state))
         .default_service(web::to(not_found))
         .wrap(cors)
-        .wrap(Compress::default())
+        .wrap(actix_web::middleware::from_fn(compress::compress))
         .wrap(actix_web::middleware::from_fn(limits::request_size))
         .wrap(actix_web::middleware::from_fn(security::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
@@ -226,6 +227,9 @@ pub fn serve(
                     .keep_alive()
                     .map_or(actix_web::http::KeepAlive::Disabled, |d| d.into()),
             )
+            // A client that closes its side of the connection is gone: its request is
+            // dropped, and with it the work queued for it (see `blocking`).
+            .h1_allow_half_closed(false)
             .max_connections(limits.max_connections)
             .max_connection_rate(limits.max_connection_rate)
             .backlog(limits.backlog)

@@ -20,6 +20,11 @@ pub const WGS84_A: f64 = 6_378_137.0;
 pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
 /// Smallest radius of curvature of WGS84, `a (1 - e²)`, metres.
 pub const R_MIN: f64 = WGS84_A * (1.0 - (2.0 * WGS84_F - WGS84_F * WGS84_F));
+/// Largest radius of curvature of WGS84, `a / sqrt(1 - e²)` (both radii at the poles),
+/// metres: two points whose normals are `θ` radians apart are at most `θ * R_MAX` apart.
+pub const R_MAX: f64 = WGS84_A / WGS84_B_OVER_A;
+/// `sqrt(1 - e²)`, the ratio of the polar to the equatorial radius.
+const WGS84_B_OVER_A: f64 = 1.0 - WGS84_F;
 /// Half the equatorial circumference, `π a`, metres: the largest radius a query may use.
 pub const HALF_CIRCUMFERENCE_M: f64 = std::f64::consts::PI * WGS84_A;
 
@@ -39,6 +44,13 @@ pub fn chord_for_distance(distance_m: f64) -> f64 {
 /// `chord` apart.
 pub fn distance_lower_bound(chord: f64) -> f64 {
     2.0 * (chord / 2.0).clamp(0.0, 1.0).asin() * R_MIN
+}
+
+/// An upper bound, in metres, on the geodesic distance between points whose normals are
+/// `chord` apart: the curve whose normals follow the great circle between the two normals
+/// turns its normal by at least `ds / R_MAX` per metre, and the geodesic is no longer.
+pub fn distance_upper_bound(chord: f64) -> f64 {
+    2.0 * (chord / 2.0).clamp(0.0, 1.0).asin() * R_MAX
 }
 
 /// Geodesic distance in metres between two lon/lat points.

@@ -31,6 +31,24 @@ type EnvelopeEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 /// A point's unit normal with the geometry's position.
 type NormalEntry = GeomWithData<[f64; 3], u32>;
 
+/// A candidate of a distance query: a position and bounds of its distance in metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub pos: usize,
+    pub lower_m: f64,
+    pub upper_m: f64,
+}
+
+impl Candidate {
+    fn unbounded(pos: usize) -> Self {
+        Self {
+            pos,
+            lower_m: 0.0,
+            upper_m: f64::INFINITY,
+        }
+    }
+}
+
 /// The R-trees of one layer snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct SpatialIndex {
@@ -105,14 +123,39 @@ impl SpatialIndex {
     /// with a vertex that close, then every geometry that is not a point. Each position
     /// once; unsorted. The caller measures the exact distance.
     pub fn within(&self, center: Point<f64>, metres: f64) -> impl Iterator<Item = usize> + '_ {
+        self.within_bounds(center, metres).map(|c| c.pos)
+    }
+
+    /// [`Self::within`] with bounds of each candidate's geodesic distance from `center`:
+    /// from the chord between the normals for the points of a single-point layer (see
+    /// [`geodesic::distance_lower_bound`] and [`geodesic::distance_upper_bound`]), `0..∞`
+    /// for every other geometry. A candidate whose upper bound is within `metres` is surely
+    /// inside, one whose lower bound is beyond it surely outside; only the thin band
+    /// between needs the exact distance.
+    pub fn within_bounds(
+        &self,
+        center: Point<f64>,
+        metres: f64,
+    ) -> impl Iterator<Item = Candidate> + '_ {
+        let q = unit(center);
         let chord = geodesic::chord_for_distance(metres + ROUNDING_SLACK_M);
         let mut seen = HashSet::new();
         self.normals
-            .locate_within_distance(unit(center), chord * chord)
-            .map(|entry| entry.data as usize)
-            // A MultiPoint has one entry per point; a single-point layer needs no dedup.
-            .filter(move |&pos| self.points_only || seen.insert(pos))
-            .chain(self.non_points())
+            .locate_within_distance(q, chord * chord)
+            .filter_map(move |entry| {
+                let pos = entry.data as usize;
+                if !self.points_only {
+                    // A MultiPoint has one entry per point: list it once, unbounded.
+                    return seen.insert(pos).then_some(Candidate::unbounded(pos));
+                }
+                let c = chord_between(*entry.geom(), q);
+                Some(Candidate {
+                    pos,
+                    lower_m: (geodesic::distance_lower_bound(c) - ROUNDING_SLACK_M).max(0.0),
+                    upper_m: geodesic::distance_upper_bound(c) + ROUNDING_SLACK_M,
+                })
+            })
+            .chain(self.non_points().map(Candidate::unbounded))
     }
 
     /// Point geometries by increasing distance from `center`, each once, with a lower bound
@@ -134,6 +177,12 @@ impl SpatialIndex {
     pub fn non_points(&self) -> impl Iterator<Item = usize> + '_ {
         self.non_points.iter().map(|&pos| pos as usize)
     }
+}
+
+/// The straight-line distance between two unit normals.
+fn chord_between(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+    (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt()
 }
 
 fn unit(p: Point<f64>) -> [f64; 3] {

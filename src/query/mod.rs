@@ -16,6 +16,7 @@ use geo::{Geometry, Intersects, Point, Rect, coord};
 pub use params::{BBox, Interval, SortKey};
 
 use crate::catalog::{Layer, Prop};
+use crate::index::Candidate;
 use crate::index::geodesic::{distance_to_geometry_m, geodesic_m};
 
 /// Filters shared by all queries.
@@ -73,7 +74,8 @@ impl Selection {
         })
     }
 
-    /// Candidate positions (sorted, unique) from the bbox, or all positions.
+    /// Candidate positions (unique, in no particular order) from the bbox, or all
+    /// positions.
     fn candidates(&self, layer: &Layer) -> Vec<usize> {
         match self.bbox {
             None => (0..layer.features.len()).collect(),
@@ -82,8 +84,11 @@ impl Selection {
                     .envelopes()
                     .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n))
                     .collect();
-                c.sort_unstable();
-                c.dedup();
+                // A geometry may meet both halves of a box split at the antimeridian.
+                if b.envelopes().nth(1).is_some() {
+                    c.sort_unstable();
+                    c.dedup();
+                }
                 c
             }
         }
@@ -124,12 +129,6 @@ pub fn compare_props(a: &Prop, b: &Prop) -> Ordering {
     }
 }
 
-fn paginate(all: Vec<Hit>, page: Page) -> Outcome {
-    let matched = all.len();
-    let hits = all.into_iter().skip(page.offset).take(page.limit).collect();
-    Outcome { matched, hits }
-}
-
 /// Features matching `selection`, in layer order or by `sort`, one page.
 pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page) -> Outcome {
     let unfiltered =
@@ -155,8 +154,13 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
                 && (exact_from_index || selection.passes_bbox(layer, p))
         })
         .collect();
-    if !sort.is_empty() {
-        positions.sort_by(|&a, &b| {
+    let matched = positions.len();
+    // Only the first `offset + limit` positions of the order need sorting.
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    if sort.is_empty() {
+        first_sorted(&mut positions, want, usize::cmp);
+    } else {
+        let by_keys = |&a: &usize, &b: &usize| {
             let (fa, fb) = (&layer.features[a], &layer.features[b]);
             sort.iter()
                 .map(|k| {
@@ -172,21 +176,41 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
                 .then(a.cmp(&b))
-        });
+        };
+        first_sorted(&mut positions, want, by_keys);
     }
-    paginate(
-        positions
+    Outcome {
+        matched,
+        hits: positions
             .into_iter()
+            .skip(page.offset)
+            .take(page.limit)
             .map(|pos| Hit {
                 pos,
                 distance_m: None,
             })
             .collect(),
-        page,
-    )
+    }
+}
+
+/// Keeps the `want` first elements of `v` in the total order `cmp`, sorted.
+fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    if want < v.len() {
+        if want == 0 {
+            v.clear();
+            return;
+        }
+        v.select_nth_unstable_by(want, &mut cmp);
+        v.truncate(want);
+    }
+    v.sort_unstable_by(cmp);
 }
 
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
+///
+/// The count is exact and needs the exact distance only of the candidates in the thin band
+/// where the index's bounds cannot tell inside from outside; the page then measures
+/// candidates in the order of their lower bounds until no later one can enter it.
 pub fn radius(
     layer: &Layer,
     center: Point<f64>,
@@ -194,20 +218,76 @@ pub fn radius(
     selection: &Selection,
     page: Page,
 ) -> Outcome {
-    let mut hits: Vec<Hit> = layer
-        .index
-        .within(center, within_m)
-        .filter(|&pos| selection.passes_attributes(layer, pos) && selection.passes_bbox(layer, pos))
-        .filter_map(|pos| {
-            let d = distance_m(layer, pos, center);
-            (d <= within_m).then_some(Hit {
-                pos,
-                distance_m: Some(d),
-            })
-        })
-        .collect();
-    sort_by_distance(&mut hits);
-    paginate(hits, page)
+    let mut inside: Vec<Candidate> = Vec::new();
+    for c in layer.index.within_bounds(center, within_m) {
+        if c.lower_m > within_m
+            || !selection.passes_attributes(layer, c.pos)
+            || !selection.passes_bbox(layer, c.pos)
+        {
+            continue;
+        }
+        if c.upper_m <= within_m {
+            inside.push(c);
+        } else {
+            let d = distance_m(layer, c.pos, center);
+            if d <= within_m {
+                inside.push(Candidate {
+                    pos: c.pos,
+                    lower_m: d,
+                    upper_m: d,
+                });
+            }
+        }
+    }
+    let matched = inside.len();
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    let hits = nearest_of(layer, center, inside, want);
+    Outcome {
+        matched,
+        hits: hits.into_iter().skip(page.offset).collect(),
+    }
+}
+
+/// The `k` nearest of `candidates` by exact distance (ties by position), nearest first:
+/// candidates are measured in the order of their lower bounds until the next lower bound
+/// passes the `k`-th distance.
+fn nearest_of(
+    layer: &Layer,
+    center: Point<f64>,
+    mut candidates: Vec<Candidate>,
+    k: usize,
+) -> Vec<Hit> {
+    let mut best: Vec<Hit> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
+    }
+    candidates.sort_unstable_by(|a, b| a.lower_m.total_cmp(&b.lower_m));
+    for c in candidates {
+        if best.len() == k
+            && best
+                .last()
+                .and_then(|h| h.distance_m)
+                .is_some_and(|worst| c.lower_m > worst)
+        {
+            break;
+        }
+        // A candidate measured in the band carries its distance as both bounds.
+        let d = if c.upper_m <= c.lower_m {
+            c.lower_m
+        } else {
+            distance_m(layer, c.pos, center)
+        };
+        let hit = Hit {
+            pos: c.pos,
+            distance_m: Some(d),
+        };
+        let at = best.partition_point(|h| cmp_hit(h, &hit) == Ordering::Less);
+        if at < k {
+            best.insert(at, hit);
+            best.truncate(k);
+        }
+    }
+    best
 }
 
 /// The `k` features nearest to `center` (geodesic), optionally within `within_m`.
@@ -279,8 +359,4 @@ fn cmp_hit(a: &Hit, b: &Hit) -> Ordering {
         b.distance_m.unwrap_or(f64::INFINITY),
     );
     x.total_cmp(&y).then(a.pos.cmp(&b.pos))
-}
-
-fn sort_by_distance(hits: &mut [Hit]) {
-    hits.sort_by(cmp_hit);
 }

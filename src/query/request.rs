@@ -169,6 +169,9 @@ pub enum Reach {
     Nearest { within_m: Option<f64> },
 }
 
+/// Most features of a `nearest` answer that [`DistanceRequest::is_small`] calls small.
+pub const SMALL_NEAREST: usize = 100;
+
 /// `/radius` and `/nearest`: a centre, a reach, filters and page.
 #[derive(Debug)]
 pub struct DistanceRequest {
@@ -257,6 +260,18 @@ impl DistanceRequest {
     /// Whether answers come in pages (with `offset`, and links to the next and previous).
     pub fn is_paged(&self) -> bool {
         matches!(self.reach, Reach::Radius { .. })
+    }
+
+    /// Whether the answer takes only a few index steps whatever the data: `nearest` with
+    /// at most [`SMALL_NEAREST`] features and no filter (a filter may skip most of the
+    /// layer before enough features pass).
+    pub fn is_small(&self) -> bool {
+        let s = &self.listing.selection;
+        matches!(self.reach, Reach::Nearest { .. })
+            && self.listing.page.limit <= SMALL_NEAREST
+            && s.bbox.is_none()
+            && s.datetime.is_none()
+            && s.equals.is_empty()
     }
 
     /// Runs the query on `layer` (the snapshot it was parsed against).

@@ -163,3 +163,45 @@ fn not_a_collection_is_a_load_error() {
         .is_err()
     );
 }
+
+#[test]
+fn values_read_from_their_text_equal_the_json_reading() {
+    let values = [
+        r#""plain""#,
+        r#""""#,
+        r#""esc\"aped\n""#,
+        r#""Kābul ۱""#,
+        "0",
+        "-0",
+        "-12",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "1.5",
+        "2e3",
+        "true",
+        "false",
+        "null",
+        "[1,2]",
+        r#"{"a":1}"#,
+    ];
+    let props: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!(r#""p{i}":{v}"#))
+        .collect();
+    let json = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","geometry":null,"properties":{{{}}}}}]}}"#,
+        props.join(",")
+    );
+    let loaded = load(&json, InvalidPolicy::Refuse).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        let raw: Box<RawValue> = serde_json::from_str(v).unwrap();
+        let expected = Prop::from_raw(&raw).unwrap();
+        let got = &loaded.features[0].props[i];
+        assert_eq!(got, &expected, "{v}");
+        if let (Prop::Float(a), Prop::Float(b)) = (got, &expected) {
+            assert_eq!(a.is_sign_negative(), b.is_sign_negative(), "{v}");
+        }
+    }
+}

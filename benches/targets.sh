@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The rows of the performance targets (issue 13), measured on the shared dense benchmark data
+# (../shared/bench: 1M points over Afghanistan and Pakistan, 70% in town clusters). Figures,
+# not pass/fail; the machine load average is printed with every figure.
+#
+#   bash benches/targets.sh                 # every row
+#   ROWS="load items compress" bash benches/targets.sh
+#   BIN=path/to/khorasan-atlas POINTS=1000000 DURATION=10 PORT=18140 bash benches/targets.sh
+#
+# Rows: load (load + index time, RSS after load, peak), items (bbox limit=100), radius (50 km,
+# limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
+# against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
+# cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
+# radius and a z4 backlog), growth (RSS after the loads above against RSS after load).
+# Data and request lists are made once under SCRATCH (default benches/data/dense).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH=${BENCH:-../shared/bench}
+[[ -d $BENCH ]] || BENCH=/work/shared/bench
+SCRATCH=${SCRATCH:-benches/data/dense}
+POINTS=${POINTS:-1000000}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18140}
+BIN=${BIN:-target/release/khorasan-atlas}
+ROWS=${ROWS:-load items radius nearest compress tiles z4 disconnect growth}
+
+command -v wrk >/dev/null || { echo "targets.sh: wrk is needed (apt-get install -y wrk)" >&2; exit 1; }
+[[ -x $BIN ]] || cargo build --release --quiet --bin khorasan-atlas
+mkdir -p "$SCRATCH"
+data="$SCRATCH/points_$POINTS.geojson"
+[[ -s $data ]] || python3 "$BENCH/gen_data.py" "$POINTS" "$data"
+W="$BENCH/gen_workload.py"
+list() { # name kind template [args]
+  local f="$SCRATCH/urls_$1.txt"
+  [[ -s $f ]] || python3 "$W" "$2" 20000 "$3" "${@:4}" >"$f"
+  echo "$f"
+}
+ITEMS=$(list items bbox '/collections/points/items?bbox={minx},{miny},{maxx},{maxy}&limit=100')
+ITEMS1000=$(list items1000 bbox '/collections/points/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000')
+RADIUS=$(list radius radius '/collections/points/radius?coords=POINT({lon}%20{lat})&within=50&within-units=km&limit=100')
+NEAREST=$(list nearest radius '/collections/points/nearest?coords=POINT({lon}%20{lat})&limit=10')
+TILES=$(list tiles tiles '/tiles/points/{z}/{x}/{y}')
+Z4=$(list z4 tiles '/tiles/points/{z}/{x}/{y}' --zmin 4 --zmax 4)
+
+source benches/support/server.sh
+rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat"; }
+
+# Starts the server with the tile cache off (every tile rendered), waits for it to serve.
+log="$SCRATCH/server.log"
+conf="$SCRATCH/targets.toml"
+printf '[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = 0\n' >"$conf"
+started=$(date +%s%N)
+RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" \
+  --listen "127.0.0.1:$PORT" ${SERVER_ARGS:-} >"$log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 1200); do
+  grep -q "serving http" "$log" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.05
+done
+ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+sleep 1
+rss_load=$(rss VmRSS)
+row() { printf '| %-44s | %-60s | load %s |\n' "$1" "$2" "$(loadavg)"; }
+echo "| row | figure | machine |"
+echo "|---|---|---|"
+[[ " $ROWS " == *" load "* ]] &&
+  row "$POINTS points: load + index" "${ready_ms} ms to serving, RSS $rss_load MB, peak $(rss VmHWM) MB"
+
+# One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request". The
+# server's CPU time per request (from /proc) depends much less on other load than req/s.
+run() { # file [wrk args]
+  local out t0 t1
+  t0=$(cpu_ticks)
+  out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 8s \
+    "${@:2}" -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$1" | grep '^RESULT' | sed 's/^RESULT //')
+  t1=$(cpu_ticks)
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); e=r["errors"]; n=max(r["requests"],1); print("%.0f %.1f %.0f %d %.0f" % (r["rps"], r["lat_ms"]["p99"], r["bytes"]/n, e["non2xx3xx"]+e["timeout"]+e["connect"]+e["read"], (int(sys.argv[3])-int(sys.argv[2]))*1e6/int(sys.argv[4])/n))' "$out" "$t0" "$t1" "$(getconf CLK_TCK)"
+}
+wrow() { # label file [wrk args]
+  local r; read -r rps p99 bytes errs cpu <<<"$(run "${@:2}")"
+  row "$1" "$rps req/s, p99 $p99 ms, $bytes B/resp, server CPU $cpu us/req, errors $errs"
+}
+[[ " $ROWS " == *" items "* ]] && wrow "items?bbox&limit=100" "$ITEMS"
+[[ " $ROWS " == *" radius "* ]] && wrow "radius 50 km limit=100" "$RADIUS"
+[[ " $ROWS " == *" nearest "* ]] && wrow "nearest limit=10" "$NEAREST"
+if [[ " $ROWS " == *" compress "* ]]; then
+  read -r g_rps _ g_bytes _ g_cpu <<<"$(run "$ITEMS1000" -H 'Accept-Encoding: gzip')"
+  row "items limit=1000, gzip" "$g_rps req/s, $g_bytes B/resp, server CPU $g_cpu us/req"
+  for enc in 'gzip, deflate, br, zstd' 'gzip, deflate, br' 'identity'; do
+    read -r a_rps _ a_bytes _ a_cpu <<<"$(run "$ITEMS1000" -H "Accept-Encoding: $enc")"
+    row "items limit=1000, $enc" "$a_rps req/s ($(python3 -c "print(round($a_rps/$g_rps,2))")x), $a_bytes B/resp ($(python3 -c "print(round($a_bytes/$g_bytes,3))")x), server CPU $a_cpu us/req"
+  done
+fi
+[[ " $ROWS " == *" tiles "* ]] && wrow "tiles z6-10, cache off" "$TILES"
+[[ " $ROWS " == *" z4 "* ]] && wrow "tile z4, cache off" "$Z4"
+# A backlog: wrk stops after 3 s; the CPU the server uses 0.1 s .. 2.1 s later is work left
+# running for clients that are gone.
+backlog() { # label file
+  timeout 20 wrk -t2 -c64 -d3s --timeout 8s -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$2" >/dev/null || true
+  sleep 0.1
+  local t0 t1 hz
+  t0=$(cpu_ticks); sleep 2; t1=$(cpu_ticks)
+  hz=$(getconf CLK_TCK)
+  row "CPU busy after wrk stopped ($1)" "$(( (t1 - t0) * 1000 / hz )) ms of CPU in the 2 s from 100 ms after the disconnect"
+}
+if [[ " $ROWS " == *" disconnect "* ]]; then
+  HEAVY="$SCRATCH/urls_radius_heavy.txt"
+  [[ -s $HEAVY ]] || sed 's/within=50&/within=400\&/; s/limit=100/limit=1000/' "$RADIUS" >"$HEAVY"
+  backlog "radius 400 km limit=1000 backlog" "$HEAVY"
+  backlog "z4 tile backlog" "$Z4"
+fi
+[[ " $ROWS " == *" growth "* ]] &&
+  row "RSS after the loads above" "$(rss VmRSS) MB (after load: $rss_load MB; peak $(rss VmHWM) MB)"
