@@ -38,6 +38,7 @@ test: deps web
 	SKIP_BUILD=1 bash tests/pmtiles/run.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
+	SKIP_BUILD=1 bash tests/csv/run.sh
 	SKIP_BUILD=1 bash tests/contract/run.sh
 
 lint:
@@ -49,6 +50,7 @@ fmt:
 ## Criterion benches and loopback load tests (figures, not pass/fail)
 bench:
 	$(CARGO) bench
+	bash benches/targets.sh
 	bash benches/load.sh
 	bash benches/tiles_load.sh
 	bash benches/write_load.sh
