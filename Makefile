@@ -31,10 +31,13 @@ test: deps web
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 	bash tests/web-unit.sh
+	bash tests/audit.sh
 	$(CARGO) build --release
 	SKIP_BUILD=1 bash tests/gdal/run.sh
+	SKIP_BUILD=1 bash tests/gdal/roundtrip.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
+	SKIP_BUILD=1 bash tests/contract/run.sh
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -45,6 +45,7 @@ fn parse(bytes: &[u8]) -> Loaded {
     let options = LoadOptions {
         on_invalid: config.on_invalid,
         time_property: config.time_property.clone(),
+        time_end_property: None,
     };
     match load_slice(bytes, Path::new("points.geojson"), &options) {
         Ok(l) => l,

@@ -101,6 +101,7 @@ fn benches(c: &mut Criterion) {
     let options = LoadOptions {
         on_invalid: khorasan_atlas::config::InvalidPolicy::Skip,
         time_property: None,
+        time_end_property: None,
     };
     let loaded =
         load_slice(&bytes, Path::new("points.geojson"), &options).unwrap_or_else(|e| panic!("{e}"));

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod limits;
+
+pub use limits::Limits;
+
 use crate::catalog::{CatalogSettings, LayerSettings};
 use crate::error::{Error, Result};
 
@@ -71,6 +75,10 @@ pub struct RawServer {
     /// [`crate::tiles::TileServerConfig`].
     #[serde(default)]
     pub tiles: crate::tiles::TileServerConfig,
+    /// Bounds on clients (`[server.limits]`): timeouts, connections, request sizes, paging
+    /// depth, event streams. Defaults in [`Limits`].
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// One `[[layers]]` entry.
@@ -92,6 +100,11 @@ pub struct LayerConfig {
     /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339). Default: none,
     /// and `datetime` filters then match nothing but open intervals.
     pub time_property: Option<String>,
+    /// Property holding the end of a feature's period, `time_property` then holding its
+    /// start. Values `YYYY` (whole year), `YYYY-MM` (whole month), `YYYY-MM-DD` or RFC 3339;
+    /// a null end is an open period. `datetime` selects the periods overlapping the
+    /// requested one. Default: none (features have one time). Not for writable layers.
+    pub time_end_property: Option<String>,
     /// Properties usable as equality filters and in `sortby`. Default: every property
     /// whose values are strings, numbers or booleans.
     pub queryables: Option<Vec<String>>,
@@ -125,6 +138,8 @@ pub struct Config {
     pub write: crate::store::WriteSettings,
     /// Vector tile settings of the server.
     pub tiles: crate::tiles::TileServerConfig,
+    /// Bounds on clients.
+    pub limits: Limits,
     pub layers: Vec<LayerConfig>,
     pub joins: Vec<JoinConfig>,
 }
@@ -202,6 +217,14 @@ impl RawConfig {
                     layer.id
                 )));
             }
+            if layer.time_end_property.is_some()
+                && (layer.writable || layer.time_property.is_none())
+            {
+                return Err(Error::Config(format!(
+                    "layer {:?}: time_end_property needs time_property and a layer that is not writable",
+                    layer.id
+                )));
+            }
             if !seen.insert(layer.id.as_str()) {
                 return Err(Error::Config(format!(
                     "layer id {:?} is repeated",
@@ -210,6 +233,7 @@ impl RawConfig {
             }
         }
         self.server.tiles.validate()?;
+        self.server.limits.validate()?;
         for layer in &self.layers {
             layer.tiles.validate(&layer.id)?;
         }
@@ -240,6 +264,7 @@ impl RawConfig {
                 self.server.max_body_bytes,
             )?,
             tiles: self.server.tiles,
+            limits: self.server.limits,
             layers: self.layers,
             joins: self.joins,
         })
@@ -256,6 +281,7 @@ impl LayerConfig {
             file: self.file.clone(),
             attribution: self.attribution.clone(),
             time_property: self.time_property.clone(),
+            time_end_property: self.time_end_property.clone(),
             queryables: self.queryables.clone(),
             on_invalid: self.on_invalid,
             writable: self.writable,
@@ -336,6 +362,20 @@ mod tests {
             parse("[[layers]]\nid='a'\nfile='a'\n[[joins]]\npoints='a'\npolygons='b'\n").is_err()
         );
         assert!(parse("[[layers]]\nid='a/../b'\nfile='a'\n").is_err());
+    }
+
+    #[test]
+    fn a_period_end_needs_a_start_and_a_read_only_layer() {
+        let layer = "[[layers]]\nid='a'\nfile='a'\n";
+        let cfg = parse(&format!(
+            "{layer}time_property='start'\ntime_end_property='end'\n"
+        ))
+        .unwrap();
+        let settings = cfg.catalog();
+        assert_eq!(settings.layers[0].time_end_property.as_deref(), Some("end"));
+        assert!(parse(&format!("{layer}time_end_property='end'\n")).is_err());
+        let writable = format!("{layer}time_property='s'\ntime_end_property='e'\nwritable=true\n");
+        assert!(parse(&writable).is_err());
     }
 
     #[test]

@@ -43,6 +43,18 @@ pub enum Error {
     /// Too many requests from one client.
     #[error("too many write requests; retry after {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
+    /// The client took longer than allowed to send its request (body).
+    #[error("request timed out: {0}")]
+    RequestTimeout(String),
+    /// The request target (path and query) is longer than the server accepts.
+    #[error("the request target of {size} bytes exceeds the limit of {limit} bytes")]
+    UriTooLong { size: usize, limit: usize },
+    /// The request headers are larger than the server accepts.
+    #[error("request headers of {size} bytes exceed the limit of {limit} bytes")]
+    HeadersTooLarge { size: usize, limit: usize },
+    /// A shared resource (such as event stream slots) is exhausted; retry later.
+    #[error("server busy: {0}")]
+    Busy(String),
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -100,10 +112,13 @@ impl Error {
             Self::NotFound { .. } => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::Conflict(_) => 409,
+            Self::RequestTimeout(_) => 408,
             Self::PreconditionFailed(_) => 412,
             Self::BodyTooLarge { .. } => 413,
+            Self::UriTooLong { .. } => 414,
             Self::RateLimited { .. } => 429,
-            Self::Storage(_) => 503,
+            Self::HeadersTooLarge { .. } => 431,
+            Self::Storage(_) | Self::Busy(_) => 503,
             Self::Load { .. }
             | Self::InvalidFeature { .. }
             | Self::Config(_)
@@ -118,10 +133,13 @@ impl Error {
             401 => "Unauthorized",
             404 => "Not Found",
             405 => "Method Not Allowed",
+            408 => "Request Timeout",
             409 => "Conflict",
             412 => "Precondition Failed",
             413 => "Payload Too Large",
+            414 => "URI Too Long",
             429 => "Too Many Requests",
+            431 => "Request Header Fields Too Large",
             503 => "Service Unavailable",
             _ => "Internal Server Error",
         }
@@ -135,6 +153,7 @@ impl Error {
                 "the write could not be stored durably and was not applied; reads are unaffected"
                     .to_owned()
             }
+            Self::Busy(_) => self.to_string(),
             e if e.status() >= 500 => "the server could not complete the request".to_owned(),
             e => e.to_string(),
         }

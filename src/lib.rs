@@ -16,13 +16,17 @@
 //!   ids and times, joins, output as GeoJSON, and the settings these read.
 //! - [`index`]: the R-trees of a snapshot (candidates by envelope, by distance, nearest
 //!   first) and geodesic distances.
-//! - [`error`]: the one error type and its status codes.
+//! - [`geom`]: the antimeridian-aware bounding box and Web Mercator maths.
+//! - [`etag`]: the one entity-tag scheme of every `ETag` the server sends.
+//! - [`error`]: the one error type, with the context that names the bad value; `http` maps
+//!   it to status codes.
 //!
 //! All coordinates are lon/lat degrees in EPSG:4326; all distances are metres on WGS84.
 
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod etag;
 pub mod geom;
 pub mod http;
 pub mod index;

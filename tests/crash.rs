@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+
+mod server;
 
 const TOKEN: &str = "crash-test-token";
 
@@ -61,44 +63,11 @@ fn request(
     head.push_str("\r\n");
     s.write_all(head.as_bytes())?;
     s.write_all(body.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated response");
-    let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(bad)?;
-    let lower = head.to_ascii_lowercase();
-    let body = if lower.contains("transfer-encoding: chunked") {
-        dechunk(rest).ok_or_else(bad)?
-    } else {
-        let len = lower
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length: "))
-            .and_then(|v| v.trim().parse::<usize>().ok());
-        match len {
-            Some(n) if rest.len() < n => return Err(bad()),
-            Some(n) => rest[..n].to_owned(),
-            None => rest.to_owned(),
-        }
-    };
-    Ok(Reply { status, body })
-}
-
-fn dechunk(mut rest: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, tail) = rest.split_once("\r\n")?;
-        let n = usize::from_str_radix(size.trim(), 16).ok()?;
-        if n == 0 {
-            return Some(out);
-        }
-        out.push_str(tail.get(..n)?);
-        rest = tail.get(n + 2..)?;
-    }
+    let reply = server::read_reply(&mut s)?;
+    Ok(Reply {
+        status: reply.status,
+        body: reply.body,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -126,14 +95,6 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
     let path = dir.join("crash.toml");
     std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
     path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start(config: &Path, data: &Path, log: &Path, port: u16) -> Child {
@@ -415,7 +376,7 @@ fn listing(port: u16) -> HashMap<u64, String> {
     }
     #[derive(serde::Deserialize)]
     struct Id {
-        id: u64,
+        id: serde_json::Value,
     }
     let mut out = HashMap::new();
     loop {
@@ -428,7 +389,11 @@ fn listing(port: u16) -> HashMap<u64, String> {
         let page: Page<'_> = serde_json::from_str(&r.body).unwrap();
         let n = page.features.len();
         for raw in page.features {
-            let id = serde_json::from_str::<Id>(raw.get()).unwrap().id;
+            // Shipped features keep their string ids; the key is the internal numeric one.
+            let id = match serde_json::from_str::<Id>(raw.get()).unwrap().id {
+                serde_json::Value::String(s) => khorasan_atlas::catalog::load::string_id(&s),
+                other => other.as_u64().unwrap(),
+            };
             assert!(
                 out.insert(id, raw.get().to_owned()).is_none(),
                 "id {id} listed twice"
@@ -549,7 +514,7 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("server.log");
-    let port = free_port();
+    let port = server::free_port();
     let config = write_config(dir.path(), port);
     let mut rng = StdRng::seed_from_u64(seed);
     let shared = Arc::new(Shared {

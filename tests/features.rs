@@ -8,12 +8,16 @@ use std::collections::HashSet;
 use common::{atlas, get, get_with, request};
 use serde_json::Value;
 
-fn ids(page: &Value) -> Vec<u64> {
+/// The ids of a page as JSON text (a string id keeps its quotes).
+fn ids(page: &Value) -> Vec<String> {
     page["features"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["id"].as_u64().unwrap())
+        .map(|f| {
+            assert!(f["id"].is_string() || f["id"].is_u64(), "{}", f["id"]);
+            f["id"].to_string()
+        })
         .collect()
 }
 
@@ -74,6 +78,7 @@ async fn landing_conformance_and_collections_describe_the_atlas() {
             "provinces",
             "khorasan",
             "wilayat_khorasan",
+            "operating_provinces",
             "countries",
             "countries_region",
             "places"
@@ -97,7 +102,12 @@ async fn landing_conformance_and_collections_describe_the_atlas() {
 
 #[actix_web::test]
 async fn paging_follows_next_links_to_every_feature_exactly_once() {
-    for (layer, expected) in [("incidents", 89), ("places", 1027), ("countries", 251)] {
+    let incidents = source_features("incidents.geojson").len();
+    for (layer, expected) in [
+        ("incidents", incidents),
+        ("places", 1027),
+        ("countries", 251),
+    ] {
         let mut seen = HashSet::new();
         let mut uri = format!("/collections/{layer}/items?limit=40");
         let mut pages = 0;
@@ -109,7 +119,7 @@ async fn paging_follows_next_links_to_every_feature_exactly_once() {
                 page["features"].as_array().unwrap().len()
             );
             for id in ids(&page) {
-                assert!(seen.insert(id), "{layer}: id {id} returned twice");
+                assert!(seen.insert(id.clone()), "{layer}: id {id} returned twice");
             }
             pages += 1;
             match next_link(&page) {
@@ -229,11 +239,16 @@ async fn features_by_numeric_and_source_id() {
     assert_eq!(first.header("content-type"), Some("application/geo+json"));
     let f = first.json();
     assert_eq!(f["properties"]["id"], "iskp-001");
-    let id = f["id"].as_u64().unwrap();
-    let again = get(&format!("/collections/incidents/items/{id}"))
+    assert_eq!(
+        f["id"], "iskp-001",
+        "a string id is served as the source gave it"
+    );
+    let key = khorasan_atlas::catalog::load::string_id("iskp-001");
+    let again = get(&format!("/collections/incidents/items/{key}"))
         .await
         .json();
     assert_eq!(again["properties"]["title"], f["properties"]["title"]);
+    assert_eq!(again["id"], "iskp-001");
     assert_eq!(
         get("/collections/incidents/items/999999999").await.status,
         404
@@ -482,8 +497,11 @@ async fn metrics_count_requests_and_layers() {
     let m = get_with(&state, "/metrics", &[]).await;
     assert_eq!(m.status, 200);
     let text = String::from_utf8(m.body).unwrap();
+    let incidents = source_features("incidents.geojson").len();
     assert!(
-        text.contains("atlas_layer_features{layer=\"incidents\"} 89"),
+        text.contains(&format!(
+            "atlas_layer_features{{layer=\"incidents\"}} {incidents}"
+        )),
         "{text}"
     );
     let fours: u64 = text
@@ -525,7 +543,8 @@ async fn antimeridian_bbox_matches_points_on_both_sides() {
         "[[layers]]\nid = \"am\"\nfile = {:?}\n",
         file.display().to_string()
     ));
-    let ids_in = |page: &Value| -> Vec<u64> { ids(page) };
+    let ids_in =
+        |page: &Value| -> Vec<u64> { ids(page).iter().map(|s| s.parse().unwrap()).collect() };
     let page = get_with(&state, "/collections/am/items?bbox=179,-5,-179,5", &[])
         .await
         .json();
@@ -587,4 +606,47 @@ async fn head_has_the_headers_of_get() {
         "PATCH /collections answered {}",
         patch.status
     );
+}
+
+#[actix_web::test]
+async fn every_route_answers_an_undeclared_method_with_405_and_allow() {
+    let state = atlas();
+    let doc = get("/api").await.json();
+    let routes = khorasan_atlas::http::ROUTES
+        .iter()
+        .chain(khorasan_atlas::http::tiles::TILE_ROUTES);
+    for route in routes {
+        // A concrete path of the route: every `{name}` becomes a collection id or a number.
+        let path: String = route
+            .split('/')
+            .map(|seg| match seg {
+                "{collectionId}" | "{tilesetId}" => "incidents",
+                "{tileMatrixSetId}" => "WebMercatorQuad",
+                s if s.starts_with('{') => "0",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let reply = request(&state, actix_web::http::Method::TRACE, &path, &[]).await;
+        assert_eq!(reply.status, 405, "TRACE {path}");
+        let allow = reply.header("allow").unwrap_or_default().to_owned();
+        let declared: Vec<String> = doc["paths"][*route]
+            .as_object()
+            .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+            .unwrap_or_default();
+        for method in declared.iter().map(String::as_str).chain(["HEAD"]) {
+            assert!(
+                allow.contains(method),
+                "Allow of {path} is {allow:?}, not {method}"
+            );
+        }
+    }
+    let unknown = request(&state, actix_web::http::Method::TRACE, "/no/such/path", &[]).await;
+    assert_eq!(unknown.status, 404);
+    // Writes are off on the default atlas: /api describes no write operation.
+    for item in doc["paths"].as_object().unwrap().values() {
+        for method in ["post", "put", "delete", "patch"] {
+            assert!(item.get(method).is_none());
+        }
+    }
 }

@@ -42,6 +42,7 @@ fn random_layer(seed: u64, n: usize) -> Layer {
             Feature {
                 id: i as u64 + 1,
                 geometry: Geometry::Point(Point::new(lon, lat)),
+                source_geometry: None,
                 props: Box::new([]),
                 time: None,
             }

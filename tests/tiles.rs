@@ -225,7 +225,12 @@ async fn default_atlas_clusters_account_for_every_incident() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|l| l["id"].as_u64().unwrap())
+                    .map(|l| {
+                        let api_id = l["id"]
+                            .as_str()
+                            .map_or_else(|| l["id"].to_string(), str::to_owned);
+                        layer.find(&api_id).unwrap().id
+                    })
                     .collect();
                 assert_eq!(ids.len() as i64, int(prop(f, "point_count")), "{z}/{x}/{y}");
                 members.extend(ids);
@@ -949,4 +954,26 @@ async fn only_tiny_polygons_are_dropped() {
         }
     }
     assert!(big > 100, "only {big} large countries");
+}
+
+#[test]
+fn concurrent_requests_share_one_prepared_layer() {
+    let state = atlas();
+    let layer = state.catalog.get("provinces").unwrap().snapshot();
+    let tiler =
+        khorasan_atlas::tiles::Tiler::new(khorasan_atlas::tiles::TileServerConfig::default());
+    let prepared: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| tiler.prepared(&layer))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        prepared
+            .iter()
+            .all(|p| std::sync::Arc::ptr_eq(p, &prepared[0]))
+    );
+    assert_eq!(prepared[0].generation, layer.generation);
+    assert!(std::sync::Arc::ptr_eq(
+        &tiler.prepared(&layer),
+        &prepared[0]
+    ));
 }

@@ -211,6 +211,16 @@ mod switched_off {
         );
         let r = call(&app, req(Method::PATCH, "/collections/provinces/items/1")).await;
         assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+        // /api describes the writes, on the collections that take them only.
+        let doc = call(&app, req(Method::GET, "/api")).await.json();
+        let items = &doc["paths"]["/collections/{collectionId}/items"];
+        let item = &doc["paths"]["/collections/{collectionId}/items/{featureId}"];
+        for op in [&items["post"], &item["put"], &item["delete"]] {
+            assert_eq!(
+                op["parameters"][0]["schema"]["enum"],
+                serde_json::json!(["incidents"])
+            );
+        }
         let r = call(
             &app,
             req(Method::POST, "/collections/nowhere/items")

@@ -7,6 +7,8 @@
 //   dist/tiles.html     the vector tile viewer, src/tiles.html versioned the same way
 //   dist/tiles.js       src/tiles.js + MapLibre GL JS
 //   dist/tiles.css      src/tiles.css + MapLibre's CSS
+//   dist/catalog.js     src/catalog-map.js + Leaflet: the small map of the server's HTML pages
+//   dist/catalog.css    src/catalog.css + Leaflet's CSS, the style of those pages
 //   dist/assets/*.png   images the CSS and JS reference (Leaflet's layer-control and marker icons)
 //   dist/favicon.svg    so the browser never asks the server root for /favicon.ico
 //
@@ -38,7 +40,7 @@ function writeHtml() {
 }
 
 const options = {
-  entryPoints: { app: join(src, 'main.js'), tiles: join(src, 'tiles.js') },
+  entryPoints: { app: join(src, 'main.js'), tiles: join(src, 'tiles.js'), catalog: join(src, 'catalog-map.js') },
   bundle: true,
   minify: !watch,
   sourcemap: true,

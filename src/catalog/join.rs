@@ -238,6 +238,7 @@ mod tests {
                 features.push(Feature {
                     id: features.len() as u64 + 1,
                     geometry: Geometry::Polygon(rect.to_polygon()),
+                    source_geometry: None,
                     props: vec![name].into_boxed_slice(),
                     time: None,
                 });
@@ -270,6 +271,7 @@ mod tests {
         Feature {
             id,
             geometry,
+            source_geometry: None,
             props: props.into_boxed_slice(),
             time: None,
         }

@@ -11,7 +11,15 @@
 //! Stable across restarts for the same file: an integer `id` member is used as is; a string
 //! `id` member (such as `"iskp-001"`) becomes a 53-bit FNV-1a hash of the string, so it is safe
 //! in JavaScript and does not move when features are added or reordered (the string still finds
-//! the feature); a feature without an `id` gets its 1-based position in the file.
+//! the feature); a feature without an `id` gets its 1-based position in the file. The API
+//! serves the id as the source gave it ([`super::model::ApiId`]); the numeric key is what
+//! MVT feature ids carry, and `/items/{key}` finds the feature by it too.
+//!
+//! # What is kept
+//! A `null` geometry is kept (it takes part in no spatial query); a geometry with altitudes
+//! keeps its source text for output; property values that `serde_json::Value` would change
+//! (integers outside `i64`) keep their text ([`super::model::Prop::Raw`]). Features refused
+//! are counted per reason ([`Loaded::refusals`]) and logged when the layer loads.
 //!
 //! # Invalid features
 //! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
@@ -24,18 +32,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use geo::{
-    Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
-    Validation,
-};
+use geo::Geometry;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+pub use super::geometry::{parse_geometry, parse_source_geometry};
 use super::model::{Feature, Field, Prop, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
-use super::time::parse_time;
+use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
 
 /// What a file yields: the schema, the valid features, and the features left out.
@@ -48,11 +54,55 @@ pub struct Loaded {
     pub skipped: Vec<(usize, String)>,
 }
 
+impl Loaded {
+    /// How many features were left out for each kind of reason, most frequent first.
+    pub fn refusals(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        for (_, reason) in &self.skipped {
+            let kind = refusal_kind(reason);
+            match counts.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((kind, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        counts
+    }
+}
+
+/// The kind of a reason a feature was left out, for the counts logged at load.
+fn refusal_kind(reason: &str) -> &'static str {
+    const KINDS: [(&str, &str); 9] = [
+        ("coordinates:", "malformed coordinates"),
+        ("not closed", "unclosed ring"),
+        ("is not finite", "invalid coordinates"),
+        ("is outside", "invalid coordinates"),
+        ("needs at least", "too few positions"),
+        ("invalid geometry", "invalid geometry"),
+        ("geometry is missing", "missing geometry"),
+        ("properties:", "malformed properties"),
+        ("expected \"Feature\"", "not a Feature"),
+    ];
+    if reason.starts_with("id ") {
+        return if reason.ends_with("is repeated") {
+            "repeated id"
+        } else {
+            "invalid id"
+        };
+    }
+    KINDS
+        .iter()
+        .find(|(needle, _)| reason.contains(needle))
+        .map_or("malformed geometry or time", |(_, kind)| kind)
+}
+
 /// Options for reading a file.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub on_invalid: InvalidPolicy,
     pub time_property: Option<String>,
+    /// With `time_property` as the start, the property holding the end of a period.
+    pub time_end_property: Option<String>,
 }
 
 /// Reads a GeoJSON FeatureCollection from `path`.
@@ -85,14 +135,6 @@ pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Lo
         });
     }
     Ok(builder.finish())
-}
-
-/// Parses one GeoJSON geometry object, with the same checks as loading.
-pub fn parse_geometry(json: &str) -> std::result::Result<Geometry<f64>, String> {
-    let raw: RawGeometry<'_> = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    let geometry = convert_geometry(&raw)?;
-    check_validity(&geometry)?;
-    Ok(geometry)
 }
 
 /// The 53-bit FNV-1a hash used for string feature ids (never 0).
@@ -135,49 +177,18 @@ struct RawFeature<'a> {
     kind: &'a str,
     #[serde(borrow, default)]
     id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    geometry: Option<&'a RawValue>,
+    /// `None` when the member is missing, `Some(None)` when it is `null`.
+    #[serde(borrow, default, deserialize_with = "present")]
+    geometry: Option<Option<&'a RawValue>>,
     #[serde(borrow, default)]
     properties: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct RawGeometry<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(borrow, default)]
-    coordinates: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    geometries: Option<Vec<RawGeometry<'a>>>,
-}
-
-/// One position; extra members (altitude) are ignored.
-struct Pos(f64, f64);
-
-impl<'de> Deserialize<'de> for Pos {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Pos;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a position [lon, lat]")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Pos, A::Error> {
-                let x: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let y: f64 = seq
-                    .next_element()?
-                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Pos(x, y))
-            }
-        }
-        d.deserialize_seq(V)
-    }
+/// A member that may be `null`, distinguished from a missing one.
+fn present<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<&'de RawValue>>, D::Error> {
+    Option::<&'de RawValue>::deserialize(d).map(Some)
 }
 
 impl<'p> Builder<'p> {
@@ -234,11 +245,17 @@ impl<'p> Builder<'p> {
         if raw.kind != "Feature" {
             return Err(format!("type is {:?}, expected \"Feature\"", raw.kind));
         }
-        let geometry_json = raw
-            .geometry
-            .filter(|g| g.get() != "null")
-            .ok_or("geometry is missing or null")?;
-        let geometry = parse_geometry(geometry_json.get())?;
+        let geometry_json = raw.geometry.ok_or("geometry is missing")?;
+        let (geometry, source_geometry) = match geometry_json {
+            None => (
+                Geometry::GeometryCollection(geo::GeometryCollection::default()),
+                serde_json::from_str("null").ok(),
+            ),
+            Some(json) => {
+                let (geometry, altitude) = parse_source_geometry(json.get())?;
+                (geometry, altitude.then(|| json.to_owned()))
+            }
+        };
         let (id, source_id) = match raw.id {
             None => (index as u64 + 1, None),
             Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
@@ -275,6 +292,7 @@ impl<'p> Builder<'p> {
         Ok(Feature {
             id,
             geometry,
+            source_geometry,
             props: props.into_boxed_slice(),
             time,
         })
@@ -284,6 +302,9 @@ impl<'p> Builder<'p> {
         let Some(name) = &self.options.time_property else {
             return Ok(None);
         };
+        if let Some(end_name) = &self.options.time_end_property {
+            return self.period_of(props, name, end_name);
+        }
         let Some(pos) = self.schema.get(name) else {
             return Ok(None);
         };
@@ -292,6 +313,21 @@ impl<'p> Builder<'p> {
             Some(Prop::Absent | Prop::Null) | None => Ok(None),
             Some(other) => Err(format!("{name}: {other:?} is not a date")),
         }
+    }
+
+    /// The span of a period from its start and end properties (strings or null).
+    fn period_of(
+        &self,
+        props: &[Prop],
+        start: &str,
+        end: &str,
+    ) -> std::result::Result<Option<TimeSpan>, String> {
+        let text = |name: &str| match self.schema.get(name).and_then(|pos| props.get(pos)) {
+            Some(Prop::Str(s)) => Ok(Some(&**s)),
+            Some(Prop::Absent | Prop::Null) | None => Ok(None),
+            Some(other) => Err(format!("{name}: {other:?} is not a date")),
+        };
+        period_span(text(start)?, text(end)?).map_err(|e| format!("{start}/{end}: {e}"))
     }
 
     /// Records a feature id; false if it was seen before. While ids only increase they are
@@ -371,7 +407,8 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let pos = self.builder.field(&key, expected);
             expected = pos + 1;
-            let value = match Prop::from_json(map.next_value()?) {
+            let raw: &'de RawValue = map.next_value()?;
+            let value = match Prop::from_raw(raw).map_err(de::Error::custom)? {
                 Prop::Str(s) => Prop::Str(self.builder.intern(pos, s)),
                 other => other,
             };
@@ -445,242 +482,5 @@ impl<'de> Visitor<'de> for FeaturesSeed<'_, '_> {
     }
 }
 
-fn coords<'a, T: Deserialize<'a>>(raw: &RawGeometry<'a>) -> std::result::Result<T, String> {
-    let c = raw
-        .coordinates
-        .ok_or_else(|| format!("{} has no coordinates", raw.kind))?;
-    serde_json::from_str(c.get()).map_err(|e| format!("{} coordinates: {e}", raw.kind))
-}
-
-fn coord(p: &Pos) -> std::result::Result<Coord<f64>, String> {
-    if !p.0.is_finite() || !p.1.is_finite() {
-        return Err(format!("position [{}, {}] is not finite", p.0, p.1));
-    }
-    if !(-180.0..=180.0).contains(&p.0) {
-        return Err(format!("longitude {} is outside [-180, 180]", p.0));
-    }
-    if !(-90.0..=90.0).contains(&p.1) {
-        return Err(format!("latitude {} is outside [-90, 90]", p.1));
-    }
-    Ok(Coord { x: p.0, y: p.1 })
-}
-
-fn line(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
-    if ps.len() < 2 {
-        return Err(format!(
-            "a line needs at least 2 positions, got {}",
-            ps.len()
-        ));
-    }
-    ps.iter()
-        .map(coord)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map(LineString::new)
-}
-
-fn ring(ps: &[Pos]) -> std::result::Result<LineString<f64>, String> {
-    if ps.len() < 4 {
-        return Err(format!(
-            "a ring needs at least 4 positions, got {}",
-            ps.len()
-        ));
-    }
-    let (first, last) = (&ps[0], &ps[ps.len() - 1]);
-    #[expect(
-        clippy::float_cmp,
-        reason = "a closed ring repeats its first position exactly"
-    )]
-    let closed = first.0 == last.0 && first.1 == last.1;
-    if !closed {
-        return Err(format!(
-            "ring is not closed: starts at [{}, {}], ends at [{}, {}]",
-            first.0, first.1, last.0, last.1
-        ));
-    }
-    line(ps)
-}
-
-fn polygon(rings: &[Vec<Pos>]) -> std::result::Result<Polygon<f64>, String> {
-    let (exterior, holes) = rings
-        .split_first()
-        .ok_or("a polygon needs at least one ring")?;
-    Ok(Polygon::new(
-        ring(exterior)?,
-        holes
-            .iter()
-            .map(|h| ring(h))
-            .collect::<std::result::Result<_, _>>()?,
-    ))
-}
-
-fn convert_geometry(raw: &RawGeometry<'_>) -> std::result::Result<Geometry<f64>, String> {
-    Ok(match raw.kind {
-        "Point" => Geometry::Point(Point(coord(&coords::<Pos>(raw)?)?)),
-        "MultiPoint" => {
-            let ps: Vec<Pos> = coords(raw)?;
-            Geometry::MultiPoint(MultiPoint::new(
-                ps.iter()
-                    .map(|p| coord(p).map(Point))
-                    .collect::<std::result::Result<_, _>>()?,
-            ))
-        }
-        "LineString" => Geometry::LineString(line(&coords::<Vec<Pos>>(raw)?)?),
-        "MultiLineString" => {
-            let ls: Vec<Vec<Pos>> = coords(raw)?;
-            Geometry::MultiLineString(MultiLineString::new(
-                ls.iter()
-                    .map(|l| line(l))
-                    .collect::<std::result::Result<_, _>>()?,
-            ))
-        }
-        "Polygon" => Geometry::Polygon(polygon(&coords::<Vec<Vec<Pos>>>(raw)?)?),
-        "MultiPolygon" => {
-            let ps: Vec<Vec<Vec<Pos>>> = coords(raw)?;
-            Geometry::MultiPolygon(MultiPolygon::new(
-                ps.iter()
-                    .map(|p| polygon(p))
-                    .collect::<std::result::Result<_, _>>()?,
-            ))
-        }
-        "GeometryCollection" => {
-            let gs = raw
-                .geometries
-                .as_ref()
-                .ok_or("GeometryCollection has no geometries")?;
-            Geometry::GeometryCollection(
-                gs.iter()
-                    .map(convert_geometry)
-                    .collect::<std::result::Result<_, _>>()?,
-            )
-        }
-        other => return Err(format!("unknown geometry type {other:?}")),
-    })
-}
-
-fn check_validity(g: &Geometry<f64>) -> std::result::Result<(), String> {
-    match g {
-        Geometry::Point(_) | Geometry::MultiPoint(_) => Ok(()),
-        other => other
-            .check_validation()
-            .map_err(|e| format!("invalid geometry: {e}")),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
-        let options = LoadOptions {
-            on_invalid: policy,
-            time_property: Some("date".into()),
-        };
-        load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
-    }
-
-    const MIXED: &str = r#"{"type":"FeatureCollection","features":[
-        {"type":"Feature","id":"a-1","geometry":{"type":"Point","coordinates":[69.2,34.5]},"properties":{"n":1,"date":"2020-05-12"}},
-        {"type":"Feature","geometry":{"type":"Point","coordinates":[200,34.5]},"properties":{"n":2}},
-        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{"n":3.5,"extra":true}},
-        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]},"properties":null},
-        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]},"properties":{}},
-        {"type":"Feature","geometry":{"type":"Point","coordinates":[1,"x"]},"properties":{}},
-        {"type":"Feature","geometry":null,"properties":{}}
-    ]}"#;
-
-    #[test]
-    fn skip_policy_reports_each_bad_feature_with_its_index_and_reason() {
-        let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
-        assert_eq!(loaded.features.len(), 2);
-        let skipped: Vec<usize> = loaded.skipped.iter().map(|s| s.0).collect();
-        assert_eq!(skipped, vec![1, 3, 4, 5, 6]);
-        assert!(
-            loaded.skipped[0].1.contains("longitude 200"),
-            "{:?}",
-            loaded.skipped
-        );
-        assert!(loaded.skipped[1].1.contains("not closed"));
-        assert!(loaded.skipped[2].1.contains("invalid geometry"));
-    }
-
-    #[test]
-    fn refuse_policy_fails_with_file_and_index() {
-        let err = load(MIXED, InvalidPolicy::Refuse).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "test.geojson: feature 1: longitude 200 is outside [-180, 180]"
-        );
-    }
-
-    #[test]
-    fn ids_fields_and_time_are_derived() {
-        let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
-        let f = &loaded.features;
-        assert_eq!(f[0].id, string_id("a-1"));
-        assert_eq!(loaded.source_ids.get("a-1"), Some(&f[0].id));
-        assert_eq!(
-            f[1].id, 3,
-            "ordinal ids count skipped features so they stay stable"
-        );
-        let names: Vec<&str> = loaded.fields.iter().map(|x| x.name.as_str()).collect();
-        assert_eq!(names, vec!["n", "date", "extra"]);
-        assert_eq!(
-            loaded.fields[0].kind,
-            Some(super::super::model::FieldKind::Number)
-        );
-        assert_eq!(f[0].props.len(), 3);
-        assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
-    }
-
-    #[test]
-    fn repeated_strings_share_one_allocation() {
-        let json = r#"{"type":"FeatureCollection","features":[
-            {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"kind":"mosque"}},
-            {"type":"Feature","geometry":{"type":"Point","coordinates":[3,4]},"properties":{"kind":"mosque"}}]}"#;
-        let loaded = load(json, InvalidPolicy::Refuse).unwrap();
-        match (&loaded.features[0].props[0], &loaded.features[1].props[0]) {
-            (Prop::Str(a), Prop::Str(b)) => assert!(Arc::ptr_eq(a, b)),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn repeated_ids_are_found_in_any_order() {
-        let point = |id: &str| {
-            format!(
-                r#"{{"type":"Feature","id":{id},"geometry":{{"type":"Point","coordinates":[1,2]}},"properties":{{}}}}"#
-            )
-        };
-        let doc = |ids: &[&str]| {
-            format!(
-                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
-                ids.iter().map(|i| point(i)).collect::<Vec<_>>().join(",")
-            )
-        };
-        let skipped = |ids: &[&str]| {
-            load(&doc(ids), InvalidPolicy::Skip)
-                .unwrap()
-                .skipped
-                .iter()
-                .map(|s| s.0)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(skipped(&["1", "2", "3"]), Vec::<usize>::new());
-        assert_eq!(skipped(&["1", "3", "2", "3"]), vec![3]);
-        assert_eq!(skipped(&["5", "5"]), vec![1]);
-        assert_eq!(skipped(&["\"a\"", "\"b\"", "\"a\""]), vec![2]);
-    }
-
-    #[test]
-    fn not_a_collection_is_a_load_error() {
-        assert!(load(r#"{"type":"Feature"}"#, InvalidPolicy::Skip).is_err());
-        assert!(load("[1,2]", InvalidPolicy::Skip).is_err());
-        assert!(
-            load(
-                r#"{"type":"FeatureCollection","features":[]} x"#,
-                InvalidPolicy::Skip
-            )
-            .is_err()
-        );
-    }
-}
+mod tests;

@@ -10,6 +10,7 @@
 //! request; a writer builds a new [`Layer`] and [`LayerHandle::replace`]s it, so readers
 //! never block on writers and never see half a change.
 
+pub mod geometry;
 pub mod join;
 pub mod load;
 pub mod model;
@@ -25,7 +26,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-pub use model::{Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
+pub use model::{ApiId, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
 pub use settings::{CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings};
 
 use crate::error::{Error, Result};
@@ -71,7 +72,9 @@ impl Layer {
             if let Some((s, e)) = f.time {
                 time_extent = Some(time_extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
             }
-            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            if !f.has_null_geometry() {
+                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            }
         }
         Self {
             config,
@@ -80,6 +83,7 @@ impl Layer {
             features,
             index,
             ids,
+            string_ids: source_ids.iter().map(|(s, &n)| (n, s.clone())).collect(),
             source_ids,
             extent,
             time_extent,
@@ -138,8 +142,10 @@ impl Catalog {
             let options = load::LoadOptions {
                 on_invalid: layer_config.on_invalid,
                 time_property: layer_config.time_property.clone(),
+                time_end_property: layer_config.time_end_property.clone(),
             };
             let loaded = load::load_file(&layer_config.file, &options)?;
+            let refusals = loaded.refusals();
             let layer = Layer::build(
                 Arc::new(layer_config.clone()),
                 loaded.fields,
@@ -154,6 +160,18 @@ impl Catalog {
                 ms = started.elapsed().as_millis() as u64,
                 "layer loaded"
             );
+            if !refusals.is_empty() {
+                let reasons: Vec<String> = refusals
+                    .iter()
+                    .map(|(kind, n)| format!("{n} {kind}"))
+                    .collect();
+                tracing::warn!(
+                    "layer {}: {} features refused: {}",
+                    layer_config.id,
+                    loaded.skipped.len(),
+                    reasons.join(", ")
+                );
+            }
             layers.push(layer);
         }
         join::apply_all(&mut layers, &config.joins)?;

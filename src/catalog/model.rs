@@ -8,6 +8,7 @@ use std::sync::Arc;
 use geo::{BoundingRect, Geometry};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::settings::LayerSettings;
 use crate::index::SpatialIndex;
@@ -25,9 +26,45 @@ pub enum Prop {
     Str(Arc<str>),
     /// Arrays and objects, kept as JSON.
     Json(Box<Value>),
+    /// A value kept as its source text because [`Value`] would change it: integers outside
+    /// `i64`, and arrays or objects holding integers outside `i64`/`u64`.
+    Raw(RawJson),
+}
+
+/// JSON source text, compared by its text.
+#[derive(Debug, Clone)]
+pub struct RawJson(pub Box<RawValue>);
+
+impl RawJson {
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 impl Prop {
+    /// Converts the source text of a JSON value: integers that fit `i64` stay integers, and
+    /// values that [`Value`] cannot hold exactly keep their text ([`Prop::Raw`]).
+    pub fn from_raw(raw: &RawValue) -> std::result::Result<Self, serde_json::Error> {
+        let text = raw.get();
+        let exact = match text.as_bytes().first() {
+            Some(b'-' | b'0'..=b'9') => !is_integer(text) || text.parse::<i64>().is_ok(),
+            Some(b'[' | b'{') => integers_fit(text),
+            _ => true,
+        };
+        if exact {
+            serde_json::from_str(text).map(Self::from_json)
+        } else {
+            Ok(Self::Raw(RawJson(raw.to_owned())))
+        }
+    }
+
     /// Converts a JSON value; integers that fit `i64` stay integers.
     pub fn from_json(value: Value) -> Self {
         match value {
@@ -50,6 +87,7 @@ impl Prop {
             Self::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Self::Str(s) => Value::String(s.to_string()),
             Self::Json(v) => (**v).clone(),
+            Self::Raw(r) => serde_json::from_str(r.get()).unwrap_or(Value::Null),
         }
     }
 
@@ -59,6 +97,7 @@ impl Prop {
             #[expect(clippy::cast_precision_loss, reason = "comparison only")]
             Self::Int(i) => Some(*i as f64),
             Self::Float(f) => Some(*f),
+            Self::Raw(r) if is_integer(r.get()) => r.get().parse().ok(),
             _ => None,
         }
     }
@@ -73,6 +112,11 @@ impl Prop {
             Self::Str(_) => FieldKind::String,
             Self::Json(v) if v.is_array() => FieldKind::Array,
             Self::Json(_) => FieldKind::Object,
+            Self::Raw(r) => match r.get().as_bytes().first() {
+                Some(b'[') => FieldKind::Array,
+                Some(b'{') => FieldKind::Object,
+                _ => FieldKind::Integer,
+            },
         })
     }
 }
@@ -87,8 +131,48 @@ impl Serialize for Prop {
             Self::Float(_) => s.serialize_none(),
             Self::Str(v) => s.serialize_str(v),
             Self::Json(v) => v.serialize(s),
+            Self::Raw(r) => r.0.serialize(s),
         }
     }
+}
+
+/// Whether a JSON number's text is an integer (no fraction, no exponent).
+fn is_integer(number: &str) -> bool {
+    !number.contains(['.', 'e', 'E'])
+}
+
+/// Whether every integer in a JSON text fits `i64` or `u64`, so that [`Value`] keeps it.
+fn integers_fit(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let number = &json[start..i];
+                if is_integer(number)
+                    && number.parse::<i64>().is_err()
+                    && number.parse::<u64>().is_err()
+                {
+                    return false;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    true
 }
 
 /// The JSON type of a field, as inferred from its values.
@@ -153,7 +237,11 @@ pub type TimeSpan = (i64, i64);
 pub struct Feature {
     /// Stable numeric id (see [`crate::catalog::load`] for how it is derived).
     pub id: u64,
+    /// The 2-D geometry every query and tile uses; an empty collection for a null geometry.
     pub geometry: Geometry<f64>,
+    /// The geometry as the source wrote it, kept only when `geometry` cannot give it back:
+    /// a `null` geometry, or positions with an altitude.
+    pub source_geometry: Option<Box<RawValue>>,
     /// Values in the order of the layer's fields.
     pub props: Box<[Prop]>,
     /// Time of the feature from the configured time property.
@@ -161,6 +249,14 @@ pub struct Feature {
 }
 
 impl Feature {
+    /// Whether the source gave the feature no geometry (`"geometry": null`): such features
+    /// are listed and found by id but take part in no spatial query, cluster or tile.
+    pub fn has_null_geometry(&self) -> bool {
+        self.source_geometry
+            .as_deref()
+            .is_some_and(|g| g.get() == "null")
+    }
+
     /// Bounding box `[west, south, east, north]` in degrees.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         self.geometry
@@ -238,6 +334,8 @@ pub struct Layer {
     pub ids: IdLookup,
     /// Source string ids (`"id": "iskp-001"`) to numeric ids.
     pub source_ids: HashMap<Box<str>, u64>,
+    /// The reverse of `source_ids`: numeric ids of features whose source id is a string.
+    pub string_ids: HashMap<u64, Box<str>>,
     /// `[west, south, east, north]` of all features.
     pub extent: Option<[f64; 4]>,
     /// Earliest start and latest end of the features' times.
@@ -267,13 +365,24 @@ impl Layer {
         }
     }
 
-    /// Finds a feature by the id of a URL: a number, or a source string id.
+    /// Finds a feature by the (percent-decoded) id of a URL: a numeric id by its decimal
+    /// text, a string id by its exact text. The decimal text of the internal numeric key of
+    /// a feature with a string id (the MVT feature id) finds it too.
     pub fn find(&self, id: &str) -> Option<&Feature> {
-        let numeric = id
+        let by_number = id
             .parse::<u64>()
             .ok()
-            .or_else(|| self.source_ids.get(id).copied())?;
-        self.position(numeric).map(|p| &self.features[p])
+            .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| self.position(n));
+        let position = by_number.or_else(|| self.position(*self.source_ids.get(id)?))?;
+        Some(&self.features[position])
+    }
+
+    /// The id of a feature as the API shows it: the source's string id, or the number.
+    pub fn api_id(&self, id: u64) -> ApiId<'_> {
+        self.string_ids
+            .get(&id)
+            .map_or(ApiId::Number(id), |s| ApiId::Text(s))
     }
 
     /// Names of the properties usable as filters and sort keys.
@@ -299,6 +408,50 @@ impl Layer {
             feature,
             select: None,
             extra: None,
+        }
+    }
+}
+
+/// A feature id as the API shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiId<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+impl ApiId<'_> {
+    /// The id as one URL path segment, percent-encoded.
+    pub fn url_segment(self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(s) => {
+                let mut out = String::with_capacity(s.len());
+                for b in s.bytes() {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                        out.push(char::from(b));
+                    } else {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// The id as JSON text.
+    pub fn json(self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(s) => Value::from(s).to_string(),
+        }
+    }
+}
+
+impl Serialize for ApiId<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Number(n) => s.serialize_u64(*n),
+            Self::Text(t) => s.serialize_str(t),
         }
     }
 }

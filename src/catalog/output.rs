@@ -1,7 +1,9 @@
 //! GeoJSON output (RFC 7946) of features, written straight from the in-memory model.
 //!
 //! Owns: [`GeometryJson`] and [`FeatureJson`], `Serialize` views that need no intermediate
-//! JSON tree. Coordinates are written as stored (lon, lat).
+//! JSON tree. Coordinates are written as stored (lon, lat); a geometry the 2-D model cannot
+//! give back (`null`, or positions with an altitude) is written as the source wrote it.
+//! Feature ids are written as the source gave them ([`super::model::ApiId`]).
 
 use geo::{Coord, Geometry, LineString, Polygon};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -122,8 +124,11 @@ impl Serialize for FeatureJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("type", "Feature")?;
-        map.serialize_entry("id", &self.feature.id)?;
-        map.serialize_entry("geometry", &GeometryJson(&self.feature.geometry))?;
+        map.serialize_entry("id", &self.layer.api_id(self.feature.id))?;
+        match &self.feature.source_geometry {
+            Some(source) => map.serialize_entry("geometry", source)?,
+            None => map.serialize_entry("geometry", &GeometryJson(&self.feature.geometry))?,
+        }
         map.serialize_entry(
             "properties",
             &PropertiesView {

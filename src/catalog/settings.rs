@@ -36,6 +36,10 @@ pub struct LayerSettings {
     pub attribution: Option<String>,
     /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339).
     pub time_property: Option<String>,
+    /// Property holding the end of a feature's period; with it, `time_property` holds the
+    /// start. Both may be `YYYY`, `YYYY-MM`, `YYYY-MM-DD` or RFC 3339, and a null end is an
+    /// open period (rules in [`super::time`]).
+    pub time_end_property: Option<String>,
     /// Properties usable as equality filters and in `sortby`; `None` means every property
     /// whose values are strings, numbers or booleans.
     pub queryables: Option<Vec<String>>,

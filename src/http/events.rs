@@ -14,7 +14,13 @@
 //! [`crate::store::service::EVENT_CAPACITY`] events) to reload the collection. A comment line
 //! is sent every [`HEARTBEAT`] so that proxies keep the connection open and clients notice a
 //! dead server. The stream is never compressed (compression would hold events back).
+//!
+//! Each client address may hold `server.limits.max_event_streams_per_client` streams and the
+//! server `server.limits.max_event_streams` in all ([`Subscribers`]); one more gets a 503.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -24,7 +30,81 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::params::Params;
 use super::state::AppState;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// The open event streams, in total and per client address.
+#[derive(Debug, Default)]
+pub struct Subscribers {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One open stream; dropping it (the client went away) frees its slot.
+#[derive(Debug)]
+pub struct Slot {
+    owner: Arc<Subscribers>,
+    ip: IpAddr,
+}
+
+impl Subscribers {
+    /// Takes a slot for a stream of `ip`, unless it would exceed `per_client` streams of
+    /// that address or `total` streams in all.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] saying which bound is reached.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr, per_client: usize, total: usize) -> Result<Slot> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let all: usize = open.values().sum();
+        if all >= total {
+            return Err(Error::Busy(format!(
+                "{all} event streams are open, the most this server allows; retry later"
+            )));
+        }
+        let mine = open.entry(ip).or_insert(0);
+        if *mine >= per_client {
+            return Err(Error::Busy(format!(
+                "{ip} already has {mine} event streams open, the most one address may hold"
+            )));
+        }
+        *mine += 1;
+        Ok(Slot {
+            owner: Arc::clone(self),
+            ip,
+        })
+    }
+
+    /// Number of open streams.
+    pub fn len(&self) -> usize {
+        let open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        open.values().sum()
+    }
+
+    /// Whether no stream is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self
+            .owner
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
 
 /// Interval of the keep-alive comments.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -40,6 +120,15 @@ pub async fn stream(
     let layer = path.into_inner();
     state.catalog.get(&layer)?;
     Params::parse(req.query_string(), |_| false)?;
+    let ip = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let limits = &state.config.limits;
+    let slot = state.subscribers.admit(
+        ip,
+        limits.max_event_streams_per_client,
+        limits.max_event_streams,
+    )?;
     let rx = state.writes.subscribe();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -49,8 +138,8 @@ pub async fn stream(
     ));
     let first = futures_util::stream::once(async move { Ok::<_, actix_web::Error>(hello) });
     let rest = futures_util::stream::unfold(
-        (rx, heartbeat, layer),
-        |(mut rx, mut heartbeat, layer)| async move {
+        (rx, heartbeat, layer, slot),
+        |(mut rx, mut heartbeat, layer, slot)| async move {
             loop {
                 let chunk = tokio::select! {
                     event = rx.recv() => match event {
@@ -63,7 +152,7 @@ pub async fn stream(
                 };
                 return Some((
                     Ok::<_, actix_web::Error>(Bytes::from(chunk)),
-                    (rx, heartbeat, layer),
+                    (rx, heartbeat, layer, slot),
                 ));
             }
         },
@@ -74,4 +163,26 @@ pub async fn stream(
         .insert_header((header::CONTENT_ENCODING, "identity"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(futures_util::StreamExt::chain(first, rest)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_counted_per_address_and_freed_on_drop() {
+        let subs = Arc::new(Subscribers::default());
+        let a = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2));
+        let first = subs.admit(a, 2, 3).unwrap();
+        let _second = subs.admit(a, 2, 3).unwrap();
+        assert!(subs.admit(a, 2, 3).is_err());
+        let _third = subs.admit(b, 2, 3).unwrap();
+        let full = subs.admit(b, 2, 3).unwrap_err();
+        assert_eq!(full.status(), 503);
+        assert_eq!(subs.len(), 3);
+        drop(first);
+        assert_eq!(subs.len(), 2);
+        assert!(subs.admit(a, 2, 3).is_ok());
+    }
 }

@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
+use super::format::{self, Format};
+use super::html::{self, Page};
 use super::params::{self, Params};
 use super::respond::{self, GEOJSON, JSON, OPENAPI};
 use super::state::AppState;
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
-use crate::catalog::time::format_ms;
+use crate::catalog::time::{format_end, format_ms};
 use crate::error::{Error, Result};
 use crate::query::Outcome;
 use crate::query::request::{DistanceRequest, ItemsRequest, Listing, PageLimits};
@@ -61,45 +63,80 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
 /// `GET /` (JSON): the landing page.
 pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     let params = params::format_only(req.query_string())?;
-    if respond::wants_html(&req) && params.get("f").is_none() || params.get("f") == Some("html") {
+    let fmt = format::choose(&req, params.get("f"), format::DOCUMENT)?;
+    // A browser opening `/` gets the map; `f=html` asks for the catalogue's landing page.
+    if fmt == Format::Html && params.get("f").is_none() {
         return super::web_page::index(&state).await;
     }
-    params.check_format()?;
     let base = respond::base_url(&req);
-    let body = json!({
+    let mut body = json!({
         "title": "khorasan-atlas",
         "description": "ISIS-K attacks (2015-2026) against the historical Khorasan region: OGC API - Features, vector tiles and geodesic spatial queries.",
         "links": [
             link(format!("{base}/"), "self", JSON, "This document"),
             link(format!("{base}/api"), "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
-            link(format!("{base}/map"), "service-doc", "text/html", "The map"),
-            link(format!("{base}/map/tiles.html"), "alternate", "text/html", "The vector tiles in MapLibre GL JS"),
             link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
             link(format!("{base}/collections"), "data", JSON, "Collections"),
             link(format!("{base}/tileMatrixSets"), "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON, "Tile matrix sets"),
             link(format!("{base}/tiles"), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", JSON, "Vector tilesets"),
         ]
     });
-    respond::json(&req, &body, JSON, state.config.cache_max_age)
-}
-
-/// `GET /conformance`.
-pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::json_only(req.query_string())?;
-    respond::json(
+    // The map pages are linked only when they are built (`web/dist`), so that every link
+    // of the landing page answers 200.
+    if state.config.web_dir.is_dir()
+        && let Some(links) = body["links"].as_array_mut()
+    {
+        links.push(link(
+            format!("{base}/map"),
+            "service-doc",
+            "text/html",
+            "The map",
+        ));
+        links.push(link(
+            format!("{base}/map/tiles.html"),
+            "alternate",
+            "text/html",
+            "The vector tiles in MapLibre GL JS",
+        ));
+    }
+    html::document(
         &req,
-        &json!({ "conformsTo": CONFORMANCE }),
+        fmt,
+        Page::Landing,
+        &body,
         JSON,
         state.config.cache_max_age,
     )
 }
 
-/// The current snapshot of `collection`, for a route whose only parameter is `f` (JSON):
-/// an unknown collection is a 404 before any parameter is looked at.
-fn json_layer(state: &AppState, collection: &str, req: &HttpRequest) -> Result<Arc<Layer>> {
+/// `GET /conformance`.
+pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let fmt = document_format(&req)?;
+    html::document(
+        &req,
+        fmt,
+        Page::Conformance,
+        &json!({ "title": "Conformance classes", "conformsTo": CONFORMANCE }),
+        JSON,
+        state.config.cache_max_age,
+    )
+}
+
+/// The format of a document whose route takes only `f` (JSON or HTML).
+fn document_format(req: &HttpRequest) -> Result<Format> {
+    let params = params::format_only(req.query_string())?;
+    format::choose(req, params.get("f"), format::DOCUMENT)
+}
+
+/// The current snapshot of `collection`, for a route whose only parameter is `f`, and the
+/// format asked for: an unknown collection is a 404 before any parameter is looked at.
+fn doc_layer(
+    state: &AppState,
+    collection: &str,
+    req: &HttpRequest,
+) -> Result<(Arc<Layer>, Format)> {
     let layer = state.catalog.get(collection)?.snapshot();
-    params::json_only(req.query_string())?;
-    Ok(layer)
+    Ok((layer, document_format(req)?))
 }
 
 fn collection_json(base: &str, layer: &Layer) -> Value {
@@ -115,7 +152,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
     if let Some((start, end)) = layer.time_extent {
         extent.insert(
             "temporal".into(),
-            json!({ "interval": [[format_ms(start), format_ms(end - 1)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
+            json!({ "interval": [[format_ms(start), format_end(end)]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" }),
         );
     }
     let mut links = vec![
@@ -175,7 +212,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
 
 /// `GET /collections`.
 pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    params::json_only(req.query_string())?;
+    let fmt = document_format(&req)?;
     let base = respond::base_url(&req);
     let list: Vec<Value> = state
         .catalog
@@ -187,7 +224,14 @@ pub async fn collections(req: HttpRequest, state: web::Data<AppState>) -> Result
         "links": [link(format!("{base}/collections"), "self", JSON, "Collections")],
         "collections": list,
     });
-    respond::json(&req, &body, JSON, state.config.cache_max_age)
+    html::document(
+        &req,
+        fmt,
+        Page::Collections,
+        &body,
+        JSON,
+        state.config.cache_max_age,
+    )
 }
 
 /// `GET /collections/{id}`.
@@ -196,9 +240,11 @@ pub async fn collection(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = json_layer(&state, &path, &req)?;
-    respond::json(
+    let (layer, fmt) = doc_layer(&state, &path, &req)?;
+    html::document(
         &req,
+        fmt,
+        Page::Collection,
         &collection_json(&respond::base_url(&req), &layer),
         JSON,
         state.config.cache_max_age,
@@ -211,7 +257,7 @@ pub async fn queryables(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    let layer = json_layer(&state, &path, &req)?;
+    let (layer, fmt) = doc_layer(&state, &path, &req)?;
     let base = respond::base_url(&req);
     let properties = crate::query::filter::queryables_schema(&layer);
     let body = json!({
@@ -221,9 +267,15 @@ pub async fn queryables(
         "title": layer.config.title.clone().unwrap_or_else(|| layer.id().to_owned()),
         "properties": properties,
         "additionalProperties": false,
+        "links": [
+            link(format!("{base}/collections/{}/queryables", layer.id()), "self", "application/schema+json", "Queryable properties"),
+            link(format!("{base}/collections/{}", layer.id()), "collection", JSON, "The collection"),
+        ],
     });
-    respond::json(
+    html::document(
         &req,
+        fmt,
+        Page::Queryables,
         &body,
         "application/schema+json",
         state.config.cache_max_age,
@@ -317,13 +369,27 @@ fn respond_page(
             ));
         }
     }
-    let body = CollectionPage {
-        layer,
-        outcome,
-        select: listing.properties.as_deref(),
-        links,
-    };
-    respond::json(req, &body, GEOJSON, max_age(state, layer))
+    let select = listing.properties.as_deref();
+    let max_age = max_age(state, layer);
+    match format::choose(req, params.get("f"), format::LISTING)? {
+        Format::Csv => {
+            let with_distance = outcome.hits.iter().any(|h| h.distance_m.is_some());
+            let bytes = super::csv::page(layer, outcome, select, with_distance)?;
+            let counts = (outcome.matched, outcome.hits.len());
+            let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
+            html::vary_accept(&mut resp);
+            Ok(resp)
+        }
+        fmt => {
+            let body = CollectionPage {
+                layer,
+                outcome,
+                select,
+                links,
+            };
+            html::document(req, fmt, Page::Items, &body, GEOJSON, max_age)
+        }
+    }
 }
 
 /// `Cache-Control` max-age for features of `layer`: 0 (always revalidate with the ETag) for
@@ -354,8 +420,28 @@ pub async fn items(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let outcome = request.run(&layer);
+    let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
     respond_page(&req, &state, &layer, &request.listing, &outcome, true)
+}
+
+/// Runs a query on the blocking thread pool, so that a query over a large layer never holds
+/// an HTTP worker: other requests (`/health`) are answered meanwhile.
+async fn off_worker<R, O>(
+    layer: &std::sync::Arc<Layer>,
+    request: R,
+    run: fn(&R, &Layer) -> O,
+) -> Result<(R, O)>
+where
+    R: Send + 'static,
+    O: Send + 'static,
+{
+    let layer = std::sync::Arc::clone(layer);
+    web::block(move || {
+        let outcome = run(&request, &layer);
+        (request, outcome)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("query task failed: {e}")))
 }
 
 /// `GET /collections/{id}/items/{featureId}`.
@@ -365,7 +451,7 @@ pub async fn item(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
     let (id, fid) = path.into_inner();
-    let layer = json_layer(&state, &id, &req)?;
+    let (layer, fmt) = doc_layer(&state, &id, &req)?;
     let feature = layer.find(&fid).ok_or_else(|| Error::NotFound {
         kind: "feature",
         id: fid.clone(),
@@ -374,7 +460,10 @@ pub async fn item(
     let mut body = FeatureJson::new(&layer, feature);
     body.links = Some(json!([
         link(
-            format!("{base}/collections/{id}/items/{}", feature.id),
+            format!(
+                "{base}/collections/{id}/items/{}",
+                layer.api_id(feature.id).url_segment()
+            ),
             "self",
             GEOJSON,
             "This feature"
@@ -386,10 +475,20 @@ pub async fn item(
             "The collection"
         ),
     ]));
+    if fmt == Format::Html {
+        return html::document(
+            &req,
+            fmt,
+            Page::Feature,
+            &body,
+            GEOJSON,
+            max_age(&state, &layer),
+        );
+    }
     // The ETag names the feature's state, whatever the links: If-Match of PUT and DELETE
     // compares against it (see crate::store::feature_etag).
     let bytes = respond::json_bytes(&body)?;
-    let etag = crate::store::feature_etag(&layer, feature);
+    let etag = crate::store::feature_etag(&layer, feature)?;
     Ok(respond::cacheable_with_etag(
         &req,
         bytes,
@@ -405,7 +504,7 @@ pub async fn radius(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    distance(&req, &path, &state, DistanceRequest::parse_radius)
+    distance(&req, &path, &state, DistanceRequest::parse_radius).await
 }
 
 /// `GET /collections/{id}/nearest?coords=POINT(lon lat)&limit=k`.
@@ -414,11 +513,11 @@ pub async fn nearest(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse> {
-    distance(&req, &path, &state, DistanceRequest::parse_nearest)
+    distance(&req, &path, &state, DistanceRequest::parse_nearest).await
 }
 
 /// A distance query on `collection`, its request parsed by `parse`.
-fn distance(
+async fn distance(
     req: &HttpRequest,
     collection: &str,
     state: &AppState,
@@ -430,7 +529,7 @@ fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let outcome = request.run(&layer);
+    let (request, outcome) = off_worker(&layer, request, DistanceRequest::run).await?;
     respond_page(
         req,
         state,

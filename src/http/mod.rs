@@ -1,18 +1,25 @@
 //! The HTTP layer: the only module that knows actix.
 //!
 //! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, compression, CORS for reads), running the server ([`serve`]), the routes that take
+//! logs, security headers ([`security`]), request size bounds ([`limits`]), compression,
+//! CORS for reads), running the server with the timeouts and connection caps of
+//! `server.limits` ([`serve`]), the routes that take
 //! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
 //! OpenAPI document ([`openapi`]) and the map page ([`web_page`]). Feature handlers build a
 //! request with [`crate::query::request`] (which checks every parameter), run it, and
 //! serialize the answer.
 
+pub mod csv;
 pub mod events;
 pub mod features;
+pub mod format;
+pub mod html;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod respond;
+pub mod security;
 pub mod state;
 pub mod tiles;
 pub mod web_page;
@@ -53,7 +60,14 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 async fn api(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     params::format_only(req.query_string())?;
-    let doc = openapi::document(&state.config, &state.catalog);
+    let writable: Vec<&str> = state
+        .catalog
+        .layers
+        .iter()
+        .map(|l| l.id.as_str())
+        .filter(|id| state.writes.accepts(id))
+        .collect();
+    let doc = openapi::document(&state.config, &state.catalog, &writable);
     respond::json(&req, &doc, respond::OPENAPI, state.config.cache_max_age)
 }
 
@@ -73,6 +87,34 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse> {
 /// `/vsicurl/`, `curl -I`, link checkers) are answered.
 pub(crate) fn read() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
+/// The answer to a method a read-only route does not have: 405 with `Allow`.
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let e = Error::MethodNotAllowed(format!("{} {}", req.method(), req.path()));
+    let mut resp = actix_web::ResponseError::error_response(&e);
+    resp.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET, HEAD"),
+    );
+    resp
+}
+
+/// Registers, after every route, one resource per read-only path of [`ROUTES`] and
+/// [`tiles::TILE_ROUTES`] that takes any other method and answers 405 with `Allow: GET,
+/// HEAD` (a route's guard that does not match passes the request on to the next resource
+/// of the same path). The feature paths, which may take writes, answer other methods in
+/// [`write::routes`]. Paths that match no route stay 404.
+fn method_fallbacks(cfg: &mut web::ServiceConfig) {
+    let writes = [
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/items/{featureId}",
+    ];
+    for path in ROUTES.iter().chain(tiles::TILE_ROUTES) {
+        if !writes.contains(path) {
+            cfg.service(web::resource(*path).to(method_not_allowed));
+        }
+    }
 }
 
 /// Registers every route on `cfg`.
@@ -102,6 +144,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/map", read().to(map_page));
     tiles::routes(cfg);
     write::routes(cfg);
+    method_fallbacks(cfg);
     if state.config.web_dir.is_dir() {
         cfg.service(
             actix_files::Files::new("/map", &state.config.web_dir).index_file("index.html"),
@@ -125,13 +168,21 @@ pub fn app(
         .allow_any_origin()
         .allowed_methods(["GET", "HEAD", "OPTIONS"])
         .allow_any_header()
-        .expose_headers(["ETag", "Location", "Link"])
+        .expose_headers([
+            "ETag",
+            "Location",
+            "Link",
+            "OGC-NumberMatched",
+            "OGC-NumberReturned",
+        ])
         .max_age(3600);
     App::new()
         .configure(move |cfg| configure(cfg, &state))
         .default_service(web::to(not_found))
         .wrap(cors)
         .wrap(Compress::default())
+        .wrap(actix_web::middleware::from_fn(limits::request_size))
+        .wrap(actix_web::middleware::from_fn(security::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(tracing_actix_web::TracingLogger::default())
 }
@@ -151,12 +202,23 @@ pub fn serve(
     workers: Option<usize>,
 ) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let listen = config.listen;
+    let limits = config.limits.clone();
     let state = AppState::open(config, catalog)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let mut server = actix_web::HttpServer::new(move || app(state.clone()))
+            .client_request_timeout(limits.request_timeout())
+            .client_disconnect_timeout(limits.disconnect_timeout())
+            .keep_alive(
+                limits
+                    .keep_alive()
+                    .map_or(actix_web::http::KeepAlive::Disabled, |d| d.into()),
+            )
+            .max_connections(limits.max_connections)
+            .max_connection_rate(limits.max_connection_rate)
+            .backlog(limits.backlog)
             .bind(listen)?
             .shutdown_timeout(SHUTDOWN_TIMEOUT_S);
         if let Some(n) = workers {

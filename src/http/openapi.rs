@@ -23,21 +23,30 @@ fn query_param(spec: &ParamSpec, limits: PageLimits) -> Value {
     )
 }
 
-fn responses(media: &str) -> Value {
+/// A problem+json response (RFC 7807) described by `description`.
+pub fn problem(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/problem+json": {} } })
+}
+
+/// The answers of a read: the document, 304 for a matching `If-None-Match`, 400 for a bad
+/// parameter (the detail names it), 404 for an unknown collection, feature or tile.
+pub fn read_responses(media: &str) -> Value {
     json!({
         "200": { "description": "OK", "content": { media: {} } },
         "304": { "description": "Not modified (If-None-Match)" },
-        "400": { "description": "Bad request", "content": { "application/problem+json": {} } },
-        "404": { "description": "Not found", "content": { "application/problem+json": {} } },
+        "400": problem("Bad request: the detail names the parameter and its value"),
+        "404": problem("Not found"),
     })
 }
 
 fn get(summary: &str, params: Vec<Value>, media: &str) -> Value {
-    json!({ "get": { "summary": summary, "parameters": params, "responses": responses(media) } })
+    json!({ "get": { "summary": summary, "parameters": params, "responses": read_responses(media) } })
 }
 
-/// The OpenAPI document for the catalog.
-pub fn document(config: &Config, catalog: &Catalog) -> Value {
+/// The OpenAPI document for the catalog. The write operations are described only for the
+/// `writable` collections (those that take writes on this server now); with none, the
+/// document has no write operation.
+pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value {
     let limits = super::params::page_limits(config);
     let ids: Vec<&str> = catalog.layers.iter().map(|l| l.id.as_str()).collect();
     let collection_id = param(
@@ -143,7 +152,18 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
     for (path, item) in super::tiles::openapi_paths(&ids) {
         paths.insert(path, item);
     }
-    add_writes(&mut paths, &collection_id);
+    add_alternate_formats(&mut paths);
+    add_events(&mut paths, &collection_id);
+    if !writable.is_empty() {
+        let writable_id = param(
+            "collectionId",
+            "path",
+            "A collection that takes writes.",
+            json!({ "type": "string", "enum": writable }),
+            true,
+        );
+        add_writes(&mut paths, &writable_id);
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -157,14 +177,60 @@ pub fn document(config: &Config, catalog: &Catalog) -> Value {
     })
 }
 
-/// The write operations (OGC API - Features Part 4 shape) and the event stream.
+/// The other representations of the JSON documents: an HTML page for every OGC resource
+/// (`f=html` or a browser's `Accept`), and CSV for the feature listings (`f=csv`).
+fn add_alternate_formats(paths: &mut serde_json::Map<String, Value>) {
+    const CSV: [&str; 3] = [
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/radius",
+        "/collections/{collectionId}/nearest",
+    ];
+    for (path, item) in paths.iter_mut() {
+        let html = path == "/"
+            || path == "/conformance"
+            || path.starts_with("/collections")
+            || (path.starts_with("/tiles") && !path.contains("{z}"));
+        let Some(content) = item
+            .pointer_mut("/get/responses/200/content")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let json_document = content.keys().any(|k| k.contains("json"));
+        if html && json_document {
+            content.insert("text/html".into(), json!({}));
+        }
+        if CSV.contains(&path.as_str()) {
+            content.insert("text/csv".into(), json!({}));
+        }
+    }
+}
+
+/// The event stream of a collection.
+fn add_events(paths: &mut serde_json::Map<String, Value>, collection_id: &Value) {
+    paths.insert(
+        "/collections/{collectionId}/events".into(),
+        json!({ "get": {
+            "summary": "Server-sent events: create, update and delete of features",
+            "parameters": [collection_id],
+            "responses": {
+                "200": { "description": "An event stream", "content": { "text/event-stream": {} } },
+                "400": problem("Bad request"),
+                "404": problem("No such collection"),
+            },
+        }}),
+    );
+}
+
+/// The write operations (OGC API - Features Part 4 shape), on the `collection_id`s that
+/// take writes.
 fn add_writes(paths: &mut serde_json::Map<String, Value>, collection_id: &Value) {
-    let problem =
-        |d: &str| json!({ "description": d, "content": { "application/problem+json": {} } });
     let errors = json!({
         "400": problem("Invalid body or parameter (the detail names the field)"),
         "401": problem("Missing or wrong bearer token"),
+        "404": problem("No such collection or feature"),
         "405": problem("The layer is not writable, or writes are off"),
+        "409": problem("The change conflicts with the current state"),
         "412": problem("If-Match does not match the feature's ETag"),
         "413": problem("Body too large"),
         "429": problem("Too many writes; see Retry-After"),
@@ -214,9 +280,4 @@ fn add_writes(paths: &mut serde_json::Map<String, Value>, collection_id: &Value)
             }),
         );
     }
-    paths.insert("/collections/{collectionId}/events".into(), json!({ "get": {
-        "summary": "Server-sent events: create, update and delete of features",
-        "parameters": [collection_id],
-        "responses": { "200": { "description": "An event stream", "content": { "text/event-stream": {} } } },
-    }}));
 }

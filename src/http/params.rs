@@ -25,5 +25,6 @@ pub fn page_limits(config: &Config) -> PageLimits {
     PageLimits {
         default: config.default_limit,
         max: config.max_limit,
+        max_offset: config.limits.max_offset,
     }
 }

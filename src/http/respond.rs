@@ -50,7 +50,7 @@ impl ResponseError for Error {
 /// The server's entity tag of `bytes`: strong and quoted, the 128-bit XXH3 of the bytes in
 /// hex. Every `ETag` the server sends is made here, from the bytes that name the state.
 pub fn strong_etag(bytes: &[u8]) -> String {
-    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(bytes))
+    crate::etag::strong(bytes)
 }
 
 /// Whether `If-None-Match` of the request matches `etag`.

@@ -16,6 +16,8 @@ pub struct AppState {
     pub writes: Arc<crate::store::WriteService>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Open event streams, bounded by `server.limits` (see [`super::events`]).
+    pub subscribers: Arc<super::events::Subscribers>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             catalog,
             writes: Arc::new(writes),
             metrics: Arc::default(),
+            subscribers: Arc::default(),
         }
     }
 }

@@ -42,7 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/collections/{id}/items/{fid}", web::delete().to(delete))
         .route(
             "/collections/{id}/events",
-            web::get().to(super::events::stream),
+            super::read().to(super::events::stream),
         )
         .service(
             web::resource("/collections/{id}/items")
@@ -217,7 +217,18 @@ async fn read_draft(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<(Vec<u8>, Draft)> {
-    let body = read_body(req, payload, state.writes.max_body_bytes()).await?;
+    let timeout = state.config.limits.body_timeout();
+    let body = tokio::time::timeout(
+        timeout,
+        read_body(req, payload, state.writes.max_body_bytes()),
+    )
+    .await
+    .map_err(|_| {
+        Error::RequestTimeout(format!(
+            "the body was not received within {} ms",
+            timeout.as_millis()
+        ))
+    })??;
     let rules = state
         .writes
         .rules(layer)

@@ -6,6 +6,9 @@
 //! - every point vertex of point geometries as a unit normal vector in 3-D, for radius and
 //!   nearest queries; see [`geodesic`] for why its chord prefilter is exact.
 //!
+//! Geometries without a position (empty collections, which is also how a feature without a
+//! geometry is held) are in neither tree, so no spatial query, cluster or tile meets them.
+//!
 //! Lines and polygons have no normals; distance queries list them as candidates every time
 //! (such layers are small: provinces, countries). The index yields candidates only: exact
 //! tests and distances are the caller's ([`crate::query`]). It knows nothing of features or
@@ -49,13 +52,14 @@ impl SpatialIndex {
         let mut points_only = true;
         for (pos, geometry) in geometries.into_iter().enumerate() {
             let pos = u32::try_from(pos).unwrap_or(u32::MAX);
-            if let Some(r) = geometry.bounding_rect() {
-                let (min, max) = (r.min(), r.max());
-                envelopes.push(GeomWithData::new(
-                    Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
-                    pos,
-                ));
-            }
+            let Some(r) = geometry.bounding_rect() else {
+                continue;
+            };
+            let (min, max) = (r.min(), r.max());
+            envelopes.push(GeomWithData::new(
+                Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
+                pos,
+            ));
             points_only &= matches!(geometry, Geometry::Point(_));
             match geometry {
                 Geometry::Point(p) => normals.push(GeomWithData::new(unit(*p), pos)),

@@ -5,6 +5,7 @@
 //! distances, for distance queries) of the requested page. Default order is the layer's
 //! order (file order); radius and nearest answers are sorted nearest first.
 
+pub mod datetime;
 pub mod filter;
 pub mod params;
 pub mod request;

@@ -55,6 +55,15 @@ impl Params {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Checks `f` of a feature listing: JSON, HTML or CSV (which media type each is, the
+    /// HTTP layer decides).
+    pub fn check_listing_format(&self) -> Result<()> {
+        match self.get("f") {
+            Some("html" | "text/html" | "csv" | "text/csv") => Ok(()),
+            _ => self.check_format(),
+        }
+    }
+
     /// Checks `f` (output format): only JSON is served by the API endpoints.
     pub fn check_format(&self) -> Result<()> {
         match self.get("f") {
@@ -73,31 +82,20 @@ pub struct Interval {
 
 impl Interval {
     /// Parses an instant (`2021-08-26`, `2021-08-26T12:00:00Z`) or an interval
-    /// (`start/end`, either end `..` or empty for open). Dates cover whole days, so
+    /// (`start/end`, either end `..` or empty for open, not both; see [`super::datetime`]). Dates cover whole days, so
     /// `2021-01-01/2021-12-31` includes all of 31 December.
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |reason: String| Error::bad_param("datetime", text, reason);
-        let one = |s: &str| parse_time(s).map_err(bad);
-        match text.split_once('/') {
-            None => {
-                let (s, e) = one(text)?;
-                Ok(Self {
-                    start: Some(s),
-                    end: Some(e),
-                })
-            }
-            Some((a, b)) => {
-                let open = |s: &str| s.is_empty() || s == "..";
-                let start = if open(a) { None } else { Some(one(a)?.0) };
-                let end = if open(b) { None } else { Some(one(b)?.1) };
-                if let (Some(s), Some(e)) = (start, end)
-                    && s >= e
-                {
-                    return Err(bad("the interval ends before it starts".to_owned()));
-                }
-                Ok(Self { start, end })
-            }
+        let (a, b) = super::datetime::split(text).map_err(bad)?;
+        let start = a.map(|s| parse_time(s).map_err(bad)).transpose()?;
+        let end = b.map(|s| parse_time(s).map_err(bad)).transpose()?;
+        let (start, end) = (start.map(|t| t.0), end.map(|t| t.1));
+        if let (Some(s), Some(e)) = (start, end)
+            && s >= e
+        {
+            return Err(bad("the interval ends before it starts".to_owned()));
         }
+        Ok(Self { start, end })
     }
 
     /// Whether a feature time overlaps the interval. Features without time match only
@@ -245,6 +243,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn periods_overlap_open_and_closed_intervals() {
+        use crate::catalog::time::period_span;
+        let at = |s: &str| Interval::parse(s).unwrap();
+        let year_2021 = period_span(Some("2021"), Some("2021")).unwrap();
+        let open_2016 = period_span(Some("2016"), None).unwrap();
+        let mar_2023 = period_span(Some("2023-03"), Some("2023")).unwrap();
+        assert!(at("2021-12-31").matches(year_2021));
+        assert!(at("2021-01-01").matches(year_2021));
+        assert!(!at("2022-01-01").matches(year_2021));
+        assert!(!at("../2020-12-31").matches(year_2021));
+        assert!(at("2020-06-01/2021-01-01").matches(year_2021));
+        assert!(at("2030-01-01").matches(open_2016));
+        assert!(at("2025-01-01/..").matches(open_2016));
+        assert!(!at("../2015-12-31").matches(open_2016));
+        assert!(at("../2016-01-01").matches(open_2016));
+        assert!(!at("2023-02-28").matches(mar_2023));
+        assert!(at("2023-03-01").matches(mar_2023));
+        assert!(at("2023-12-31T23:59:59Z").matches(mar_2023));
+        assert!(!at("2024-01-01/..").matches(mar_2023));
+    }
+
+    #[test]
     fn unknown_and_repeated_parameters_are_refused() {
         let known = |k: &str| matches!(k, "limit" | "bbox");
         assert!(Params::parse("limit=1&bbox=1,2,3,4", known).is_ok());
@@ -281,7 +301,7 @@ mod tests {
                 .matches(Some(feature))
         );
         assert!(Interval::parse("2021-08-27/2021-08-01").is_err());
-        assert!(Interval::parse("../..").unwrap().matches(None));
+        assert!(Interval::parse("../..").is_err());
         assert!(!day.matches(None));
     }
 

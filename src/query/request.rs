@@ -21,11 +21,13 @@ use super::{BBox, Interval, Outcome, Page, Selection};
 use crate::catalog::Layer;
 use crate::error::{Error, Result};
 
-/// The page sizes a server allows: `limit` defaults to `default` and may not exceed `max`.
+/// The pages a server allows: `limit` defaults to `default` and may not exceed `max`;
+/// `offset` may not exceed `max_offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageLimits {
     pub default: usize,
     pub max: usize,
+    pub max_offset: usize,
 }
 
 /// One query parameter: its name, what it means, whether it is required, and its JSON
@@ -45,12 +47,12 @@ impl ParamSpec {
     }
 }
 
-/// `f`: the output format (JSON only).
+/// `f`: the output format.
 pub const FORMAT: ParamSpec = ParamSpec {
     name: "f",
-    description: "Output format.",
+    description: "Output format (default: from `Accept`, else JSON).",
     required: false,
-    schema: |_| json!({ "type": "string", "enum": ["json"] }),
+    schema: |_| json!({ "type": "string", "enum": ["json", "html", "csv"] }),
 };
 const LIMIT: ParamSpec = ParamSpec {
     name: "limit",
@@ -62,19 +64,24 @@ const OFFSET: ParamSpec = ParamSpec {
     name: "offset",
     description: "Number of features to skip (paging).",
     required: false,
-    schema: |_| json!({ "type": "integer", "minimum": 0, "default": 0 }),
+    schema: |limits| json!({ "type": "integer", "minimum": 0, "maximum": limits.max_offset, "default": 0 }),
 };
 const BBOX: ParamSpec = ParamSpec {
     name: "bbox",
     description: "west,south,east,north in degrees (CRS84); west > east crosses the antimeridian.",
     required: false,
-    schema: |_| json!({ "type": "array", "minItems": 4, "maxItems": 6, "items": { "type": "number" } }),
+    // OGC API - Features Part 1 (17-069r4) 7.15.3, /req/core/fc-bbox-definition: four
+    // numbers (2D) or six (3D), nothing in between.
+    schema: |_| {
+        json!({ "type": "array", "items": { "type": "number" },
+        "oneOf": [{ "minItems": 4, "maxItems": 4 }, { "minItems": 6, "maxItems": 6 }] })
+    },
 };
 const DATETIME: ParamSpec = ParamSpec {
     name: "datetime",
-    description: "Instant or interval (start/end, `..` for open). Dates cover whole UTC days.",
+    description: "RFC 3339 date-time (or a date, a whole UTC day), or an interval start/end with `..` or nothing for an open end (OGC API - Features Part 1, 7.15.4).",
     required: false,
-    schema: |_| json!({ "type": "string" }),
+    schema: |_| json!({ "type": "string", "pattern": super::datetime::DATETIME_PATTERN }),
 };
 const PROPERTIES: ParamSpec = ParamSpec {
     name: "properties",
@@ -98,7 +105,7 @@ const WITHIN: ParamSpec = ParamSpec {
     name: "within",
     description: "Radius (greater than 0, at most half the Earth's circumference).",
     required: false,
-    schema: |_| json!({ "type": "number", "exclusiveMinimum": 0 }),
+    schema: |_| json!({ "type": "number", "minimum": 0, "exclusiveMinimum": true }),
 };
 const WITHIN_UNITS: ParamSpec = ParamSpec {
     name: "within-units",
@@ -311,12 +318,12 @@ impl DistanceRequest {
 }
 
 /// Decodes `query`: the parameters of `table`, and equality filters on the layer's
-/// queryables; anything else is a 400, as is an `f` other than JSON.
+/// queryables; anything else is a 400, as is an `f` other than JSON, HTML or CSV.
 fn decode(layer: &Layer, query: &str, table: &[ParamSpec]) -> Result<Params> {
     let params = Params::parse(query, |k| {
         in_table(table, k) || layer.queryables().iter().any(|f| f.name == k)
     })?;
-    params.check_format()?;
+    params.check_listing_format()?;
     Ok(params)
 }
 
@@ -367,7 +374,7 @@ fn page(params: &Params, limits: PageLimits, with_offset: bool) -> Result<Page> 
     let offset = if with_offset {
         params
             .get("offset")
-            .map(|v| parse_count("offset", v, 0, usize::MAX / 2))
+            .map(|v| parse_count("offset", v, 0, limits.max_offset))
             .transpose()?
             .unwrap_or(0)
     } else {
@@ -435,6 +442,7 @@ mod tests {
     const LIMITS: PageLimits = PageLimits {
         default: 10,
         max: 100,
+        max_offset: 1000,
     };
 
     /// Three points with an integer `deaths` and a string `province`.
@@ -453,6 +461,7 @@ mod tests {
             .map(|i| Feature {
                 id: u64::try_from(i + 1).unwrap(),
                 geometry: Geometry::Point(Point::new(69.0 + f64::from(i), 34.5)),
+                source_geometry: None,
                 props: Box::new([Prop::Int(i64::from(i)), Prop::Str("Kabul".into())]),
                 time: None,
             })

@@ -171,6 +171,7 @@ impl LayerEdit {
         let feature = Feature {
             id,
             geometry,
+            source_geometry: None,
             props: props.into_boxed_slice(),
             time,
         };

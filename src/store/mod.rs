@@ -148,20 +148,29 @@ pub fn try_feature_body(layer: &Layer, feature: &Feature) -> Result<String> {
         .map_err(|e| Error::Internal(format!("cannot serialize feature {}: {e}", feature.id)))
 }
 
-/// [`try_feature_body`] for reads, where a feature that cannot be serialized (none can: the
-/// values of a feature are JSON values) gets an empty body.
+/// [`try_feature_body`] where a failure is a test failure: the body for comparisons.
+///
+/// # Panics
+/// When the feature cannot be serialized (its values are JSON values, so it can).
+#[expect(
+    clippy::expect_used,
+    reason = "for tests and tools comparing stored features"
+)]
 pub fn feature_body(layer: &Layer, feature: &Feature) -> String {
-    try_feature_body(layer, feature).unwrap_or_default()
+    try_feature_body(layer, feature).expect("a feature serializes")
 }
 
-/// The strong entity tag of a feature's state (quoted), from [`feature_body`]: the same for
-/// every representation of the same state, so `GET /items/{fid}` and `If-Match` on `PUT` and
-/// `DELETE` agree whatever links or host a response carries.
-pub fn feature_etag(layer: &Layer, feature: &Feature) -> String {
-    etag_of_body(&feature_body(layer, feature))
+/// The strong entity tag of a feature's state (quoted), from [`try_feature_body`]: the same
+/// for every representation of the same state, so `GET /items/{fid}` and `If-Match` on `PUT`
+/// and `DELETE` agree whatever links or host a response carries.
+///
+/// # Errors
+/// [`Error::Internal`] when the feature cannot be serialized.
+pub fn feature_etag(layer: &Layer, feature: &Feature) -> Result<String> {
+    try_feature_body(layer, feature).map(|body| etag_of_body(&body))
 }
 
-/// The entity tag of a feature body made by [`feature_body`].
+/// The entity tag of a feature body made by [`try_feature_body`].
 pub fn etag_of_body(body: &str) -> String {
-    format!("\"f{:032x}\"", xxhash_rust::xxh3::xxh3_128(body.as_bytes()))
+    crate::etag::strong(body.as_bytes())
 }

@@ -314,7 +314,7 @@ fn current<'a>(snapshot: &'a Layer, fid: &str, if_match: Option<&IfMatch>) -> Re
         id: fid.to_owned(),
     })?;
     if let Some(m) = if_match {
-        let etag = feature_etag(snapshot, feature);
+        let etag = feature_etag(snapshot, feature)?;
         if !m.matches(&etag) {
             return Err(Error::PreconditionFailed(format!(
                 "feature {fid} has changed: its ETag is {etag}"

@@ -237,13 +237,16 @@ impl Writer {
         }
         for (s, outcome) in staged.into_iter().zip(outcomes) {
             let change = s.change;
+            let id = self.catalog.get(&change.layer).map_or_else(
+                |_| change.id.to_string(),
+                |h| h.snapshot().api_id(change.id).json(),
+            );
             let data = match &outcome.body {
                 Some(body) => format!(
-                    r#"{{"type":"{}","id":{},"feature":{body}}}"#,
+                    r#"{{"type":"{}","id":{id},"feature":{body}}}"#,
                     change.kind.name(),
-                    change.id
                 ),
-                None => format!(r#"{{"type":"{}","id":{}}}"#, change.kind.name(), change.id),
+                None => format!(r#"{{"type":"{}","id":{id}}}"#, change.kind.name()),
             };
             let _ = self.events.send(Event {
                 layer: change.layer.as_str().into(),

@@ -42,7 +42,7 @@ const GZIP_LEVEL: u32 = 3;
 /// The strong entity tag of a tile: the 128-bit xxh3 of its uncompressed MVT bytes, as 32
 /// hex digits in quotes. The gzip copy is served under the same tag.
 pub fn tile_etag(mvt: &[u8]) -> String {
-    format!("\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(mvt))
+    crate::etag::strong(mvt)
 }
 
 /// The entity tag of a filtered tile: of its bytes and the filter's key.
@@ -78,9 +78,12 @@ impl CachedTile {
                     Vec::with_capacity(self.mvt.len() / 2 + 64),
                     flate2::Compression::new(GZIP_LEVEL),
                 );
-                // Writing to a Vec cannot fail.
-                let _ = enc.write_all(&self.mvt);
-                Bytes::from(enc.finish().unwrap_or_default())
+                // Writing to a Vec cannot fail; were it to, the tile goes uncompressed under
+                // its ETag rather than as an empty body.
+                match enc.write_all(&self.mvt).and_then(|()| enc.finish()) {
+                    Ok(gz) => Bytes::from(gz),
+                    Err(_) => self.mvt.clone(),
+                }
             })
             .clone()
     }

@@ -123,7 +123,7 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], lo: f64, hi: f64) -> Option<([f64; 2],
 }
 
 /// Sutherland-Hodgman of one ring (floating tile units, closed or not) against the square.
-pub fn clip_ring(ring: &[[f64; 2]], clip: ClipBox) -> Vec<[f64; 2]> {
+fn clip_ring(ring: &[[f64; 2]], clip: ClipBox) -> Vec<[f64; 2]> {
     let (lo, hi) = (f64::from(clip.lo), f64::from(clip.hi));
     let mut cur: Vec<[f64; 2]> = ring.to_vec();
     let mut next = Vec::with_capacity(cur.len() + 4);

@@ -310,7 +310,14 @@ fn accumulate(
                 (
                     s,
                     None
-                    | Some(Prop::Absent | Prop::Null | Prop::Bool(_) | Prop::Str(_) | Prop::Json(_)),
+                    | Some(
+                        Prop::Absent
+                        | Prop::Null
+                        | Prop::Bool(_)
+                        | Prop::Str(_)
+                        | Prop::Json(_)
+                        | Prop::Raw(_),
+                    ),
                 ) => s,
                 (None, Some(Prop::Int(i))) => Some(Sum::Int(*i)),
                 (Some(Sum::Int(a)), Some(Prop::Int(i))) => Some(a.checked_add(*i).map_or_else(

@@ -85,21 +85,17 @@ impl TileCoord {
         f64::from(1u32 << self.z.min(ZOOM_LIMIT))
     }
 
-    /// Bounds `[west, south, east, north]` in lon/lat degrees.
+    /// Bounds in lon/lat degrees of the tile grown by `buffer` (a fraction of the tile
+    /// width) on each side, clamped to the world (latitudes to ±90 at the poles' rows, so
+    /// that features beyond the Mercator limit are still found). With `buffer` 0, the
+    /// tile's own bounds, within the Mercator limit:
     ///
     /// ```
     /// use khorasan_atlas::tiles::coord::TileCoord;
-    /// let b = TileCoord::new(1, 1, 0, 22).unwrap().bounds_lonlat();
+    /// let b = TileCoord::new(1, 1, 0, 22).unwrap().buffered_bounds_lonlat(0.0);
     /// assert_eq!((b[0], b[2]), (0.0, 180.0));
     /// assert!((b[3] - 85.0511).abs() < 1e-4 && b[1].abs() < 1e-9);
     /// ```
-    pub fn bounds_lonlat(self) -> [f64; 4] {
-        self.buffered_bounds_lonlat(0.0)
-    }
-
-    /// Bounds in lon/lat degrees of the tile grown by `buffer` (a fraction of the tile
-    /// width) on each side, clamped to the world (latitudes to ±90 at the poles' rows, so
-    /// that features beyond the Mercator limit are still found).
     pub fn buffered_bounds_lonlat(self, buffer: f64) -> [f64; 4] {
         let [x0, y0, x1, y1] = self.buffered_bounds_merc(buffer);
         let north = if y0 <= 0.0 { 90.0 } else { merc_y_to_lat(y0) };
@@ -138,7 +134,6 @@ impl TileCoord {
     pub fn transform(self, extent: u32) -> TileTransform {
         let s = self.scale();
         TileTransform {
-            scale: s * f64::from(extent),
             x0: f64::from(self.x),
             y0: f64::from(self.y),
             tiles: s,
@@ -156,8 +151,6 @@ impl std::fmt::Display for TileCoord {
 /// Maps normalized Mercator (`0..1`) to tile units of one tile (`0..extent`, y down).
 #[derive(Debug, Clone, Copy)]
 pub struct TileTransform {
-    /// Tile units per normalized Mercator unit: `2^z * extent`.
-    pub scale: f64,
     x0: f64,
     y0: f64,
     tiles: f64,
@@ -181,15 +174,6 @@ impl TileTransform {
         [
             (p[0] * self.tiles - self.x0) * self.extent,
             (p[1] * self.tiles - self.y0) * self.extent,
-        ]
-    }
-
-    /// Back from tile units to normalized Mercator.
-    #[inline]
-    pub fn invert(&self, t: [f64; 2]) -> [f64; 2] {
-        [
-            (t[0] / self.extent + self.x0) / self.tiles,
-            (t[1] / self.extent + self.y0) / self.tiles,
         ]
     }
 }
@@ -218,17 +202,17 @@ mod tests {
     }
 
     #[test]
-    fn transform_round_trips() {
+    fn transform_places_the_tile_on_its_grid() {
         let t = TileCoord::new(2, 1, 1, 22).unwrap().transform(4096);
-        let p = t.apply([0.3, 0.4]);
-        let q = t.invert(p);
-        assert!((q[0] - 0.3).abs() < 1e-12 && (q[1] - 0.4).abs() < 1e-12);
+        assert_eq!(t.apply([0.25, 0.25]), [0.0, 0.0]);
+        assert_eq!(t.apply([0.5, 0.5]), [4096.0, 4096.0]);
+        assert_eq!(t.shifted(1.0).apply([1.25, 0.25]), [0.0, 0.0]);
     }
 
     #[test]
     fn buffered_bounds_contain_the_tile() {
         let t = TileCoord::new(4, 11, 6, 22).unwrap();
-        let b = t.bounds_lonlat();
+        let b = t.buffered_bounds_lonlat(0.0);
         let bb = t.buffered_bounds_lonlat(64.0 / 4096.0);
         assert!(bb[0] < b[0] && bb[1] < b[1] && bb[2] > b[2] && bb[3] > b[3]);
     }

@@ -121,3 +121,21 @@ export async function run(body, { extraArgs = [] } = {}) {
   console.log(`${passed} passed, ${failures} failed`);
   process.exit(failures ? 1 : 0);
 }
+
+// The numeric key a vector tile carries for a feature whose API id is `id`: the id itself when
+// it is a number, else the documented 53-bit FNV-1a hash of the UTF-8 string (0 becomes 1).
+export function tileKey(id) {
+  if (typeof id === 'number') return id;
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(String(id))) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  const key = Number(h & ((1n << 53n) - 1n));
+  return key === 0 ? 1 : key;
+}
+
+// API features with their ids replaced by the keys their tile features carry.
+export function withTileKeys(features) {
+  return features.map((f) => ({ ...f, id: tileKey(f.id) }));
+}

@@ -196,6 +196,72 @@ async function main(context) {
       assertEq(await page.evaluate(() => window.atlas.incidentCount()), all.numberMatched, 'incidents after reset');
     });
 
+    // ---- where ISIS-K operated, and attacks beyond Khorasan -----------------------------------
+    const opPath = (dt) => `/collections/operating_provinces/items?limit=1${dt ? `&datetime=${encodeURIComponent(dt)}` : ''}`;
+    const operatingShown = async () => page.evaluate(() => ({
+      drawn: window.atlas.operatingCount(),
+      matched: window.atlas.operatingMatched(),
+      legend: document.querySelector('[data-testid=operating-count]')?.textContent,
+    }));
+    await check('operating provinces drawn = API numberMatched for the slider period', async () => {
+      const visible = await page.evaluate(() => window.atlas.visibleLayers());
+      assert(visible.includes('operating'), 'operating layer not shown by default');
+      const allRows = (await api(opPath(null))).numberMatched;
+      let shown = await operatingShown();
+      assertEq(shown.drawn, allRows, 'operating rows drawn for all dates');
+      assertEq(Number(shown.legend), allRows, 'operating rows in the legend for all dates');
+      await page.focus('#time-from');
+      for (let i = 0; i < 70; i += 1) await page.keyboard.press('ArrowRight');
+      await page.focus('#time-to');
+      for (let i = 0; i < 50; i += 1) await page.keyboard.press('ArrowLeft');
+      await waitIdle(page);
+      const dt = await page.evaluate(() => window.atlas.datetime());
+      assert(dt && dt.includes('/'), `datetime sent: ${dt}`);
+      const expected = (await api(opPath(dt))).numberMatched;
+      assert(expected !== allRows, `the range ${dt} should leave out some operating rows`);
+      shown = await operatingShown();
+      assertEq(shown.drawn, expected, `operating rows drawn for datetime=${dt}`);
+      assertEq(shown.matched, expected, `operating numberMatched for datetime=${dt}`);
+      assertEq(Number(shown.legend), expected, `operating rows in the legend for datetime=${dt}`);
+      const legendText = await page.textContent('[data-testid=operating-legend]');
+      for (const s of ['Territorial control', 'Stronghold', 'Presence', 'Urban cells', 'whole provinces']) {
+        assert(legendText.includes(s), `operating legend lacks "${s}"`);
+      }
+      await page.click('#time-reset');
+      await waitIdle(page);
+      assertEq((await operatingShown()).drawn, allRows, 'operating rows after reset');
+    });
+
+    await check('beyond-Khorasan counts equal the API (bbox queries), and the button shows them', async () => {
+      const bbox = await page.evaluate(() => window.atlas.regionBbox());
+      const inside = (await api(`${itemsPath(null)}&bbox=${bbox.join(',')}`)).numberMatched;
+      const counts = await page.evaluate(() => window.atlas.beyondCounts());
+      assertEq(counts.total, all.numberMatched - inside, 'attacks outside the default view');
+      assert(counts.total > 0, 'some attacks lie outside the default view');
+      assertEq(Number((await page.textContent('[data-testid=beyond-count]')).replace(/\D/g, '')), counts.total, 'count shown');
+      for (const [country, n] of counts.byCountry) {
+        const q = `&country=${encodeURIComponent(country)}`;
+        const everywhere = (await api(`${itemsPath(null)}${q}`)).numberMatched;
+        const inView = (await api(`${itemsPath(null)}${q}&bbox=${bbox.join(',')}`)).numberMatched;
+        assertEq(n, everywhere - inView, `attacks outside the default view in ${country}`);
+      }
+      const shownByCountry = await page.$$eval('[data-testid=beyond-country-count]', (els) => els.map((el) => Number(el.textContent.replace(/\D/g, ''))));
+      assertEq(JSON.stringify(shownByCountry), JSON.stringify(counts.byCountry.map(([, n]) => n)), 'per-country counts shown');
+      await page.click('[data-testid=beyond-button]');
+      await page.waitForTimeout(500);
+      const every = (await api('/collections/incidents/items?limit=10000')).features;
+      const size = await page.evaluate(() => { const r = document.getElementById('map').getBoundingClientRect(); return { w: r.width, h: r.height }; });
+      for (const f of every) {
+        const [lon, lat] = f.geometry.coordinates;
+        const p = await page.evaluate(([a, b]) => window.atlas.pointOf(a, b), [lat, lon]);
+        assert(p.x >= 0 && p.x <= size.w && p.y >= 0 && p.y <= size.h, `${f.properties.id} outside the "beyond" view`);
+      }
+      await page.click('#btn-region');
+      await page.waitForTimeout(500);
+      const v = await page.evaluate(() => window.atlas.view());
+      assert(v.lon >= bbox[0] && v.lon <= bbox[2] && v.lat >= bbox[1] && v.lat <= bbox[3], `back on Khorasan: ${JSON.stringify(v)}`);
+    });
+
     // ---- radius tool ------------------------------------------------------------------------
     await check('radius tool lists the same incidents, in the same order, as the radius API', async () => {
       await page.click('#btn-radius');

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, watch } from './harness.mjs';
+import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, watch, withTileKeys } from './harness.mjs';
 
 // Kabul at zoom 10 (OpenLayers' zoom: 256-pixel tiles), above the incidents' cluster zoom.
 const VIEW = { lon: 69.17, lat: 34.53, zoom: 10 };
@@ -68,7 +68,7 @@ async function main(context) {
   });
 
   await check('every incident in view is in the tiles with the API\'s id, and found at its pixel', async () => {
-    const incidents = (await api('/collections/incidents/items?limit=10000')).features;
+    const incidents = withTileKeys((await api('/collections/incidents/items?limit=10000')).features);
     const seen = await page.evaluate(async (fs) => {
       const { map, layer } = await window.ogcClient;
       const { fromLonLat } = window.olProj;

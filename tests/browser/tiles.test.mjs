@@ -19,7 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, watch } from './harness.mjs';
+import { ARTIFACTS, BASE, api, assert, assertEq, check, checkWatched, run, tileKey, watch, withTileKeys } from './harness.mjs';
 
 const VIEW = { zoom: 4, lat: 32, lon: 62 };
 // Kabul at zoom 10, above the zoom where incidents are clustered.
@@ -74,7 +74,7 @@ const close = (a, b, tol) => a.every((v, k) => Math.abs(v - b[k]) <= tol);
 async function main(context) {
   const page = context.pages()[0] || await context.newPage();
   const log = watch(page, 'tiles');
-  const incidents = (await api('/collections/incidents/items?limit=10000')).features;
+  const incidents = withTileKeys((await api('/collections/incidents/items?limit=10000')).features);
   const catalogue = await api('/tiles');
 
   await check('the viewer loads every tileset of /tiles', async () => {
@@ -113,7 +113,7 @@ async function main(context) {
       clusters += 1;
       const leaves = await api(`/tiles/incidents/clusters/${r.clusterId}/leaves?limit=10000`);
       assertEq(leaves.features.length, r.count, `leaves of cluster ${r.clusterId} against its point_count`);
-      leaves.features.forEach((l) => members.add(l.id));
+      leaves.features.forEach((l) => members.add(tileKey(l.id)));
     }
     assert(clusters > 0, 'no cluster rendered at the opening zoom');
     // Each cluster drawn carries its count as a label.
@@ -200,7 +200,7 @@ async function main(context) {
 
   await check('at zoom 1 every country with a polygon over 5 degrees each way is in the tiles', async () => {
     await jumpTo(page, { zoom: 1, lat: 20, lon: 0 });
-    const countries = (await api('/collections/countries/items?limit=10000')).features;
+    const countries = withTileKeys((await api('/collections/countries/items?limit=10000')).features);
     // A country is wide when one of its polygons (not only their spread) spans 5 degrees both ways.
     const span = (ring, k) => Math.max(...ring.map((c) => c[k])) - Math.min(...ring.map((c) => c[k]));
     const parts = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates);

@@ -86,6 +86,13 @@ def api_features(base, layer, bbox):
         return {f["id"]: f for f in json.load(r)["features"]}
 
 
+def api_id_of(base, layer, mvt_id):
+    """The API id of a tile feature: a tile carries the feature's numeric key, which
+    `/items/{key}` resolves (a string id is served as the source gave it)."""
+    with urllib.request.urlopen(f"{base}/collections/{layer}/items/{int(mvt_id)}") as r:
+        return json.load(r)["id"]
+
+
 def main():
     base, layer, z, x, y = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
     buffer, extent = BUFFER, EXTENT
@@ -110,14 +117,14 @@ def main():
                 return 1
             decoded.update((leaf["id"], None) for leaf in leaves)
         else:
-            decoded[props["mvt_id"]] = f
+            decoded[api_id_of(base, layer, props["mvt_id"])] = f
     inside = api_features(base, layer, tile_bounds(z, x, y))
     buffered = api_features(base, layer, tile_bounds(z, x, y, buffer / extent))
     problems = []
-    missing = sorted(fid for fid in set(inside) - set(decoded)
-                     if not too_small_to_draw(inside[fid]["geometry"], z, extent))
+    missing = sorted((fid for fid in set(inside) - set(decoded)
+                     if not too_small_to_draw(inside[fid]["geometry"], z, extent)), key=str)
     dropped = len(set(inside) - set(decoded)) - len(missing)
-    extra = sorted(set(decoded) - set(buffered))
+    extra = sorted(set(decoded) - set(buffered), key=str)
     if missing:
         problems.append(f"in the tile per the API but not decoded: {missing[:10]}")
     if extra:

@@ -1,12 +1,16 @@
-# Sourced by the client tests (tests/gdal, tests/qgis): `start_atlas_server PORT` builds the
-# release binary (unless SKIP_BUILD=1), serves the default atlas on 127.0.0.1:PORT until the calling script exits,
+# Sourced by the client tests (tests/gdal, tests/qgis): `start_atlas_server PORT [ARGS...]` builds
+# the release binary (unless SKIP_BUILD=1; ATLAS_BIN names another binary), serves the default
+# atlas (or what ARGS name) on 127.0.0.1:PORT until the calling script exits,
 # waits for /health, and sets BASE to the server's URL. Run from the repository root.
 start_atlas_server() {
   local port=$1
+  shift
+  local args=("$@")
+  ((${#args[@]})) || args=(--config geodata/atlas.toml)
   BASE="http://127.0.0.1:$port"
   [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet
   ATLAS_SERVER_LOG=$(mktemp)
-  ./target/release/khorasan-atlas --config geodata/atlas.toml --listen "127.0.0.1:$port" \
+  "${ATLAS_BIN:-./target/release/khorasan-atlas}" "${args[@]}" --listen "127.0.0.1:$port" \
     >"$ATLAS_SERVER_LOG" 2>&1 &
   ATLAS_SERVER_PID=$!
   trap 'kill $ATLAS_SERVER_PID 2>/dev/null || true; rm -f "$ATLAS_SERVER_LOG"' EXIT

@@ -3,13 +3,14 @@
 import L from 'leaflet';
 
 /** Layer keys in control order. */
-export const LAYER_KEYS = ['countries', 'places', 'provinces', 'khorasan', 'wilayat', 'incidents'];
-const DEFAULT_LAYERS = new Set(['countries', 'places', 'provinces', 'khorasan', 'incidents']);
+export const LAYER_KEYS = ['countries', 'places', 'provinces', 'operating', 'khorasan', 'wilayat', 'incidents'];
+const DEFAULT_LAYERS = new Set(['countries', 'places', 'provinces', 'operating', 'khorasan', 'incidents']);
 
 const TITLES = {
   countries: '<span class="lc-sw lc-countries"></span>Countries (basemap)',
   places: '<span class="lc-sw lc-places"></span>Place names',
   provinces: '<span class="lc-sw lc-provinces"></span>Provinces: attacks per province',
+  operating: '<span class="lc-sw lc-operating"></span>Where ISIS-K operated (slider period)',
   khorasan: '<span class="lc-sw lc-khorasan"></span>Historical Khorasan (approximate)',
   wilayat: '<span class="lc-sw lc-wilayat"></span>IS &ldquo;Wilayat Khurasan&rdquo; claim',
   incidents: '<span class="lc-sw lc-incidents"></span>ISIS-K attacks',

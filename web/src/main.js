@@ -12,13 +12,15 @@ import './app.css';
 
 import * as api from './api.js';
 import { createActivity } from './activity.js';
+import { createBeyondView } from './beyond.js';
 import { fmtMonth, num } from './format.js';
 import { createIncidentsLayer } from './incidents.js';
 import { createLayerSwitch } from './layer-switch.js';
 import { createLegend } from './legend.js';
 import { createLiveUpdates } from './live-updates.js';
-import { createMapView } from './map-view.js';
+import { REGION_BBOX, createMapView } from './map-view.js';
 import { createNotices } from './notices.js';
+import { createOperatingLayer } from './operating.js';
 import { createPanel } from './panel.js';
 import { timeDomain } from './period.js';
 import { parseHash } from './permalink.js';
@@ -42,6 +44,12 @@ const reference = createReferenceLayers({
 const provinces = createProvincesLayer({
   map, clickTaken: () => radius.active(), periodLabel: () => timeFilter.label(),
 });
+const operating = createOperatingLayer({
+  map, api, notices, clickTaken: () => radius.active(), periodLabel: () => timeFilter.label(),
+});
+const beyond = createBeyondView({
+  map, regionBbox: REGION_BBOX, fitRegion: () => mapView.fitRegion(), fitPadding: mapView.fitPadding,
+});
 const incidents = createIncidentsLayer({
   map,
   api,
@@ -55,7 +63,7 @@ const incidents = createIncidentsLayer({
   },
 });
 const layerSwitch = createLayerSwitch({
-  map, layers: { ...reference.layers, provinces: provinces.layer, incidents: incidents.layer },
+  map, layers: { ...reference.layers, provinces: provinces.layer, operating: operating.layer, incidents: incidents.layer },
 });
 const legend = createLegend({
   map,
@@ -76,7 +84,7 @@ const timeFilter = createTimeFilter({
   activity,
   incidents,
   colorOf,
-  onApplied: (datetime) => radius.followPeriod(datetime),
+  onApplied: (datetime) => { radius.followPeriod(datetime); return operating.load(datetime); },
   onRangeChange: () => viewLink.schedule(),
 });
 const panel = createPanel({
@@ -116,6 +124,7 @@ async function reloadIncidents() {
     provinces.setFeatures(provs.features);
     provinces.checkJoin(all.features);
     timeFilter.setRugIncidents(all.features);
+    beyond.setIncidents(all.features);
     await timeFilter.apply();
     await radius.refresh();
   } catch (err) {
@@ -146,6 +155,7 @@ async function start() {
   timeFilter.setDomain(first, last);
   legend.setYears(Math.floor(first / 12), Math.floor(last / 12));
   timeFilter.setRugIncidents(features);
+  beyond.setIncidents(features);
 
   // The first drawing of incidents: reuse the unfiltered answer when the URL has no time range.
   const h = parseHash(window.location.hash);
@@ -153,7 +163,10 @@ async function start() {
   if (h.color) legend.setColorBy(h.color);
   await provincesDrawn;
   provinces.checkJoin(features);
-  if (all && timeFilter.range().full) incidents.draw(all); else await timeFilter.apply();
+  if (all && timeFilter.range().full) {
+    incidents.draw(all);
+    await operating.load(timeFilter.datetime());
+  } else await timeFilter.apply();
   panel.setCount(num(all ? all.numberMatched : incidents.matched()));
   await referenceDrawn;
   if (h.radius) await radius.restore(h.radius);
@@ -172,6 +185,13 @@ window.atlas = Object.freeze({
   ready,
   /** Incidents in the drawn (filtered) set: markers in the cluster group, clusters expanded. */
   incidentCount: () => incidents.count(),
+  /** Operating-province rows drawn, and the API's numberMatched for them. */
+  operatingCount: () => operating.count(),
+  operatingMatched: () => operating.matched(),
+  /** Attacks outside the default view, as the page counts them: { total, byCountry }. */
+  beyondCounts: () => beyond.counts(),
+  /** The default view as [west, south, east, north]. */
+  regionBbox: () => [...REGION_BBOX],
   /** numberMatched of the API answer the map is drawing. */
   matchedCount: () => incidents.matched(),
   /** The `datetime` query parameter for the current time range (null = all dates). */

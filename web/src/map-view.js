@@ -10,9 +10,10 @@ import markerShadow from 'leaflet/dist/images/marker-shadow.png';
 delete L.Icon.Default.prototype._getIconUrl;
 L.Icon.Default.mergeOptions({ iconUrl: markerIcon, iconRetinaUrl: markerIcon2x, shadowUrl: markerShadow });
 
-// Afghanistan, Pakistan and the Khorasan approximation.
-const REGION = L.latLngBounds([24.5, 56.5], [40.8, 75.5]);
-const PANES = [['basemap', 200], ['provinces', 350], ['wilayat', 380], ['khorasan', 390], ['radius', 395], ['labels', 450]];
+// Afghanistan, Pakistan and the Khorasan approximation: the default view, [west, south, east, north].
+export const REGION_BBOX = Object.freeze([56.5, 24.5, 75.5, 40.8]);
+const REGION = L.latLngBounds([REGION_BBOX[1], REGION_BBOX[0]], [REGION_BBOX[3], REGION_BBOX[2]]);
+const PANES = [['basemap', 200], ['provinces', 350], ['operating', 360], ['wilayat', 380], ['khorasan', 390], ['radius', 395], ['labels', 450]];
 
 const narrow = () => window.matchMedia('(max-width: 700px)').matches;
 /** Padding that keeps a fitted area clear of the legend (bottom right) and the layer button. */

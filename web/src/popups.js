@@ -1,7 +1,7 @@
 // HTML for the popups. Every value from the data goes through escapeHtml; URLs are only
 // turned into links when they are http(s).
 import { asList, escapeHtml as e, fmtDate, hostOf, intOrNull, num } from './format.js';
-import { targetCategory } from './style.js';
+import { operatingKind, targetCategory } from './style.js';
 
 const PRECISION = {
   site: 'Exact site',
@@ -83,6 +83,27 @@ export function wilayatPopup(feature) {
   <p>${e(p.description)}</p>
   <h4>How it was drawn</h4><p>${e(p.derivation)}</p>
   ${links(p.sources)}
+</article>`;
+}
+
+/** "2021" or "2023-03" or "2021-08-26" as shown in a period; null (an open end) as "still reported". */
+export function periodText(start, end) {
+  const show = (v) => (/^\d{4}-\d{2}-\d{2}/.test(v) ? fmtDate(v) : String(v));
+  return `${show(start)} – ${end == null ? 'still reported' : show(end)}`;
+}
+
+/** Popup for one operating-provinces row: province, kind, period, note and sources. */
+export function operatingPopup(feature) {
+  const p = feature.properties || {};
+  const k = operatingKind(p.kind);
+  return `<article class="pop" data-testid="operating-popup" data-id="${e(p.id)}">
+  <p class="pop-kicker">${e(k.label)}: ${e(k.meaning)}</p>
+  <h3 class="pop-title">${e(p.province)}</h3>
+  <p class="pop-date" data-testid="operating-period">${e(periodText(p.start, p.end))}</p>
+  ${p.note ? `<p>${e(p.note)}</p>` : ''}
+  <p class="note">The whole province is coloured, even where the reports name a few districts.</p>
+  ${links(p.sources)}
+  <p class="pop-id">${e(p.id)}</p>
 </article>`;
 }
 

@@ -75,6 +75,7 @@ export const PALETTE = Object.freeze({
   provinceOutline: '#ffffff',
   provinceHover: '#3a2a1c',
   khorasan: KHORASAN_COLOR,
+  operating: '#fb6a4a', // tile viewer: where ISIS-K operated (outline; the map page colours by kind)
   wilayat: '#1b1b1b',
   wilayatPakistan: '#6b6b6b',
   radius: '#1d3c5a', // the radius tool's circle and centre
@@ -85,6 +86,19 @@ export const PALETTE = Object.freeze({
   otherLine: '#3182bd',
   otherPoint: '#08519c',
 });
+
+/** Fill colours and meanings of the operating-provinces kinds, strongest first. */
+export const OPERATING_KINDS = Object.freeze([
+  { kind: 'territorial_control', color: '#67000d', label: 'Territorial control', meaning: 'sources say ISIS-K held or governed districts, whole or in part' },
+  { kind: 'stronghold', color: '#cb181d', label: 'Stronghold', meaning: 'called an ISIS-K base or stronghold, with held positions, short of district control' },
+  { kind: 'presence', color: '#fb6a4a', label: 'Presence', meaning: 'fighters, cells, camps, hideouts or recruitment reported; no territory held' },
+  { kind: 'cells_urban', color: '#6a51a3', label: 'Urban cells', meaning: 'clandestine cells or hideouts reported in a city' },
+]);
+
+/** The entry of OPERATING_KINDS for `kind` (an unknown kind gets a neutral grey). */
+export function operatingKind(kind) {
+  return OPERATING_KINDS.find((k) => k.kind === kind) || { kind, color: '#808080', label: String(kind ?? 'unknown'), meaning: '' };
+}
 
 /** Line styles of the IS "Wilayat Khurasan" phases, on the map and in its legend. */
 export const WILAYAT_LINES = Object.freeze({

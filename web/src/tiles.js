@@ -19,6 +19,7 @@ const KNOWN = {
   countries: { rank: 0, fill: PALETTE.land, outline: PALETTE.landOutline },
   countries_region: { rank: 1, fill: PALETTE.region, outline: PALETTE.regionOutline },
   provinces: { rank: 2, provinceRamp: true, outline: PALETTE.provinceOutline },
+  operating_provinces: { rank: 2.5, outline: PALETTE.operating, width: 1.5, hidden: true },
   wilayat_khorasan: { rank: 3, outline: PALETTE.wilayat, dash: [2, 2], hidden: true },
   khorasan: { rank: 4, fill: PALETTE.khorasan, fillOpacity: 0.14, outline: PALETTE.khorasan, width: 2.2 },
   places: { rank: 5, circle: PALETTE.place, radius: 2.2 },

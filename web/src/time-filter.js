@@ -32,7 +32,7 @@ export function createTimeFilter({ els, activity, incidents, colorOf, onApplied,
     activity.busy(+1);
     els.panel.classList.add('loading');
     try {
-      if (await incidents.load(dt)) onApplied(dt);
+      if (await incidents.load(dt)) await onApplied(dt);
     } finally {
       if (seq === applySeq) els.panel.classList.remove('loading');
       activity.busy(-1);

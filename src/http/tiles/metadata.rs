@@ -13,6 +13,8 @@ use super::{EPSG_3857, check_tms, layers_of, no_params};
 use crate::catalog::Layer;
 use crate::error::Result;
 use crate::geom::mercator::HALF_WORLD_M;
+use crate::http::format::{self, Format};
+use crate::http::html::{self, Page};
 use crate::http::{AppState, respond};
 use crate::tiles::{Tiler, tilejson};
 
@@ -38,8 +40,15 @@ pub(super) async fn tilejson_doc(
     respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
 }
 
+/// The format of a tileset document (JSON or HTML), from `f` (its only parameter) and
+/// `Accept`.
+fn doc_format(req: &HttpRequest) -> Result<Format> {
+    let params = crate::http::params::format_only(req.query_string())?;
+    format::choose(req, params.get("f"), format::DOCUMENT)
+}
+
 pub(super) async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
-    no_params(&req)?;
+    let fmt = doc_format(&req)?;
     let base = respond::base_url(&req);
     let tilesets: Vec<Value> = state
         .catalog
@@ -74,6 +83,7 @@ pub(super) async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Res
         })
         .collect();
     let doc = json!({
+        "title": "Vector tilesets",
         "tilesets": tilesets,
         "composite": format!("{base}/tiles/{{layer}},{{layer}}/{{z}}/{{x}}/{{y}}"),
         "links": [
@@ -82,7 +92,14 @@ pub(super) async fn catalog(req: HttpRequest, state: web::Data<AppState>) -> Res
              "href": format!("{base}/tileMatrixSets"), "type": respond::JSON},
         ],
     });
-    respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
+    html::document(
+        &req,
+        fmt,
+        Page::Tilesets,
+        &doc,
+        respond::JSON,
+        state.config.cache_max_age,
+    )
 }
 
 /// The WebMercatorQuad definition (OGC 2D Tile Matrix Set 2.0, JSON, with the 1.0 member
@@ -222,16 +239,26 @@ pub(super) async fn ogc_tilesets(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    no_params(&req)?;
+    let fmt = doc_format(&req)?;
     let id = path.into_inner();
     let layer = layers_of(&state, &id)?.remove(0);
     let base = respond::base_url(&req);
     let ts = ogc_tileset_summary(&base, &layer);
     let doc = json!({
-        "links": [{"rel": "self", "href": format!("{base}/collections/{id}/tiles"), "type": respond::JSON}],
+        "links": [
+            {"rel": "self", "href": format!("{base}/collections/{id}/tiles"), "type": respond::JSON},
+            {"rel": "collection", "href": format!("{base}/collections/{id}"), "type": respond::JSON},
+        ],
         "tilesets": [ts],
     });
-    respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
+    html::document(
+        &req,
+        fmt,
+        Page::Tilesets,
+        &doc,
+        respond::JSON,
+        state.config.cache_max_age,
+    )
 }
 
 pub(super) async fn ogc_tileset(
@@ -239,12 +266,19 @@ pub(super) async fn ogc_tileset(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
-    no_params(&req)?;
+    let fmt = doc_format(&req)?;
     let (id, tms) = path.into_inner();
     check_tms(&tms)?;
     let layer = layers_of(&state, &id)?.remove(0);
     let doc = ogc_tileset_doc(&respond::base_url(&req), &layer, &state.tiler);
-    respond::json(&req, &doc, respond::JSON, state.config.cache_max_age)
+    html::document(
+        &req,
+        fmt,
+        Page::Tileset,
+        &doc,
+        respond::JSON,
+        state.config.cache_max_age,
+    )
 }
 
 #[cfg(test)]

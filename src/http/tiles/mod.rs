@@ -31,8 +31,6 @@ use crate::query::filter::Filter;
 use crate::tiles::TileFilter;
 use crate::tiles::filter::Keep;
 
-pub use content::MVT;
-pub use metadata::{WEB_MERCATOR_QUAD_URI, web_mercator_quad};
 pub use openapi::openapi_paths;
 
 /// CRS URI of Web Mercator (EPSG:3857).

@@ -2,6 +2,7 @@
 //! a null or missing value, or between values of different types, is unknown (`None`),
 //! and only a filter that is `Some(true)` selects the feature.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -70,15 +71,24 @@ pub fn test(node: &Node, f: &Feature) -> Option<bool> {
             out
         }
         Node::IsNull(v) => Some(value(v, f) == Scalar::Null),
-        Node::Spatial(op, g) => Some(spatial::test(*op, &f.geometry, g)),
+        // A feature without geometry is unknown to every spatial predicate, as a null is.
+        Node::Spatial(op, g) => {
+            (!f.has_null_geometry()).then(|| spatial::test(*op, &f.geometry, g))
+        }
         Node::Temporal(op, span) => f.time.map(|t| temporal::test(*op, t, *span)),
         Node::Array(op, field, items) => {
-            let Some(Prop::Json(v)) = f.props.get(*field) else {
-                return None;
+            let have = match f.props.get(*field)? {
+                Prop::Json(v) => match &**v {
+                    Value::Array(have) => Cow::Borrowed(have),
+                    _ => return None,
+                },
+                raw @ Prop::Raw(_) => match raw.to_json() {
+                    Value::Array(have) => Cow::Owned(have),
+                    _ => return None,
+                },
+                _ => return None,
             };
-            let Value::Array(have) = &**v else {
-                return None;
-            };
+            let have: &[Value] = &have;
             let has = |set: &[Value], x: &Value| set.iter().any(|y| same(x, y));
             Some(match op {
                 ArrayOp::Equals => {
@@ -107,6 +117,9 @@ fn scalar(p: &Prop) -> Scalar {
         Prop::Int(_) | Prop::Float(_) => p.as_f64().map_or(Scalar::Null, Scalar::Num),
         Prop::Str(s) => Scalar::Str(Arc::clone(s)),
         Prop::Json(v) => Scalar::Str(Arc::from(v.to_string())),
+        Prop::Raw(r) => p
+            .as_f64()
+            .map_or_else(|| Scalar::Str(Arc::from(r.get())), Scalar::Num),
     }
 }
 

@@ -55,6 +55,7 @@ fn layer() -> Layer {
             Feature {
                 id: i + 1,
                 geometry: Geometry::Point(Point::new(lon, lat)),
+                source_geometry: None,
                 props: Box::new([
                     Prop::Int(n),
                     x,

@@ -15,6 +15,7 @@ fn layer() -> Layer {
     let feature = |id: u64, name: &str| Feature {
         id,
         geometry: Geometry::Point(Point::new(69.0, 34.0)),
+        source_geometry: None,
         props: vec![
             Prop::from_json(json!(name)),
             Prop::from_json(json!("2020-01-01T00:00:00Z")),
@@ -88,7 +89,7 @@ impl Fixture {
 
     fn etag(&self, id: u64) -> String {
         let p = self.snapshot.position(id).unwrap();
-        feature_etag(&self.snapshot, &self.snapshot.features[p])
+        feature_etag(&self.snapshot, &self.snapshot.features[p]).unwrap()
     }
 }
 

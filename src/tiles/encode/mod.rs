@@ -66,5 +66,6 @@ fn prop_value(p: &Prop) -> Option<TileValue<'_>> {
         Prop::Float(_) => return None,
         Prop::Str(s) => TileValue::Shared(s),
         Prop::Json(v) => TileValue::Json(v),
+        Prop::Raw(r) => TileValue::Str(r.get()),
     })
 }

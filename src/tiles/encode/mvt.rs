@@ -30,18 +30,6 @@ pub enum TileGeometry {
     Polygons(Vec<Vec<Vec<[i32; 2]>>>),
 }
 
-impl TileGeometry {
-    /// Whether there is nothing to draw.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Self::Point(_) => false,
-            Self::Points(p) => p.is_empty(),
-            Self::Lines(l) => l.is_empty(),
-            Self::Polygons(p) => p.is_empty(),
-        }
-    }
-}
-
 /// A property value, typed as MVT types it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum TileValue<'a> {

@@ -1,0 +1,165 @@
+use super::*;
+use geo::Point;
+
+fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
+    let options = LoadOptions {
+        on_invalid: policy,
+        time_property: Some("date".into()),
+        time_end_property: None,
+    };
+    load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
+}
+
+const MIXED: &str = r#"{"type":"FeatureCollection","features":[
+    {"type":"Feature","id":"a-1","geometry":{"type":"Point","coordinates":[69.2,34.5]},"properties":{"n":1,"date":"2020-05-12"}},
+    {"type":"Feature","geometry":{"type":"Point","coordinates":[200,34.5]},"properties":{"n":2}},
+    {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]},"properties":{"n":3.5,"extra":true}},
+    {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]},"properties":null},
+    {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]},"properties":{}},
+    {"type":"Feature","geometry":{"type":"Point","coordinates":[1,"x"]},"properties":{}},
+    {"type":"Feature","properties":{}}
+]}"#;
+
+#[test]
+fn null_geometry_and_altitude_are_kept_as_the_source_wrote_them() {
+    let json = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":null,"properties":{}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[69.1,34.5,1800]},"properties":{}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[69.1,34.5]},"properties":{}}]}"#;
+    let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+    let f = &loaded.features;
+    assert!(f[0].has_null_geometry());
+    assert!(geo::BoundingRect::bounding_rect(&f[0].geometry).is_none());
+    let source = f[1].source_geometry.as_ref().map(|g| g.get());
+    assert_eq!(
+        source,
+        Some(r#"{"type":"Point","coordinates":[69.1,34.5,1800]}"#)
+    );
+    assert_eq!(f[1].geometry, Geometry::Point(Point::new(69.1, 34.5)));
+    assert!(f[2].source_geometry.is_none());
+}
+
+#[test]
+fn numbers_json_cannot_hold_keep_their_text() {
+    let json = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":
+        {"big":12345678901234567890,"neg":-9007199254740993,"tiny":1e-7,
+         "nested":{"a":[123456789012345678901234567890,"x\"1e400"]},"small":[1,2]}}]}"#;
+    let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+    let props = &loaded.features[0].props;
+    let text = |i: usize| serde_json::to_string(&props[i]).unwrap();
+    assert_eq!(text(0), "12345678901234567890");
+    assert_eq!(props[1], Prop::Int(-9_007_199_254_740_993));
+    assert_eq!(props[2], Prop::Float("1e-7".parse().unwrap()));
+    assert_eq!(
+        text(3),
+        r#"{"a":[123456789012345678901234567890,"x\"1e400"]}"#
+    );
+    assert!(matches!(props[4], Prop::Json(_)));
+}
+
+#[test]
+fn skip_policy_reports_each_bad_feature_with_its_index_and_reason() {
+    let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
+    assert_eq!(loaded.features.len(), 2);
+    let skipped: Vec<usize> = loaded.skipped.iter().map(|s| s.0).collect();
+    assert_eq!(skipped, vec![1, 3, 4, 5, 6]);
+    assert!(
+        loaded.skipped[0].1.contains("longitude 200"),
+        "{:?}",
+        loaded.skipped
+    );
+    assert!(loaded.skipped[1].1.contains("not closed"));
+    assert!(loaded.skipped[2].1.contains("invalid geometry"));
+    assert_eq!(
+        loaded.refusals(),
+        vec![
+            ("invalid coordinates", 1),
+            ("invalid geometry", 1),
+            ("malformed coordinates", 1),
+            ("missing geometry", 1),
+            ("unclosed ring", 1)
+        ]
+    );
+}
+
+#[test]
+fn refuse_policy_fails_with_file_and_index() {
+    let err = load(MIXED, InvalidPolicy::Refuse).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "test.geojson: feature 1: longitude 200 is outside [-180, 180]"
+    );
+}
+
+#[test]
+fn ids_fields_and_time_are_derived() {
+    let loaded = load(MIXED, InvalidPolicy::Skip).unwrap();
+    let f = &loaded.features;
+    assert_eq!(f[0].id, string_id("a-1"));
+    assert_eq!(loaded.source_ids.get("a-1"), Some(&f[0].id));
+    assert_eq!(
+        f[1].id, 3,
+        "ordinal ids count skipped features so they stay stable"
+    );
+    let names: Vec<&str> = loaded.fields.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, vec!["n", "date", "extra"]);
+    assert_eq!(
+        loaded.fields[0].kind,
+        Some(super::super::model::FieldKind::Number)
+    );
+    assert_eq!(f[0].props.len(), 3);
+    assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
+}
+
+#[test]
+fn repeated_strings_share_one_allocation() {
+    let json = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"kind":"mosque"}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[3,4]},"properties":{"kind":"mosque"}}]}"#;
+    let loaded = load(json, InvalidPolicy::Refuse).unwrap();
+    match (&loaded.features[0].props[0], &loaded.features[1].props[0]) {
+        (Prop::Str(a), Prop::Str(b)) => assert!(Arc::ptr_eq(a, b)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn repeated_ids_are_found_in_any_order() {
+    let point = |id: &str| {
+        format!(
+            r#"{{"type":"Feature","id":{id},"geometry":{{"type":"Point","coordinates":[1,2]}},"properties":{{}}}}"#
+        )
+    };
+    let doc = |ids: &[&str]| {
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            ids.iter().map(|i| point(i)).collect::<Vec<_>>().join(",")
+        )
+    };
+    let skipped = |ids: &[&str]| {
+        load(&doc(ids), InvalidPolicy::Skip)
+            .unwrap()
+            .skipped
+            .iter()
+            .map(|s| s.0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(skipped(&["1", "2", "3"]), Vec::<usize>::new());
+    assert_eq!(skipped(&["1", "3", "2", "3"]), vec![3]);
+    assert_eq!(skipped(&["5", "5"]), vec![1]);
+    assert_eq!(skipped(&["\"a\"", "\"b\"", "\"a\""]), vec![2]);
+}
+
+#[test]
+fn not_a_collection_is_a_load_error() {
+    assert!(load(r#"{"type":"Feature"}"#, InvalidPolicy::Skip).is_err());
+    assert!(load("[1,2]", InvalidPolicy::Skip).is_err());
+    assert!(
+        load(
+            r#"{"type":"FeatureCollection","features":[]} x"#,
+            InvalidPolicy::Skip
+        )
+        .is_err()
+    );
+}

@@ -1,0 +1,93 @@
+//! The HTML face of the API: a server-side page for each OGC resource (`f=html`, or a
+//! browser's `Accept: text/html`).
+//!
+//! Owns: which template renders which document ([`Page`]), the context the templates see
+//! (built from the JSON document the handler already made, so the links are the JSON
+//! document's own), the links to the HTML and other-format faces of each link, and the
+//! response (`text/html`, `Vary: Accept`). The templates are in `templates/`, compiled into
+//! the binary and rendered by minijinja with HTML autoescaping: every value from a document,
+//! feature properties included, is escaped. The pages carry no inline script: the small map
+//! of a page of features is `/map/catalog.js` (built from `web/src/catalog-map.js`), reading
+//! the page's GeoJSON from a `<script type="application/json">` element.
+
+mod links;
+mod render;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::format::Format;
+use super::respond;
+use crate::error::Result;
+
+/// Media type of the pages.
+pub const HTML: &str = "text/html; charset=utf-8";
+
+/// The kinds of page, one per family of documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Landing,
+    Conformance,
+    Collections,
+    Collection,
+    Queryables,
+    /// A page of features: `/items`, `/radius`, `/nearest`.
+    Items,
+    Feature,
+    Tilesets,
+    Tileset,
+}
+
+impl Page {
+    fn heading(self) -> &'static str {
+        match self {
+            Self::Landing => "Landing page",
+            Self::Conformance => "Conformance",
+            Self::Collections => "Collections",
+            Self::Collection => "Collection",
+            Self::Queryables => "Queryables",
+            Self::Items => "Features",
+            Self::Feature => "Feature",
+            Self::Tilesets => "Tilesets",
+            Self::Tileset => "Tileset",
+        }
+    }
+}
+
+/// The answer to `req` in `format`: `doc` as JSON (`content_type`) or as the HTML page
+/// `page`; both vary with `Accept`.
+///
+/// # Errors
+/// An internal error when the document cannot be serialized or the page rendered.
+pub fn document<T: Serialize>(
+    req: &HttpRequest,
+    format: Format,
+    page: Page,
+    doc: &T,
+    content_type: &str,
+    max_age: u32,
+) -> Result<HttpResponse> {
+    let mut resp = if format == Format::Html {
+        let doc = serde_json::to_value(doc)
+            .map_err(|e| crate::error::Error::Internal(format!("serializing a page: {e}")))?;
+        let body = render::page(req, page, &doc)?;
+        respond::cacheable(req, body.into_bytes(), HTML, max_age)
+    } else {
+        respond::json(req, doc, content_type, max_age)?
+    };
+    vary_accept(&mut resp);
+    Ok(resp)
+}
+
+/// Marks `resp` as chosen by `Accept`, for caches.
+pub fn vary_accept(resp: &mut HttpResponse) {
+    resp.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+}
+
+/// A member of `doc` as a string, if it is one.
+fn text<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
+    doc.get(key).and_then(Value::as_str)
+}
