@@ -221,3 +221,69 @@ async fn bad_filters_are_400_problems_naming_the_failure() {
     assert_eq!(crs.status, 400);
     assert!(crs.problem().contains("filter-crs"));
 }
+
+#[actix_web::test]
+async fn api_documents_the_filter_on_every_route_that_takes_it() {
+    let api = get("/api").await.json();
+    for path in [
+        "/collections/{collectionId}/items",
+        "/collections/{collectionId}/radius",
+        "/collections/{collectionId}/nearest",
+        "/tiles/{tilesetId}/{z}/{x}/{y}",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/tiles/{collectionId}/clusters",
+        "/tiles/{collectionId}/clusters/{clusterId}/leaves",
+    ] {
+        let names: Vec<&str> = api["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} has no parameters"))
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        for name in ["filter", "filter-lang", "filter-crs"] {
+            assert!(names.contains(&name), "{path} lacks {name}: {names:?}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn csv_and_html_items_honour_the_filter() {
+    let filter = enc("deaths > 20");
+    let json = get(&format!(
+        "/collections/incidents/items?limit=1000&filter={filter}"
+    ))
+    .await
+    .json();
+    let want = json["features"].as_array().unwrap().len();
+    assert!(want > 0);
+    let csv = get(&format!(
+        "/collections/incidents/items?limit=1000&f=csv&filter={filter}"
+    ))
+    .await;
+    assert_eq!(csv.status, 200);
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    assert_eq!(reader.records().count(), want);
+    let html = get(&format!(
+        "/collections/incidents/items?limit=1000&f=html&filter={filter}"
+    ))
+    .await;
+    assert_eq!(html.status, 200);
+    for f in json["features"].as_array().unwrap() {
+        let title = f["properties"]["title"].as_str().unwrap();
+        let first_word = title.split(['<', '&', '"', '\'']).next().unwrap();
+        assert!(html.text().contains(first_word), "{title}");
+    }
+    // The paging links keep the filter.
+    let page = get(&format!(
+        "/collections/incidents/items?limit=2&filter={filter}"
+    ))
+    .await
+    .json();
+    let next = page["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .unwrap();
+    assert!(next["href"].as_str().unwrap().contains("filter="), "{next}");
+}

@@ -41,7 +41,7 @@ struct Region {
     clip: ClipBox,
     sq_tol: f64,
     clustering: bool,
-    /// The request's filter on features (no clustering then).
+    /// The request's filter on features: clusters count only the features it keeps.
     keep: Option<Keep>,
 }
 
@@ -62,9 +62,7 @@ pub fn candidates(
         tf: coord.transform(cfg.extent),
         clip: ClipBox::new(cfg.extent, cfg.buffer),
         sq_tol: sq_tolerance(cfg.simplify, cfg.extent, coord.z),
-        clustering: keep.is_none()
-            && cfg.cluster.applies(coord.z)
-            && layer.geometry_kind != GeometryKind::Line,
+        clustering: cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line,
         keep: keep.cloned(),
     };
     let mut out: Vec<Candidate> = Vec::new();
@@ -86,7 +84,13 @@ fn gather(
     out: &mut dyn FnMut(Candidate),
 ) {
     if region.clustering {
-        for item in cluster::cluster(layer, &cfg.cluster, z, region.merc_box, None) {
+        for item in cluster::cluster(
+            layer,
+            &cfg.cluster,
+            z,
+            region.merc_box,
+            region.keep.as_ref(),
+        ) {
             let t = region.tf.apply(item.merc(layer));
             if region.clip.contains(t) {
                 let geometry = TileGeometry::Point(clip::snap(t));

@@ -6,11 +6,22 @@
 use serde_json::{Value, json};
 
 use super::content::MVT;
+use crate::http::openapi::query_param;
 use crate::http::respond;
+use crate::query::request::{FILTER, FILTER_CRS, FILTER_LANG, PageLimits};
 
 /// OpenAPI 3.0 path items of the tile routes (every path of [`TILE_ROUTES`]), for
-/// `/api`. `ids` are the collection ids.
-pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
+/// `/api`. `ids` are the collection ids; `limits` the page sizes of the listings.
+pub fn openapi_paths(ids: &[&str], limits: PageLimits) -> Vec<(String, Value)> {
+    // The CQL2 filter of tiles and cluster listings (`filter`, `filter-lang`, `filter-crs`).
+    let with_filter = |mut params: Vec<Value>| {
+        params.extend(
+            [FILTER, FILTER_LANG, FILTER_CRS]
+                .iter()
+                .map(|p| query_param(p, limits)),
+        );
+        params
+    };
     let path_param = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema});
     let query = |name: &str, description: &str, schema: Value, required: bool| json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema});
     let collection = path_param(
@@ -68,7 +79,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{tilesetId}/{z}/{x}/{y}".into(),
             get(
                 "Vector tile (MVT 2.1); y may end in .mvt or .pbf",
-                vec![
+                with_filter(vec![
                     tileset,
                     int("z", "Zoom."),
                     int("x", "Column."),
@@ -77,7 +88,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         "Row, optionally with .mvt or .pbf.",
                         json!({"type": "string"}),
                     ),
-                ],
+                ]),
                 MVT,
                 true,
             ),
@@ -86,7 +97,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{collectionId}/clusters".into(),
             get(
                 "Clusters and lone points at a zoom (clustered layers)",
-                vec![
+                with_filter(vec![
                     collection.clone(),
                     query(
                         "zoom",
@@ -101,7 +112,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         false,
                     ),
                     f.clone(),
-                ],
+                ]),
                 respond::GEOJSON,
                 false,
             ),
@@ -110,7 +121,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{collectionId}/clusters/{clusterId}/leaves".into(),
             get(
                 "The points of a cluster",
-                vec![
+                with_filter(vec![
                     collection.clone(),
                     path_param(
                         "clusterId",
@@ -130,7 +141,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         false,
                     ),
                     f.clone(),
-                ],
+                ]),
                 respond::GEOJSON,
                 false,
             ),
@@ -171,13 +182,13 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                 .into(),
             get(
                 "Vector tile (OGC API - Tiles; row before column)",
-                vec![
+                with_filter(vec![
                     collection,
                     tms,
                     int("tileMatrix", "Zoom."),
                     int("tileRow", "Row (y)."),
                     int("tileCol", "Column (x)."),
-                ],
+                ]),
                 MVT,
                 true,
             ),

@@ -65,6 +65,16 @@ impl Pattern {
         Ok(Self { toks, casei })
     }
 
+    /// The number of elements of the pattern.
+    pub fn len(&self) -> usize {
+        self.toks.len()
+    }
+
+    /// Whether the pattern is empty (matches only the empty text).
+    pub fn is_empty(&self) -> bool {
+        self.toks.is_empty()
+    }
+
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
         let chars: Vec<char> = text.chars().collect();

@@ -11,8 +11,12 @@
 //! nodes in the expression, LIKE patterns of at most [`MAX_LIKE_CHARS`] characters with
 //! at most [`MAX_LIKE_WILDCARDS`] `%`, literal geometries of at most
 //! [`MAX_GEOMETRY_VERTICES`] vertices, and filter texts of at most [`MAX_FILTER_BYTES`].
+//! The work budget ([`cost`]) refuses, with a 400 saying why and what to change, a filter
+//! whose cost per feature times the features it must test exceeds [`MAX_FILTER_WORK`]: such a
+//! filter would run for seconds rather than fail fast.
 
 mod compile;
+mod cost;
 mod eval;
 mod like;
 mod parse;
@@ -37,6 +41,10 @@ pub const MAX_LIKE_WILDCARDS: usize = 8;
 pub const MAX_GEOMETRY_VERTICES: usize = 100_000;
 /// Longest filter text.
 pub const MAX_FILTER_BYTES: usize = 256 * 1024;
+
+/// Most units of work (see [`cost`]) one filter may take over a layer: about a second of
+/// one core.
+pub const MAX_FILTER_WORK: u64 = 200_000_000;
 
 /// The only CRS of filter geometries.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -105,6 +113,7 @@ impl Filter {
         let canonical = expr.to_text().unwrap_or_else(|_| text.to_owned());
         let root = compile::compile(layer, &expr)?;
         let envelope = spatial::prefilter(&root);
+        check_work(layer, text, &root, envelope)?;
         Ok(Self {
             root,
             envelope,
@@ -126,6 +135,39 @@ impl Filter {
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
+}
+
+/// Refuses a filter whose work over `layer` exceeds [`MAX_FILTER_WORK`].
+fn check_work(layer: &Layer, text: &str, root: &Node, envelope: Option<[f64; 4]>) -> Result<()> {
+    let per_feature = cost::per_feature(root);
+    let all = layer.features.len() as u64;
+    if per_feature.saturating_mul(all) <= MAX_FILTER_WORK {
+        return Ok(());
+    }
+    let (tested, scope) = match envelope {
+        Some([w, s, e, n]) => (
+            layer.index.in_envelope(w, s, e, n).count() as u64,
+            "the features in the envelope of its spatial predicate",
+        ),
+        None => (
+            all,
+            "every feature of the layer (it has no top-level spatial predicate)",
+        ),
+    };
+    let work = per_feature.saturating_mul(tested);
+    if work <= MAX_FILTER_WORK {
+        return Ok(());
+    }
+    Err(Error::bad_param(
+        "filter",
+        text.chars().take(200).collect::<String>(),
+        format!(
+            "too expensive: {per_feature} units of work per feature times {tested} features \
+             to test ({scope}) is {work}, over the limit of {MAX_FILTER_WORK}; narrow it with \
+             S_INTERSECTS(geometry, ...) on a smaller area or use smaller literal geometries, \
+             patterns and lists"
+        ),
+    ))
 }
 
 /// The names a filter of `layer` may use: the queryables, array properties and the

@@ -17,6 +17,11 @@ const T2020: i64 = 1_577_836_800_000;
 /// A deterministic layer of 400 points: `n` (integer), `x` (number or null), `name`,
 /// `tags` (array) and a one-day time.
 fn layer() -> Layer {
+    layer_of(400)
+}
+
+/// The layer of [`layer`] with `count` points.
+fn layer_of(count: u64) -> Layer {
     let mut seed: u64 = 42;
     let mut next = move || {
         seed = seed
@@ -36,7 +41,7 @@ fn layer() -> Layer {
         kind: Some(kind),
     })
     .to_vec();
-    let features = (0..400_u64)
+    let features = (0..count)
         .map(|i| {
             let lon = 60.0 + (next() % 1500) as f64 / 100.0;
             let lat = 29.0 + (next() % 900) as f64 / 100.0;
@@ -295,4 +300,44 @@ fn bad_filters_are_refused_with_position_and_token() {
             .to_string()
             .contains("filter-lang")
     );
+}
+
+/// A regular polygon of `vertices` vertices around (`lon`, `lat`) with radius `r` degrees, as
+/// WKT.
+fn polygon_wkt(lon: f64, lat: f64, r: f64, vertices: usize) -> String {
+    let mut ring: Vec<String> = (0..vertices)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / vertices as f64;
+            format!("{} {}", lon + r * a.cos(), lat + r * a.sin())
+        })
+        .collect();
+    ring.push(ring[0].clone());
+    format!("POLYGON(({}))", ring.join(","))
+}
+
+#[test]
+fn filters_over_the_work_budget_are_refused_and_a_spatial_prefilter_counts() {
+    let layer = layer_of(100_000);
+    let polygon = polygon_wkt(67.0, 33.0, 0.01, 3_000);
+    let per_feature = 3_000 + 2;
+    assert!(per_feature * 100_000 > super::MAX_FILTER_WORK);
+    // Without a top-level spatial predicate every feature is tested: refused, saying why.
+    let scan = format!("NOT S_WITHIN(geometry, {polygon})");
+    let err = Filter::parse(&layer, &scan, None, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("too expensive"), "{err}");
+    assert!(err.contains("100000 features"), "{err}");
+    // The same polygon as a top-level S_INTERSECTS: only the few points of its envelope
+    // (from the R-tree) are tested.
+    let narrow = format!("S_INTERSECTS(geometry, {polygon})");
+    let filter = Filter::parse(&layer, &narrow, None, None).unwrap();
+    let in_envelope = (0..layer.features.len())
+        .filter(|&p| {
+            let (x, y) = lonlat(&layer.features[p]);
+            (x - 67.0).abs() <= 0.01 && (y - 33.0).abs() <= 0.01
+        })
+        .count() as u64;
+    assert!(in_envelope * per_feature <= super::MAX_FILTER_WORK);
+    assert!(filter.envelope().is_some());
 }
