@@ -3,11 +3,14 @@ server: each case of cases.json carries a Python predicate over the feature's pr
 `p` and its shapely geometry `g`, written from the meaning of the filter.
 
 Usage: expected.py CASES.json GEODATA_DIR  ->  JSON list of sorted key lists, one per case.
-Features are keyed by `id` (incidents) or `iso_3166_2` (provinces).
+Features are keyed by the `id` property (incidents, operating_provinces) or `iso_3166_2`
+(provinces).
 
 Semantics the predicates follow: a comparison with a missing or null value is unknown and
 unknown is not a match; a date is the whole UTC day [start, next day), a timestamp the
-millisecond [t, t + 1 ms), and temporal relations are those of Allen's interval algebra.
+millisecond [t, t + 1 ms), a period of operating_provinces runs from the start of its
+`start` (a year, month or day) to the end of its `end` (open when null), and temporal
+relations are those of Allen's interval algebra.
 """
 
 import json
@@ -20,6 +23,7 @@ from shapely.geometry import box, shape
 FILES = {
     "incidents": ("incidents.geojson", "id"),
     "provinces": ("provinces_af_pk.geojson", "iso_3166_2"),
+    "operating_provinces": ("operating_provinces.geojson", "id"),
 }
 
 MS = timedelta(milliseconds=1)
@@ -44,6 +48,25 @@ def instant(text):
     return (t, t + MS)
 
 
+def coarse(text):
+    """A year, a month or a day as the span it covers."""
+    if len(text) == 4:
+        y = int(text)
+        return (datetime(y, 1, 1, tzinfo=timezone.utc), datetime(y + 1, 1, 1, tzinfo=timezone.utc))
+    if len(text) == 7:
+        y, m = int(text[:4]), int(text[5:])
+        start = datetime(y, m, 1, tzinfo=timezone.utc)
+        end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=timezone.utc)
+        return (start, end)
+    return day(text)
+
+
+def period(p):
+    """A feature's period: from the start of `start` to the end of `end` (open when null)."""
+    end = datetime.max.replace(tzinfo=timezone.utc) if p["end"] is None else coarse(p["end"])[1]
+    return (coarse(p["start"])[0], end)
+
+
 def rel(op, a, b):
     (s1, e1), (s2, e2) = a, b
     s2 = datetime.min.replace(tzinfo=timezone.utc) if s2 == float("-inf") else s2
@@ -63,6 +86,11 @@ def rel(op, a, b):
     raise ValueError(op)
 
 
+def geometry(g):
+    """The shapely geometry; a null geometry stays None (unknown to spatial predicates)."""
+    return None if g is None else shape(g)
+
+
 def main():
     cases = json.load(open(sys.argv[1]))
     layers = {}
@@ -70,13 +98,20 @@ def main():
         with open(f"{sys.argv[2]}/{name}") as f:
             doc = json.load(f)
         layers[layer] = [
-            (feat["properties"][key], feat["properties"], shape(feat["geometry"]))
+            (feat["properties"][key], feat["properties"], geometry(feat["geometry"]))
             for feat in doc["features"]
         ]
     out = []
     for case in cases:
         test = eval("lambda p, g: " + case["python"])  # noqa: S307 (predicates of cases.json)
-        out.append(sorted(k for k, p, g in layers[case["layer"]] if test(p, g)))
+        spatial = "g." in case["python"] or "(g" in case["python"]
+        out.append(
+            sorted(
+                k
+                for k, p, g in layers[case["layer"]]
+                if not (spatial and g is None) and test(p, g)
+            )
+        )
     json.dump(out, sys.stdout)
 
 

@@ -1,6 +1,8 @@
-//! Temporal predicates on the layer's time property: the feature's span against a literal
-//! DATE (a whole UTC day), TIMESTAMP (an instant) or INTERVAL (`..` for an open end), with
-//! the relations of Allen's interval algebra on half-open spans.
+//! Temporal predicates on the layer's time: the feature's span against a literal DATE (a
+//! whole UTC day), TIMESTAMP (an instant) or INTERVAL (`..` for an open end), with the
+//! relations of Allen's interval algebra on half-open spans. The feature's time is named by
+//! the layer's time property; on a layer of periods (`time_end_property`) the time property
+//! and `INTERVAL(start, end)` both name the whole period (see `catalog::time`).
 
 use cql2::Expr;
 
@@ -86,18 +88,39 @@ pub fn compile(layer: &Layer, op: &str, left: &Expr, right: &Expr) -> Result<Nod
             ),
         )
     })?;
-    let (top, property, literal) = match (left, right) {
-        (Expr::Property { property }, lit) => (top, property, lit),
-        (lit, Expr::Property { property }) => (top.converse(), property, lit),
-        _ => return Err(bad(op, "needs the time property and a literal")),
+    let end = layer.config.time_end_property.as_deref();
+    let names_time = |e: &Expr| feature_time(e, time, end);
+    let (top, literal) = match (left, right) {
+        (l, lit) if names_time(l).is_some() => (top, lit),
+        (lit, r) if names_time(r).is_some() => (top.converse(), lit),
+        _ => {
+            let wanted = match end {
+                Some(end) => format!("'{time}' or INTERVAL({time}, {end})"),
+                None => format!("'{time}'"),
+            };
+            return Err(bad(
+                left.to_text().unwrap_or_else(|_| op.to_owned()),
+                format!("temporal functions take the time of the feature, {wanted}, and a literal"),
+            ));
+        }
     };
-    if property != time {
-        return Err(bad(
-            property.as_str(),
-            format!("temporal functions apply to the time property '{time}'"),
-        ));
-    }
     Ok(Node::Temporal(top, span(literal)?))
+}
+
+/// `Some(())` when `expr` names the feature's time: the time property, or on a layer of
+/// periods `INTERVAL(start property, end property)`.
+fn feature_time(expr: &Expr, time: &str, end: Option<&str>) -> Option<()> {
+    match expr {
+        Expr::Property { property } if property == time => Some(()),
+        Expr::Interval { interval } if interval.len() == 2 => {
+            let name = |e: &Expr| match e {
+                Expr::Property { property } => Some(property.clone()),
+                _ => None,
+            };
+            (name(&interval[0])? == time && Some(name(&interval[1])?.as_str()) == end).then_some(())
+        }
+        _ => None,
+    }
 }
 
 fn instant(expr: &Expr, open: i64) -> Result<(i64, i64)> {
