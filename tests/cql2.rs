@@ -287,3 +287,31 @@ async fn csv_and_html_items_honour_the_filter() {
         .unwrap();
     assert!(next["href"].as_str().unwrap().contains("filter="), "{next}");
 }
+
+#[actix_web::test]
+async fn items_link_header_names_the_formats_and_the_queryables() {
+    let r = get("/collections/incidents/items?bbox=60,20,80,40&filter=deaths%3E1").await;
+    let link = r.header("link").unwrap().to_owned();
+    assert!(
+        link.contains("/collections/incidents/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\""),
+        "{link}"
+    );
+    assert!(
+        link.contains("rel=\"self\"; type=\"application/geo+json\""),
+        "{link}"
+    );
+    assert!(
+        link.contains("rel=\"alternate\"; type=\"text/csv\""),
+        "{link}"
+    );
+    // Links are split at commas: the bbox's commas are percent-encoded, and each link keeps
+    // the filter.
+    let links: Vec<&str> = link.split(", ").collect();
+    assert_eq!(links.len(), 4, "{link}");
+    for l in &links[..3] {
+        assert!(
+            l.contains("bbox=60%2C20%2C80%2C40") && l.contains("filter="),
+            "{l}"
+        );
+    }
+}

@@ -420,7 +420,10 @@ pub async fn items(
         params::page_limits(&state.config),
     )?;
     let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
-    respond_page(&req, &state, &layer, &request.listing, &outcome, true)
+    let mut resp = respond_page(&req, &state, &layer, &request.listing, &outcome, true)?;
+    let served = format::choose(&req, request.listing.params.get("f"), format::LISTING)?;
+    super::link_header::add(&req, &mut resp, layer.id(), served);
+    Ok(resp)
 }
 
 /// Runs a query on the blocking thread pool, so that a query over a large layer never holds
