@@ -70,7 +70,7 @@ pub fn compile(
         }
         _ => {
             return Err(bad(
-                format!("{op}"),
+                op.to_owned(),
                 "needs the geometry queryable and a literal geometry",
             ));
         }
