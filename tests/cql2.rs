@@ -217,6 +217,19 @@ async fn bad_filters_are_400_problems_naming_the_failure() {
             assert!(detail.contains(needle), "{route} {filter}: {detail}");
         }
     }
+    // filter-lang or filter-crs without a filter is a 400 too, on every route.
+    for route in [
+        "/collections/incidents/items?",
+        "/tiles/incidents/5/22/12?",
+        "/collections/incidents/tiles/WebMercatorQuad/5/12/22?",
+        "/tiles/incidents/clusters?zoom=3&",
+    ] {
+        for extra in ["filter-lang=AAA", "filter-lang=cql2-text", "filter-crs=x"] {
+            let r = get(&format!("{route}{extra}")).await;
+            assert_eq!(r.status, 400, "{route}{extra}");
+            assert!(r.problem().contains("filter-"), "{route}{extra}");
+        }
+    }
     let crs = get("/collections/incidents/items?filter=deaths%3E1&filter-crs=EPSG:4326").await;
     assert_eq!(crs.status, 400);
     assert!(crs.problem().contains("filter-crs"));

@@ -349,20 +349,13 @@ fn selection(layer: &Layer, params: &Params, table: &[ParamSpec]) -> Result<Sele
 
 /// The compiled `filter` with its `filter-lang` and `filter-crs`, if given.
 fn parse_filter(layer: &Layer, params: &Params) -> Result<Option<Arc<Filter>>> {
-    let (lang, crs) = (params.get("filter-lang"), params.get("filter-crs"));
-    match params.get("filter") {
-        Some(text) => Filter::parse(layer, text, lang, crs).map(|f| Some(Arc::new(f))),
-        None if lang.is_some() || crs.is_some() => Err(Error::bad_param(
-            if lang.is_some() {
-                "filter-lang"
-            } else {
-                "filter-crs"
-            },
-            lang.or(crs).unwrap_or_default(),
-            "given without filter",
-        )),
-        None => Ok(None),
-    }
+    let filter = Filter::from_params(
+        layer,
+        params.get("filter"),
+        params.get("filter-lang"),
+        params.get("filter-crs"),
+    )?;
+    Ok(filter.map(Arc::new))
 }
 
 fn page(params: &Params, limits: PageLimits, with_offset: bool) -> Result<Page> {

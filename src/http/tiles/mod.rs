@@ -129,15 +129,15 @@ fn filter_params(req: &HttpRequest) -> Result<Params> {
 
 /// The CQL2 filter of `params` compiled for `layer`, with its normalized text.
 fn compiled(layer: &Arc<Layer>, params: &Params) -> Result<Option<(Keep, String)>> {
-    let Some(text) = params.get("filter") else {
-        return Ok(None);
-    };
-    let filter = Filter::parse(
+    let Some(filter) = Filter::from_params(
         layer,
-        text,
+        params.get("filter"),
         params.get("filter-lang"),
         params.get("filter-crs"),
-    )?;
+    )?
+    else {
+        return Ok(None);
+    };
     let key = filter.canonical().to_owned();
     let layer = Arc::clone(layer);
     Ok(Some((

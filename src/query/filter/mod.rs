@@ -121,6 +121,30 @@ impl Filter {
         })
     }
 
+    /// The filter of a request's `filter`, `filter-lang` and `filter-crs`, if it has one.
+    ///
+    /// # Errors
+    /// As [`Filter::parse`], and a 400 for `filter-lang` or `filter-crs` without `filter`.
+    pub fn from_params(
+        layer: &Layer,
+        text: Option<&str>,
+        lang: Option<&str>,
+        crs: Option<&str>,
+    ) -> Result<Option<Self>> {
+        match (text, lang, crs) {
+            (Some(text), ..) => Self::parse(layer, text, lang, crs).map(Some),
+            (None, Some(lang), _) => Err(Error::bad_param(
+                "filter-lang",
+                lang,
+                "given without filter",
+            )),
+            (None, None, Some(crs)) => {
+                Err(Error::bad_param("filter-crs", crs, "given without filter"))
+            }
+            (None, None, None) => Ok(None),
+        }
+    }
+
     /// Whether the feature at `pos` matches (unknown, as with nulls, does not).
     pub fn matches(&self, layer: &Layer, pos: usize) -> bool {
         eval::test(&self.root, &layer.features[pos]) == Some(true)
