@@ -48,7 +48,10 @@ pub fn test(node: &Node, f: &Feature) -> Option<bool> {
             CmpOp::Ge => o != Ordering::Less,
         }),
         Node::Like(v, pattern) => match value(v, f) {
-            Scalar::Str(s) if pattern.casei => Some(pattern.matches(&s.to_lowercase())),
+            // CASEI(...) on the value has lower-cased it already.
+            Scalar::Str(s) if pattern.casei && !matches!(v, Val::Casei(_)) => {
+                Some(pattern.matches(&s.to_lowercase()))
+            }
             Scalar::Str(s) => Some(pattern.matches(&s)),
             _ => None,
         },

@@ -77,17 +77,25 @@ impl Pattern {
 
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        glob(&self.toks, &chars)
+        glob(&self.toks, text)
     }
 }
 
+/// The character at byte `at` of `s` and its length in bytes.
+fn char_at(s: &str, at: usize) -> (char, usize) {
+    s[at..]
+        .chars()
+        .next()
+        .map_or(('\0', 1), |c| (c, c.len_utf8()))
+}
+
 /// Greedy matching with one backtrack point (the last `%`), which is exact for patterns
-/// whose only unbounded element is `%`.
-fn glob(p: &[Tok], s: &[char]) -> bool {
+/// whose only unbounded element is `%`. Walks the text by byte offsets, without copying it.
+fn glob(p: &[Tok], s: &str) -> bool {
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
+        let (c, width) = char_at(s, si);
         match p.get(pi) {
             Some(Tok::Any) => {
                 star = Some((pi, si));
@@ -95,17 +103,18 @@ fn glob(p: &[Tok], s: &[char]) -> bool {
             }
             Some(Tok::One) => {
                 pi += 1;
-                si += 1;
+                si += width;
             }
-            Some(Tok::Char(c)) if *c == s[si] => {
+            Some(Tok::Char(x)) if *x == c => {
                 pi += 1;
-                si += 1;
+                si += width;
             }
             _ => match star {
                 Some((sp, ss)) => {
+                    let next = ss + char_at(s, ss).1;
                     pi = sp + 1;
-                    si = ss + 1;
-                    star = Some((sp, ss + 1));
+                    si = next;
+                    star = Some((sp, next));
                 }
                 None => return false,
             },
