@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::{is_filter_param, layer_filter};
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
 use crate::error::{Error, Result};
@@ -66,9 +67,12 @@ pub(super) async fn clusters(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let p = Params::parse(req.query_string(), |k| matches!(k, "zoom" | "bbox" | "f"))?;
+    let p = Params::parse(req.query_string(), |k| {
+        matches!(k, "zoom" | "bbox" | "f") || is_filter_param(k)
+    })?;
     p.check_format()?;
     let layer = cluster_layer(&state, &path.into_inner())?;
+    let keep = layer_filter(&layer, &p)?;
     let cfg = &state.tiler.layer_config(layer.id()).cluster;
     let zoom_text = p
         .get("zoom")
@@ -89,7 +93,7 @@ pub(super) async fn clusters(
             north: 90.0,
         },
     };
-    let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes());
+    let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes(), keep.as_ref());
     let total: usize = items.iter().map(Item::count).sum();
     let features: Vec<Value> = items
         .iter()
@@ -113,11 +117,12 @@ pub(super) async fn leaves(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let p = Params::parse(req.query_string(), |k| {
-        matches!(k, "limit" | "offset" | "f")
+        matches!(k, "limit" | "offset" | "f") || is_filter_param(k)
     })?;
     p.check_format()?;
     let (id, cluster_text) = path.into_inner();
     let layer = cluster_layer(&state, &id)?;
+    let keep = layer_filter(&layer, &p)?;
     let cluster_id: u64 = cluster_text.parse().map_err(|_| Error::NotFound {
         kind: "cluster",
         id: cluster_text.clone(),
@@ -134,6 +139,7 @@ pub(super) async fn leaves(
         &layer,
         &state.tiler.layer_config(layer.id()).cluster,
         cluster_id,
+        keep.as_ref(),
     )?;
     let features: Vec<Value> = members
         .iter()
