@@ -363,10 +363,11 @@ fn respond_page(
     }
     let select = listing.properties.as_deref();
     let max_age = max_age(state, layer);
+    let cap = state.config.limits.max_response_bytes;
     match format::choose(req, params.get("f"), format::LISTING)? {
         Format::Csv => {
             let with_distance = outcome.hits.iter().any(|h| h.distance_m.is_some());
-            let bytes = super::csv::page(layer, outcome, select, with_distance)?;
+            let bytes = super::csv::page(layer, outcome, select, with_distance, cap)?;
             let counts = (outcome.matched, outcome.hits.len());
             let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
             html::vary_accept(&mut resp);
@@ -379,7 +380,8 @@ fn respond_page(
                 select,
                 links,
             };
-            html::document(req, fmt, Page::Items, &body, GEOJSON, max_age)
+            let json = respond::json_bytes_within(&body, cap)?;
+            html::document_json(req, fmt, Page::Items, json, GEOJSON, max_age)
         }
     }
 }

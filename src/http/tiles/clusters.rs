@@ -148,5 +148,11 @@ pub(super) async fn leaves(
         "numberReturned": features.len(),
         "features": features,
     });
-    respond::json(&req, &doc, respond::GEOJSON, state.config.cache_max_age)
+    let body = respond::json_bytes_within(&doc, state.config.limits.max_response_bytes)?;
+    Ok(respond::cacheable(
+        &req,
+        body,
+        respond::GEOJSON,
+        state.config.cache_max_age,
+    ))
 }
