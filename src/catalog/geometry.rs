@@ -1,7 +1,7 @@
 //! GeoJSON geometry objects into `geo` geometries, with the checks of loading.
 //!
 //! Owns: reading a geometry object's `coordinates` (positions with an optional altitude,
-//! noted but not kept), the coordinate checks (finite, lon in [-180, 180], lat in [-90, 90],
+//! which the 2-D geometry leaves out and [`source_form`] keeps for output), the coordinate checks (finite, lon in [-180, 180], lat in [-90, 90],
 //! rings closed with at least 4 positions) and geo's validity rules. It does not read
 //! features or properties; see [`super::load`].
 
@@ -28,6 +28,48 @@ pub fn parse_source_geometry(json: &str) -> std::result::Result<(Geometry<f64>, 
     let geometry = convert_geometry(&raw, &mut altitude)?;
     check_validity(&geometry)?;
     Ok((geometry, altitude))
+}
+
+/// Parses a geometry member already read as JSON (a stored or written feature's), with the
+/// same checks as loading. `null` gives an empty collection. The second value is the form
+/// to serve when the 2-D geometry cannot give the member back ([`source_form`]).
+pub fn parse_geometry_value(
+    value: &serde_json::Value,
+) -> std::result::Result<(Geometry<f64>, Option<Box<RawValue>>), String> {
+    if value.is_null() {
+        return Ok((
+            Geometry::GeometryCollection(geo::GeometryCollection::default()),
+            source_form(value),
+        ));
+    }
+    let (geometry, _) = parse_source_geometry(&value.to_string())?;
+    Ok((geometry, source_form(value)))
+}
+
+/// The geometry member as it must be served when the 2-D geometry cannot give it back: a
+/// `null` geometry, or one whose positions carry an altitude. `None` otherwise.
+pub fn source_form(value: &serde_json::Value) -> Option<Box<RawValue>> {
+    if value.is_null() || has_altitude(value) {
+        serde_json::value::to_raw_value(value).ok()
+    } else {
+        None
+    }
+}
+
+/// Whether any position of a geometry object has more than two members.
+fn has_altitude(geometry: &serde_json::Value) -> bool {
+    fn positions(v: &serde_json::Value) -> bool {
+        match v.as_array() {
+            Some(a) if a.first().is_some_and(serde_json::Value::is_number) => a.len() > 2,
+            Some(a) => a.iter().any(positions),
+            None => false,
+        }
+    }
+    geometry.get("coordinates").is_some_and(positions)
+        || geometry
+            .get("geometries")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|members| members.iter().any(has_altitude))
 }
 
 #[derive(Deserialize)]

@@ -37,7 +37,9 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-pub use super::geometry::{parse_geometry, parse_source_geometry};
+pub use super::geometry::{
+    parse_geometry, parse_geometry_value, parse_source_geometry, source_form,
+};
 use super::model::{Feature, Field, Prop, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;

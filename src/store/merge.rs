@@ -26,11 +26,12 @@ use std::sync::Arc;
 
 use geo::Geometry;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::Record;
 use crate::catalog::join;
-use crate::catalog::load::parse_geometry;
+use crate::catalog::load::parse_geometry_value;
 use crate::catalog::output::GeometryJson;
 use crate::catalog::time::parse_time;
 use crate::catalog::{Catalog, Feature, Field, JoinConfig, Layer, Prop};
@@ -137,6 +138,8 @@ impl LayerEdit {
     }
 
     /// Puts a feature: replaces the feature of the same id in place, or appends it.
+    /// `source_geometry` is the geometry member to serve when `geometry` cannot give it back
+    /// (see [`crate::catalog::Feature::source_geometry`]).
     ///
     /// # Errors
     /// The reason when the time property does not parse.
@@ -144,6 +147,7 @@ impl LayerEdit {
         &mut self,
         id: u64,
         geometry: Geometry<f64>,
+        source_geometry: Option<Box<RawValue>>,
         properties: &Map<String, Value>,
     ) -> Result<(), String> {
         let mut props = vec![Prop::Absent; self.fields.len()];
@@ -171,7 +175,7 @@ impl LayerEdit {
         let feature = Feature {
             id,
             geometry,
-            source_geometry: None,
+            source_geometry,
             props: props.into_boxed_slice(),
             time,
         };
@@ -313,14 +317,6 @@ fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
             .all(|(x, y)| x.props.get(i) == y.props.get(k))
 }
 
-/// Converts a stored geometry back into a geometry.
-///
-/// # Errors
-/// The reason when it is not a valid GeoJSON geometry.
-fn stored_geometry(value: &Value) -> Result<Geometry<f64>, String> {
-    parse_geometry(&value.to_string())
-}
-
 /// Applies stored records to the catalog's shipped layers (the merge rule of the module
 /// documentation), re-runs the joins of changed layers and swaps the results in. Returns the
 /// warnings it logged.
@@ -376,8 +372,9 @@ pub fn apply_records(
                     let bad = |e: String| {
                         Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))
                     };
-                    let geometry = stored_geometry(&f.geometry).map_err(bad)?;
-                    edit.put(r.id, geometry, &f.properties).map_err(bad)?;
+                    let (geometry, source) = parse_geometry_value(&f.geometry).map_err(bad)?;
+                    edit.put(r.id, geometry, source, &f.properties)
+                        .map_err(bad)?;
                 }
             }
         }

@@ -29,7 +29,7 @@ use geo::{CoordsIter, Geometry};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::catalog::load::parse_geometry;
+use crate::catalog::load::parse_source_geometry;
 use crate::catalog::time::parse_time;
 use crate::error::{Error, Result};
 
@@ -144,7 +144,8 @@ pub struct PropertyRule {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteRules {
-    /// Geometry types accepted. Default: every type.
+    /// Geometry types accepted. Default: every type, and `null` (a feature with no location,
+    /// listed by items but in no spatial query or tile).
     #[serde(default)]
     pub geometry: Vec<GeometryType>,
     /// Most positions in one geometry. Default 10000.
@@ -169,7 +170,8 @@ pub struct WriteRules {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub geometry: Geometry<f64>,
-    /// The geometry as GeoJSON, normalized (positions as `[lon, lat]`).
+    /// The geometry member as stored and served: normalized (positions as `[lon, lat]`),
+    /// or as sent when its positions have an altitude; `null` for no location.
     pub geometry_json: Value,
     /// The properties the client sent.
     pub properties: Map<String, Value>,
@@ -222,11 +224,25 @@ impl WriteRules {
                 "unknown member; a feature has type, geometry and properties",
             ));
         }
-        let geometry_value = match object.remove("geometry") {
-            None | Some(Value::Null) => return Err(Error::bad_body("geometry", "required")),
-            Some(g) => g,
+        let (geometry, geometry_json) = match object.remove("geometry") {
+            None => {
+                return Err(Error::bad_body(
+                    "geometry",
+                    "required (null for no location)",
+                ));
+            }
+            Some(Value::Null) if self.geometry.is_empty() => (
+                Geometry::GeometryCollection(geo::GeometryCollection::default()),
+                Value::Null,
+            ),
+            Some(Value::Null) => {
+                return Err(Error::bad_body(
+                    "geometry",
+                    "null is not accepted by this layer, whose features need a location",
+                ));
+            }
+            Some(g) => self.check_geometry(g)?,
         };
-        let (geometry, geometry_json) = self.check_geometry(&geometry_value)?;
         let properties = match object.remove("properties") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(p)) => p,
@@ -241,7 +257,9 @@ impl WriteRules {
         })
     }
 
-    fn check_geometry(&self, value: &Value) -> Result<(Geometry<f64>, Value)> {
+    /// The geometry and its stored form: as sent when a position has an altitude, which the
+    /// 2-D geometry leaves out, else normalized.
+    fn check_geometry(&self, value: Value) -> Result<(Geometry<f64>, Value)> {
         let kind = value
             .get("type")
             .and_then(Value::as_str)
@@ -257,7 +275,8 @@ impl WriteRules {
             ));
         }
         let text = value.to_string();
-        let geometry = parse_geometry(&text).map_err(|e| Error::bad_body("geometry", e))?;
+        let (geometry, altitude) =
+            parse_source_geometry(&text).map_err(|e| Error::bad_body("geometry", e))?;
         let count = geometry.coords_count();
         if count > self.max_vertices() {
             return Err(Error::bad_body(
@@ -267,6 +286,9 @@ impl WriteRules {
                     self.max_vertices()
                 ),
             ));
+        }
+        if altitude {
+            return Ok((geometry, value));
         }
         let normalized = serde_json::to_value(geojson::GeometryValue::from(&geometry))
             .map_err(|e| Error::Internal(e.to_string()))?;
@@ -467,13 +489,17 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_incident_passes_and_its_geometry_is_normalized() {
+    fn a_valid_incident_passes_and_keeps_its_altitude() {
         let d = incident_rules()
             .check(body(GOOD).as_bytes(), Some("date"))
             .unwrap();
         assert_eq!(
             d.geometry_json,
-            serde_json::json!({"type":"Point","coordinates":[69.17,34.52]})
+            serde_json::json!({"type":"Point","coordinates":[69.17,34.52,1800]})
+        );
+        assert_eq!(
+            d.geometry,
+            geo::Geometry::Point(geo::Point::new(69.17, 34.52))
         );
         assert_eq!(d.properties.len(), 4);
         assert!(d.id.is_none());

@@ -27,6 +27,7 @@ use super::{
     Batch, Change, ChangeKind, IdempotentResult, NEW_ID_LIMIT, Record, Store, etag_of_body,
     try_feature_body,
 };
+use crate::catalog::load::source_form;
 use crate::catalog::time::format_ms;
 use crate::catalog::{Catalog, Layer};
 use crate::error::{Error, Result};
@@ -279,7 +280,12 @@ impl Writer {
             };
             match feature {
                 Some((geometry, stored)) => edit
-                    .put(*id, geometry.clone(), &stored.properties)
+                    .put(
+                        *id,
+                        geometry.clone(),
+                        source_form(&stored.geometry),
+                        &stored.properties,
+                    )
                     .map_err(|e| Error::bad_body("properties", e))?,
                 None => edit.delete(*id),
             }
