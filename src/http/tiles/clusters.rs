@@ -80,15 +80,11 @@ pub(super) async fn clusters(
         usize::from(state.tiler.config.max_zoom),
     )?;
     let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-    let bbox = match p.get("bbox") {
-        Some(b) => BBox::parse(b)?,
-        None => BBox {
-            west: -180.0,
-            south: -90.0,
-            east: 180.0,
-            north: 90.0,
-        },
-    };
+    let bbox = p
+        .get("bbox")
+        .map(BBox::parse)
+        .transpose()?
+        .unwrap_or(BBox::WORLD);
     let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes());
     let total: usize = items.iter().map(Item::count).sum();
     let features: Vec<Value> = items
