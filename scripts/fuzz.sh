@@ -3,7 +3,7 @@
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]   # each target SECONDS (default 600), 2 at a time
 #   bash scripts/fuzz.sh seed                    # rewrite seeds from the repo, minimize corpora
-#   bash scripts/fuzz.sh cmin [TARGET...]        # minimize the committed corpora
+#   bash scripts/fuzz.sh cmin [TARGET...]        # minimize the committed corpora (set cover)
 #   SMOKE=1 bash scripts/fuzz.sh 20              # leave fuzz/corpus untouched (tests/fuzz-smoke.sh)
 #
 # Targets: geojson_load (any bytes as a layer file), query_params (the query string of every
@@ -57,13 +57,21 @@ build() {
   echo "== built in $((SECONDS - started)) s"
 }
 
+# Minimizes a corpus: the smallest set of inputs that keeps every feature the corpus
+# reaches (libFuzzer's set-cover merge), in place of the corpus.
 cmin() {
-  local t=$1 dir=fuzz/corpus/$1
+  local t=$1 dir=fuzz/corpus/$1 tmp
   mkdir -p "$dir"
+  tmp=$(mktemp -d fuzz/target/cmin.XXXXXX)
   # shellcheck disable=SC2046
-  nice -n 10 "${FUZZ[@]}" cmin -O "$t" "$dir" -- $(flags_of "$t") -rss_limit_mb="$RSS_MB" \
-    >"fuzz/logs/$t.cmin.log" 2>&1
-  echo "$t: corpus $(find "$dir" -type f | wc -l) files, $(du -sk "$dir" | cut -f1) KiB"
+  if nice -n 10 "${FUZZ[@]}" run -O "$t" "$tmp" "$dir" -- -set_cover_merge=1 $(flags_of "$t") \
+    -rss_limit_mb="$RSS_MB" >"fuzz/logs/$t.cmin.log" 2>&1; then
+    rm -rf "$dir" && mv "$tmp" "$dir"
+  else
+    rm -rf "$tmp"
+    echo "$t: minimizing failed, corpus kept (fuzz/logs/$t.cmin.log)" >&2
+  fi
+  echo "$t: corpus $(find "$dir" -type f | wc -l) files, $(cat "$dir"/* 2>/dev/null | wc -c) bytes"
 }
 
 mkdir -p fuzz/logs
