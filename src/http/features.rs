@@ -370,11 +370,12 @@ fn respond_page(
     }
     let select = listing.properties.as_deref();
     let max_age = max_age(state, layer);
+    let cap = state.config.limits.max_response_bytes;
     match format::choose(req, params.get("f"), format::LISTING)? {
         Format::Csv => {
             // The distance queries' CSV has its distance column even when no feature matched.
             let with_distance = matches!(req.path().rsplit('/').next(), Some("radius" | "nearest"));
-            let bytes = super::csv::page(layer, outcome, select, with_distance)?;
+            let bytes = super::csv::page(layer, outcome, select, with_distance, cap)?;
             let counts = (outcome.matched, outcome.hits.len());
             let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
             html::vary_accept(&mut resp);
@@ -387,7 +388,8 @@ fn respond_page(
                 select,
                 links,
             };
-            html::document(req, fmt, Page::Items, &body, GEOJSON, max_age)
+            let json = respond::json_bytes_within(&body, cap)?;
+            html::document_json(req, fmt, Page::Items, json, GEOJSON, max_age)
         }
     }
 }

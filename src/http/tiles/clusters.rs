@@ -84,15 +84,11 @@ pub(super) async fn clusters(
         usize::from(state.tiler.config.max_zoom),
     )?;
     let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-    let bbox = match p.get("bbox") {
-        Some(b) => BBox::parse(b)?,
-        None => BBox {
-            west: -180.0,
-            south: -90.0,
-            east: 180.0,
-            north: 90.0,
-        },
-    };
+    let bbox = p
+        .get("bbox")
+        .map(BBox::parse)
+        .transpose()?
+        .unwrap_or(BBox::WORLD);
     let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes(), keep.as_ref());
     let total: usize = items.iter().map(Item::count).sum();
     let features: Vec<Value> = items
@@ -154,5 +150,11 @@ pub(super) async fn leaves(
         "numberReturned": features.len(),
         "features": features,
     });
-    respond::json(&req, &doc, respond::GEOJSON, state.config.cache_max_age)
+    let body = respond::json_bytes_within(&doc, state.config.limits.max_response_bytes)?;
+    Ok(respond::cacheable(
+        &req,
+        body,
+        respond::GEOJSON,
+        state.config.cache_max_age,
+    ))
 }
