@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PORT ?= 8080
 
-.PHONY: run test deps build web lint fmt bench clean
+.PHONY: run test deps build web lint fmt bench clean fuzz fuzz-smoke
 
 ## Build the server and the map page, then serve the default atlas on http://localhost:$(PORT)
 run: web
@@ -33,6 +33,7 @@ test: deps web
 	bash tests/web-unit.sh
 	bash tests/audit.sh
 	$(CARGO) build --release
+	SKIP_BUILD=1 bash tests/cql2/run.sh
 	SKIP_BUILD=1 bash tests/gdal/run.sh
 	SKIP_BUILD=1 bash tests/gdal/roundtrip.sh
 	SKIP_BUILD=1 bash tests/pmtiles/run.sh
@@ -54,7 +55,19 @@ bench:
 	bash benches/load.sh
 	bash benches/tiles_load.sh
 	bash benches/write_load.sh
+	bash benches/cql2_load.sh
 	# optional, long: bash benches/crash_long.sh [CYCLES] [WRITERS]
+	# optional, long: bash benches/soak.sh [SECONDS]
+
+## Fuzz every target (FUZZ_SECONDS each, default 600), 2 at a time; installs nightly and
+## cargo-fuzz when missing. See fuzz/README.md.
+fuzz:
+	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),600)
+
+## 20 seconds of each fuzz target (the first fuzz build compiles every dependency with
+## AddressSanitizer on nightly, which is why it is not part of `make test`)
+fuzz-smoke:
+	bash tests/fuzz-smoke.sh
 
 clean:
 	$(CARGO) clean

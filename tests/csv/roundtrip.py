@@ -97,7 +97,8 @@ def check_page(where, table, headers, doc, point_columns, distance):
     assert int(headers["OGC-NumberReturned"]) == doc["numberReturned"] == len(rows) == len(features), (
         where, "numberReturned", headers["OGC-NumberReturned"], doc["numberReturned"], len(rows))
     json_links = {l["rel"]: with_f(l["href"], None) for l in doc["links"] if l["rel"] in ("next", "prev")}
-    assert link_header(headers) == json_links, (where, "Link header", link_header(headers), json_links)
+    paging = {rel: href for rel, href in link_header(headers).items() if rel in ("next", "prev")}
+    assert paging == json_links, (where, "Link header", paging, json_links)
     keys = []
     for f in features:
         keys += [k for k in f["properties"] if k not in keys]
