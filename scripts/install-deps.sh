@@ -6,6 +6,9 @@
 #   python3-qgis qgis-providers   QGIS draws the vector tiles (PyQGIS, offscreen)
 #   python3-venv                  the pinned Python tools of the contract tests
 #   curl                          the test scripts' health checks
+#   postgresql postgresql-15-postgis-3
+#                                 the throwaway PostGIS cluster of tests/postgis
+#                                 (tests/support/pg_cluster.sh)
 #
 # Uses apt-get directly as root, through sudo otherwise; when neither is possible it names
 # the missing packages and exits 1. Nothing is installed when everything is present, so a
@@ -18,6 +21,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 command -v curl >/dev/null 2>&1 || need+=(curl)
 /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || need+=(python3-qgis qgis-providers)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 
 if ((${#need[@]} == 0)); then
   exit 0
