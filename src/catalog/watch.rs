@@ -38,7 +38,11 @@ impl std::fmt::Debug for Watcher {
 pub fn watch(catalog: Arc<Catalog>, debounce: Duration) -> Result<Watcher> {
     let mut layers_of: HashMap<PathBuf, Vec<String>> = HashMap::new();
     for handle in &catalog.layers {
-        let file = handle.snapshot().config.file.clone();
+        let config = Arc::clone(&handle.snapshot().config);
+        if config.postgis.is_some() {
+            continue;
+        }
+        let file = config.file.clone();
         layers_of
             .entry(watched_path(&file)?)
             .or_default()
