@@ -4,7 +4,7 @@
 //! [`load`], fields by [`schema`], the spatial index built from the geometries), the spatial
 //! joins between layers ([`join`]), the swap of a layer's snapshot after a write, and the
 //! reload of a layer whose file changed ([`reload`], [`watch`]); read-only layers may also come
-//! from PostGIS tables ([`postgis`]). It does
+//! from PostGIS tables ([`postgis`]), refreshed on `NOTIFY` ([`postgis_listen`]). It does
 //! not parse requests ([`crate::query`]), tile ([`crate::tiles`]), store changes
 //! ([`crate::store`]) or speak HTTP ([`crate::http`]).
 //!
@@ -18,6 +18,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod postgis;
+pub mod postgis_listen;
 pub mod reload;
 pub mod schema;
 pub mod settings;

@@ -148,7 +148,7 @@ fn db_message(e: &postgres::Error) -> String {
 }
 
 /// `"name"` with inner quotes doubled; `schema.table` quotes each part.
-fn quoted(name: &str) -> String {
+pub fn quoted(name: &str) -> String {
     name.split('.')
         .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
         .collect::<Vec<_>>()
@@ -197,6 +197,7 @@ mod tests {
             geometry_column: "geom".to_owned(),
             id_column: "id".to_owned(),
             properties: (0..60).map(|i| format!("p'{i}")).collect(),
+            notify_channel: None,
         };
         let sql = select_sql(&table);
         assert!(sql.contains("FROM \"public\".\"my\"\"t\" ORDER BY \"id\""));

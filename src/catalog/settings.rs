@@ -66,6 +66,10 @@ pub struct PostgisTable {
     /// Columns served as properties, in this order. Default: none.
     #[serde(default)]
     pub properties: Vec<String>,
+    /// A `NOTIFY` channel announcing changes of the table (a trigger sends them); the layer
+    /// is read again on each, see [`super::postgis_listen`]. Default: none (read at start
+    /// only).
+    pub notify_channel: Option<String>,
 }
 
 fn default_geometry_column() -> String {

@@ -7,12 +7,16 @@
                                 (id, properties, geometry with altitudes), both hold every
                                 feature of SRC, and /items/{id} of the PostGIS layer gives the
                                 same feature
+  check.py changed BASE LAYER ID TITLE COUNT
+                                waits (at most 10 s) until LAYER holds COUNT features and
+                                feature ID's title is TITLE, and says how long it took
 
 Standard library only.
 """
 
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 
@@ -83,8 +87,24 @@ def compare(base, src, file_layer, pg_layer):
     print(f"ok: {len(from_pg)} features of {pg_layer} equal those of {file_layer}")
 
 
+def changed(base, layer, fid, title, count):
+    started = time.monotonic()
+    while time.monotonic() - started < 10:
+        features = items(base, layer)
+        feature = features.get(fid)
+        if len(features) == int(count) and feature and feature["properties"]["title"] == title:
+            ms = (time.monotonic() - started) * 1000
+            print(f"ok: {layer} shows the table's change ({ms:.0f} ms of polling)")
+            return
+        time.sleep(0.05)
+    print(f"FAIL: {layer} does not show the table's change after 10 s")
+    sys.exit(1)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "altitude":
         altitude(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "changed":
+        changed(*sys.argv[2:7])
     else:
         compare(*sys.argv[2:6])
