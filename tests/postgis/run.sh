@@ -2,7 +2,8 @@
 # Serves PostGIS tables made from GeoJSON files next to the same files, and checks through the
 # API that both layers are identical (ids, properties, geometries with altitudes): the default
 # atlas's incidents, and a copy of them with altitudes plus a 3D line and polygon. Then a change
-# of the incidents table (a trigger sends NOTIFY) must show in the API. Starts a
+# of the incidents table (a trigger sends NOTIFY) must show in the API, also after PostgreSQL
+# restarts. Starts a
 # throwaway PostgreSQL cluster (tests/support/pg_cluster.sh; PostgreSQL and PostGIS from
 # scripts/install-deps.sh) and removes it at the end. Python standard library only.
 # SKIP_BUILD=1 reuses target/release/khorasan-atlas. POSTGIS_TEST_PORT (default 18159) is the
@@ -75,4 +76,10 @@ psql -q -v ON_ERROR_STOP=1 -c "BEGIN; UPDATE incidents SET title = 'changed in P
   WHERE fid = '$first'; DELETE FROM incidents WHERE fid = '$last'; COMMIT;"
 timeout 30 python3 "$HERE/check.py" changed "$BASE" pg_incidents "$first" \
   "changed in PostGIS" "$count"
+
+# After PostgreSQL restarts, the server listens again and reads the table again.
+restart_pg_cluster
+psql -q -v ON_ERROR_STOP=1 -c "UPDATE incidents SET title = 'after a restart' WHERE fid = '$first'"
+timeout 30 python3 "$HERE/check.py" changed "$BASE" pg_incidents "$first" \
+  "after a restart" "$count"
 echo "postgis: ok"

@@ -8,7 +8,8 @@
 # (postgresql://postgres@127.0.0.1:PORT/atlas), PG_PORT, PG_DIR and PGHOST/PGPORT/PGUSER/
 # PGDATABASE so that `psql` needs no arguments. The cluster is stopped and its directory
 # removed when the calling script exits, through an EXIT trap (`stop_pg_cluster` does it
-# earlier; a script that sets its own EXIT trap afterwards calls it there). Waits at most 30 s
+# earlier; a script that sets its own EXIT trap afterwards calls it there). `restart_pg_cluster`
+# stops and starts it again. Waits at most 30 s
 # for the server to accept connections.
 
 PG_CLUSTER_DIR=""
@@ -45,6 +46,12 @@ stop_pg_cluster() {
     rm -rf "$PG_CLUSTER_DIR"
   fi
   PG_CLUSTER_DIR=""
+}
+
+# Stops the cluster (fast shutdown, clients disconnected) and starts it again, same port.
+restart_pg_cluster() {
+  pg_as_owner "$(pg_bin_dir)/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
+    -m fast -w -t 30 restart >/dev/null
 }
 
 start_pg_cluster() {
