@@ -10,12 +10,32 @@
 #                                 the throwaway PostGIS cluster of tests/postgis
 #                                 (tests/support/pg_cluster.sh)
 #
+#   bash scripts/install-deps.sh fuzz    also the fuzzing tools (scripts/fuzz.sh): the nightly
+#                                        toolchain (rustup) and cargo-fuzz (cargo install)
+#   bash scripts/install-deps.sh bench   also wrk, the load generator of benches/
+#
 # Uses apt-get directly as root, through sudo otherwise; when neither is possible it names
 # the missing packages and exits 1. Nothing is installed when everything is present, so a
 # second `make test` does not touch the network for system packages.
 set -euo pipefail
 
 need=()
+for extra in "$@"; do
+  case "$extra" in
+    fuzz)
+      if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        echo "install-deps: installing the nightly toolchain (rustup)" >&2
+        rustup toolchain install nightly --profile minimal
+      fi
+      if ! cargo fuzz --version >/dev/null 2>&1; then
+        echo "install-deps: installing cargo-fuzz (cargo install)" >&2
+        cargo install cargo-fuzz --locked
+      fi
+      ;;
+    bench) command -v wrk >/dev/null 2>&1 || need+=(wrk) ;;
+    *) echo "install-deps: unknown extra '$extra' (fuzz, bench)" >&2; exit 2 ;;
+  esac
+done
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)
 command -v curl >/dev/null 2>&1 || need+=(curl)

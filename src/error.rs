@@ -52,6 +52,11 @@ pub enum Error {
     /// The request headers are larger than the server accepts.
     #[error("request headers of {size} bytes exceed the limit of {limit} bytes")]
     HeadersTooLarge { size: usize, limit: usize },
+    /// A response would be larger than the server sends (`server.limits.max_response_bytes`).
+    #[error(
+        "the response to this request would exceed the limit of {limit} bytes; ask for fewer features (limit) or fewer properties"
+    )]
+    ResponseTooLarge { limit: usize },
     /// A shared resource (such as event stream slots) is exhausted; retry later.
     #[error("server busy: {0}")]
     Busy(String),
@@ -107,7 +112,8 @@ impl Error {
             Self::BadParameter { .. }
             | Self::UnknownParameter(_)
             | Self::RepeatedParameter(_)
-            | Self::BadBody { .. } => 400,
+            | Self::BadBody { .. }
+            | Self::ResponseTooLarge { .. } => 400,
             Self::Unauthorized => 401,
             Self::NotFound { .. } => 404,
             Self::MethodNotAllowed(_) => 405,

@@ -1,7 +1,7 @@
 //! Bounded resources, with the real binary and raw `TcpStream`s: slow clients are cut off
 //! after the configured time, clients that never read hold no worker, idle connections do
 //! not stop the server answering, the connection cap holds, request targets, headers and
-//! offsets have limits, and event streams are capped per address and in total.
+//! offsets and single responses have limits, and event streams are capped per address and in total.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod server;
@@ -194,6 +194,47 @@ fn offsets_beyond_the_limit_are_refused_naming_the_value() {
         .get("/collections/incidents/items?offset=500")
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn pages_larger_than_the_response_limit_are_refused_in_every_format() {
+    // The limit: half the size of the provinces' features as the source file has them, so
+    // that the page of all provinces exceeds it and a page of one does not.
+    let source: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(server::root().join("geodata/provinces_af_pk.geojson")).unwrap(),
+    )
+    .unwrap();
+    let features = source["features"].as_array().unwrap();
+    let all = serde_json::to_vec(features).unwrap().len();
+    let largest = features
+        .iter()
+        .map(|f| serde_json::to_vec(f).unwrap().len())
+        .max()
+        .unwrap();
+    let limit = all / 2;
+    assert!(
+        largest * 2 < limit,
+        "one province must fit with room for links"
+    );
+    let server = Server::start(&[("max_response_bytes", limit as i64)], &[]);
+    for f in ["json", "csv", "html"] {
+        let r = server
+            .get(&format!("/collections/provinces/items?limit=1000&f={f}"))
+            .unwrap();
+        assert_eq!(r.status, 400, "f={f}: {}", r.body);
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        assert!(
+            r.body.contains(&format!("limit of {limit} bytes")) && r.body.contains("limit"),
+            "f={f}: {}",
+            r.body
+        );
+        let r = server
+            .get(&format!("/collections/provinces/items?limit=1&f={f}"))
+            .unwrap();
+        assert_eq!(r.status, 200, "f={f}: {}", r.body);
+        assert!(r.body.len() <= limit, "f={f}: {} bytes", r.body.len());
+    }
+    assert_eq!(server.get("/health").unwrap().status, 200);
 }
 
 /// Opens an event stream and reads its status line.

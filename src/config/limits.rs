@@ -44,6 +44,10 @@ pub struct Limits {
     pub max_event_streams_per_client: usize,
     /// Open event streams in total; one more gets 503. Default 1024.
     pub max_event_streams: usize,
+    /// Largest body of one page of features (`items`, `radius`, `nearest`, cluster leaves) in
+    /// any format, in bytes; a page that would be larger gets 400 and is never built in
+    /// full. Default 33554432 (32 MiB).
+    pub max_response_bytes: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +65,7 @@ impl Default for Limits {
             max_offset: 1_000_000,
             max_event_streams_per_client: 16,
             max_event_streams: 1024,
+            max_response_bytes: 32 << 20,
         }
     }
 }
@@ -84,6 +89,7 @@ impl Limits {
                 self.max_event_streams_per_client,
             ),
             ("max_event_streams", self.max_event_streams),
+            ("max_response_bytes", self.max_response_bytes),
         ];
         match positive.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => Err(Error::Config(format!(

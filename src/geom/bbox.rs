@@ -16,6 +16,14 @@ pub struct BBox {
 }
 
 impl BBox {
+    /// The whole world.
+    pub const WORLD: Self = Self {
+        west: -180.0,
+        south: -90.0,
+        east: 180.0,
+        north: 90.0,
+    };
+
     /// Parses `west,south,east,north` (4 numbers; 6 with heights, which are ignored).
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |reason: &str| Error::bad_param("bbox", text, reason);

@@ -13,6 +13,7 @@
 use geo::Geometry;
 use wkt::ToWkt;
 
+use super::respond::CappedBuffer;
 use crate::catalog::{ApiId, Feature, GeometryKind, Layer, Prop};
 use crate::error::{Error, Result};
 use crate::query::Outcome;
@@ -64,12 +65,13 @@ fn point_columns(feature: &Feature) -> [String; 2] {
 /// when `None`), and `distance_m` when `with_distance`.
 ///
 /// # Errors
-/// An internal error if the writer fails (it writes to memory).
+/// [`Error::ResponseTooLarge`] when the CSV would exceed `limit` bytes.
 pub fn page(
     layer: &Layer,
     outcome: &Outcome,
     select: Option<&[usize]>,
     with_distance: bool,
+    limit: usize,
 ) -> Result<Vec<u8>> {
     let fields: Vec<usize> =
         select.map_or_else(|| (0..layer.fields.len()).collect(), <[usize]>::to_vec);
@@ -87,10 +89,13 @@ pub fn page(
     if points {
         header.extend(["lon".into(), "lat".into()]);
     }
-    let fail = |e: csv::Error| Error::Internal(format!("writing CSV: {e}"));
+    let fail = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::Io(_) => Error::ResponseTooLarge { limit },
+        _ => Error::Internal(format!("writing CSV: {e}")),
+    };
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(CappedBuffer::new(limit));
     out.write_record(&header).map_err(fail)?;
     for hit in &outcome.hits {
         let feature = &layer.features[hit.pos];
@@ -116,7 +121,8 @@ pub fn page(
         out.write_record(&row).map_err(fail)?;
     }
     out.into_inner()
-        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
+        .map(CappedBuffer::into_inner)
+        .map_err(|_| Error::ResponseTooLarge { limit })
 }
 
 /// The response carrying `body`, the CSV of a page of `layer_id`: `Content-Disposition`

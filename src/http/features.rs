@@ -37,6 +37,20 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    // CQL2 filtering (`query::filter`).
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/array-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ];
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -244,14 +258,7 @@ pub async fn queryables(
 ) -> Result<HttpResponse> {
     let (layer, fmt) = doc_layer(&state, &path, &req)?;
     let base = respond::base_url(&req);
-    let properties: serde_json::Map<String, Value> = layer
-        .queryables()
-        .iter()
-        .map(|f| {
-            let kind = f.kind.map_or("string", |k| k.json_type());
-            (f.name.clone(), json!({ "title": f.name, "type": kind }))
-        })
-        .collect();
+    let properties = crate::query::filter::queryables_schema(&layer);
     let body = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": format!("{base}/collections/{}/queryables", layer.id()),
@@ -363,11 +370,12 @@ fn respond_page(
     }
     let select = listing.properties.as_deref();
     let max_age = max_age(state, layer);
+    let cap = state.config.limits.max_response_bytes;
     match format::choose(req, params.get("f"), format::LISTING)? {
         Format::Csv => {
             // The distance queries' CSV has its distance column even when no feature matched.
             let with_distance = matches!(req.path().rsplit('/').next(), Some("radius" | "nearest"));
-            let bytes = super::csv::page(layer, outcome, select, with_distance)?;
+            let bytes = super::csv::page(layer, outcome, select, with_distance, cap)?;
             let counts = (outcome.matched, outcome.hits.len());
             let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
             html::vary_accept(&mut resp);
@@ -380,7 +388,8 @@ fn respond_page(
                 select,
                 links,
             };
-            html::document(req, fmt, Page::Items, &body, GEOJSON, max_age)
+            let json = respond::json_bytes_within(&body, cap)?;
+            html::document_json(req, fmt, Page::Items, json, GEOJSON, max_age)
         }
     }
 }
@@ -414,7 +423,10 @@ pub async fn items(
         params::page_limits(&state.config),
     )?;
     let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
-    respond_page(&req, &state, &layer, &request.listing, &outcome, true)
+    let mut resp = respond_page(&req, &state, &layer, &request.listing, &outcome, true)?;
+    let served = format::choose(&req, request.listing.params.get("f"), format::LISTING)?;
+    super::link_header::add(&req, &mut resp, layer.id(), served);
+    Ok(resp)
 }
 
 /// Runs a query off the async workers ([`super::blocking::run`]), so that a query over a

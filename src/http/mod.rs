@@ -17,6 +17,7 @@ pub mod features;
 pub mod format;
 pub mod html;
 pub mod limits;
+pub mod link_header;
 pub mod metrics;
 pub mod openapi;
 pub mod params;

@@ -17,7 +17,7 @@ fn param(name: &str, location: &str, description: &str, schema: Value, required:
     json!({ "name": name, "in": location, "description": description, "required": required, "schema": schema, "style": "form", "explode": false })
 }
 
-fn query_param(spec: &ParamSpec, limits: PageLimits) -> Value {
+pub(super) fn query_param(spec: &ParamSpec, limits: PageLimits) -> Value {
     param(
         spec.name,
         "query",
@@ -228,7 +228,7 @@ pub fn document(config: &Config, catalog: &Catalog, writable: &[&str]) -> Value 
             format::JSON_ONLY,
         ),
     );
-    for (path, item) in super::tiles::openapi_paths(&ids) {
+    for (path, item) in super::tiles::openapi_paths(&ids, limits) {
         paths.insert(path, item);
     }
     add_events(&mut paths, &collection_id);

@@ -106,6 +106,56 @@ pub fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| Error::Internal(format!("serializing a response: {e}")))
 }
 
+/// A memory writer that refuses to grow past `limit` bytes, so that a response over the
+/// limit is refused before it is built in full.
+#[derive(Debug)]
+pub struct CappedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl CappedBuffer {
+    /// An empty buffer that takes at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            bytes: Vec::new(),
+            limit,
+        }
+    }
+
+    /// The bytes written.
+    pub fn into_inner(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "response size limit",
+            ));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The JSON bytes of `value`, or [`Error::ResponseTooLarge`] when they would exceed `limit`.
+pub fn json_bytes_within<T: Serialize>(value: &T, limit: usize) -> Result<Vec<u8>, Error> {
+    let mut out = CappedBuffer::new(limit);
+    match serde_json::to_writer(&mut out, value) {
+        Ok(()) => Ok(out.into_inner()),
+        Err(e) if e.is_io() => Err(Error::ResponseTooLarge { limit }),
+        Err(e) => Err(Error::Internal(format!("serializing a response: {e}"))),
+    }
+}
+
 /// Serializes `value` as a cacheable JSON response.
 pub fn json<T: Serialize>(
     req: &HttpRequest,
@@ -137,6 +187,16 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn json_within_a_limit_is_the_plain_json_and_over_it_a_400() {
+        let value = serde_json::json!({ "features": vec!["x"; 100] });
+        let plain = serde_json::to_vec(&value).unwrap();
+        assert_eq!(json_bytes_within(&value, plain.len()).unwrap(), plain);
+        let err = json_bytes_within(&value, plain.len() - 1).unwrap_err();
+        assert!(matches!(err, Error::ResponseTooLarge { limit } if limit == plain.len() - 1));
+        assert_eq!(err.status(), 400);
+    }
 
     #[test]
     fn strong_etags_are_quoted_and_follow_the_bytes() {

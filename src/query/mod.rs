@@ -6,10 +6,12 @@
 //! order (file order); radius and nearest answers are sorted nearest first.
 
 pub mod datetime;
+pub mod filter;
 pub mod params;
 pub mod request;
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use geo::{Geometry, Intersects, Point, Rect, coord};
 
@@ -26,6 +28,8 @@ pub struct Selection {
     pub datetime: Option<Interval>,
     /// `(field position, value)` pairs that must all be equal.
     pub equals: Vec<(usize, Prop)>,
+    /// A CQL2 filter (`filter`), compiled for the layer.
+    pub filter: Option<Arc<filter::Filter>>,
 }
 
 /// A page of results.
@@ -59,6 +63,7 @@ impl Selection {
                 .equals
                 .iter()
                 .all(|(i, v)| prop_equals(&f.props[*i], v))
+            && self.filter.as_ref().is_none_or(|q| q.matches(layer, pos))
     }
 
     /// Whether the feature's geometry intersects the bbox (true without bbox).
@@ -74,12 +79,19 @@ impl Selection {
         })
     }
 
-    /// Candidate positions (unique, in no particular order) from the bbox, or all
+    /// Candidate positions (unique, in no particular order) from the bbox or the filter's
+    /// envelope, or all
     /// positions.
     fn candidates(&self, layer: &Layer) -> Vec<usize> {
-        match self.bbox {
-            None => (0..layer.features.len()).collect(),
-            Some(b) => {
+        let from_filter = self.filter.as_ref().and_then(|q| q.envelope());
+        match (self.bbox, from_filter) {
+            (None, None) => (0..layer.features.len()).collect(),
+            (None, Some([w, s, e, n])) => {
+                let mut c: Vec<usize> = layer.index.in_envelope(w, s, e, n).collect();
+                c.sort_unstable();
+                c
+            }
+            (Some(b), _) => {
                 let mut c: Vec<usize> = b
                     .envelopes()
                     .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n))
@@ -131,8 +143,10 @@ pub fn compare_props(a: &Prop, b: &Prop) -> Ordering {
 
 /// Features matching `selection`, in layer order or by `sort`, one page.
 pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page) -> Outcome {
-    let unfiltered =
-        selection.bbox.is_none() && selection.datetime.is_none() && selection.equals.is_empty();
+    let unfiltered = selection.bbox.is_none()
+        && selection.datetime.is_none()
+        && selection.equals.is_empty()
+        && selection.filter.is_none();
     if unfiltered && sort.is_empty() {
         let n = layer.features.len();
         let hits = (page.offset.min(n)..n)

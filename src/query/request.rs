@@ -7,9 +7,12 @@
 //! against the layer before a query runs; errors name the parameter and the bad value. It
 //! does not run HTTP, write responses or choose the output format's media type.
 
+use std::sync::Arc;
+
 use geo::Point;
 use serde_json::{Value, json};
 
+use super::filter::Filter;
 use super::params::{
     Params, SortKey, parse_coords, parse_count, parse_filter_value, parse_sortby, parse_within,
     queryable,
@@ -112,8 +115,42 @@ const WITHIN_UNITS: ParamSpec = ParamSpec {
     schema: |_| json!({ "type": "string", "enum": ["km", "m"], "default": "km" }),
 };
 
+// CQL2 filtering (OGC API - Features Part 3), see `query::filter`.
+/// `filter`: a CQL2 expression.
+pub const FILTER: ParamSpec = ParamSpec {
+    name: "filter",
+    description: "CQL2 filter expression on the queryables (see /queryables).",
+    required: false,
+    schema: |_| json!({ "type": "string" }),
+};
+/// `filter-lang`: the encoding of `filter`.
+pub const FILTER_LANG: ParamSpec = ParamSpec {
+    name: "filter-lang",
+    description: "Encoding of `filter`.",
+    required: false,
+    schema: |_| json!({ "type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text" }),
+};
+/// `filter-crs`: the CRS of geometries in `filter` (CRS84 only).
+pub const FILTER_CRS: ParamSpec = ParamSpec {
+    name: "filter-crs",
+    description: "CRS of the geometries in `filter`.",
+    required: false,
+    schema: |_| json!({ "type": "string", "format": "uri", "enum": [crate::query::filter::CRS84] }),
+};
+
 /// Parameters of `/collections/{id}/items`, besides queryable properties.
-pub const ITEMS_PARAMS: &[ParamSpec] = &[FORMAT, LIMIT, OFFSET, BBOX, DATETIME, PROPERTIES, SORTBY];
+pub const ITEMS_PARAMS: &[ParamSpec] = &[
+    FORMAT,
+    LIMIT,
+    OFFSET,
+    BBOX,
+    DATETIME,
+    PROPERTIES,
+    SORTBY,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
+];
 /// Parameters of `/collections/{id}/radius`, besides queryable properties.
 pub const RADIUS_PARAMS: &[ParamSpec] = &[
     FORMAT,
@@ -125,6 +162,9 @@ pub const RADIUS_PARAMS: &[ParamSpec] = &[
     BBOX,
     DATETIME,
     PROPERTIES,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
 ];
 /// Parameters of `/collections/{id}/nearest`, besides queryable properties.
 pub const NEAREST_PARAMS: &[ParamSpec] = &[
@@ -136,6 +176,9 @@ pub const NEAREST_PARAMS: &[ParamSpec] = &[
     BBOX,
     DATETIME,
     PROPERTIES,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
 ];
 
 fn in_table(table: &[ParamSpec], name: &str) -> bool {
@@ -307,6 +350,7 @@ fn selection(layer: &Layer, params: &Params, table: &[ParamSpec]) -> Result<Sele
         bbox: params.get("bbox").map(BBox::parse).transpose()?,
         datetime: params.get("datetime").map(Interval::parse).transpose()?,
         equals: Vec::new(),
+        filter: parse_filter(layer, params)?,
     };
     for (name, value) in params.iter() {
         if in_table(table, name) {
@@ -317,6 +361,17 @@ fn selection(layer: &Layer, params: &Params, table: &[ParamSpec]) -> Result<Sele
             .push((field, parse_filter_value(layer, field, value)?));
     }
     Ok(sel)
+}
+
+/// The compiled `filter` with its `filter-lang` and `filter-crs`, if given.
+fn parse_filter(layer: &Layer, params: &Params) -> Result<Option<Arc<Filter>>> {
+    let filter = Filter::from_params(
+        layer,
+        params.get("filter"),
+        params.get("filter-lang"),
+        params.get("filter-crs"),
+    )?;
+    Ok(filter.map(Arc::new))
 }
 
 fn page(params: &Params, limits: PageLimits, with_offset: bool) -> Result<Page> {

@@ -82,7 +82,7 @@ pub struct StagedChange {
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// Write it in this batch.
-    Stage(StagedChange),
+    Stage(Box<StagedChange>),
     /// A retried create: answer the first result, write nothing.
     Replay(Outcome),
     /// It touches something this batch already touches: the next batch.
@@ -199,14 +199,14 @@ fn create(
     if let Some(key) = key {
         pending.keys.insert((layer.to_owned(), key.to_owned()));
     }
-    Ok(Decision::Stage(StagedChange {
+    Ok(Decision::Stage(Box::new(StagedChange {
         kind: ChangeKind::Create,
         layer: layer.to_owned(),
         id,
         feature: Some(stored(draft, properties)),
         base: None,
         idempotency: key.map(|k| (k.to_owned(), body_fingerprint)),
-    }))
+    })))
 }
 
 fn replace(
@@ -264,14 +264,14 @@ fn replace(
         properties.insert(p.clone(), Value::String(now.to_owned()));
     }
     pending.touched.insert((layer.to_owned(), current.id));
-    Ok(Decision::Stage(StagedChange {
+    Ok(Decision::Stage(Box::new(StagedChange {
         kind: ChangeKind::Replace,
         layer: layer.to_owned(),
         id: current.id,
         feature: Some(stored(draft, properties)),
         base: base_of(&view, current)?,
         idempotency: None,
-    }))
+    })))
 }
 
 fn delete(
@@ -286,14 +286,14 @@ fn delete(
         return Ok(Decision::Defer);
     }
     pending.touched.insert((layer.to_owned(), current.id));
-    Ok(Decision::Stage(StagedChange {
+    Ok(Decision::Stage(Box::new(StagedChange {
         kind: ChangeKind::Delete,
         layer: layer.to_owned(),
         id: current.id,
         feature: None,
         base: base_of(&view, current)?,
         idempotency: None,
-    }))
+    })))
 }
 
 /// The geometry of `draft` with `properties`, as written.

@@ -155,7 +155,7 @@ impl Writer {
         for job in jobs {
             match self.decide(&job.request, &mut pending) {
                 Ok(Decision::Stage(change)) => staged.push(Staged {
-                    change,
+                    change: *change,
                     reply: job.reply,
                 }),
                 Ok(Decision::Replay(outcome)) => {

@@ -14,7 +14,8 @@ use bytes::Bytes;
 
 use super::budget::LayerReport;
 use super::coord::TileCoord;
-use super::render::{RenderedTile, render_prepared};
+use super::filter::TileFilter;
+use super::render::{RenderedTile, render_filtered};
 use super::settings::TileLayerConfig;
 use super::settings::TileServerConfig;
 use super::simplify::PreparedLayer;
@@ -42,6 +43,15 @@ const GZIP_LEVEL: u32 = 3;
 /// hex digits in quotes. The gzip copy is served under the same tag.
 pub fn tile_etag(mvt: &[u8]) -> String {
     crate::etag::strong(mvt)
+}
+
+/// The entity tag of a filtered tile: of its bytes and the filter's key.
+fn filtered_etag(mvt: &[u8], key: &str) -> String {
+    let mut bytes = Vec::with_capacity(mvt.len() + key.len() + 1);
+    bytes.extend_from_slice(mvt);
+    bytes.push(0);
+    bytes.extend_from_slice(key.as_bytes());
+    tile_etag(&bytes)
 }
 
 impl CachedTile {
@@ -85,13 +95,16 @@ impl CachedTile {
 struct TileKey {
     generations: Box<[u64]>,
     tile: TileCoord,
+    /// The key of the request's filter, if any.
+    filter: Option<Arc<str>>,
 }
 
 impl TileKey {
-    fn new(layers: &[Arc<Layer>], tile: TileCoord) -> Self {
+    fn new(layers: &[Arc<Layer>], tile: TileCoord, filter: Option<&TileFilter>) -> Self {
         Self {
             generations: layers.iter().map(|l| l.generation).collect(),
             tile,
+            filter: filter.map(|f| Arc::clone(&f.key)),
         }
     }
 }
@@ -102,7 +115,10 @@ struct TileWeight;
 impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
     fn weight(&self, key: &TileKey, val: &Arc<CachedTile>) -> u64 {
         // The gzip copy, made later, is counted up front (about half the MVT).
-        (val.mvt.len() * 3 / 2 + key.generations.len() * 8 + 256) as u64
+        (val.mvt.len() * 3 / 2
+            + key.generations.len() * 8
+            + key.filter.as_ref().map_or(0, |f| f.len())
+            + 256) as u64
     }
 }
 
@@ -202,6 +218,17 @@ impl Tiler {
     /// The tile of `layers` (one MVT layer each, in this order) at `coord`, from the cache
     /// or rendered now. The second value tells whether it came from the cache.
     pub fn tile(&self, layers: &[Arc<Layer>], coord: TileCoord) -> Result<(Arc<CachedTile>, bool)> {
+        self.tile_filtered(layers, coord, None)
+    }
+
+    /// [`Tiler::tile`] keeping only the features `filter` keeps; cached under its key, and
+    /// its ETag covers the key.
+    pub fn tile_filtered(
+        &self,
+        layers: &[Arc<Layer>],
+        coord: TileCoord,
+        filter: Option<&TileFilter>,
+    ) -> Result<(Arc<CachedTile>, bool)> {
         let render_now = || -> Result<Arc<CachedTile>> {
             let prepared: Vec<Arc<PreparedLayer>> =
                 layers.iter().map(|l| self.prepared(l)).collect();
@@ -210,12 +237,16 @@ impl Tiler {
                 .zip(&prepared)
                 .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
                 .collect();
-            Ok(Arc::new(CachedTile::new(render_prepared(&sources, coord)?)))
+            let mut tile = CachedTile::new(render_filtered(&sources, coord, filter)?);
+            if let Some(f) = filter {
+                tile.etag = filtered_etag(&tile.mvt, &f.key);
+            }
+            Ok(Arc::new(tile))
         };
         let Some(cache) = &self.cache else {
             return Ok((render_now()?, false));
         };
-        let key = TileKey::new(layers, coord);
+        let key = TileKey::new(layers, coord, filter);
         if let Some(hit) = cache.get(&key) {
             return Ok((hit, true));
         }
@@ -226,6 +257,18 @@ impl Tiler {
 
     /// The tile from the cache, if it is there (no rendering).
     pub fn cached(&self, layers: &[Arc<Layer>], coord: TileCoord) -> Option<Arc<CachedTile>> {
-        self.cache.as_ref()?.get(&TileKey::new(layers, coord))
+        self.cached_filtered(layers, coord, None)
+    }
+
+    /// The filtered tile from the cache, if it is there (no rendering).
+    pub fn cached_filtered(
+        &self,
+        layers: &[Arc<Layer>],
+        coord: TileCoord,
+        filter: Option<&TileFilter>,
+    ) -> Option<Arc<CachedTile>> {
+        self.cache
+            .as_ref()?
+            .get(&TileKey::new(layers, coord, filter))
     }
 }

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use geo::Geometry;
 
+use super::filter::Keep;
 use super::settings::ClusterConfig;
 use crate::catalog::{Layer, Prop};
 use crate::error::{Error, Result};
@@ -216,11 +217,17 @@ struct Acc {
 /// Clusters the points of `layer` whose cells meet the normalized Mercator box
 /// `[x0, y0, x1, y1]` at zoom `z`. Every cell that meets the box is complete (its points
 /// outside the box count too). Output is ordered by cell, then by feature position.
-pub fn cluster(layer: &Layer, cfg: &ClusterConfig, z: u8, merc_box: [f64; 4]) -> Vec<Item> {
+pub fn cluster(
+    layer: &Layer,
+    cfg: &ClusterConfig,
+    z: u8,
+    merc_box: [f64; 4],
+    keep: Option<&Keep>,
+) -> Vec<Item> {
     let grid = Grid::new(cfg, z);
     let (cx0, cy0) = (grid.cell(merc_box[0]), grid.cell(merc_box[1]));
     let (cx1, cy1) = (grid.cell(merc_box[2]), grid.cell(merc_box[3]));
-    let cells = accumulate(layer, cfg, grid, [cx0, cy0, cx1, cy1]);
+    let cells = accumulate(layer, cfg, grid, [cx0, cy0, cx1, cy1], keep);
     let mut keys: Vec<_> = cells.keys().copied().collect();
     keys.sort_unstable_by_key(|&(x, y)| (y, x));
     let mut out = Vec::with_capacity(keys.len());
@@ -248,6 +255,7 @@ fn accumulate(
     cfg: &ClusterConfig,
     grid: Grid,
     [cx0, cy0, cx1, cy1]: [u32; 4],
+    keep: Option<&Keep>,
 ) -> CellMap {
     let sum_fields: Vec<Option<usize>> = cfg.sum.iter().map(|n| layer.field_index(n)).collect();
     let mut cells = CellMap::default();
@@ -265,7 +273,11 @@ fn accumulate(
     } else {
         merc_y_to_lat(f64::from(cy1 + 1) / grid.cells + eps)
     };
-    let mut positions: Vec<usize> = layer.index.in_envelope(west, south, east, north).collect();
+    let mut positions: Vec<usize> = layer
+        .index
+        .in_envelope(west, south, east, north)
+        .filter(|&p| keep.is_none_or(|k| k(p)))
+        .collect();
     positions.sort_unstable();
     for pos in positions {
         let Some(m) = point_merc(&layer.features[pos].geometry) else {
@@ -352,11 +364,13 @@ pub fn items_in_envelopes(
     cfg: &ClusterConfig,
     z: u8,
     envelopes: impl IntoIterator<Item = [f64; 4]>,
+    keep: Option<&Keep>,
 ) -> Vec<Item> {
     if !cfg.applies(z) {
         let mut positions: Vec<usize> = envelopes
             .into_iter()
             .flat_map(|[w, s, e, n]| layer.index.in_envelope(w, s, e, n).collect::<Vec<_>>())
+            .filter(|&p| keep.is_none_or(|k| k(p)))
             .collect();
         positions.sort_unstable();
         positions.dedup();
@@ -366,7 +380,7 @@ pub fn items_in_envelopes(
     for [w, s, e, n] in envelopes {
         let [x0, y0] = lonlat_to_merc(w, n);
         let [x1, y1] = lonlat_to_merc(e, s);
-        for item in cluster(layer, cfg, z, [x0, y0, x1, y1]) {
+        for item in cluster(layer, cfg, z, [x0, y0, x1, y1], keep) {
             let [lon, lat] = merc_to_lonlat(item.merc(layer));
             if lon >= w && lon <= e && lat >= s && lat <= n {
                 out.push(item);
@@ -378,7 +392,12 @@ pub fn items_in_envelopes(
 
 /// Positions (in the layer) of every point of cluster `id`, ordered by feature id.
 /// A 404 when the id is not a cluster of this layer's configuration or the cell is empty.
-pub fn leaves(layer: &Layer, cfg: &ClusterConfig, id: u64) -> Result<Vec<usize>> {
+pub fn leaves(
+    layer: &Layer,
+    cfg: &ClusterConfig,
+    id: u64,
+    keep: Option<&Keep>,
+) -> Result<Vec<usize>> {
     let (z, cx, cy) = decode_id(id, cfg)?;
     let grid = Grid::new(cfg, z);
     let cells = accumulate(
@@ -389,6 +408,7 @@ pub fn leaves(layer: &Layer, cfg: &ClusterConfig, id: u64) -> Result<Vec<usize>>
         },
         grid,
         [cx, cy, cx, cy],
+        keep,
     );
     let mut members: Vec<usize> = cells
         .get(&(cx, cy))

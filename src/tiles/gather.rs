@@ -14,6 +14,7 @@ use super::clip::{self, ClipBox};
 use super::cluster::{self, Item};
 use super::coord::{TileCoord, TileTransform};
 use super::encode::mvt::TileGeometry;
+use super::filter::Keep;
 use super::project::feature_geometry;
 use super::settings::TileLayerConfig;
 use super::simplify::{PreparedLayer, sq_tolerance};
@@ -32,7 +33,7 @@ pub struct Candidate {
 
 /// Where candidates are gathered from: a Mercator box (clusters) and its lon/lat box
 /// (features), placed by `tf` and clipped to `clip`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 struct Region {
     merc_box: [f64; 4],
     lonlat_box: [f64; 4],
@@ -40,6 +41,8 @@ struct Region {
     clip: ClipBox,
     sq_tol: f64,
     clustering: bool,
+    /// The request's filter on features: clusters count only the features it keeps.
+    keep: Option<Keep>,
 }
 
 /// The candidates of `layer` in the tile `coord` (buffer included, and what lies across the
@@ -50,6 +53,7 @@ pub fn candidates(
     cfg: &TileLayerConfig,
     prepared: &PreparedLayer,
     coord: TileCoord,
+    keep: Option<&Keep>,
 ) -> Vec<Candidate> {
     let buffer = f64::from(cfg.buffer) / f64::from(cfg.extent);
     let region = Region {
@@ -59,6 +63,7 @@ pub fn candidates(
         clip: ClipBox::new(cfg.extent, cfg.buffer),
         sq_tol: sq_tolerance(cfg.simplify, cfg.extent, coord.z),
         clustering: cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line,
+        keep: keep.cloned(),
     };
     let mut out: Vec<Candidate> = Vec::new();
     gather(layer, cfg, prepared, coord.z, &region, &mut |c| out.push(c));
@@ -79,7 +84,13 @@ fn gather(
     out: &mut dyn FnMut(Candidate),
 ) {
     if region.clustering {
-        for item in cluster::cluster(layer, &cfg.cluster, z, region.merc_box) {
+        for item in cluster::cluster(
+            layer,
+            &cfg.cluster,
+            z,
+            region.merc_box,
+            region.keep.as_ref(),
+        ) {
             let t = region.tf.apply(item.merc(layer));
             if region.clip.contains(t) {
                 let geometry = TileGeometry::Point(clip::snap(t));
@@ -93,7 +104,11 @@ fn gather(
         }
     }
     let [w, s, e, n] = region.lonlat_box;
-    let mut positions: Vec<usize> = layer.index.in_envelope(w, s, e, n).collect();
+    let mut positions: Vec<usize> = layer
+        .index
+        .in_envelope(w, s, e, n)
+        .filter(|&p| region.keep.as_ref().is_none_or(|k| k(p)))
+        .collect();
     positions.sort_unstable();
     for pos in positions {
         let feature = &layer.features[pos];
@@ -156,6 +171,7 @@ fn add_across_antimeridian(
             merc_box: [mx0, my0, mx1, my1],
             lonlat_box: [merc_x_to_lon(mx0), south, merc_x_to_lon(mx1), north],
             tf: main.tf.shifted(worlds),
+            keep: main.keep.clone(),
             ..*main
         };
         gather(layer, cfg, prepared, coord.z, &region, &mut |candidate| {

@@ -21,6 +21,9 @@
 //! 7. [`cache`] - the [`Tiler`] keeps prepared layers and encoded (and gzip) tiles keyed by
 //!    the layers' generations, so a changed layer can never be served from the cache.
 //!
+//! A filtered tile (a [`TileFilter`]) keeps only the features its predicate keeps, shows
+//! them unclustered, and is cached under the filter's key as well.
+//!
 //! Alongside: [`settings`] (the `[server.tiles]` and `[layers.tiles]` settings) and
 //! [`tilejson`] (TileJSON documents).
 //!
@@ -34,6 +37,7 @@ pub mod cluster;
 pub mod coord;
 pub mod cover;
 pub mod encode;
+pub mod filter;
 pub mod gather;
 pub mod project;
 pub mod render;
@@ -43,7 +47,8 @@ pub mod tilejson;
 
 pub use budget::LayerReport;
 pub use cache::{CachedTile, Tiler, tile_etag};
-pub use render::{RenderedTile, render_prepared};
+pub use filter::TileFilter;
+pub use render::{RenderedTile, render_filtered, render_prepared};
 pub use settings::{ClusterConfig, TileLayerConfig, TileServerConfig};
 pub use simplify::PreparedLayer;
 pub use tilejson::tilejson;

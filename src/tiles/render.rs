@@ -8,6 +8,7 @@
 use super::budget::{self, LayerReport};
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
+use super::filter::{Keep, TileFilter};
 use super::gather;
 use super::settings::TileLayerConfig;
 use super::simplify::PreparedLayer;
@@ -29,17 +30,27 @@ pub fn render_prepared(
     layers: &[(&Layer, &TileLayerConfig, &PreparedLayer)],
     coord: TileCoord,
 ) -> Result<RenderedTile> {
+    render_filtered(layers, coord, None)
+}
+
+/// [`render_prepared`] keeping only the features `filter` keeps (unclustered).
+pub fn render_filtered(
+    layers: &[(&Layer, &TileLayerConfig, &PreparedLayer)],
+    coord: TileCoord,
+    filter: Option<&TileFilter>,
+) -> Result<RenderedTile> {
     let mut mvt = Vec::new();
     let mut reports = Vec::with_capacity(layers.len());
     let mut any = false;
-    for (layer, cfg, prepared) in layers {
+    for (i, (layer, cfg, prepared)) in layers.iter().enumerate() {
         if prepared.generation != layer.generation {
             return Err(Error::Internal(format!(
                 "prepared layer {} is stale",
                 layer.id()
             )));
         }
-        let (encoder, report) = render_layer(layer, cfg, prepared, coord);
+        let keep = filter.and_then(|f| f.keep.get(i));
+        let (encoder, report) = render_layer(layer, cfg, prepared, coord, keep);
         if !encoder.is_empty() {
             any = true;
             encoder.finish(&mut mvt);
@@ -60,6 +71,7 @@ fn render_layer(
     cfg: &TileLayerConfig,
     prepared: &PreparedLayer,
     coord: TileCoord,
+    keep: Option<&Keep>,
 ) -> (LayerEncoder, LayerReport) {
     if !cfg.enabled || coord.z < cfg.minzoom {
         return (
@@ -67,6 +79,6 @@ fn render_layer(
             LayerReport::empty(layer.id()),
         );
     }
-    let candidates = gather::candidates(layer, cfg, prepared, coord);
+    let candidates = gather::candidates(layer, cfg, prepared, coord, keep);
     budget::encode_within_budget(layer, cfg, candidates, coord)
 }

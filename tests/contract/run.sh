@@ -3,7 +3,7 @@
 #   1. build the server (cargo build --release; SKIP_BUILD=1 reuses the existing binary)
 #   2. create the pinned Python environment tests/contract/.venv (requirements.txt) once
 #   3. serve the default atlas with writes off; run schemathesis (every check, bounded) on
-#      /api and the ogctests Features core module
+#      /api and the ogctests Features core and filtering modules
 #   4. serve it again with writes on (KHORASAN_WRITE_TOKEN, a temporary --data-dir); run
 #      schemathesis with the token
 #   5. stop the servers; exit non-zero if any run failed
@@ -97,6 +97,25 @@ echo "== ogctests features/core ($URL)"
 (cd "$WORK" && INSTANCE_URL="$URL" timeout 120 "$VENV/bin/python" -m pytest \
   --pyargs ogctests.features.core -p no:cacheprovider -q -W ignore::UserWarning \
   -k "not (test_crs and test_ast2) and not (test_features and test_ast15)") || STATUS=1
+
+echo "== ogctests features/filtering ($URL)"
+# OGC API - Features Part 3 (19-079r2). Run: test_ct1 (/conf/queryables/get-conformance),
+# test_ct4 (/conf/queryables-query-parameters/get-conformance), test_ct6
+# (/conf/filter/get-conformance). Left out because the test itself is wrong (ogctests 0.1.15):
+# - test_ct2 (/conf/queryables/get-queryables-uris) compares the Link header's rel with its
+#   quotes still on, and a URI relation type must be quoted (RFC 8288 3.3: a URI is not a
+#   token), then stores the parsed link's href, which its parser never sets (it keeps only
+#   "<iri>"), so it would pass a server with no queryables link at all;
+# - test_ct3 (/conf/queryables/get-queryables) requests the list stored by test_ct2 as a URL;
+# - test_ct5 (/conf/queryables-query-parameters/query-param), test_ct7
+#   (/conf/filter/filter-param), test_ct8 (/conf/filter/filter-lang-default), test_ct9
+#   (/conf/filter/expression-construction) and test_ct10 (/conf/filter/filter-crs-wgs84) read
+#   the sample queryable, additionalProperties and spatial queryable that only test_ct3 stores
+#   (KeyError); test_ct10 also names an undefined CQL2_FILTER_LANG.
+# What those clauses require is tested by tests/cql2.rs and tests/cql2/run.sh.
+(cd "$WORK" && INSTANCE_URL="$URL" timeout 120 "$VENV/bin/python" -m pytest \
+  --pyargs ogctests.features.filtering -p no:cacheprovider -q -W ignore::UserWarning \
+  -k "(test_ct1 and not test_ct10) or test_ct4 or test_ct6") || STATUS=1
 
 TOKEN="contract-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 WURL="http://127.0.0.1:$((PORT + 1))"

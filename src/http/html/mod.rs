@@ -69,13 +69,29 @@ pub fn document<T: Serialize>(
     content_type: &str,
     max_age: u32,
 ) -> Result<HttpResponse> {
+    let json = respond::json_bytes(doc)?;
+    document_json(req, format, page, json, content_type, max_age)
+}
+
+/// [`document`] of a document already serialized as JSON.
+///
+/// # Errors
+/// An internal error when the page cannot be rendered.
+pub fn document_json(
+    req: &HttpRequest,
+    format: Format,
+    page: Page,
+    json: Vec<u8>,
+    content_type: &str,
+    max_age: u32,
+) -> Result<HttpResponse> {
     let mut resp = if format == Format::Html {
-        let doc = serde_json::to_value(doc)
-            .map_err(|e| crate::error::Error::Internal(format!("serializing a page: {e}")))?;
+        let doc: Value = serde_json::from_slice(&json)
+            .map_err(|e| crate::error::Error::Internal(format!("reading a page: {e}")))?;
         let body = render::page(req, page, &doc)?;
         respond::cacheable(req, body.into_bytes(), HTML, max_age)
     } else {
-        respond::json(req, doc, content_type, max_age)?
+        respond::cacheable(req, json, content_type, max_age)
     };
     vary_accept(&mut resp);
     Ok(resp)

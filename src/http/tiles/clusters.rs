@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::{is_filter_param, layer_filter};
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
 use crate::error::{Error, Result};
@@ -66,9 +67,12 @@ pub(super) async fn clusters(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let p = Params::parse(req.query_string(), |k| matches!(k, "zoom" | "bbox" | "f"))?;
+    let p = Params::parse(req.query_string(), |k| {
+        matches!(k, "zoom" | "bbox" | "f") || is_filter_param(k)
+    })?;
     p.check_format()?;
     let layer = cluster_layer(&state, &path.into_inner())?;
+    let keep = layer_filter(&layer, &p)?;
     let cfg = &state.tiler.layer_config(layer.id()).cluster;
     let zoom_text = p
         .get("zoom")
@@ -80,16 +84,12 @@ pub(super) async fn clusters(
         usize::from(state.tiler.config.max_zoom),
     )?;
     let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-    let bbox = match p.get("bbox") {
-        Some(b) => BBox::parse(b)?,
-        None => BBox {
-            west: -180.0,
-            south: -90.0,
-            east: 180.0,
-            north: 90.0,
-        },
-    };
-    let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes());
+    let bbox = p
+        .get("bbox")
+        .map(BBox::parse)
+        .transpose()?
+        .unwrap_or(BBox::WORLD);
+    let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes(), keep.as_ref());
     let total: usize = items.iter().map(Item::count).sum();
     let features: Vec<Value> = items
         .iter()
@@ -113,11 +113,12 @@ pub(super) async fn leaves(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let p = Params::parse(req.query_string(), |k| {
-        matches!(k, "limit" | "offset" | "f")
+        matches!(k, "limit" | "offset" | "f") || is_filter_param(k)
     })?;
     p.check_format()?;
     let (id, cluster_text) = path.into_inner();
     let layer = cluster_layer(&state, &id)?;
+    let keep = layer_filter(&layer, &p)?;
     let cluster_id: u64 = cluster_text.parse().map_err(|_| Error::NotFound {
         kind: "cluster",
         id: cluster_text.clone(),
@@ -134,6 +135,7 @@ pub(super) async fn leaves(
         &layer,
         &state.tiler.layer_config(layer.id()).cluster,
         cluster_id,
+        keep.as_ref(),
     )?;
     let features: Vec<Value> = members
         .iter()
@@ -148,5 +150,11 @@ pub(super) async fn leaves(
         "numberReturned": features.len(),
         "features": features,
     });
-    respond::json(&req, &doc, respond::GEOJSON, state.config.cache_max_age)
+    let body = respond::json_bytes_within(&doc, state.config.limits.max_response_bytes)?;
+    Ok(respond::cacheable(
+        &req,
+        body,
+        respond::GEOJSON,
+        state.config.cache_max_age,
+    ))
 }

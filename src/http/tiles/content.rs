@@ -14,7 +14,7 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{check_tms, layers_of, no_params};
+use super::{check_tms, filter_params, layers_of, tile_filter};
 use crate::error::{Error, Result};
 use crate::http::{AppState, respond};
 use crate::tiles::CachedTile;
@@ -98,14 +98,15 @@ async fn serve_tile(
     x: &str,
     y: &str,
 ) -> Result<HttpResponse> {
-    no_params(req)?;
+    let params = filter_params(req)?;
     let coord = state.tiler.parse_coord(z, x, y)?;
     let layers = layers_of(state, layers)?;
+    let filter = tile_filter(&layers, &params)?;
     let tiler = Arc::clone(&state.tiler);
     // Rendering is CPU work: keep it off the async workers.
-    let (tile, hit) = match tiler.cached(&layers, coord) {
+    let (tile, hit) = match tiler.cached_filtered(&layers, coord, filter.as_ref()) {
         Some(t) => (t, true),
-        None => web::block(move || tiler.tile(&layers, coord))
+        None => web::block(move || tiler.tile_filtered(&layers, coord, filter.as_ref()))
             .await
             .map_err(|e| Error::Internal(format!("tile task: {e}")))??,
     };

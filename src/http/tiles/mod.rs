@@ -4,7 +4,7 @@
 //! (`/tileMatrixSets...`, `/collections/{id}/tiles...`).
 //!
 //! Owns: the route table and what the handlers share (which layers a request names, the
-//! `f` parameter, the tile matrix set check). By job:
+//! `f` parameter, the CQL2 `filter` of tiles and clusters, the tile matrix set check). By job:
 //! - [`content`]: the tiles themselves (decoding `z/x/y` into a `TileCoord` with a 400
 //!   naming the bad value before any work, cache, content negotiation of the
 //!   pre-compressed tiles, response headers);
@@ -27,6 +27,9 @@ use crate::catalog::Layer;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::http::params::Params;
+use crate::query::filter::Filter;
+use crate::tiles::TileFilter;
+use crate::tiles::filter::Keep;
 
 pub use openapi::openapi_paths;
 
@@ -110,6 +113,59 @@ fn no_params(req: &HttpRequest) -> Result<Params> {
     let p = Params::parse(req.query_string(), |k| k == "f")?;
     crate::http::format::choose(req, p.get("f"), crate::http::format::JSON_ONLY)?;
     Ok(p)
+}
+
+/// Whether `name` is one of the CQL2 filter parameters.
+fn is_filter_param(name: &str) -> bool {
+    matches!(name, "filter" | "filter-lang" | "filter-crs")
+}
+
+/// Checks a request that takes `f` and the CQL2 filter parameters only.
+fn filter_params(req: &HttpRequest) -> Result<Params> {
+    let p = Params::parse(req.query_string(), |k| k == "f" || is_filter_param(k))?;
+    p.check_format()?;
+    Ok(p)
+}
+
+/// The CQL2 filter of `params` compiled for `layer`, with its normalized text.
+fn compiled(layer: &Arc<Layer>, params: &Params) -> Result<Option<(Keep, String)>> {
+    let Some(filter) = Filter::from_params(
+        layer,
+        params.get("filter"),
+        params.get("filter-lang"),
+        params.get("filter-crs"),
+    )?
+    else {
+        return Ok(None);
+    };
+    let key = filter.canonical().to_owned();
+    let layer = Arc::clone(layer);
+    Ok(Some((
+        Arc::new(move |pos| filter.matches(&layer, pos)),
+        key,
+    )))
+}
+
+/// The CQL2 filter of a request on one layer, as a feature predicate.
+fn layer_filter(layer: &Arc<Layer>, params: &Params) -> Result<Option<Keep>> {
+    Ok(compiled(layer, params)?.map(|(keep, _)| keep))
+}
+
+/// The CQL2 filter of a tile request, compiled for each of `layers`.
+fn tile_filter(layers: &[Arc<Layer>], params: &Params) -> Result<Option<TileFilter>> {
+    let mut keep: Vec<Keep> = Vec::with_capacity(layers.len());
+    let mut key = String::new();
+    for layer in layers {
+        let Some((k, text)) = compiled(layer, params)? else {
+            return Ok(None);
+        };
+        keep.push(k);
+        key = text;
+    }
+    Ok(Some(TileFilter {
+        key: Arc::from(key),
+        keep,
+    }))
 }
 
 /// A 404 for any tile matrix set but WebMercatorQuad.

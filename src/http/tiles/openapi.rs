@@ -7,12 +7,22 @@ use serde_json::{Value, json};
 
 use super::content::MVT;
 use crate::http::format::{self, Format};
-use crate::http::openapi::{content, format_param};
+use crate::http::openapi::{content, format_param, query_param};
 use crate::http::respond;
+use crate::query::request::{FILTER, FILTER_CRS, FILTER_LANG, PageLimits};
 
 /// OpenAPI 3.0 path items of the tile routes (every path of [`TILE_ROUTES`]), for
-/// `/api`. `ids` are the collection ids.
-pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
+/// `/api`. `ids` are the collection ids; `limits` the page sizes of the listings.
+pub fn openapi_paths(ids: &[&str], limits: PageLimits) -> Vec<(String, Value)> {
+    // The CQL2 filter of tiles and cluster listings (`filter`, `filter-lang`, `filter-crs`).
+    let with_filter = |mut params: Vec<Value>| {
+        params.extend(
+            [FILTER, FILTER_LANG, FILTER_CRS]
+                .iter()
+                .map(|p| query_param(p, limits)),
+        );
+        params
+    };
     let path_param = |name: &str, description: &str, schema: Value| json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema});
     let query = |name: &str, description: &str, schema: Value, required: bool| json!({"name": name, "in": "query", "required": required, "description": description, "schema": schema});
     let collection = path_param(
@@ -75,7 +85,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{tilesetId}/{z}/{x}/{y}".into(),
             get(
                 "Vector tile (MVT 2.1); y may end in .mvt or .pbf",
-                vec![
+                with_filter(vec![
                     tileset,
                     int("z", "Zoom."),
                     int("x", "Column."),
@@ -84,7 +94,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         "Row, optionally with .mvt or .pbf.",
                         json!({"type": "string"}),
                     ),
-                ],
+                ]),
                 MVT,
                 format::JSON_ONLY,
                 true,
@@ -94,7 +104,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{collectionId}/clusters".into(),
             get(
                 "Clusters and lone points at a zoom (clustered layers)",
-                vec![
+                with_filter(vec![
                     collection.clone(),
                     query(
                         "zoom",
@@ -109,7 +119,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         false,
                     ),
                     f.clone(),
-                ],
+                ]),
                 respond::GEOJSON,
                 format::JSON_ONLY,
                 false,
@@ -119,7 +129,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
             "/tiles/{collectionId}/clusters/{clusterId}/leaves".into(),
             get(
                 "The points of a cluster",
-                vec![
+                with_filter(vec![
                     collection.clone(),
                     path_param(
                         "clusterId",
@@ -139,7 +149,7 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                         false,
                     ),
                     f.clone(),
-                ],
+                ]),
                 respond::GEOJSON,
                 format::JSON_ONLY,
                 false,
@@ -190,13 +200,13 @@ pub fn openapi_paths(ids: &[&str]) -> Vec<(String, Value)> {
                 .into(),
             get(
                 "Vector tile (OGC API - Tiles; row before column)",
-                vec![
+                with_filter(vec![
                     collection,
                     tms,
                     int("tileMatrix", "Zoom."),
                     int("tileRow", "Row (y)."),
                     int("tileCol", "Column (x)."),
-                ],
+                ]),
                 MVT,
                 format::JSON_ONLY,
                 true,

@@ -136,7 +136,7 @@ fn delete(fid: &str, if_match: Option<IfMatch>) -> WriteOp {
 
 fn staged(decision: Result<Decision>) -> StagedChange {
     match decision {
-        Ok(Decision::Stage(change)) => change,
+        Ok(Decision::Stage(change)) => *change,
         other => panic!("not staged: {other:?}"),
     }
 }
