@@ -6,6 +6,9 @@
 #   python3-qgis qgis-providers   QGIS draws the vector tiles (PyQGIS, offscreen)
 #   python3-venv                  the pinned Python tools of the contract tests
 #   curl                          the test scripts' health checks
+#   postgresql postgresql-15-postgis-3
+#                                 the throwaway PostGIS cluster of tests/postgis
+#                                 (tests/support/pg_cluster.sh)
 #
 #   bash scripts/install-deps.sh fuzz    also the fuzzing tools (scripts/fuzz.sh): the nightly
 #                                        toolchain (rustup) and cargo-fuzz (cargo install)
@@ -38,6 +41,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 command -v curl >/dev/null 2>&1 || need+=(curl)
 /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || need+=(python3-qgis qgis-providers)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 
 if ((${#need[@]} == 0)); then
   exit 0

@@ -16,7 +16,7 @@ mod limits;
 
 pub use limits::Limits;
 
-use crate::catalog::{CatalogSettings, LayerSettings};
+use crate::catalog::{CatalogSettings, LayerSettings, PostgisSource, PostgisTable};
 use crate::error::{Error, Result};
 
 pub use crate::catalog::{InvalidPolicy, JoinConfig};
@@ -59,6 +59,10 @@ pub struct RawServer {
     pub data_dir: Option<PathBuf>,
     /// `Cache-Control` max-age, in seconds, of read responses. Default 60.
     pub cache_max_age: Option<u32>,
+    /// PostgreSQL connection of the layers read from PostGIS (`postgis = { ... }`), as
+    /// `postgresql://USER@HOST:PORT/DB`; the password comes from the environment variable
+    /// `KHORASAN_PG_PASSWORD`. Default: none (no PostGIS layers).
+    pub postgis_url: Option<String>,
     /// Reload a layer when its file changes (see [`crate::catalog::watch`]). Default true;
     /// `--no-watch` turns it off.
     pub watch_files: Option<bool>,
@@ -96,8 +100,13 @@ pub struct LayerConfig {
     #[serde(default)]
     pub description: String,
     /// GeoJSON file (FeatureCollection, EPSG:4326). Relative paths are resolved against the
-    /// directory of the configuration file.
+    /// directory of the configuration file. Either this or `postgis`.
+    #[serde(default)]
     pub file: PathBuf,
+    /// A PostGIS table or view to read the layer from, on the connection of
+    /// `server.postgis_url`: `{ table, geometry_column = "geom", id_column = "id",
+    /// properties = [...] }`. Read-only; see [`crate::catalog::postgis`].
+    pub postgis: Option<PostgisTable>,
     /// Attribution shown by maps. Default: none.
     pub attribution: Option<String>,
     /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339). Default: none,
@@ -139,6 +148,8 @@ pub struct Config {
     pub cache_max_age: u32,
     /// Whether layer files are watched and reloaded when they change.
     pub watch_files: bool,
+    /// The PostgreSQL connection of PostGIS layers (`server.postgis_url`).
+    pub postgis_url: Option<String>,
     /// Tokens, rate limit and body limit of writes.
     pub write: crate::store::WriteSettings,
     /// Vector tile settings of the server.
@@ -162,7 +173,7 @@ impl RawConfig {
         })?;
         let base = path.parent().unwrap_or_else(|| Path::new("."));
         for layer in &mut raw.layers {
-            if layer.file.is_relative() {
+            if layer.file.is_relative() && !layer.file.as_os_str().is_empty() {
                 layer.file = base.join(&layer.file);
             }
         }
@@ -230,6 +241,7 @@ impl RawConfig {
                     layer.id
                 )));
             }
+            check_source(layer, self.server.postgis_url.as_deref())?;
             if !seen.insert(layer.id.as_str()) {
                 return Err(Error::Config(format!(
                     "layer id {:?} is repeated",
@@ -263,6 +275,7 @@ impl RawConfig {
                 .unwrap_or_else(|| PathBuf::from("data")),
             cache_max_age: self.server.cache_max_age.unwrap_or(60),
             watch_files: self.server.watch_files.unwrap_or(true),
+            postgis_url: self.server.postgis_url,
             write: crate::store::WriteSettings::from_raw(
                 &self.server.write_tokens_sha256,
                 self.server.write_rate_per_minute,
@@ -277,14 +290,38 @@ impl RawConfig {
     }
 }
 
+/// A layer reads exactly one of a file and a PostGIS table; a PostGIS one needs the
+/// connection and is read-only.
+fn check_source(layer: &LayerConfig, postgis_url: Option<&str>) -> Result<()> {
+    let has_file = !layer.file.as_os_str().is_empty();
+    let problem = match (&layer.postgis, has_file) {
+        (None, false) => Some("needs a file or a postgis table"),
+        (Some(_), true) => Some("has both a file and a postgis table; give one"),
+        (Some(_), false) if postgis_url.is_none() => {
+            Some("reads from PostGIS but server.postgis_url is not set")
+        }
+        (Some(_), false) if layer.writable => Some("reads from PostGIS and cannot be writable"),
+        _ => None,
+    };
+    match problem {
+        Some(p) => Err(Error::Config(format!("layer {:?} {p}", layer.id))),
+        None => Ok(()),
+    }
+}
+
 impl LayerConfig {
-    /// The part of this entry the catalog reads.
-    pub fn catalog_settings(&self) -> LayerSettings {
+    /// The part of this entry the catalog reads; `postgis_url` is the connection of a
+    /// PostGIS layer.
+    pub fn catalog_settings(&self, postgis_url: Option<&str>) -> LayerSettings {
         LayerSettings {
             id: self.id.clone(),
             title: self.title.clone(),
             description: self.description.clone(),
             file: self.file.clone(),
+            postgis: self.postgis.clone().map(|table| PostgisSource {
+                url: postgis_url.unwrap_or_default().to_owned(),
+                table,
+            }),
             attribution: self.attribution.clone(),
             time_property: self.time_property.clone(),
             time_end_property: self.time_end_property.clone(),
@@ -302,7 +339,7 @@ impl Config {
             layers: self
                 .layers
                 .iter()
-                .map(LayerConfig::catalog_settings)
+                .map(|l| l.catalog_settings(self.postgis_url.as_deref()))
                 .collect(),
             joins: self.joins.clone(),
         }
@@ -382,6 +419,22 @@ mod tests {
         assert!(parse(&format!("{layer}time_end_property='end'\n")).is_err());
         let writable = format!("{layer}time_property='s'\ntime_end_property='e'\nwritable=true\n");
         assert!(parse(&writable).is_err());
+    }
+
+    #[test]
+    fn a_layer_reads_one_source_and_postgis_needs_a_connection() {
+        let pg = "[[layers]]\nid='a'\npostgis={table='t', properties=['x']}\n";
+        assert!(parse(pg).is_err());
+        let url = "[server]\npostgis_url='postgresql://u@h/d'\n";
+        let cfg = parse(&format!("{url}{pg}")).unwrap();
+        let settings = cfg.catalog().layers.remove(0);
+        let source = settings.postgis.unwrap();
+        assert_eq!(source.url, "postgresql://u@h/d");
+        assert_eq!(source.table.geometry_column, "geom");
+        assert_eq!(source.table.properties, ["x"]);
+        assert!(parse(&format!("{url}{pg}file='f'\n")).is_err());
+        assert!(parse(&format!("{url}{pg}writable=true\n")).is_err());
+        assert!(parse("[[layers]]\nid='a'\n").is_err());
     }
 
     #[test]

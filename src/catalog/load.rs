@@ -139,6 +139,43 @@ pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Lo
     Ok(builder.finish())
 }
 
+/// Builds a layer's features from GeoJSON Feature texts given one by one, with the same
+/// validation, ids, property typing and time spans as [`load_file`]; for sources other than
+/// a FeatureCollection file ([`super::postgis`]). `source` names the origin in messages.
+pub struct FeatureReader<'p>(Builder<'p>);
+
+impl<'p> FeatureReader<'p> {
+    pub fn new(source: &'p Path, options: &'p LoadOptions) -> Self {
+        Self(Builder::new(source, options))
+    }
+
+    /// Takes one GeoJSON Feature object.
+    ///
+    /// # Errors
+    /// When the feature is invalid and the policy refuses the whole source.
+    pub fn push_json(&mut self, text: &str) -> Result<()> {
+        let refused = match serde_json::from_str::<RawFeature<'_>>(text) {
+            Ok(raw) => self.0.push(&raw).is_err(),
+            Err(e) => {
+                let index = self.0.index;
+                self.0.index += 1;
+                self.0
+                    .reject(index, format!("not a GeoJSON Feature: {e}"))
+                    .is_err()
+            }
+        };
+        match self.0.fatal.take() {
+            Some(err) if refused => Err(err),
+            _ => Ok(()),
+        }
+    }
+
+    /// The features taken so far, with their schema.
+    pub fn finish(self) -> Loaded {
+        self.0.finish()
+    }
+}
+
 /// The 53-bit FNV-1a hash used for string feature ids (never 0).
 pub fn string_id(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -221,21 +258,27 @@ impl<'p> Builder<'p> {
                 self.features.push(feature);
                 Ok(())
             }
-            Err(reason) => match self.options.on_invalid {
-                InvalidPolicy::Skip => {
-                    tracing::warn!(path = %self.path.display(), index, %reason, "invalid feature skipped");
-                    self.skipped.push((index, reason));
-                    Ok(())
-                }
-                InvalidPolicy::Refuse => {
-                    self.fatal = Some(Error::InvalidFeature {
-                        path: PathBuf::from(self.path),
-                        index,
-                        reason,
-                    });
-                    Err(())
-                }
-            },
+            Err(reason) => self.reject(index, reason),
+        }
+    }
+
+    /// Leaves out feature `index` (logged), or under [`InvalidPolicy::Refuse`] records the
+    /// error that fails the source and returns `Err`.
+    fn reject(&mut self, index: usize, reason: String) -> std::result::Result<(), ()> {
+        match self.options.on_invalid {
+            InvalidPolicy::Skip => {
+                tracing::warn!(path = %self.path.display(), index, %reason, "invalid feature skipped");
+                self.skipped.push((index, reason));
+                Ok(())
+            }
+            InvalidPolicy::Refuse => {
+                self.fatal = Some(Error::InvalidFeature {
+                    path: PathBuf::from(self.path),
+                    index,
+                    reason,
+                });
+                Err(())
+            }
         }
     }
 

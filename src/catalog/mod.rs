@@ -3,7 +3,8 @@
 //! Owns: turning [`CatalogSettings`] ([`settings`]) into [`Layer`] snapshots (files read by
 //! [`load`], fields by [`schema`], the spatial index built from the geometries), the spatial
 //! joins between layers ([`join`]), the swap of a layer's snapshot after a write, and the
-//! reload of a layer whose file changed ([`reload`], [`watch`]). It does
+//! reload of a layer whose file changed ([`reload`], [`watch`]); read-only layers may also come
+//! from PostGIS tables ([`postgis`]), refreshed on `NOTIFY` ([`postgis_listen`]). It does
 //! not parse requests ([`crate::query`]), tile ([`crate::tiles`]), store changes
 //! ([`crate::store`]) or speak HTTP ([`crate::http`]).
 //!
@@ -16,6 +17,8 @@ pub mod join;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod postgis;
+pub mod postgis_listen;
 pub mod reload;
 pub mod schema;
 pub mod settings;
@@ -30,7 +33,9 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 
 pub use model::{ApiId, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
-pub use settings::{CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings};
+pub use settings::{
+    CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
+};
 
 use crate::error::{Error, Result};
 use crate::index::SpatialIndex;
@@ -128,12 +133,13 @@ impl LayerHandle {
     }
 }
 
-/// Reads the file of one layer and builds its snapshot (joins not applied). Logs the feature
-/// count and load time, and the count of refused features per reason.
+/// Reads the file (or PostGIS table, [`postgis`]) of one layer and builds its snapshot
+/// (joins not applied). Logs the feature count and load time, and the count of refused
+/// features per reason.
 ///
 /// # Errors
-/// When the file cannot be read or is not GeoJSON, or features are invalid under
-/// [`InvalidPolicy::Fail`].
+/// When the file cannot be read or is not GeoJSON, the table cannot be read, or features
+/// are invalid under [`InvalidPolicy::Refuse`].
 pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
     let started = Instant::now();
     let options = load::LoadOptions {
@@ -141,7 +147,16 @@ pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
         time_property: settings.time_property.clone(),
         time_end_property: settings.time_end_property.clone(),
     };
-    let loaded = load::load_file(&settings.file, &options)?;
+    let (loaded, source) = match &settings.postgis {
+        Some(table) => (
+            postgis::load_table(table, &options)?,
+            postgis::source_name(table),
+        ),
+        None => (
+            load::load_file(&settings.file, &options)?,
+            settings.file.clone(),
+        ),
+    };
     let refusals = loaded.refusals();
     let skipped = loaded.skipped.len();
     let layer = Layer::build(
@@ -152,7 +167,7 @@ pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
     );
     tracing::info!(
         layer = %settings.id,
-        file = %settings.file.display(),
+        source = %source.display(),
         features = layer.features.len(),
         skipped,
         ms = started.elapsed().as_millis() as u64,

@@ -30,8 +30,10 @@ pub struct LayerSettings {
     pub title: Option<String>,
     /// Human description.
     pub description: String,
-    /// GeoJSON file (FeatureCollection, EPSG:4326).
+    /// GeoJSON file (FeatureCollection, EPSG:4326); empty for a layer read from PostGIS.
     pub file: PathBuf,
+    /// The PostGIS table or view the layer is read from, instead of a file.
+    pub postgis: Option<PostgisSource>,
     /// Attribution shown by maps.
     pub attribution: Option<String>,
     /// Property holding the time of a feature (`YYYY-MM-DD` or RFC 3339).
@@ -47,6 +49,44 @@ pub struct LayerSettings {
     pub on_invalid: InvalidPolicy,
     /// Whether authenticated clients may create, replace and delete features.
     pub writable: bool,
+}
+
+/// A layer's `postgis = { ... }` entry: which table or view, and which of its columns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgisTable {
+    /// Table or view, optionally with its schema (`schema.table`).
+    pub table: String,
+    /// Geometry column (PostGIS `geometry`, EPSG:4326 or transformable to it). Default `geom`.
+    #[serde(default = "default_geometry_column")]
+    pub geometry_column: String,
+    /// Column holding the feature id (integer or text). Default `id`.
+    #[serde(default = "default_id_column")]
+    pub id_column: String,
+    /// Columns served as properties, in this order. Default: none.
+    #[serde(default)]
+    pub properties: Vec<String>,
+    /// A `NOTIFY` channel announcing changes of the table (a trigger sends them); the layer
+    /// is read again on each, see [`super::postgis_listen`]. Default: none (read at start
+    /// only).
+    pub notify_channel: Option<String>,
+}
+
+fn default_geometry_column() -> String {
+    "geom".to_owned()
+}
+
+fn default_id_column() -> String {
+    "id".to_owned()
+}
+
+/// Where a PostGIS layer comes from: the connection and the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgisSource {
+    /// `postgresql://USER@HOST:PORT/DB`; the password, when needed, comes from the
+    /// environment ([`super::postgis::PASSWORD_ENV`]).
+    pub url: String,
+    pub table: PostgisTable,
 }
 
 /// One `[[joins]]` entry: points of one layer take attributes of the polygon containing

@@ -4,12 +4,13 @@
 //! writes and an atomic rename over the file are seen), waits until the file has been quiet
 //! for the debounce time, then calls [`Catalog::reload_layer`]. A file whose write is still
 //! in progress when the debounce ends fails to load and leaves the old data serving; the
-//! end of the write is another change, which reloads it.
+//! end of the write is another change, which reloads it. Events that leave the modification
+//! time and length as they were (a file opened for reading) reload nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
@@ -38,7 +39,11 @@ impl std::fmt::Debug for Watcher {
 pub fn watch(catalog: Arc<Catalog>, debounce: Duration) -> Result<Watcher> {
     let mut layers_of: HashMap<PathBuf, Vec<String>> = HashMap::new();
     for handle in &catalog.layers {
-        let file = handle.snapshot().config.file.clone();
+        let config = Arc::clone(&handle.snapshot().config);
+        if config.postgis.is_some() {
+            continue;
+        }
+        let file = config.file.clone();
         layers_of
             .entry(watched_path(&file)?)
             .or_default()
@@ -48,6 +53,8 @@ pub fn watch(catalog: Arc<Catalog>, debounce: Duration) -> Result<Watcher> {
         .keys()
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
+    let mut versions: HashMap<PathBuf, Option<FileVersion>> =
+        layers_of.keys().map(|p| (p.clone(), version(p))).collect();
     let mut debouncer = new_debouncer(debounce, move |events: DebounceEventResult| {
         let events = match events {
             Ok(events) => events,
@@ -56,9 +63,16 @@ pub fn watch(catalog: Arc<Catalog>, debounce: Duration) -> Result<Watcher> {
                 return;
             }
         };
+        // Reading a file (the reload itself, or any reader) is an event too: only a new
+        // modification time or length is a change.
         let changed: HashSet<&String> = events
             .iter()
-            .filter_map(|e| layers_of.get(&e.path))
+            .filter_map(|e| {
+                let ids = layers_of.get(&e.path)?;
+                let now = version(&e.path);
+                let before = versions.insert(e.path.clone(), now);
+                (before != Some(now)).then_some(ids)
+            })
             .flatten()
             .collect();
         for id in changed {
@@ -80,6 +94,15 @@ pub fn watch(catalog: Arc<Catalog>, debounce: Duration) -> Result<Watcher> {
     Ok(Watcher {
         _debouncer: debouncer,
     })
+}
+
+/// What tells two versions of a file apart: modification time and length.
+type FileVersion = (SystemTime, u64);
+
+/// The version of the file at `path`; `None` while it cannot be read.
+fn version(path: &Path) -> Option<FileVersion> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// The path events name for `file`: its directory resolved, its own name kept (the file

@@ -216,6 +216,14 @@ pub fn serve(
     } else {
         None
     };
+    let _listener = if watch_files {
+        crate::catalog::postgis_listen::listen(
+            &state.catalog,
+            crate::catalog::postgis_listen::DEFAULT_DEBOUNCE,
+        )
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

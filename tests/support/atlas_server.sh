@@ -20,6 +20,20 @@ stop_atlas_servers() {
   rm -f "${ATLAS_SERVER_TEMP_LOGS[@]}"
 }
 
+# Makes the EXIT trap stop the servers, keeping whatever the trap already did.
+atlas_server_exit_trap() {
+  local previous
+  previous=$(trap -p EXIT)
+  previous=${previous#"trap -- "}
+  previous=${previous%" EXIT"}
+  eval "previous=${previous:-''}"
+  case "$previous" in
+  *stop_atlas_servers*) ;;
+  "") trap stop_atlas_servers EXIT ;;
+  *) trap "stop_atlas_servers; $previous" EXIT ;;
+  esac
+}
+
 start_atlas_server() {
   local port=$1
   shift
@@ -44,7 +58,7 @@ start_atlas_server() {
     >"$ATLAS_SERVER_LOG" 2>&1 &
   ATLAS_SERVER_PID=$!
   ATLAS_SERVER_PIDS+=("$ATLAS_SERVER_PID")
-  trap stop_atlas_servers EXIT
+  atlas_server_exit_trap
   for _ in $(seq 1 100); do
     curl -sf "$BASE/health" >/dev/null && return 0
     kill -0 "$ATLAS_SERVER_PID" 2>/dev/null || break

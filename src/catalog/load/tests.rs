@@ -205,3 +205,43 @@ fn values_read_from_their_text_equal_the_json_reading() {
         }
     }
 }
+
+#[test]
+fn features_given_one_by_one_equal_the_same_collection() {
+    let features = [
+        r#"{"type":"Feature","id":"a","geometry":{"type":"Point","coordinates":[1,2,3.5]},"properties":{"n":1,"s":"x"}}"#,
+        r#"{"type":"Feature","id":7,"geometry":null,"properties":{"s":null}}"#,
+        r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[500,2]},"properties":{}}"#,
+    ];
+    let whole = format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    );
+    let expected = load(&whole, InvalidPolicy::Skip).unwrap();
+    let options = LoadOptions::default();
+    let name = Path::new("postgis:t");
+    let mut reader = FeatureReader::new(name, &options);
+    for f in features {
+        reader.push_json(f).unwrap();
+    }
+    reader.push_json("not json").unwrap();
+    let got = reader.finish();
+    assert_eq!(got.features.len(), expected.features.len());
+    for (a, b) in got.features.iter().zip(&expected.features) {
+        assert_eq!((a.id, &a.geometry, &a.props), (b.id, &b.geometry, &b.props));
+        assert_eq!(
+            a.source_geometry.as_ref().map(|g| g.get()),
+            b.source_geometry.as_ref().map(|g| g.get())
+        );
+    }
+    assert_eq!(got.source_ids, expected.source_ids);
+    assert_eq!(got.skipped.len(), expected.skipped.len() + 1);
+
+    let refuse = LoadOptions {
+        on_invalid: InvalidPolicy::Refuse,
+        ..LoadOptions::default()
+    };
+    let mut reader = FeatureReader::new(name, &refuse);
+    assert!(reader.push_json(features[0]).is_ok());
+    assert!(reader.push_json(features[2]).is_err());
+}
