@@ -5,10 +5,10 @@
 #   bash benches/cql2_load.sh           # 1M points
 #   N=100000 DUR=5 PORT=18332 SKIP_BUILD=1 bash benches/cql2_load.sh
 #
-# Generates benches/data/cql2_points_<N>.geojson with /work/shared/bench/gen_data.py (or
-# $GEN_DATA) if missing, serves it as layer `points` from the release binary, then for each
+# Generates benches/data/cql2_points_<N>.geojson with ../shared/bench/gen_data.py (or
+# $GEN_DATA; the bench kit beside the repository, $BENCH) if missing, serves it as layer `points` from the release binary, then for each
 # query writes REQS request paths (each with a different box or value, limit=100), checks
-# that the first answers 200, and replays them with wrk (/work/shared/bench/paths.lua,
+# that the first answers 200, and replays them with wrk ($BENCH/paths.lua,
 # -t2 -c$CONNS for $DUR seconds): req/s, p50/p90/p99 latency and the median numberMatched,
 # with the load average of the shared machine before and after.
 # Environment: N, REQS (default 300), DUR (seconds per query, default 10), CONNS (default 8),
@@ -19,9 +19,10 @@ N=${N:-1000000}
 REQS=${REQS:-300}
 DUR=${DUR:-10}
 CONNS=${CONNS:-8}
-PATHS_LUA=${PATHS_LUA:-/work/shared/bench/paths.lua}
+BENCH=${BENCH:-../shared/bench}
+PATHS_LUA=${PATHS_LUA:-$BENCH/paths.lua}
 PORT=${PORT:-18332}
-GEN_DATA=${GEN_DATA:-/work/shared/bench/gen_data.py}
+GEN_DATA=${GEN_DATA:-$BENCH/gen_data.py}
 DATA=benches/data
 FILE=$DATA/cql2_points_$N.geojson
 mkdir -p "$DATA"

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BENCH=${BENCH:-../shared/bench}
-[[ -d $BENCH ]] || BENCH=/work/shared/bench
+[[ -d $BENCH ]] || { echo "targets.sh: no bench kit at $BENCH (set BENCH)" >&2; exit 2; }
 SCRATCH=${SCRATCH:-benches/data/dense}
 POINTS=${POINTS:-1000000}
 DURATION=${DURATION:-10}
