@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The rows of the performance targets (issue 13), measured on the shared dense benchmark data
+# The rows of the performance targets, measured on the shared dense benchmark data
 # (../shared/bench: 1M points over Afghanistan and Pakistan, 70% in town clusters). Figures,
 # not pass/fail; the machine load average is printed with every figure.
 #

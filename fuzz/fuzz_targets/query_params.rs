@@ -11,7 +11,7 @@ mod common;
 
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::http::params::{json_only, page_limits};
-use khorasan_atlas::query::params::{BBox, Params, parse_count};
+use khorasan_atlas::query::params::{Params, cluster_zoom_and_bbox, parse_count};
 use khorasan_atlas::query::request::{DistanceRequest, ItemsRequest, PageLimits};
 use khorasan_atlas::tiles::cluster;
 use khorasan_atlas::tiles::coord::TileCoord;
@@ -80,16 +80,9 @@ fn filter(layer: &Layer, expression: &str, limits: PageLimits) -> Result<()> {
 fn clusters(atlas: &common::Atlas, layer: &Layer, query: &str) -> Result<()> {
     let p = Params::parse(query, |k| matches!(k, "zoom" | "bbox" | "f"))?;
     p.check_format()?;
-    let max_zoom = usize::from(atlas.config.tiles.max_zoom);
-    let zoom = parse_count("zoom", p.get("zoom").unwrap_or("0"), 0, max_zoom)?;
-    let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-    let bbox = p
-        .get("bbox")
-        .map(BBox::parse)
-        .transpose()?
-        .unwrap_or(BBox::WORLD);
+    let (zoom, bbox) = cluster_zoom_and_bbox(&p, atlas.config.tiles.max_zoom)?;
     let cfg = &cluster_config(atlas, layer);
-    cluster::items_in_envelopes(layer, cfg, zoom, bbox.envelopes());
+    cluster::items_in_envelopes(layer, cfg, zoom, bbox.envelopes(), None);
     Ok(())
 }
 

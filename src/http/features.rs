@@ -332,6 +332,7 @@ fn respond_page(
     listing: &Listing,
     outcome: &Outcome,
     paged: bool,
+    distance_column: bool,
 ) -> Result<HttpResponse> {
     let (params, page) = (&listing.params, listing.page);
     let base = respond::base_url(req);
@@ -373,9 +374,7 @@ fn respond_page(
     let cap = state.config.limits.max_response_bytes;
     match format::choose(req, params.get("f"), format::LISTING)? {
         Format::Csv => {
-            // The distance queries' CSV has its distance column even when no feature matched.
-            let with_distance = matches!(req.path().rsplit('/').next(), Some("radius" | "nearest"));
-            let bytes = super::csv::page(layer, outcome, select, with_distance, cap)?;
+            let bytes = super::csv::page(layer, outcome, select, distance_column, cap)?;
             let counts = (outcome.matched, outcome.hits.len());
             let mut resp = super::csv::respond(req, bytes, layer.id(), counts, &links, max_age);
             html::vary_accept(&mut resp);
@@ -423,7 +422,15 @@ pub async fn items(
         params::page_limits(&state.config),
     )?;
     let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
-    let mut resp = respond_page(&req, &state, &layer, &request.listing, &outcome, true)?;
+    let mut resp = respond_page(
+        &req,
+        &state,
+        &layer,
+        &request.listing,
+        &outcome,
+        true,
+        false,
+    )?;
     let served = format::choose(&req, request.listing.params.get("f"), format::LISTING)?;
     super::link_header::add(&req, &mut resp, layer.id(), served);
     Ok(resp)
@@ -548,6 +555,7 @@ async fn distance(
         &request.listing,
         &outcome,
         request.is_paged(),
+        true,
     )
 }
 

@@ -162,6 +162,24 @@ pub fn parse_within(within: &str, units: Option<&str>) -> Result<f64> {
     Ok(metres)
 }
 
+/// The `zoom` (required, at most `max_zoom`) and `bbox` (default: the world) of a cluster
+/// listing.
+///
+/// # Errors
+/// A 400 naming the missing or bad parameter.
+pub fn cluster_zoom_and_bbox(p: &Params, max_zoom: u8) -> Result<(u8, BBox)> {
+    let zoom_text = p
+        .get("zoom")
+        .ok_or_else(|| Error::bad_param("zoom", "", "zoom is required"))?;
+    let zoom = parse_count("zoom", zoom_text, 0, usize::from(max_zoom))?;
+    let bbox = p
+        .get("bbox")
+        .map(BBox::parse)
+        .transpose()?
+        .unwrap_or(BBox::WORLD);
+    Ok((u8::try_from(zoom).unwrap_or(u8::MAX), bbox))
+}
+
 /// Parses a count parameter in `min..=max`.
 pub fn parse_count(param: &str, text: &str, min: usize, max: usize) -> Result<usize> {
     let n: usize = text

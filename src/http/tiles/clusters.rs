@@ -16,7 +16,7 @@ use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
 use crate::error::{Error, Result};
 use crate::http::{AppState, params::Params, respond};
-use crate::query::params::{BBox, parse_count};
+use crate::query::params::{cluster_zoom_and_bbox, parse_count};
 use crate::tiles::cluster::{self, ClusterValue, Item};
 
 /// The snapshot of layer `id`, which must be clustered (else a 404).
@@ -74,21 +74,7 @@ pub(super) async fn clusters(
     let layer = cluster_layer(&state, &path.into_inner())?;
     let keep = layer_filter(&layer, &p)?;
     let cfg = &state.tiler.layer_config(layer.id()).cluster;
-    let zoom_text = p
-        .get("zoom")
-        .ok_or_else(|| Error::bad_param("zoom", "", "zoom is required"))?;
-    let zoom = parse_count(
-        "zoom",
-        zoom_text,
-        0,
-        usize::from(state.tiler.config.max_zoom),
-    )?;
-    let zoom = u8::try_from(zoom).unwrap_or(u8::MAX);
-    let bbox = p
-        .get("bbox")
-        .map(BBox::parse)
-        .transpose()?
-        .unwrap_or(BBox::WORLD);
+    let (zoom, bbox) = cluster_zoom_and_bbox(&p, state.tiler.config.max_zoom)?;
     let items = cluster::items_in_envelopes(&layer, cfg, zoom, bbox.envelopes(), keep.as_ref());
     let total: usize = items.iter().map(Item::count).sum();
     let features: Vec<Value> = items
