@@ -7,7 +7,7 @@
 #   ROWS="load items compress" bash benches/targets.sh
 #   BIN=path/to/khorasan-atlas POINTS=1000000 DURATION=10 PORT=18140 bash benches/targets.sh
 #
-# Rows: load (load + index time, RSS after load, peak), items (bbox limit=100), radius (50 km,
+# Rows: load (load + index time and the CPU time it took, RSS after load, peak), items (bbox limit=100), radius (50 km,
 # limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
 # against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
 # cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
@@ -53,6 +53,7 @@ cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/sta
 log="$SCRATCH/server.log"
 conf="$SCRATCH/targets.toml"
 printf '[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = 0\n' >"$conf"
+: >"$log" # emptied before the server starts, so that an old log never reads as ready
 started=$(date +%s%N)
 RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" \
   --listen "127.0.0.1:$PORT" ${SERVER_ARGS:-} >"$log" 2>&1 &
@@ -63,13 +64,14 @@ for _ in $(seq 1 1200); do
   sleep 0.05
 done
 ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+ready_cpu_ms=$(( $(cpu_ticks) * 1000 / $(getconf CLK_TCK) ))
 sleep 1
 rss_load=$(rss VmRSS)
 row() { printf '| %-44s | %-60s | load %s |\n' "$1" "$2" "$(loadavg)"; }
 echo "| row | figure | machine |"
 echo "|---|---|---|"
 [[ " $ROWS " == *" load "* ]] &&
-  row "$POINTS points: load + index" "${ready_ms} ms to serving, RSS $rss_load MB, peak $(rss VmHWM) MB"
+  row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), RSS $rss_load MB, peak $(rss VmHWM) MB"
 
 # One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request". The
 # server's CPU time per request (from /proc) depends much less on other load than req/s.

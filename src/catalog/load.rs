@@ -30,7 +30,6 @@ use std::collections::HashMap;
 use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use geo::Geometry;
 use serde::Deserialize;
@@ -45,6 +44,9 @@ use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
+use intern::Interner;
+
+mod intern;
 
 /// What a file yields: the schema, the valid features, and the features left out.
 #[derive(Debug, Default)]
@@ -119,6 +121,9 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Loaded> {
 /// Reads a GeoJSON FeatureCollection from memory; `path` is only used in messages.
 pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Loaded> {
     let mut builder = Builder::new(path, options);
+    // Room for as many features as a file of small points holds, so that the vector is not
+    // copied while it grows (pages never written cost no memory; `finish` gives back the rest).
+    builder.features.reserve(bytes.len() / BYTES_PER_POINT);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let outcome = CollectionSeed(&mut builder)
         .deserialize(&mut de)
@@ -186,15 +191,13 @@ pub fn string_id(s: &str) -> u64 {
     (h & ((1 << 53) - 1)).max(1)
 }
 
-/// Interning stops for a field once it has this many distinct strings: such fields (names,
-/// ids) gain nothing from sharing.
-const INTERN_LIMIT: usize = 65_536;
+/// About the size of a point feature with a few properties, in GeoJSON bytes.
+const BYTES_PER_POINT: usize = 200;
 
 struct Builder<'p> {
     path: &'p Path,
-    /// Per field: the distinct strings seen so far, shared by every feature; `None` once the
-    /// field has more than [`INTERN_LIMIT`] distinct values.
-    interned: Vec<Option<FxHashSet<Arc<str>>>>,
+    /// Per field: the distinct strings seen so far, shared by every feature.
+    interned: Interner,
     options: &'p LoadOptions,
     schema: Schema,
     features: Vec<Feature>,
@@ -234,7 +237,7 @@ impl<'p> Builder<'p> {
     fn new(path: &'p Path, options: &'p LoadOptions) -> Self {
         Self {
             path,
-            interned: Vec::new(),
+            interned: Interner::default(),
             options,
             schema: Schema::default(),
             features: Vec::new(),
@@ -393,27 +396,8 @@ impl<'p> Builder<'p> {
     /// is checked first (features usually list their properties in the same order).
     fn field(&mut self, name: &str, expected: usize) -> usize {
         let pos = self.schema.position_near(name, expected);
-        if pos == self.interned.len() {
-            self.interned.push(Some(FxHashSet::default()));
-        }
+        self.interned.note_field(pos);
         pos
-    }
-
-    /// The shared copy of `s` for field `pos`: allocated only the first time it is seen.
-    fn intern(&mut self, pos: usize, s: &str) -> Arc<str> {
-        let Some(Some(set)) = self.interned.get_mut(pos) else {
-            return Arc::from(s);
-        };
-        if let Some(shared) = set.get(s) {
-            return Arc::clone(shared);
-        }
-        if set.len() >= INTERN_LIMIT {
-            self.interned[pos] = None;
-            return Arc::from(s);
-        }
-        let shared: Arc<str> = Arc::from(s);
-        set.insert(Arc::clone(&shared));
-        shared
     }
 
     /// The value of a property from its JSON text. Strings without escapes, integers,
@@ -425,7 +409,7 @@ impl<'p> Builder<'p> {
             [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
                 // The text is valid JSON, so between the quotes it is the string itself.
                 let s = text.get(1..text.len() - 1).unwrap_or_default();
-                return Ok(Prop::Str(self.intern(pos, s)));
+                return Ok(Prop::Str(self.interned.intern(pos, s)));
             }
             b"true" => return Ok(Prop::Bool(true)),
             b"false" => return Ok(Prop::Bool(false)),
@@ -441,7 +425,7 @@ impl<'p> Builder<'p> {
             _ => {}
         }
         Ok(match Prop::from_raw(raw)? {
-            Prop::Str(s) => Prop::Str(self.intern(pos, &s)),
+            Prop::Str(s) => Prop::Str(self.interned.intern(pos, &s)),
             other => other,
         })
     }
@@ -449,6 +433,7 @@ impl<'p> Builder<'p> {
     fn finish(self) -> Loaded {
         let width = self.schema.len();
         let mut features = self.features;
+        features.shrink_to_fit();
         for f in &mut features {
             pad(&mut f.props, width);
         }

@@ -32,7 +32,9 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
-pub use model::{ApiId, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan};
+pub use model::{
+    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan,
+};
 pub use settings::{
     CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
 };

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use arcstr::ArcStr;
 use geo::{BoundingRect, Geometry};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -13,8 +14,8 @@ use serde_json::value::RawValue;
 use super::settings::LayerSettings;
 use crate::index::SpatialIndex;
 
-/// One property value, stored compactly (24 bytes). `Absent` marks a property the feature
-/// does not have, which is different from an explicit `null`.
+/// One property value, stored compactly (16 bytes: a tag and one word). `Absent` marks a
+/// property the feature does not have, which is different from an explicit `null`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prop {
     Absent,
@@ -22,8 +23,9 @@ pub enum Prop {
     Bool(bool),
     Int(i64),
     Float(f64),
-    /// Strings; repeated values of a field share one allocation (see `catalog::load`).
-    Str(Arc<str>),
+    /// Strings (one pointer; the length lives with the text); repeated values of a field
+    /// share one allocation (see `catalog::load`).
+    Str(ArcStr),
     /// Arrays and objects, kept as JSON.
     Json(Box<Value>),
     /// A value kept as its source text because [`Value`] would change it: integers outside
@@ -31,9 +33,11 @@ pub enum Prop {
     Raw(RawJson),
 }
 
-/// JSON source text, compared by its text.
+/// JSON source text, compared by its text (boxed twice so that [`Prop`] stays one word).
 #[derive(Debug, Clone)]
-pub struct RawJson(pub Box<RawValue>);
+pub struct RawJson(pub Box<Box<RawValue>>);
+
+const _: () = assert!(std::mem::size_of::<Prop>() == 16);
 
 impl RawJson {
     /// The JSON text.
@@ -61,7 +65,7 @@ impl Prop {
         if exact {
             serde_json::from_str(text).map(Self::from_json)
         } else {
-            Ok(Self::Raw(RawJson(raw.to_owned())))
+            Ok(Self::Raw(RawJson(Box::new(raw.to_owned()))))
         }
     }
 
@@ -73,7 +77,7 @@ impl Prop {
             Value::Number(n) => n
                 .as_i64()
                 .map_or_else(|| Self::Float(n.as_f64().unwrap_or(f64::NAN)), Self::Int),
-            Value::String(s) => Self::Str(Arc::from(s)),
+            Value::String(s) => Self::Str(ArcStr::from(s)),
             other => Self::Json(Box::new(other)),
         }
     }

@@ -1,7 +1,7 @@
 //! The spatial index of a layer: which positions a spatial query needs to look at.
 //!
-//! Owns: two R-trees (rstar), bulk-loaded once per layer snapshot from the geometries in
-//! layer order, and kept private:
+//! Owns: two packed static R-trees ([`packed`]: flat arrays sorted along a Hilbert curve),
+//! built once per layer snapshot from the geometries in layer order, and kept private:
 //! - the lon/lat bounding box of every geometry, for `bbox` queries, tiles and joins;
 //! - every point vertex of point geometries as a unit normal vector in 3-D, for radius and
 //!   nearest queries; see [`geodesic`] for why its chord prefilter is exact.
@@ -15,21 +15,17 @@
 //! properties.
 
 pub mod geodesic;
+pub mod packed;
 
 use std::collections::HashSet;
 
 use geo::{BoundingRect, Geometry, Point};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+
+use packed::{PackedTree, hilbert_keys, min_distance_2};
 
 /// Metres taken off every distance bound so that floating-point rounding can never drop a
 /// hit (at the poles, cos 90° is 6e-17).
 const ROUNDING_SLACK_M: f64 = 0.001;
-
-/// A geometry envelope in lon/lat degrees with the geometry's position.
-type EnvelopeEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
-/// A point's unit normal with the geometry's position.
-type NormalEntry = GeomWithData<[f64; 3], u32>;
 
 /// A candidate of a distance query: a position and bounds of its distance in metres.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,11 +45,13 @@ impl Candidate {
     }
 }
 
-/// The R-trees of one layer snapshot.
+/// The packed trees of one layer snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct SpatialIndex {
-    envelopes: RTree<EnvelopeEntry>,
-    normals: RTree<NormalEntry>,
+    /// Geometry envelopes in lon/lat degrees (points when every geometry is one).
+    envelopes: PackedTree<2>,
+    /// Unit normals of point vertices.
+    normals: PackedTree<3>,
     /// Positions of geometries that are not points (candidates of every distance query).
     non_points: Vec<u32>,
     /// Whether every geometry is a single point, so that an envelope hit is an exact hit.
@@ -61,11 +59,14 @@ pub struct SpatialIndex {
 }
 
 impl SpatialIndex {
-    /// Bulk-loads the trees; a geometry's position is its place in `geometries` (positions
+    /// Builds the trees; a geometry's position is its place in `geometries` (positions
     /// must fit in `u32`).
     pub fn build<'a>(geometries: impl IntoIterator<Item = &'a Geometry<f64>>) -> Self {
-        let mut envelopes = Vec::new();
-        let mut normals = Vec::new();
+        let mut lows = Vec::new();
+        let mut highs = Vec::new();
+        let mut envelope_ids = Vec::new();
+        let mut vertices: Vec<[f64; 2]> = Vec::new();
+        let mut normal_ids = Vec::new();
         let mut non_points = Vec::new();
         let mut points_only = true;
         for (pos, geometry) in geometries.into_iter().enumerate() {
@@ -73,23 +74,43 @@ impl SpatialIndex {
             let Some(r) = geometry.bounding_rect() else {
                 continue;
             };
-            let (min, max) = (r.min(), r.max());
-            envelopes.push(GeomWithData::new(
-                Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
-                pos,
-            ));
+            lows.push([r.min().x, r.min().y]);
+            highs.push([r.max().x, r.max().y]);
+            envelope_ids.push(pos);
             points_only &= matches!(geometry, Geometry::Point(_));
             match geometry {
-                Geometry::Point(p) => normals.push(GeomWithData::new(unit(*p), pos)),
+                Geometry::Point(p) => {
+                    vertices.push([p.x(), p.y()]);
+                    normal_ids.push(pos);
+                }
                 Geometry::MultiPoint(mp) => {
-                    normals.extend(mp.iter().map(|p| GeomWithData::new(unit(*p), pos)));
+                    vertices.extend(mp.iter().map(|p| [p.x(), p.y()]));
+                    normal_ids.extend(mp.iter().map(|_| pos));
                 }
                 _ => non_points.push(pos),
             }
         }
+        let vertex_keys = hilbert_keys(vertices.iter().copied());
+        let normals = vertices
+            .iter()
+            .map(|&[x, y]| geodesic::unit_vector(x, y))
+            .collect();
+        drop(vertices);
+        let envelopes = if points_only {
+            // The envelopes are the vertices, in the same order.
+            drop(highs);
+            PackedTree::build(lows, None, envelope_ids, &vertex_keys)
+        } else {
+            let keys = hilbert_keys(
+                lows.iter()
+                    .zip(&highs)
+                    .map(|(a, b)| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
+            );
+            PackedTree::build(lows, Some(highs), envelope_ids, &keys)
+        };
         Self {
-            envelopes: RTree::bulk_load(envelopes),
-            normals: RTree::bulk_load(normals),
+            envelopes,
+            normals: PackedTree::build(normals, None, normal_ids, &vertex_keys),
             non_points,
             points_only,
         }
@@ -103,20 +124,17 @@ impl SpatialIndex {
 
     /// `[west, south, east, north]` bounding every geometry; `None` when there is none.
     pub fn extent(&self) -> Option<[f64; 4]> {
-        (self.envelopes.size() > 0).then(|| {
-            let root = self.envelopes.root().envelope();
-            let (lower, upper) = (root.lower(), root.upper());
-            [lower[0], lower[1], upper[0], upper[1]]
-        })
+        self.envelopes
+            .bounds()
+            .map(|(lower, upper)| [lower[0], lower[1], upper[0], upper[1]])
     }
 
     /// Positions of geometries whose envelope intersects `[west, south, east, north]`
     /// (one envelope; split antimeridian boxes first). Unsorted.
     pub fn in_envelope(&self, w: f64, s: f64, e: f64, n: f64) -> impl Iterator<Item = usize> + '_ {
-        let envelope = AABB::from_corners([w, s], [e, n]);
-        self.envelopes
-            .locate_in_envelope_intersecting(envelope)
-            .map(|entry| entry.data as usize)
+        let tree = &self.envelopes;
+        tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
+            .map(|i| tree.id(i))
     }
 
     /// Positions that may lie within `metres` (geodesic) of `center`: every point geometry
@@ -140,15 +158,16 @@ impl SpatialIndex {
         let q = unit(center);
         let chord = geodesic::chord_for_distance(metres + ROUNDING_SLACK_M);
         let mut seen = HashSet::new();
+        let chord2 = chord * chord;
         self.normals
-            .locate_within_distance(q, chord * chord)
-            .filter_map(move |entry| {
-                let pos = entry.data as usize;
+            .search(move |lo, hi| min_distance_2(&q, lo, hi) <= chord2)
+            .filter_map(move |i| {
+                let pos = self.normals.id(i);
                 if !self.points_only {
                     // A MultiPoint has one entry per point: list it once, unbounded.
                     return seen.insert(pos).then_some(Candidate::unbounded(pos));
                 }
-                let c = chord_between(*entry.geom(), q);
+                let c = chord_between(self.normals.point(i), q);
                 Some(Candidate {
                     pos,
                     lower_m: (geodesic::distance_lower_bound(c) - ROUNDING_SLACK_M).max(0.0),
@@ -165,10 +184,10 @@ impl SpatialIndex {
     pub fn nearest(&self, center: Point<f64>) -> impl Iterator<Item = (usize, f64)> + '_ {
         let mut seen = HashSet::new();
         self.normals
-            .nearest_neighbor_iter_with_distance_2(unit(center))
-            .map(|(entry, d2)| {
+            .nearest(unit(center))
+            .map(|(pos, d2)| {
                 let bound = geodesic::distance_lower_bound(d2.sqrt()) - ROUNDING_SLACK_M;
-                (entry.data as usize, bound)
+                (pos, bound)
             })
             .filter(move |&(pos, _)| self.points_only || seen.insert(pos))
     }

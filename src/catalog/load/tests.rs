@@ -119,7 +119,7 @@ fn repeated_strings_share_one_allocation() {
         {"type":"Feature","geometry":{"type":"Point","coordinates":[3,4]},"properties":{"kind":"mosque"}}]}"#;
     let loaded = load(json, InvalidPolicy::Refuse).unwrap();
     match (&loaded.features[0].props[0], &loaded.features[1].props[0]) {
-        (Prop::Str(a), Prop::Str(b)) => assert!(Arc::ptr_eq(a, b)),
+        (Prop::Str(a), Prop::Str(b)) => assert!(crate::catalog::ArcStr::ptr_eq(a, b)),
         other => panic!("{other:?}"),
     }
 }

@@ -2,8 +2,6 @@
 //! literals become values, and every operator is checked once, so evaluation per feature
 //! does no lookups and meets no errors.
 
-use std::sync::Arc;
-
 use cql2::Expr;
 use geo::Geometry;
 
@@ -11,7 +9,7 @@ use super::like::Pattern;
 use super::spatial::{self, SpatialOp};
 use super::temporal::{self, TemporalOp};
 use super::{GEOMETRY_QUERYABLE, MAX_NODES, filter_fields};
-use crate::catalog::Layer;
+use crate::catalog::{ArcStr, Layer};
 use crate::error::{Error, Result};
 
 /// A scalar value during evaluation.
@@ -20,7 +18,7 @@ pub enum Scalar {
     Null,
     Bool(bool),
     Num(f64),
-    Str(Arc<str>),
+    Str(ArcStr),
 }
 
 /// An expression giving a scalar.
@@ -241,11 +239,11 @@ impl Ctx<'_> {
         Ok(match expr {
             Expr::Property { property } => Val::Field(self.field(property)?),
             Expr::Float(f) => Val::Lit(Scalar::Num(*f)),
-            Expr::Literal(s) => Val::Lit(Scalar::Str(Arc::from(s.as_str()))),
+            Expr::Literal(s) => Val::Lit(Scalar::Str(ArcStr::from(s.as_str()))),
             Expr::Bool(b) => Val::Lit(Scalar::Bool(*b)),
             Expr::Null => Val::Lit(Scalar::Null),
             Expr::Date { date } | Expr::Timestamp { timestamp: date } => match &**date {
-                Expr::Literal(s) => Val::Lit(Scalar::Str(Arc::from(s.as_str()))),
+                Expr::Literal(s) => Val::Lit(Scalar::Str(ArcStr::from(s.as_str()))),
                 other => return Err(bad(show(other), "expected a date or timestamp text")),
             },
             Expr::Operation { op, args } if op == "casei" && args.len() == 1 => {

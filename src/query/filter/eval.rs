@@ -4,13 +4,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::compile::{ArithOp, ArrayOp, CmpOp, Node, Scalar, Val};
 use super::{spatial, temporal};
-use crate::catalog::{Feature, Prop};
+use crate::catalog::{ArcStr, Feature, Prop};
 
 /// The truth of `node` for `f`.
 pub fn test(node: &Node, f: &Feature) -> Option<bool> {
@@ -118,11 +117,11 @@ fn scalar(p: &Prop) -> Scalar {
         Prop::Absent | Prop::Null => Scalar::Null,
         Prop::Bool(b) => Scalar::Bool(*b),
         Prop::Int(_) | Prop::Float(_) => p.as_f64().map_or(Scalar::Null, Scalar::Num),
-        Prop::Str(s) => Scalar::Str(Arc::clone(s)),
-        Prop::Json(v) => Scalar::Str(Arc::from(v.to_string())),
+        Prop::Str(s) => Scalar::Str(s.clone()),
+        Prop::Json(v) => Scalar::Str(ArcStr::from(v.to_string())),
         Prop::Raw(r) => p
             .as_f64()
-            .map_or_else(|| Scalar::Str(Arc::from(r.get())), Scalar::Num),
+            .map_or_else(|| Scalar::Str(ArcStr::from(r.get())), Scalar::Num),
     }
 }
 
@@ -132,7 +131,7 @@ pub fn value(v: &Val, f: &Feature) -> Scalar {
         Val::Field(i) => f.props.get(*i).map_or(Scalar::Null, scalar),
         Val::Lit(s) => s.clone(),
         Val::Casei(inner) => match value(inner, f) {
-            Scalar::Str(s) => Scalar::Str(Arc::from(s.to_lowercase())),
+            Scalar::Str(s) => Scalar::Str(ArcStr::from(s.to_lowercase())),
             other => other,
         },
         Val::Arith(op, a, b) => match (value(a, f), value(b, f)) {

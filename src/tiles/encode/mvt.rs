@@ -35,7 +35,7 @@ pub enum TileGeometry {
 pub enum TileValue<'a> {
     Str(&'a str),
     /// A shared string (as layers store them): deduplicated without copying it.
-    Shared(&'a std::sync::Arc<str>),
+    Shared(&'a crate::catalog::ArcStr),
     Int(i64),
     Double(f64),
     Bool(bool),
@@ -57,7 +57,7 @@ pub struct LayerEncoder {
     keys: Vec<String>,
     key_index: Map<String, u32>,
     values: Vec<u8>,
-    strings: Map<std::sync::Arc<str>, u32>,
+    strings: Map<crate::catalog::ArcStr, u32>,
     ints: Map<i64, u32>,
     doubles: Map<u64, u32>,
     bools: [Option<u32>; 2],
@@ -230,7 +230,7 @@ impl LayerEncoder {
                 self.strings.insert(v.into(), i);
             }
             TileValue::Shared(v) => {
-                self.strings.insert(std::sync::Arc::clone(v), i);
+                self.strings.insert(v.clone(), i);
             }
             TileValue::Int(n) => {
                 self.ints.insert(n, i);
