@@ -79,6 +79,6 @@ fn render_layer(
             LayerReport::empty(layer.id()),
         );
     }
-    let candidates = gather::candidates(layer, cfg, prepared, coord, keep);
-    budget::encode_within_budget(layer, cfg, candidates, coord)
+    let pool = gather::pool(layer, cfg, prepared, coord, keep);
+    budget::encode_pool_within_budget(layer, cfg, pool, coord)
 }
