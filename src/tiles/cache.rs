@@ -15,10 +15,11 @@ use bytes::Bytes;
 use super::budget::LayerReport;
 use super::coord::TileCoord;
 use super::filter::TileFilter;
-use super::render::{RenderedTile, render_filtered};
+use super::render::{RenderedTile, render_cancellable};
 use super::settings::TileLayerConfig;
 use super::settings::TileServerConfig;
 use super::simplify::PreparedLayer;
+use crate::cancel::Cancel;
 use crate::catalog::Layer;
 use crate::error::Result;
 
@@ -229,6 +230,18 @@ impl Tiler {
         coord: TileCoord,
         filter: Option<&TileFilter>,
     ) -> Result<(Arc<CachedTile>, bool)> {
+        self.tile_cancellable(layers, coord, filter, &Cancel::never())
+    }
+
+    /// [`Tiler::tile_filtered`] whose rendering stops early, with an error, once `cancel`
+    /// is raised (nothing is cached then).
+    pub fn tile_cancellable(
+        &self,
+        layers: &[Arc<Layer>],
+        coord: TileCoord,
+        filter: Option<&TileFilter>,
+        cancel: &Cancel,
+    ) -> Result<(Arc<CachedTile>, bool)> {
         let render_now = || -> Result<Arc<CachedTile>> {
             let prepared: Vec<Arc<PreparedLayer>> =
                 layers.iter().map(|l| self.prepared(l)).collect();
@@ -237,7 +250,7 @@ impl Tiler {
                 .zip(&prepared)
                 .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
                 .collect();
-            let mut tile = CachedTile::new(render_filtered(&sources, coord, filter)?);
+            let mut tile = CachedTile::new(render_cancellable(&sources, coord, filter, cancel)?);
             if let Some(f) = filter {
                 tile.etag = filtered_etag(&tile.mvt, &f.key);
             }

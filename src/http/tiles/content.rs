@@ -1,7 +1,9 @@
 //! Serving tiles: `/tiles/{layers}/{z}/{x}/{y}` and the OGC tile route (row before column).
 //!
 //! Owns: decoding the request into a tile of named layers, taking it from the tile cache or
-//! rendering it off the async workers, and the response: `application/vnd.mapbox-vector-tile`,
+//! rendering it off the async workers through [`blocking::run`] (a render whose client has
+//! gone before it starts never starts, and one under way stops before its next layer), and
+//! the response: `application/vnd.mapbox-vector-tile`,
 //! strong `ETag` (of the uncompressed tile), `If-None-Match` -> 304,
 //! `Cache-Control: public, max-age=<server.tiles.max_age>`, `Content-Encoding: gzip` when the
 //! client accepts gzip. An empty tile (no feature of any requested layer) is always
@@ -15,8 +17,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{check_tms, filter_params, layers_of, tile_filter};
-use crate::error::{Error, Result};
-use crate::http::{AppState, respond};
+use crate::error::Result;
+use crate::http::{AppState, blocking, respond};
 use crate::tiles::CachedTile;
 
 /// Media type of Mapbox Vector Tiles.
@@ -103,12 +105,16 @@ async fn serve_tile(
     let layers = layers_of(state, layers)?;
     let filter = tile_filter(&layers, &params)?;
     let tiler = Arc::clone(&state.tiler);
-    // Rendering is CPU work: keep it off the async workers.
+    // Rendering is CPU work: off the async workers, through the queue that drops the
+    // renders of clients that have gone.
     let (tile, hit) = match tiler.cached_filtered(&layers, coord, filter.as_ref()) {
         Some(t) => (t, true),
-        None => web::block(move || tiler.tile_filtered(&layers, coord, filter.as_ref()))
-            .await
-            .map_err(|e| Error::Internal(format!("tile task: {e}")))??,
+        None => {
+            blocking::run(move |cancel| {
+                tiler.tile_cancellable(&layers, coord, filter.as_ref(), cancel)
+            })
+            .await??
+        }
     };
     Ok(tile_response(req, state, &tile, hit))
 }
