@@ -155,13 +155,13 @@ fn session(
         .map_err(|e| e.to_string())?;
     status.connected.store(true, Ordering::SeqCst);
     tracing::info!("listening for changes of other servers");
-    let mut polled = Instant::now() - POLL;
+    let mut polled: Option<Instant> = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
         }
         let mut news = false;
-        if polled.elapsed() >= POLL {
+        if polled.is_none_or(|t| t.elapsed() >= POLL) {
             let end: i64 = client
                 .query_one("SELECT coalesce(max(seq), 0) FROM atlas_changes", &[])
                 .and_then(|r| r.try_get(0))
@@ -169,7 +169,7 @@ fn session(
             let end = u64::try_from(end).unwrap_or(0);
             status.saw(end);
             news = end > status.applied();
-            polled = Instant::now();
+            polled = Some(Instant::now());
         }
         let payload = {
             let mut notifications = client.notifications();
