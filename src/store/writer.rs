@@ -49,7 +49,7 @@ const CATCH_UP_BATCH: usize = 2000;
 #[derive(Debug)]
 pub enum Message {
     /// A write.
-    Write(Job),
+    Write(Box<Job>),
     /// Apply the changes other servers committed.
     CatchUp,
 }
@@ -162,7 +162,7 @@ impl Writer {
             };
             while let Some(message) = next {
                 match message {
-                    Message::Write(job) => backlog.push_back(job),
+                    Message::Write(job) => backlog.push_back(*job),
                     Message::CatchUp => catch_up = true,
                 }
                 next = (backlog.len() < MAX_BATCH)
