@@ -8,7 +8,7 @@
 # minute; bounded by timeouts. Python standard library only.
 #
 # SKIP_BUILD=1 reuses target/release/khorasan-atlas. Ports: REPLICA_PORT_A/B (default
-# 18300/18301) for the servers, PG_PORT (default 18350) for the cluster.
+# 18300/18301) for the servers, PG_PORT for the cluster (default: the first free port from 18150).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -21,7 +21,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-export PG_PORT=${PG_PORT:-18350}
 start_pg_cluster
 trap cleanup EXIT
 
