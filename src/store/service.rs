@@ -205,7 +205,7 @@ impl WriteService {
             })?;
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Message::Write(Job { request, reply }))
+            .send(Message::Write(Box::new(Job { request, reply })))
             .map_err(|_| Error::Storage("the writer has stopped".to_owned()))?;
         answer
             .await
