@@ -15,7 +15,7 @@
 #    its event (tests/postgis/replicas.py bench).
 # Prints writes/s, p50/p99 latency and the load average (the machine is shared). Ports
 # 18320-18323, cluster on PG_PORT (default 18360). SKIP_BUILD=1 reuses
-# target/release/khorasan-atlas.
+# target/release/khorasan-atlas; ATLAS_BIN names another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/pg_cluster.sh
@@ -42,7 +42,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "== build (release)"
   cargo build --release --quiet --bin khorasan-atlas
 fi
-BIN=$PWD/target/release/khorasan-atlas
+BIN=${ATLAS_BIN:-$PWD/target/release/khorasan-atlas}
 
 GEO="$PWD/geodata"
 sed -e "s|^file = \"|file = \"$GEO/|" -e "s|^\[server\]|[server]\nwrite_rate_per_minute = 0|" \
