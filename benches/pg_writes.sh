@@ -14,7 +14,8 @@
 #    answer until B lists the feature (polling every 5 ms) and until B's SSE stream carries
 #    its event (tests/postgis/replicas.py bench).
 # Prints writes/s, p50/p99 latency and the load average (the machine is shared). Ports
-# 18320-18323, cluster on PG_PORT (default 18360).
+# 18320-18323, cluster on PG_PORT (default 18360). SKIP_BUILD=1 reuses
+# target/release/khorasan-atlas; ATLAS_BIN names another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/pg_cluster.sh
@@ -37,9 +38,11 @@ export PG_PORT=${PG_PORT:-18360} PG_FSYNC=on
 start_pg_cluster
 trap cleanup EXIT
 
-echo "== build (release)"
-cargo build --release --quiet --bin khorasan-atlas
-BIN=$PWD/target/release/khorasan-atlas
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  echo "== build (release)"
+  cargo build --release --quiet --bin khorasan-atlas
+fi
+BIN=${ATLAS_BIN:-$PWD/target/release/khorasan-atlas}
 
 GEO="$PWD/geodata"
 sed -e "s|^file = \"|file = \"$GEO/|" -e "s|^\[server\]|[server]\nwrite_rate_per_minute = 0|" \
@@ -79,10 +82,13 @@ load 18320 "$CONNS"
 
 echo "== PostgreSQL, two replicas, $((CONNS / 2)) writers on each, $DURATION s"
 start 18321 --data-dir "$WORK/b" --store "$PG_URL"
-load 18320 $((CONNS / 2)) | sed 's/^/A: /' &
-load 18321 $((CONNS / 2)) | sed 's/^/B: /'
-wait %1 2>/dev/null || true
-count() { curl -sf "http://127.0.0.1:$1/collections/incidents/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])'; }
+load 18320 $((CONNS / 2)) >"$WORK/load-a.txt" &
+other=$!
+load 18321 $((CONNS / 2)) >"$WORK/load-b.txt"
+wait "$other"
+sed 's/^/A: /' "$WORK/load-a.txt"
+sed 's/^/B: /' "$WORK/load-b.txt"
+count() { curl -sS "http://127.0.0.1:$1/collections/incidents/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])'; }
 sleep 1
 echo "features on A: $(count 18320), on B: $(count 18321)"
 stop_all

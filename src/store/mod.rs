@@ -172,6 +172,15 @@ pub trait Store: Send {
         self.commit(batch).map(|()| Some(applied))
     }
 
+    /// Keeps other servers from committing until this server's next commit or
+    /// [`Store::end_exclusive`], so that what it reads and checks meanwhile stays current.
+    fn begin_exclusive(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Lets other servers commit again, when no commit did.
+    fn end_exclusive(&mut self) {}
+
     /// At most `limit` changes after position `seq`, in order.
     fn changes_after(&mut self, _seq: u64, _limit: usize) -> Result<Vec<LoggedChange>> {
         Ok(Vec::new())

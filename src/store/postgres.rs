@@ -18,9 +18,15 @@
 //! # Commit protocol
 //! Every commit takes one transaction-level advisory lock ([`COMMIT_LOCK`]), so commits of
 //! all servers are serialized and `seq` order is commit order (no change becomes visible
-//! after a later one). Under the lock the commit checks that the log ends at the last change
-//! this server applied; if another server committed since, it rolls back and the writer
-//! applies those changes, checks the batch again (`If-Match`, keys, new ids) and retries.
+//! after a later one). The writer takes the lock before it checks a batch
+//! ([`Store::begin_exclusive`]), applies the changes logged since its last one, checks the
+//! batch (`If-Match`, keys, new ids) and commits, all in that one transaction: replicas
+//! writing at once take turns instead of refusing each other's batches. The commit still
+//! checks that the log ends at the last change this server applied; if it does not (the lock
+//! was not held), it rolls back and the writer applies those changes, checks the batch again
+//! and retries. A session holds or waits for the lock at most 10 s
+//! (`idle_in_transaction_session_timeout`, `lock_timeout`), so a hung server cannot stop the
+//! others' writes for longer.
 //! The same transaction sends `NOTIFY` on [`CHANNEL`] with the batch's last `seq`, delivered
 //! on commit to the other servers ([`super::replica`]).
 //!
@@ -82,6 +88,7 @@ impl Conn {
     }
 
     fn prepare(mut client: Client) -> Result<Self> {
+        client.batch_execute(SESSION)?;
         let log = client.prepare(
             "INSERT INTO atlas_changes (layer, id, kind, feature, base) VALUES ($1, $2, $3, $4, $5)
              RETURNING seq",
@@ -123,7 +130,18 @@ impl From<postgres::Error> for Error {
 pub struct PostgresStore {
     url: String,
     conn: Option<Conn>,
+    /// A transaction holding [`COMMIT_LOCK`] is open ([`Store::begin_exclusive`]).
+    locked: bool,
 }
+
+/// Opens a transaction and waits for [`COMMIT_LOCK`].
+fn begin_locked() -> String {
+    format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")
+}
+
+/// Session settings: a server that dies or hangs in the middle of a commit cannot hold
+/// [`COMMIT_LOCK`] (or wait for it) for longer than this.
+const SESSION: &str = "SET idle_in_transaction_session_timeout = '10s'; SET lock_timeout = '10s'";
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,6 +191,7 @@ impl PostgresStore {
         Ok(Self {
             url: url.to_owned(),
             conn: Some(Conn::prepare(client)?),
+            locked: false,
         })
     }
 
@@ -190,6 +209,7 @@ impl PostgresStore {
         if let Err(e) = &result {
             tracing::warn!(error = %e, "PostgreSQL store failed; reconnecting on the next call");
             self.conn = None;
+            self.locked = false;
         }
         result
     }
@@ -213,14 +233,18 @@ impl PostgresStore {
             changes.push((c, to_i64(c.record.id)?, feature));
         }
         let expect = expect.map(to_i64).transpose()?;
+        let locked = std::mem::take(&mut self.locked);
         self.with(|conn| {
-            let mut tx = conn.client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
+            if !locked {
+                conn.client.batch_execute(&begin_locked())?;
+            }
+            let tx = &mut conn.client;
             if let Some(expect) = expect {
                 let end: i64 = tx
                     .query_one("SELECT coalesce(max(seq), 0) FROM atlas_changes", &[])?
                     .try_get(0)?;
                 if end != expect {
+                    tx.batch_execute("ROLLBACK")?;
                     return Ok(None);
                 }
             }
@@ -248,7 +272,7 @@ impl PostgresStore {
                 )?;
             }
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])?;
-            tx.commit()?;
+            tx.batch_execute("COMMIT")?;
             Ok(Some(to_u64(last)?))
         })
     }
@@ -374,6 +398,21 @@ impl Store for PostgresStore {
 
     fn commit_after(&mut self, batch: &Batch, applied: u64) -> Result<Option<u64>> {
         self.write(batch, Some(applied))
+    }
+
+    fn begin_exclusive(&mut self) -> Result<()> {
+        if !self.locked {
+            self.with(|c| Ok(c.client.batch_execute(&begin_locked())?))?;
+            self.locked = true;
+        }
+        Ok(())
+    }
+
+    fn end_exclusive(&mut self) {
+        if std::mem::take(&mut self.locked) {
+            // A failure drops the connection, which ends the transaction too.
+            let _ = self.with(|c| Ok(c.client.batch_execute("ROLLBACK")?));
+        }
     }
 
     fn changes_after(&mut self, seq: u64, limit: usize) -> Result<Vec<LoggedChange>> {

@@ -70,3 +70,113 @@ pub fn build(
     merge::rejoin(catalog, &catalog.joins, &mut working, Some(&ids))?;
     Ok((working, applied))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{CatalogSettings, LayerSettings};
+    use crate::store::{Change, ChangeKind, Record, StoredFeature, feature_body};
+
+    /// A catalog of one layer `pts` read from a file of three points.
+    fn catalog(dir: &std::path::Path) -> Catalog {
+        let file = dir.join("pts.geojson");
+        let point = |id: u64, name: &str| {
+            serde_json::json!({"type": "Feature", "id": id, "properties": {"name": name},
+                "geometry": {"type": "Point", "coordinates": [69.0 + id as f64, 34.0]}})
+        };
+        let collection = serde_json::json!({"type": "FeatureCollection",
+            "features": [point(1, "a"), point(2, "b"), point(3, "c")]});
+        std::fs::write(&file, collection.to_string()).unwrap();
+        let layer = LayerSettings {
+            id: "pts".to_owned(),
+            file,
+            writable: true,
+            ..LayerSettings::default()
+        };
+        Catalog::load(&CatalogSettings {
+            layers: vec![layer],
+            joins: Vec::new(),
+        })
+        .unwrap()
+    }
+
+    fn logged(
+        seq: u64,
+        layer: &str,
+        id: u64,
+        kind: ChangeKind,
+        text: Option<&str>,
+    ) -> LoggedChange {
+        LoggedChange {
+            seq,
+            change: Change {
+                kind,
+                record: Record {
+                    layer: layer.to_owned(),
+                    id,
+                    feature: text.map(|t| serde_json::from_str::<StoredFeature>(t).unwrap()),
+                    base: None,
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn logged_changes_build_the_layer_the_startup_merge_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = catalog(dir.path());
+        let fresh = catalog(dir.path());
+        let shipped: HashMap<String, usize> = [("pts".to_owned(), 1)].into_iter().collect();
+        let changes = [
+            logged(
+                4,
+                "pts",
+                1,
+                ChangeKind::Replace,
+                Some(
+                    r#"{"geometry":{"type":"Point","coordinates":[60.5,30.25,812.5]},"properties":{"name":"a2","extra":[1,"x"]}}"#,
+                ),
+            ),
+            logged(5, "pts", 2, ChangeKind::Delete, None),
+            logged(
+                6,
+                "gone",
+                1,
+                ChangeKind::Create,
+                Some(r#"{"geometry":{"type":"Point","coordinates":[1,2]},"properties":{}}"#),
+            ),
+            logged(
+                7,
+                "pts",
+                9,
+                ChangeKind::Create,
+                Some(r#"{"geometry":{"type":"Point","coordinates":[400,2]},"properties":{}}"#),
+            ),
+            logged(
+                8,
+                "pts",
+                10,
+                ChangeKind::Create,
+                Some(
+                    r#"{"geometry":{"type":"Point","coordinates":[61,31]},"properties":{"name":"new"}}"#,
+                ),
+            ),
+        ];
+        let (built, applied) = build(&live, &shipped, &changes).unwrap();
+        assert_eq!(applied, [true, true, false, false, true]);
+        // The reference: the startup merge of the records of the applied changes.
+        let records: Vec<Record> = changes
+            .iter()
+            .zip(&applied)
+            .filter(|(_, a)| **a)
+            .map(|(c, _)| c.change.record.clone())
+            .collect();
+        crate::store::merge::apply_records(&fresh, &[], &records).unwrap();
+        let expected = fresh.get("pts").unwrap().snapshot();
+        let got = built.get("pts").unwrap();
+        let bodies =
+            |l: &Layer| -> Vec<String> { l.features.iter().map(|f| feature_body(l, f)).collect() };
+        assert_eq!(bodies(got), bodies(&expected));
+        assert_eq!(got.features.len(), 3);
+    }
+}

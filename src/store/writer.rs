@@ -9,8 +9,9 @@
 //!
 //! On a store several servers share, the writer also applies the changes of the others
 //! ([`super::remote`]), in log order and exactly once: the position of the last change
-//! applied only moves forward, past each change applied. It catches up before every batch
-//! and when the listener ([`super::replica`]) wakes it; a commit refused because the log
+//! applied only moves forward, past each change applied. It catches up when the listener
+//! ([`super::replica`]) wakes it and before every batch, holding the store's exclusive lock
+//! ([`Store::begin_exclusive`]) from then to the commit; a commit refused because the log
 //! moved on makes it catch up and check the same requests again.
 //!
 //! Readers take snapshots and never wait for the writer; a reader sees a batch entirely or
@@ -169,14 +170,19 @@ impl Writer {
                     .then(|| queue.try_recv().ok())
                     .flatten();
             }
-            if catch_up || (self.store.shared() && !backlog.is_empty()) {
-                // A failure is logged by the store; the batch then fails at its commit.
+            let shared = self.store.shared() && !backlog.is_empty();
+            if shared {
+                // Failures are logged by the store; the batch then fails at its commit.
+                let _ = self.store.begin_exclusive();
+            }
+            if catch_up || shared {
                 let _ = self.catch_up();
             }
             if !backlog.is_empty() {
                 let batch: Vec<Job> = backlog.drain(..).collect();
                 backlog.extend(self.process(batch));
             }
+            self.store.end_exclusive();
         }
     }
 
