@@ -114,7 +114,8 @@ mod tests {
             long,
         ] {
             let a = i.intern(0, s);
-            let b = i.intern(0, &s.to_owned());
+            let copy = String::from(s);
+            let b = i.intern(0, &copy);
             assert_eq!(&*a, s);
             assert!(ArcStr::ptr_eq(&a, &b), "{s:?}");
         }
