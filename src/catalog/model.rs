@@ -299,6 +299,8 @@ impl Feature {
     }
 }
 
+const _: () = assert!(std::mem::size_of::<Feature>() == 104);
+
 /// What kind of geometries a layer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeometryKind {
