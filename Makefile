@@ -38,6 +38,7 @@ test: deps web
 	SKIP_BUILD=1 bash tests/gdal/roundtrip.sh
 	SKIP_BUILD=1 bash tests/pmtiles/run.sh
 	SKIP_BUILD=1 bash tests/postgis/run.sh
+	SKIP_BUILD=1 bash tests/postgis/replicas.sh
 	SKIP_BUILD=1 bash tests/qgis/run.sh
 	SKIP_BUILD=1 bash tests/browser/run.sh
 	SKIP_BUILD=1 bash tests/csv/run.sh

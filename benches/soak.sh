@@ -5,6 +5,7 @@
 #   bash benches/soak.sh            # 10 minutes
 #   bash benches/soak.sh 120        # 2 minutes
 #   PORT=18120 POINTS=1000000 bash benches/soak.sh 600
+#   TILE_CACHE_MIB=0 bash benches/soak.sh 180   # tile cache size (default: the server's)
 #
 # Data: POINTS points from ../shared/bench/gen_data.py (the shared benchmark data, cached in
 # benches/data/), served as layer `points` with clustering on, next to every layer of
@@ -58,12 +59,16 @@ sed -e "s|^file = \"|file = \"$GEO/|" \
     -e "s|^listen = .*|listen = \"127.0.0.1:$PORT\"|" \
     geodata/atlas.toml > "$WORK/atlas.toml"
 # Every subscriber comes from 127.0.0.1 here: the per-address cap on event streams (16) is
-# raised so that they stand for many clients. A stream whose client left holds its slot until
-# the server next writes to it (an event, or the keep-alive comment every 15 s).
+# raised so that they stand for many clients. A stream whose client closed its connection frees
+# its slot at once; one whose client vanished without closing is found at the next keep-alive
+# comment (every 15 s).
 cat >> "$WORK/atlas.toml" <<TOML
 
 [server.limits]
 max_event_streams_per_client = 256
+${TILE_CACHE_MIB:+
+[server.tiles]
+cache_mib = $TILE_CACHE_MIB}
 
 [[layers]]
 id = "points"

@@ -57,6 +57,12 @@ pub struct RawServer {
     pub web_dir: Option<PathBuf>,
     /// Directory of the durable store. Default `data`.
     pub data_dir: Option<PathBuf>,
+    /// The shared store of writes, `postgresql://USER@HOST:PORT/DB`: writable layers are kept
+    /// in PostgreSQL/PostGIS instead of the SQLite file of `data_dir`, and every server on the
+    /// same database is a replica (see [`crate::store::postgres`]). The password comes from
+    /// the environment variable `KHORASAN_PG_PASSWORD`; `--store` overrides it. Default: none
+    /// (the SQLite store).
+    pub store: Option<String>,
     /// `Cache-Control` max-age, in seconds, of read responses. Default 60.
     pub cache_max_age: Option<u32>,
     /// PostgreSQL connection of the layers read from PostGIS (`postgis = { ... }`), as
@@ -145,6 +151,8 @@ pub struct Config {
     pub max_limit: usize,
     pub web_dir: PathBuf,
     pub data_dir: PathBuf,
+    /// The PostgreSQL store of writes (`server.store`); `None`: SQLite in `data_dir`.
+    pub store: Option<String>,
     pub cache_max_age: u32,
     /// Whether layer files are watched and reloaded when they change.
     pub watch_files: bool,
@@ -249,6 +257,9 @@ impl RawConfig {
                 )));
             }
         }
+        if let Some(url) = &self.server.store {
+            check_store_url(url)?;
+        }
         self.server.tiles.validate()?;
         self.server.limits.validate()?;
         for layer in &self.layers {
@@ -273,6 +284,7 @@ impl RawConfig {
                 .server
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from("data")),
+            store: self.server.store,
             cache_max_age: self.server.cache_max_age.unwrap_or(60),
             watch_files: self.server.watch_files.unwrap_or(true),
             postgis_url: self.server.postgis_url,
@@ -288,6 +300,25 @@ impl RawConfig {
             joins: self.joins,
         })
     }
+}
+
+/// The shared store is named by a PostgreSQL URL; the password stays out of it.
+fn check_store_url(url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .or_else(|| url.strip_prefix("postgres://"));
+    let problem = match rest {
+        None => "is not a postgresql:// URL",
+        Some(rest)
+            if rest
+                .split_once('@')
+                .is_some_and(|(user, _)| user.contains(':')) =>
+        {
+            "holds a password: give it in KHORASAN_PG_PASSWORD instead"
+        }
+        Some(_) => return Ok(()),
+    };
+    Err(Error::Config(format!("server.store {url:?} {problem}")))
 }
 
 /// A layer reads exactly one of a file and a PostGIS table; a PostGIS one needs the
@@ -364,6 +395,7 @@ impl Config {
     pub fn store_settings(&self) -> crate::store::StoreSettings {
         crate::store::StoreSettings {
             data_dir: self.data_dir.clone(),
+            store_url: self.store.clone(),
             access: self.write.clone(),
             writable_layers: self
                 .layers
@@ -405,6 +437,23 @@ mod tests {
             parse("[[layers]]\nid='a'\nfile='a'\n[[joins]]\npoints='a'\npolygons='b'\n").is_err()
         );
         assert!(parse("[[layers]]\nid='a/../b'\nfile='a'\n").is_err());
+    }
+
+    #[test]
+    fn the_shared_store_is_a_postgresql_url_without_a_password() {
+        let layer = "[[layers]]\nid='a'\nfile='a'\n";
+        let with = |url: &str| parse(&format!("[server]\nstore='{url}'\n{layer}"));
+        let cfg = with("postgresql://atlas@db:5432/atlas").unwrap();
+        assert_eq!(
+            cfg.store_settings().store_url.as_deref(),
+            Some("postgresql://atlas@db:5432/atlas")
+        );
+        assert!(with("postgres://db/atlas").is_ok());
+        let err = with("mysql://db/atlas").unwrap_err();
+        assert!(err.to_string().contains("mysql://db/atlas"), "{err}");
+        let err = with("postgresql://atlas:secret@db/atlas").unwrap_err();
+        assert!(err.to_string().contains("KHORASAN_PG_PASSWORD"), "{err}");
+        assert!(parse(layer).unwrap().store_settings().store_url.is_none());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! `Idempotency-Key`) never make duplicates.
 //!
 //! Short by default; `CRASH_CYCLES`, `CRASH_WRITERS` and `CRASH_SEED` make it longer or
-//! reproducible (`benches/crash_long.sh` runs it with many cycles).
+//! reproducible (`benches/crash_long.sh` runs it with many cycles). `CRASH_STORE` (a
+//! `postgresql://` URL of an empty store) runs it against the PostgreSQL store instead of
+//! SQLite (`benches/pg_crash_long.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
@@ -110,6 +112,13 @@ fn start(config: &Path, data: &Path, log: &Path, port: u16) -> Child {
         .arg(data)
         .arg("--workers")
         .arg("2")
+        .args(
+            std::env::var("CRASH_STORE")
+                .ok()
+                .map(|url| ["--store".to_owned(), url])
+                .into_iter()
+                .flatten(),
+        )
         .env("KHORASAN_WRITE_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

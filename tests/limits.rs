@@ -282,6 +282,34 @@ fn event_streams_are_capped_per_address_and_in_total() {
     assert!(over.1.contains("3 event streams are open"), "{}", over.1);
 }
 
+#[test]
+fn a_departed_subscriber_frees_its_slot_without_waiting_for_a_heartbeat() {
+    let server = Server::start(
+        &[
+            ("max_event_streams_per_client", 2),
+            ("max_event_streams", 100),
+        ],
+        &[],
+    );
+    let a = open_stream(&server);
+    let b = open_stream(&server);
+    assert!(a.1.starts_with("HTTP/1.1 200") && b.1.starts_with("HTTP/1.1 200"));
+    assert!(open_stream(&server).1.starts_with("HTTP/1.1 503"));
+    drop(a);
+    // The keep-alive comment comes every 15 s: a slot back well before it was noticed from
+    // the closed connection itself.
+    let started = Instant::now();
+    let again = loop {
+        let attempt = open_stream(&server);
+        if attempt.1.starts_with("HTTP/1.1 200") || started.elapsed() > Duration::from_secs(10) {
+            break attempt;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(again.1.starts_with("HTTP/1.1 200"), "{}", again.1);
+    drop(b);
+}
+
 /// A layer of `n` points spread over the whole Earth, written as GeoJSON.
 fn world_points(dir: &std::path::Path, n: usize) -> Vec<(String, std::path::PathBuf)> {
     use rand::{Rng, SeedableRng};

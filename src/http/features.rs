@@ -573,6 +573,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     if !reloads.is_empty() {
         body["reloads"] = json!(reloads);
     }
+    if let Some(store) = state.writes.status() {
+        body["store"] = json!(store);
+    }
     HttpResponse::Ok()
         .content_type(JSON)
         .insert_header(("Cache-Control", "no-store"))

@@ -1,7 +1,8 @@
 //! Durable writes: create, replace and delete features of writable layers.
 //!
-//! Owns: the [`Store`] trait (the durable record of changes) and its one implementation, an
-//! embedded SQLite database ([`sqlite`]); the settings of the write side ([`settings`]); the
+//! Owns: the [`Store`] trait (the durable record of changes) and its two implementations, an
+//! embedded SQLite database ([`sqlite`], the default) and PostgreSQL/PostGIS shared by
+//! replicas ([`postgres`], whose changes other servers follow through [`replica`]); the settings of the write side ([`settings`]); the
 //! validation rules declared per layer ([`rules`]); who may write and how often
 //! ([`access`]); the merge of stored changes into the shipped layers at startup ([`merge`]);
 //! the requests and answers the HTTP layer exchanges with the store ([`request`]); and the
@@ -31,6 +32,9 @@
 
 pub mod access;
 pub mod merge;
+pub mod postgres;
+mod remote;
+pub mod replica;
 pub mod request;
 pub mod rules;
 pub mod service;
@@ -125,8 +129,21 @@ pub struct Batch {
     pub idempotency: Vec<(String, String, IdempotentResult)>,
 }
 
+/// A change read back from the log of a store that several servers share, with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedChange {
+    /// Position in the log: changes are numbered in commit order.
+    pub seq: u64,
+    pub change: Change,
+}
+
 /// A durable record of changes. Every method is all or nothing; an error means nothing was
-/// written. The server uses [`sqlite::SqliteStore`]; the writer knows only this trait.
+/// written. The server uses [`sqlite::SqliteStore`] or [`postgres::PostgresStore`]; the
+/// writer knows only this trait.
+///
+/// A store that several servers share numbers its changes (a log position, `seq`): each
+/// server applies every change after the last one it applied, and commits only on top of
+/// the latest one ([`Store::commit_after`]). A store of one server keeps position 0.
 pub trait Store: Send {
     /// The latest state of every feature ever written, ordered by layer then id.
     fn records(&mut self) -> Result<Vec<Record>>;
@@ -136,6 +153,29 @@ pub trait Store: Send {
     fn idempotent(&mut self, layer: &str, key: &str) -> Result<Option<IdempotentResult>>;
     /// Commits a batch in one transaction; returns once it is durable.
     fn commit(&mut self, batch: &Batch) -> Result<()>;
+
+    /// Whether other servers write to this store too.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// The latest state of every feature ([`Store::records`]) and the log position that
+    /// state includes, read together.
+    fn records_at(&mut self) -> Result<(Vec<Record>, u64)> {
+        Ok((self.records()?, 0))
+    }
+
+    /// Commits `batch` when the last change of the log is `applied`, and returns the position
+    /// of the batch's last change; `None` (nothing written) when other servers committed
+    /// since: apply their changes ([`Store::changes_after`]), check the batch again, retry.
+    fn commit_after(&mut self, batch: &Batch, applied: u64) -> Result<Option<u64>> {
+        self.commit(batch).map(|()| Some(applied))
+    }
+
+    /// At most `limit` changes after position `seq`, in order.
+    fn changes_after(&mut self, _seq: u64, _limit: usize) -> Result<Vec<LoggedChange>> {
+        Ok(Vec::new())
+    }
 }
 
 /// The body of a feature as the write API returns it and as events carry it: a GeoJSON

@@ -1,9 +1,14 @@
 //! The write side as the HTTP layer holds it.
 //!
-//! Owns: [`WriteService`]: start-up (open the store, merge its changes into the catalog,
-//! start the writer thread, or stay off), the queue to the writer ([`WriteService::submit`]),
-//! the event channel ([`WriteService::subscribe`]) and the access rules
-//! ([`WriteService::access`]). The writer thread itself is `store::writer`.
+//! Owns: [`WriteService`]: start-up (open the store, SQLite or PostgreSQL, merge its changes
+//! into the catalog, start the writer thread and, on a shared store, the listener of other
+//! servers' changes, or stay off), the queue to the writer ([`WriteService::submit`]), the
+//! event channel ([`WriteService::subscribe`]), the access rules ([`WriteService::access`])
+//! and what `/health` shows of the store ([`WriteService::status`]). The writer thread itself
+//! is `store::writer`.
+//!
+//! On a shared store the writer runs even when this server takes no writes, to apply the
+//! changes of the others.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -13,11 +18,13 @@ use tokio::sync::{broadcast, oneshot};
 use super::Store;
 use super::access::{Access, TOKEN_ENV};
 use super::merge;
+use super::postgres::PostgresStore;
+use super::replica::{self, Listener, ReplicaStatus, StoreStatus};
 use super::request::{Outcome, WriteRequest};
 use super::rules::WriteRules;
 use super::settings::StoreSettings;
 use super::sqlite::SqliteStore;
-use super::writer::{Job, Writer};
+use super::writer::{Job, Message, Writer};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 
@@ -35,7 +42,14 @@ pub struct Event {
 /// The write side of the server. See the module documentation.
 #[derive(Debug)]
 pub struct WriteService {
-    queue: Option<mpsc::Sender<Job>>,
+    queue: Option<mpsc::Sender<Message>>,
+    /// Whether this server takes writes (a token is configured and the store is open).
+    writes_on: bool,
+    /// The listener of a shared store; stopped before the writer.
+    listener: Option<Listener>,
+    /// `sqlite` or `postgresql`, once a store is open.
+    kind: Option<&'static str>,
+    status: Arc<ReplicaStatus>,
     /// The writer thread; joined on drop, so the store is closed (and its lock released)
     /// when the service is gone.
     thread: Option<std::thread::JoinHandle<()>>,
@@ -56,6 +70,10 @@ impl WriteService {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         Self {
             queue: None,
+            writes_on: false,
+            listener: None,
+            kind: None,
+            status: Arc::default(),
             thread: None,
             events,
             access,
@@ -63,14 +81,15 @@ impl WriteService {
         }
     }
 
-    /// Opens the store of `settings.data_dir`, merges its changes into `catalog` and starts
-    /// the writer. The token of the environment variable [`TOKEN_ENV`] is added to the
-    /// configured ones. Without any token and without an existing store, nothing is opened
-    /// or created.
+    /// Opens the store (PostgreSQL at `settings.store_url`, else SQLite in
+    /// `settings.data_dir`), merges its changes into `catalog` and starts the writer. The
+    /// token of the environment variable [`TOKEN_ENV`] is added to the configured ones.
+    /// Without any token and without an existing SQLite store, nothing is opened or created.
     ///
     /// # Errors
     /// [`Error::Storage`] when the store cannot be opened or read, [`Error::Config`] when
-    /// another server holds it.
+    /// another server holds the SQLite store or the PostgreSQL schema is newer than this
+    /// server's.
     pub fn open(settings: StoreSettings, catalog: Arc<Catalog>) -> Result<Self> {
         let env_token = std::env::var(TOKEN_ENV).ok();
         let access = Access::new(&settings.access, env_token.as_deref());
@@ -78,7 +97,8 @@ impl WriteService {
         let writes_on = access.enabled() && writable;
         let settings = Arc::new(settings);
         let mut service = Self::without_writer(access, Arc::clone(&settings));
-        if !writes_on && !SqliteStore::exists(&settings.data_dir) {
+        let shared_url = settings.store_url.clone();
+        if shared_url.is_none() && !writes_on && !SqliteStore::exists(&settings.data_dir) {
             if writable {
                 tracing::info!(
                     "writes are off: no write token configured (server.write_tokens_sha256 or {TOKEN_ENV})"
@@ -86,19 +106,32 @@ impl WriteService {
             }
             return Ok(service);
         }
-        let mut store = SqliteStore::open(&settings.data_dir)?;
-        let records = store.records()?;
-        let path = store.path().to_owned();
-        let writer = Writer::new(
-            Box::new(store),
-            Arc::clone(&catalog),
-            &records,
-            settings,
-            service.events.clone(),
-        )?;
+        // The PostgreSQL client blocks on a runtime of its own: off any async runtime.
+        let (events, status) = (service.events.clone(), Arc::clone(&service.status));
+        let opened = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let (mut store, kind, name) = open_store(&settings, shared_url.as_deref())?;
+                    let (records, applied) = store.records_at()?;
+                    status.set_applied(applied);
+                    let writer = Writer::new(
+                        store,
+                        Arc::clone(&catalog),
+                        &records,
+                        Arc::clone(&settings),
+                        events,
+                        status,
+                    )?;
+                    Ok((writer, records, applied, kind, name))
+                })
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("opening the store panicked".to_owned())))
+        });
+        let (writer, records, applied, kind, name) = opened?;
+        service.kind = Some(kind);
         merge::apply_records(&catalog, &catalog.joins, &records)?;
-        tracing::info!(store = %path.display(), changes = records.len(), writes = writes_on, "store opened");
-        if !writes_on {
+        tracing::info!(store = %name, changes = records.len(), log = applied, writes = writes_on, "store opened");
+        if !writes_on && shared_url.is_none() {
             return Ok(service);
         }
         let (tx, rx) = mpsc::channel();
@@ -106,9 +139,21 @@ impl WriteService {
             .name("store-writer".to_owned())
             .spawn(move || writer.run(&rx))
             .map_err(|e| Error::Internal(format!("cannot start the writer: {e}")))?;
-        service.queue = Some(tx);
         service.thread = Some(thread);
+        if let Some(url) = shared_url {
+            let listener = replica::listen(url, Arc::clone(&service.status), tx.clone())
+                .map_err(|e| Error::Internal(format!("cannot start the listener: {e}")))?;
+            service.listener = Some(listener);
+        }
+        service.queue = Some(tx);
+        service.writes_on = writes_on;
         Ok(service)
+    }
+
+    /// What `/health` shows of the store; `None` when no store is open.
+    pub fn status(&self) -> Option<StoreStatus> {
+        self.kind
+            .map(|kind| self.status.report(kind, self.listener.is_some()))
     }
 
     /// Tokens and rate limit.
@@ -118,7 +163,7 @@ impl WriteService {
 
     /// Whether writes are on: a token is configured and the store is open.
     pub fn enabled(&self) -> bool {
-        self.queue.is_some()
+        self.writes_on && self.queue.is_some()
     }
 
     /// Whether `layer` is configured to accept writes (whether or not writes are on).
@@ -151,12 +196,16 @@ impl WriteService {
     /// # Errors
     /// Whatever the write fails with: 400, 404, 409, 412, or [`Error::Storage`].
     pub async fn submit(&self, request: WriteRequest) -> Result<Outcome> {
-        let queue = self.queue.as_ref().ok_or_else(|| {
-            Error::MethodNotAllowed(format!("collection {}: writes are off", request.layer))
-        })?;
+        let queue = self
+            .queue
+            .as_ref()
+            .filter(|_| self.writes_on)
+            .ok_or_else(|| {
+                Error::MethodNotAllowed(format!("collection {}: writes are off", request.layer))
+            })?;
         let (reply, answer) = oneshot::channel();
         queue
-            .send(Job { request, reply })
+            .send(Message::Write(Box::new(Job { request, reply })))
             .map_err(|_| Error::Storage("the writer has stopped".to_owned()))?;
         answer
             .await
@@ -166,12 +215,33 @@ impl WriteService {
 
 impl Drop for WriteService {
     fn drop(&mut self) {
-        // Closing the queue ends the writer after the batch in hand.
+        // Closing the queue (the listener holds a sender too) ends the writer after the
+        // batch in hand.
+        self.listener.take();
         self.queue.take();
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
             tracing::error!("the writer thread panicked");
+        }
+    }
+}
+
+/// Opens the store the settings name: the store, its kind and its name for the log.
+fn open_store(
+    settings: &StoreSettings,
+    shared_url: Option<&str>,
+) -> Result<(Box<dyn Store>, &'static str, String)> {
+    match shared_url {
+        Some(url) => {
+            let store = PostgresStore::open(url)?;
+            let name = url.split_once('@').map_or(url, |(_, host)| host);
+            Ok((Box::new(store), "postgresql", format!("postgresql {name}")))
+        }
+        None => {
+            let store = SqliteStore::open(&settings.data_dir)?;
+            let name = store.path().display().to_string();
+            Ok((Box::new(store), "sqlite", name))
         }
     }
 }

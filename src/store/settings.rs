@@ -16,6 +16,9 @@ use super::rules::WriteRules;
 pub struct StoreSettings {
     /// Directory of the durable store (created on the first write).
     pub data_dir: PathBuf,
+    /// The PostgreSQL store (`postgresql://USER@HOST:PORT/DB`) shared by replicas; `None`:
+    /// the SQLite store of `data_dir`.
+    pub store_url: Option<String>,
     /// Tokens, rate limit and body limit of writes.
     pub access: WriteSettings,
     /// The layers that accept writes, by id, with the rules a written feature must follow.

@@ -7,6 +7,12 @@
 //! answers. It also keeps the bookkeeping of the batches: the highest id given out per
 //! layer and the base fingerprint of every feature the store has a record of.
 //!
+//! On a store several servers share, the writer also applies the changes of the others
+//! ([`super::remote`]), in log order and exactly once: the position of the last change
+//! applied only moves forward, past each change applied. It catches up before every batch
+//! and when the listener ([`super::replica`]) wakes it; a commit refused because the log
+//! moved on makes it catch up and check the same requests again.
+//!
 //! Readers take snapshots and never wait for the writer; a reader sees a batch entirely or
 //! not at all (per layer: a join partner, such as the province counts, is swapped right
 //! after the layer that changed).
@@ -19,13 +25,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, oneshot};
 
 use super::merge::{self, LayerEdit, derived_fields};
+use super::replica::ReplicaStatus;
 use super::request::{Outcome, OutcomeKind, WriteOp, WriteRequest};
 use super::service::Event;
 use super::settings::StoreSettings;
 use super::staging::{self, Decision, LayerView, Pending, StagedChange};
 use super::{
-    Batch, Change, ChangeKind, IdempotentResult, NEW_ID_LIMIT, Record, Store, etag_of_body,
-    try_feature_body,
+    Batch, Change, ChangeKind, IdempotentResult, LoggedChange, NEW_ID_LIMIT, Record, Store,
+    etag_of_body, try_feature_body,
 };
 use crate::catalog::load::source_form;
 use crate::catalog::time::format_ms;
@@ -35,6 +42,18 @@ use crate::error::{Error, Result};
 /// Most requests committed in one transaction.
 pub const MAX_BATCH: usize = 256;
 
+/// Most logged changes read at once when catching up.
+const CATCH_UP_BATCH: usize = 2000;
+
+/// What the writer thread is asked to do.
+#[derive(Debug)]
+pub enum Message {
+    /// A write.
+    Write(Box<Job>),
+    /// Apply the changes other servers committed.
+    CatchUp,
+}
+
 /// A request and where its answer goes.
 #[derive(Debug)]
 pub struct Job {
@@ -42,10 +61,10 @@ pub struct Job {
     pub reply: oneshot::Sender<Result<Outcome>>,
 }
 
-/// A staged change and where its answer goes.
+/// A staged change and the job it came from.
 struct Staged {
     change: StagedChange,
-    reply: oneshot::Sender<Result<Outcome>>,
+    job: Job,
 }
 
 /// The writer. See the module documentation.
@@ -61,6 +80,8 @@ pub struct Writer {
     /// Features the store has a record of, with the fingerprint of the shipped feature the
     /// record was first made over.
     bases: HashMap<(String, u64), Option<String>>,
+    /// Position of the last change of the store's log applied to the snapshots.
+    status: Arc<ReplicaStatus>,
 }
 
 /// The current time as written into timestamp properties.
@@ -72,8 +93,9 @@ fn now_text() -> String {
 }
 
 impl Writer {
-    /// A writer over `store`, whose latest `records` have been read. Call it before the
-    /// records are merged into `catalog`: it notes the ids and fields of the shipped layers.
+    /// A writer over `store`, whose latest `records` have been read (up to the log position
+    /// in `status`). Call it before the records are merged into `catalog`: it notes the ids
+    /// and fields of the shipped layers.
     ///
     /// # Errors
     /// [`Error::Storage`] when the store cannot be read.
@@ -83,6 +105,7 @@ impl Writer {
         records: &[Record],
         settings: Arc<StoreSettings>,
         events: broadcast::Sender<Event>,
+        status: Arc<ReplicaStatus>,
     ) -> Result<Self> {
         let mut last_ids = HashMap::new();
         for handle in &catalog.layers {
@@ -120,28 +143,120 @@ impl Writer {
             last_ids,
             shipped_fields,
             bases,
+            status,
         })
     }
 
     /// Serves `queue` until it is closed.
-    pub fn run(mut self, queue: &mpsc::Receiver<Job>) {
+    pub fn run(mut self, queue: &mpsc::Receiver<Message>) {
         let mut backlog: VecDeque<Job> = VecDeque::new();
         loop {
-            if backlog.is_empty() {
+            let mut catch_up = false;
+            let mut next = if backlog.is_empty() {
                 match queue.recv() {
-                    Ok(job) => backlog.push_back(job),
+                    Ok(message) => Some(message),
                     Err(_) => return,
                 }
+            } else {
+                queue.try_recv().ok()
+            };
+            while let Some(message) = next {
+                match message {
+                    Message::Write(job) => backlog.push_back(*job),
+                    Message::CatchUp => catch_up = true,
+                }
+                next = (backlog.len() < MAX_BATCH)
+                    .then(|| queue.try_recv().ok())
+                    .flatten();
             }
-            while backlog.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(job) => backlog.push_back(job),
-                    Err(_) => break,
+            if catch_up || (self.store.shared() && !backlog.is_empty()) {
+                // A failure is logged by the store; the batch then fails at its commit.
+                let _ = self.catch_up();
+            }
+            if !backlog.is_empty() {
+                let batch: Vec<Job> = backlog.drain(..).collect();
+                backlog.extend(self.process(batch));
+            }
+        }
+    }
+
+    /// Applies every change of the log after the last one applied.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the log cannot be read.
+    fn catch_up(&mut self) -> Result<()> {
+        let catalog = Arc::clone(&self.catalog);
+        let _exclusive = catalog.exclusive();
+        self.catch_up_held()
+    }
+
+    /// [`Writer::catch_up`], with [`Catalog::exclusive`] held by the caller.
+    fn catch_up_held(&mut self) -> Result<()> {
+        loop {
+            let changes = self
+                .store
+                .changes_after(self.status.applied(), CATCH_UP_BATCH)?;
+            if changes.is_empty() {
+                return Ok(());
+            }
+            self.apply_logged(&changes);
+            if changes.len() < CATCH_UP_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Applies changes read from the log: new snapshots swapped in, events, bookkeeping.
+    /// The caller holds [`Catalog::exclusive`].
+    fn apply_logged(&mut self, changes: &[LoggedChange]) {
+        let catalog = Arc::clone(&self.catalog);
+        match super::remote::build(&catalog, &self.shipped_fields, changes) {
+            Ok((built, applied)) => {
+                for (id, layer) in built {
+                    if let Ok(handle) = catalog.get(&id) {
+                        handle.replace(layer);
+                    }
+                }
+                for (logged, _) in changes.iter().zip(applied).filter(|(_, a)| *a) {
+                    let r = &logged.change.record;
+                    let body = r.feature.as_ref().and_then(|_| {
+                        let snapshot = catalog.get(&r.layer).ok()?.snapshot();
+                        let feature = &snapshot.features[snapshot.position(r.id)?];
+                        try_feature_body(&snapshot, feature).ok()
+                    });
+                    self.announce(&r.layer, r.id, logged.change.kind, body.as_deref());
+                    if r.id < NEW_ID_LIMIT {
+                        let last = self.last_ids.entry(r.layer.clone()).or_insert(0);
+                        *last = (*last).max(r.id);
+                    }
+                    self.bases
+                        .entry((r.layer.clone(), r.id))
+                        .or_insert_with(|| r.base.clone());
                 }
             }
-            let batch: Vec<Job> = backlog.drain(..).collect();
-            backlog.extend(self.process(batch));
+            Err(e) => {
+                tracing::error!(error = %e, "logged changes could not be applied; skipped");
+            }
         }
+        if let Some(last) = changes.last() {
+            self.status.set_applied(last.seq);
+        }
+    }
+
+    /// Broadcasts the event of a change, once it is visible.
+    fn announce(&self, layer: &str, id: u64, kind: ChangeKind, body: Option<&str>) {
+        let id = self
+            .catalog
+            .get(layer)
+            .map_or_else(|_| id.to_string(), |h| h.snapshot().api_id(id).json());
+        let data = match body {
+            Some(body) => format!(r#"{{"type":"{}","id":{id},"feature":{body}}}"#, kind.name()),
+            None => format!(r#"{{"type":"{}","id":{id}}}"#, kind.name()),
+        };
+        let _ = self.events.send(Event {
+            layer: layer.into(),
+            data: data.into(),
+        });
     }
 
     /// Processes one batch; returns the jobs deferred to the next.
@@ -156,7 +271,7 @@ impl Writer {
             match self.decide(&job.request, &mut pending) {
                 Ok(Decision::Stage(change)) => staged.push(Staged {
                     change: *change,
-                    reply: job.reply,
+                    job,
                 }),
                 Ok(Decision::Replay(outcome)) => {
                     let _ = job.reply.send(Ok(outcome));
@@ -168,7 +283,9 @@ impl Writer {
             }
         }
         if !staged.is_empty() {
-            self.commit(staged, pending.into_last_ids());
+            let mut retried = self.commit(staged, pending.into_last_ids());
+            retried.append(&mut deferred);
+            return retried;
         }
         deferred
     }
@@ -198,8 +315,10 @@ impl Writer {
         staging::stage(view, pending, request, first_use, &now_text())
     }
 
-    /// Builds the new snapshots, commits, swaps, broadcasts and answers.
-    fn commit(&mut self, staged: Vec<Staged>, last_ids: HashMap<String, u64>) {
+    /// Builds the new snapshots, commits, swaps, broadcasts and answers. Returns the jobs to
+    /// check again, after the changes of other servers it applied: those of a batch the
+    /// store refused because its log moved on.
+    fn commit(&mut self, staged: Vec<Staged>, last_ids: HashMap<String, u64>) -> Vec<Job> {
         let started = std::time::Instant::now();
         let prepared = self
             .build(&staged)
@@ -209,13 +328,26 @@ impl Writer {
             Err(e) => {
                 tracing::error!(error = %e, "could not build the new snapshots; nothing written");
                 for s in staged {
-                    let _ = s.reply.send(Err(Error::Internal(e.to_string())));
+                    let _ = s.job.reply.send(Err(Error::Internal(e.to_string())));
                 }
-                return;
+                return Vec::new();
             }
         };
         let built_at = started.elapsed();
-        let committed = self.store.commit(&batch);
+        let applied = self.status.applied();
+        let committed = match self.store.commit_after(&batch, applied) {
+            Ok(Some(seq)) => Ok(seq),
+            Ok(None) => match self.catch_up_held() {
+                Ok(()) if self.status.applied() != applied => {
+                    return staged.into_iter().map(|s| s.job).collect();
+                }
+                Ok(()) => Err(Error::Storage(
+                    "the change log moved on but shows no new change".to_owned(),
+                )),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
         tracing::debug!(
             writes = staged.len(),
             build_us = built_at.as_micros() as u64,
@@ -225,42 +357,38 @@ impl Writer {
         // Ids of a failed batch are burnt too: if the failure hid a commit that did reach the
         // disk (an fsync error after the write), the ids must not be given out again.
         self.last_ids = last_ids;
-        if let Err(e) = committed {
-            tracing::error!(error = %e, writes = staged.len(), "commit failed; nothing acknowledged");
-            let message = e.to_string();
-            for s in staged {
-                let _ = s.reply.send(Err(Error::Storage(message.clone())));
+        let seq = match committed {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::error!(error = %e, writes = staged.len(), "commit failed; nothing acknowledged");
+                let message = e.to_string();
+                for s in staged {
+                    let _ = s.job.reply.send(Err(Error::Storage(message.clone())));
+                }
+                return Vec::new();
             }
-            return;
-        }
+        };
         // Durable: now make it visible, announce it and acknowledge it.
         for (id, layer) in built {
             if let Ok(handle) = self.catalog.get(&id) {
                 handle.replace(layer);
             }
         }
+        self.status.set_applied(seq);
         for (s, outcome) in staged.into_iter().zip(outcomes) {
             let change = s.change;
-            let id = self.catalog.get(&change.layer).map_or_else(
-                |_| change.id.to_string(),
-                |h| h.snapshot().api_id(change.id).json(),
+            self.announce(
+                &change.layer,
+                change.id,
+                change.kind,
+                outcome.body.as_deref(),
             );
-            let data = match &outcome.body {
-                Some(body) => format!(
-                    r#"{{"type":"{}","id":{id},"feature":{body}}}"#,
-                    change.kind.name(),
-                ),
-                None => format!(r#"{{"type":"{}","id":{id}}}"#, change.kind.name()),
-            };
-            let _ = self.events.send(Event {
-                layer: change.layer.as_str().into(),
-                data: data.into(),
-            });
             self.bases
                 .entry((change.layer, change.id))
                 .or_insert(change.base);
-            let _ = s.reply.send(Ok(outcome));
+            let _ = s.job.reply.send(Ok(outcome));
         }
+        Vec::new()
     }
 
     /// The new snapshot of every layer the batch changes, and of their join partners.

@@ -17,7 +17,7 @@ use foldhash::fast::RandomState;
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
 use super::encode::write_candidate;
-use super::gather::Candidate;
+use super::gather::{Candidate, PointTile};
 use super::settings::TileLayerConfig;
 use crate::catalog::Layer;
 
@@ -66,45 +66,110 @@ impl LayerReport {
     }
 }
 
-/// Encodes `candidates` as the MVT layer of `layer` within its budget: when there are more
-/// than `max_features`, thinned by density (larger shapes first, then source order); when
-/// the encoded layer exceeds `max_bytes`, thinned further to the count its bytes per
-/// feature allow and encoded again, up to [`MAX_ROUNDS`] times.
+/// Where the features of one layer of a tile come from.
+pub enum Pool<'a> {
+    /// Every candidate of the tile, gathered.
+    Gathered(Vec<Candidate>),
+    /// The points of a tile of a point layer, thinned from the layer's pyramid; gathered
+    /// with the function when they all fit or the pyramid cannot thin them.
+    Points(PointTile<'a>, Box<dyn FnOnce() -> Vec<Candidate> + 'a>),
+}
+
+impl Pool<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Gathered(c) => c.len(),
+            Self::Points(p, _) => p.points,
+        }
+    }
+}
+
+/// The features of one round of encoding: kept candidates and how many each stands for.
+enum Round<'c> {
+    Refs(Vec<(&'c Candidate, u32)>),
+    Owned(Vec<(Candidate, u32)>),
+}
+
+/// Encodes `candidates` as the MVT layer of `layer` within its budget (see
+/// [`encode_pool_within_budget`]).
 pub fn encode_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
-    mut candidates: Vec<Candidate>,
+    candidates: Vec<Candidate>,
+    coord: TileCoord,
+) -> (LayerEncoder, LayerReport) {
+    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord)
+}
+
+/// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
+/// there are more than `max_features`, thinned by density (larger shapes first, then
+/// source order); when the encoded layer exceeds `max_bytes`, thinned further to the count
+/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times.
+pub fn encode_pool_within_budget(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    mut pool: Pool<'_>,
     coord: TileCoord,
 ) -> (LayerEncoder, LayerReport) {
     let mut report = LayerReport::empty(layer.id());
-    report.candidates = candidates.len();
+    report.candidates = pool.len();
     let budget = cfg.budget();
     let mut limit = if budget.max_features == 0 {
         usize::MAX
     } else {
         budget.max_features
     };
-    let sorted = candidates.len() > limit || budget.max_bytes > 0;
-    if sorted {
+    let sorted = report.candidates > limit || budget.max_bytes > 0;
+    if let Pool::Gathered(candidates) = &mut pool
+        && sorted
+    {
         // Priority for thinning: larger shapes first, then source order.
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
     let mut round = 0;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
-        let kept: Vec<(usize, u32)> = if candidates.len() > limit {
-            let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
-            thin(&at, limit, cfg.extent)
-        } else {
-            (0..candidates.len()).map(|i| (i, 1)).collect()
+        let from_pyramid = match &pool {
+            Pool::Points(points, _) if points.points > limit => points.thin(limit, cfg.extent),
+            _ => None,
         };
-        let thinned = kept.len() < candidates.len();
+        if from_pyramid.is_none() {
+            pool = match pool {
+                Pool::Points(_, gather) => {
+                    let candidates = gather();
+                    report.candidates = candidates.len();
+                    Pool::Gathered(candidates)
+                }
+                gathered @ Pool::Gathered(_) => gathered,
+            };
+        }
+        let kept = match (&pool, from_pyramid) {
+            (_, Some(kept)) => Round::Owned(kept),
+            (Pool::Gathered(candidates), None) => Round::Refs(if candidates.len() > limit {
+                let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
+                thin(&at, limit, cfg.extent)
+                    .into_iter()
+                    .map(|(i, n)| (&candidates[i], n))
+                    .collect()
+            } else {
+                candidates.iter().map(|c| (c, 1)).collect()
+            }),
+            (Pool::Points(..), None) => Round::Refs(Vec::new()),
+        };
+        let kept_len = match &kept {
+            Round::Refs(k) => k.len(),
+            Round::Owned(k) => k.len(),
+        };
+        let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
         // how many features fit, so an oversized layer is never encoded in full.
         let mut written = 0usize;
         let mut overflow = false;
-        for &(i, represents) in &kept {
-            let c = &candidates[i];
+        let items: Box<dyn Iterator<Item = (&Candidate, u32)>> = match &kept {
+            Round::Refs(k) => Box::new(k.iter().copied()),
+            Round::Owned(k) => Box::new(k.iter().map(|(c, n)| (c, *n))),
+        };
+        for (c, represents) in items {
             write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
             written += 1;
             if budget.max_bytes > 0
@@ -121,7 +186,7 @@ pub fn encode_within_budget(
         let size = encoder.size();
         report.bytes = size;
         let fits = budget.max_bytes == 0 || (!overflow && size <= budget.max_bytes);
-        if fits || kept.len() <= 1 || round + 1 == MAX_ROUNDS {
+        if fits || kept_len <= 1 || round + 1 == MAX_ROUNDS {
             break encoder;
         }
         #[expect(
@@ -131,7 +196,7 @@ pub fn encode_within_budget(
             reason = "estimates"
         )]
         let next = (budget.max_bytes as f64 / (size as f64 / written.max(1) as f64) * 0.9) as usize;
-        limit = next.clamp(1, kept.len() - 1);
+        limit = next.clamp(1, kept_len - 1);
         round += 1;
     };
     if report.thinned {

@@ -4,7 +4,8 @@
 //! layer generation, prepared outside any lock shared with other layers) and a bounded
 //! cache of encoded tiles, keyed by the layers' generations so that a changed layer can never
 //! be served from the cache; each cached tile keeps its ETag ([`tile_etag`]) and, once a
-//! client asks for it, its gzip copy. Rendering is [`super::render`]; HTTP is elsewhere.
+//! client asks for them, its compressed copies, one per content coding, each with its own
+//! ETag. Rendering is [`super::render`]; HTTP is elsewhere.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -15,10 +16,11 @@ use bytes::Bytes;
 use super::budget::LayerReport;
 use super::coord::TileCoord;
 use super::filter::TileFilter;
-use super::render::{RenderedTile, render_filtered};
+use super::render::{RenderedTile, render_cancellable};
 use super::settings::TileLayerConfig;
 use super::settings::TileServerConfig;
 use super::simplify::PreparedLayer;
+use crate::cancel::Cancel;
 use crate::catalog::Layer;
 use crate::error::Result;
 
@@ -27,20 +29,20 @@ use crate::error::Result;
 pub struct CachedTile {
     /// MVT bytes; empty for an empty tile.
     pub mvt: Bytes,
-    /// The same, gzip-compressed: made on first use (by the first client that accepts
-    /// gzip), then kept with the tile.
-    gzip: OnceLock<Bytes>,
+    /// The same, compressed, one copy per content coding: each made on first use (by the
+    /// first client that takes that coding), then kept with the tile.
+    encoded: [OnceLock<Bytes>; CODINGS],
     /// Strong entity tag of the uncompressed bytes ([`tile_etag`]).
     pub etag: String,
     pub layers: Vec<LayerReport>,
 }
 
-/// gzip level of tiles: 3 is about three times faster than the default 6 and makes MVT
-/// only a few percent larger.
-const GZIP_LEVEL: u32 = 3;
+/// Compressed copies a tile can keep: one per content coding the server produces (the
+/// caller numbers them).
+pub const CODINGS: usize = 4;
 
 /// The strong entity tag of a tile: the 128-bit xxh3 of its uncompressed MVT bytes, as 32
-/// hex digits in quotes. The gzip copy is served under the same tag.
+/// hex digits in quotes. Each compressed copy has its own tag ([`CachedTile::etag_of`]).
 pub fn tile_etag(mvt: &[u8]) -> String {
     crate::etag::strong(mvt)
 }
@@ -59,7 +61,7 @@ impl CachedTile {
         let etag = tile_etag(&rendered.mvt);
         Self {
             mvt: Bytes::from(rendered.mvt),
-            gzip: OnceLock::new(),
+            encoded: std::array::from_fn(|_| OnceLock::new()),
             etag,
             layers: rendered.layers,
         }
@@ -70,22 +72,40 @@ impl CachedTile {
         self.mvt.is_empty()
     }
 
-    /// The gzip-compressed tile (compressed once, on first call).
+    /// The tile compressed with the coding numbered `coding` (below [`CODINGS`]) by
+    /// `compress`, compressed once, on first call; `None` when `coding` is out of range or
+    /// the coder failed (the tile then goes uncompressed).
+    pub fn encoded(
+        &self,
+        coding: usize,
+        compress: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+    ) -> Option<Bytes> {
+        let copy = self
+            .encoded
+            .get(coding)?
+            .get_or_init(|| compress(&self.mvt).map_or_else(Bytes::new, Bytes::from));
+        (!copy.is_empty()).then(|| copy.clone())
+    }
+
+    /// The tile gzip-compressed at level 3 (about three times faster than the default 6,
+    /// and only a few percent larger on MVT), for archives; not kept.
     pub fn gzip(&self) -> Bytes {
-        self.gzip
-            .get_or_init(|| {
-                let mut enc = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(self.mvt.len() / 2 + 64),
-                    flate2::Compression::new(GZIP_LEVEL),
-                );
-                // Writing to a Vec cannot fail; were it to, the tile goes uncompressed under
-                // its ETag rather than as an empty body.
-                match enc.write_all(&self.mvt).and_then(|()| enc.finish()) {
-                    Ok(gz) => Bytes::from(gz),
-                    Err(_) => self.mvt.clone(),
-                }
-            })
-            .clone()
+        let mut enc = flate2::write::GzEncoder::new(
+            Vec::with_capacity(self.mvt.len() / 2 + 64),
+            flate2::Compression::new(3),
+        );
+        // Writing to a Vec cannot fail; were it to, the tile goes uncompressed.
+        match enc.write_all(&self.mvt).and_then(|()| enc.finish()) {
+            Ok(gz) => Bytes::from(gz),
+            Err(_) => self.mvt.clone(),
+        }
+    }
+
+    /// The entity tag of the copy compressed with `token` (a `Content-Encoding`): the
+    /// tile's tag with the token inside the quotes.
+    pub fn etag_of(&self, token: &str) -> String {
+        let inner = self.etag.trim_end_matches('"');
+        format!("{inner}-{token}\"")
     }
 }
 
@@ -114,8 +134,9 @@ struct TileWeight;
 
 impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
     fn weight(&self, key: &TileKey, val: &Arc<CachedTile>) -> u64 {
-        // The gzip copy, made later, is counted up front (about half the MVT).
-        (val.mvt.len() * 3 / 2
+        // Compressed copies, made later, are counted up front (about half the MVT each;
+        // clients rarely use more than two codings).
+        (val.mvt.len() * 2
             + key.generations.len() * 8
             + key.filter.as_ref().map_or(0, |f| f.len())
             + 256) as u64
@@ -229,6 +250,18 @@ impl Tiler {
         coord: TileCoord,
         filter: Option<&TileFilter>,
     ) -> Result<(Arc<CachedTile>, bool)> {
+        self.tile_cancellable(layers, coord, filter, &Cancel::never())
+    }
+
+    /// [`Tiler::tile_filtered`] whose rendering stops early, with an error, once `cancel`
+    /// is raised (nothing is cached then).
+    pub fn tile_cancellable(
+        &self,
+        layers: &[Arc<Layer>],
+        coord: TileCoord,
+        filter: Option<&TileFilter>,
+        cancel: &Cancel,
+    ) -> Result<(Arc<CachedTile>, bool)> {
         let render_now = || -> Result<Arc<CachedTile>> {
             let prepared: Vec<Arc<PreparedLayer>> =
                 layers.iter().map(|l| self.prepared(l)).collect();
@@ -237,7 +270,7 @@ impl Tiler {
                 .zip(&prepared)
                 .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
                 .collect();
-            let mut tile = CachedTile::new(render_filtered(&sources, coord, filter)?);
+            let mut tile = CachedTile::new(render_cancellable(&sources, coord, filter, cancel)?);
             if let Some(f) = filter {
                 tile.etag = filtered_etag(&tile.mvt, &f.key);
             }

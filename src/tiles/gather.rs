@@ -10,16 +10,18 @@ use std::collections::HashMap;
 
 use geo::Geometry;
 
+use super::budget::Pool;
 use super::clip::{self, ClipBox};
 use super::cluster::{self, Item};
 use super::coord::{TileCoord, TileTransform};
 use super::encode::mvt::TileGeometry;
 use super::filter::Keep;
 use super::project::feature_geometry;
+use super::pyramid::{Pyramid, Region as PyramidRegion};
 use super::settings::TileLayerConfig;
 use super::simplify::{PreparedLayer, sq_tolerance};
 use crate::catalog::{GeometryKind, Layer};
-use crate::geom::mercator::merc_x_to_lon;
+use crate::geom::mercator::{lonlat_to_merc, merc_x_to_lon};
 
 /// One feature or cluster ready to encode.
 pub struct Candidate {
@@ -29,6 +31,76 @@ pub struct Candidate {
     pub at: [f64; 2],
     /// Larger first when thinning.
     pub size: f64,
+}
+
+/// The points of a tile of a point layer as the layer's [`Pyramid`] sees them, thinned
+/// from it without gathering them (see [`super::budget::Pool`]).
+pub struct PointTile<'a> {
+    layer: &'a Layer,
+    pyramid: &'a Pyramid,
+    region: PyramidRegion,
+    /// Points in the tile and its buffer.
+    pub points: usize,
+    tf: TileTransform,
+}
+
+impl PointTile<'_> {
+    /// The points kept when at most `limit` may be, with the number of points each stands
+    /// for, as [`super::budget::thin`] keeps them; `None` when the pyramid cannot tell.
+    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(Candidate, u32)>> {
+        let kept = self
+            .pyramid
+            .thin(&self.region, self.points, limit, extent)?;
+        let candidates = kept
+            .into_iter()
+            .filter_map(|(pos, n)| {
+                let pos = usize::try_from(pos).ok()?;
+                let Geometry::Point(p) = &self.layer.features.get(pos)?.geometry else {
+                    return None;
+                };
+                let t = self.tf.apply(lonlat_to_merc(p.x(), p.y()));
+                let candidate = Candidate {
+                    what: Item::Point(pos),
+                    geometry: TileGeometry::Point(clip::snap(t)),
+                    at: t,
+                    size: 0.0,
+                };
+                Some((candidate, n))
+            })
+            .collect();
+        Some(candidates)
+    }
+}
+
+/// The features of `layer` in the tile `coord` for the budget: from the layer's point
+/// pyramid when it has one and the tile is neither clustered nor filtered (the candidates
+/// are then gathered only if the budget needs them all), else every candidate.
+pub fn pool<'a>(
+    layer: &'a Layer,
+    cfg: &'a TileLayerConfig,
+    prepared: &'a PreparedLayer,
+    coord: TileCoord,
+    keep: Option<&Keep>,
+) -> Pool<'a> {
+    let clustering = cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line;
+    if keep.is_none()
+        && !clustering
+        && let Some(pyramid) = prepared.pyramid()
+        && let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer)
+    {
+        let tile = PointTile {
+            layer,
+            pyramid,
+            points: pyramid.count(&region),
+            region,
+            tf: coord.transform(cfg.extent),
+        };
+        return Pool::Points(
+            tile,
+            Box::new(move || candidates(layer, cfg, prepared, coord, None)),
+        );
+    }
+    Pool::Gathered(candidates(layer, cfg, prepared, coord, keep))
 }
 
 /// Where candidates are gathered from: a Mercator box (clusters) and its lon/lat box

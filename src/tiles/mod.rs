@@ -6,7 +6,8 @@
 //! 1. [`coord`] - parse and check `z/x/y`; the tile's bounds and transform.
 //! 2. [`gather`] - query the layer's R-tree with the buffered tile bounds (lon/lat); a tile
 //!    on the antimeridian also takes what lies just across it into its buffer, shifted by a
-//!    world.
+//!    world. A layer of points has a [`pyramid`] (made once per layer snapshot) from which
+//!    a dense tile is thinned without visiting every point under it.
 //! 3. [`cluster`] - points become clusters on a global grid (when configured and `z` is at
 //!    most the cluster max zoom).
 //! 4. [`project`] - each feature into tile units, with:
@@ -40,6 +41,7 @@ pub mod encode;
 pub mod filter;
 pub mod gather;
 pub mod project;
+pub mod pyramid;
 pub mod render;
 pub mod settings;
 pub mod simplify;

@@ -12,6 +12,7 @@ use super::filter::{Keep, TileFilter};
 use super::gather;
 use super::settings::TileLayerConfig;
 use super::simplify::PreparedLayer;
+use crate::cancel::Cancel;
 use crate::catalog::Layer;
 use crate::error::{Error, Result};
 
@@ -39,10 +40,24 @@ pub fn render_filtered(
     coord: TileCoord,
     filter: Option<&TileFilter>,
 ) -> Result<RenderedTile> {
+    render_cancellable(layers, coord, filter, &Cancel::never())
+}
+
+/// [`render_filtered`] giving up (with an error nobody reads) once `cancel` is raised:
+/// it is looked at before each layer.
+pub fn render_cancellable(
+    layers: &[(&Layer, &TileLayerConfig, &PreparedLayer)],
+    coord: TileCoord,
+    filter: Option<&TileFilter>,
+    cancel: &Cancel,
+) -> Result<RenderedTile> {
     let mut mvt = Vec::new();
     let mut reports = Vec::with_capacity(layers.len());
     let mut any = false;
     for (i, (layer, cfg, prepared)) in layers.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(Error::Internal(format!("tile {coord} cancelled")));
+        }
         if prepared.generation != layer.generation {
             return Err(Error::Internal(format!(
                 "prepared layer {} is stale",
@@ -79,6 +94,6 @@ fn render_layer(
             LayerReport::empty(layer.id()),
         );
     }
-    let candidates = gather::candidates(layer, cfg, prepared, coord, keep);
-    budget::encode_within_budget(layer, cfg, candidates, coord)
+    let pool = gather::pool(layer, cfg, prepared, coord, keep);
+    budget::encode_pool_within_budget(layer, cfg, pool, coord)
 }

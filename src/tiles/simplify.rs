@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use geo::{Geometry, LineString, Polygon};
 
+use super::pyramid::Pyramid;
 use crate::catalog::{GeometryKind, Layer};
 use crate::geom::mercator::lonlat_to_merc;
 
@@ -98,17 +99,21 @@ impl Prepared {
 }
 
 /// What a layer keeps for tiling between requests: the simplification-ready geometry of
-/// its lines and polygons (empty for point layers). Tied to one layer generation.
+/// its lines and polygons (empty for point layers), and the [`Pyramid`] of a layer of
+/// points. Tied to one layer generation.
 #[derive(Debug)]
 pub struct PreparedLayer {
     pub generation: u64,
     geoms: Vec<Prepared>,
+    pyramid: Option<Pyramid>,
 }
 
 impl PreparedLayer {
-    /// Projects the layer's lines and polygons and computes vertex importances.
+    /// Projects the layer's lines and polygons and computes vertex importances, or makes
+    /// the pyramid of a layer of points.
     pub fn new(layer: &Layer) -> Self {
-        let geoms = if layer.geometry_kind == GeometryKind::Point {
+        let points = layer.geometry_kind == GeometryKind::Point;
+        let geoms = if points {
             Vec::new()
         } else {
             prepare_layer(layer.features.iter().map(|f| &f.geometry))
@@ -116,7 +121,13 @@ impl PreparedLayer {
         Self {
             generation: layer.generation,
             geoms,
+            pyramid: if points { Pyramid::new(layer) } else { None },
         }
+    }
+
+    /// The point pyramid, for a layer of single points.
+    pub fn pyramid(&self) -> Option<&Pyramid> {
+        self.pyramid.as_ref()
     }
 
     /// The prepared geometry of the feature at `pos` (points when there is none).

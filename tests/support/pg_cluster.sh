@@ -9,8 +9,11 @@
 # PGDATABASE so that `psql` needs no arguments. The cluster is stopped and its directory
 # removed when the calling script exits, through an EXIT trap (`stop_pg_cluster` does it
 # earlier; a script that sets its own EXIT trap afterwards calls it there). `restart_pg_cluster`
-# stops and starts it again. Waits at most 30 s
-# for the server to accept connections.
+# stops and starts it again; `pause_pg_cluster` only stops it (fast shutdown, clients
+# disconnected) and `resume_pg_cluster` starts it again, same port (both also work from a
+# child process given PG_DIR and PG_PORT). The cluster runs with fsync=off (tests crash the
+# servers, not the machine); PG_FSYNC=on turns it on (benchmarks). Waits at most 30 s for the server to accept
+# connections.
 
 PG_CLUSTER_DIR=""
 
@@ -54,6 +57,15 @@ restart_pg_cluster() {
     -m fast -w -t 30 restart >/dev/null
 }
 
+pause_pg_cluster() {
+  pg_as_owner "$(pg_bin_dir)/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null
+}
+
+resume_pg_cluster() {
+  pg_as_owner "$(pg_bin_dir)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=${PG_FSYNC:-off}" start >/dev/null
+}
+
 start_pg_cluster() {
   local bin port db=${PG_DB:-atlas}
   bin=$(pg_bin_dir)
@@ -82,7 +94,7 @@ start_pg_cluster() {
     return 1
   }
   pg_as_owner "$bin/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_CLUSTER_DIR -c fsync=off" start >/dev/null || {
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $PG_CLUSTER_DIR -c fsync=${PG_FSYNC:-off}" start >/dev/null || {
     cat "$PG_CLUSTER_DIR/server.log" >&2
     return 1
   }

@@ -114,7 +114,7 @@ mod tests {
             long,
         ] {
             let a = i.intern(0, s);
-            let copy = String::from(s);
+            let copy = s.to_owned();
             let b = i.intern(0, &copy);
             assert_eq!(&*a, s);
             assert!(ArcStr::ptr_eq(&a, &b), "{s:?}");

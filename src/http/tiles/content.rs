@@ -1,10 +1,14 @@
 //! Serving tiles: `/tiles/{layers}/{z}/{x}/{y}` and the OGC tile route (row before column).
 //!
 //! Owns: decoding the request into a tile of named layers, taking it from the tile cache or
-//! rendering it off the async workers, and the response: `application/vnd.mapbox-vector-tile`,
+//! rendering it off the async workers through [`blocking::run`] (a render whose client has
+//! gone before it starts never starts, and one under way stops before its next layer), and
+//! the response: `application/vnd.mapbox-vector-tile`,
 //! strong `ETag` (of the uncompressed tile), `If-None-Match` -> 304,
-//! `Cache-Control: public, max-age=<server.tiles.max_age>`, `Content-Encoding: gzip` when the
-//! client accepts gzip. An empty tile (no feature of any requested layer) is always
+//! `Cache-Control: public, max-age=<server.tiles.max_age>`, and the coding the compression
+//! middleware would choose (zstd, br, gzip or deflate, see [`compress::choose`]) made once
+//! per cached tile and coding, under its own strong `ETag` (the tile's with the coding's
+//! name inside the quotes). An empty tile (no feature of any requested layer) is always
 //! `204 No Content`, with the same caching headers. `X-Tile-Cache: hit|miss` tells where a
 //! tile came from; `X-Tile-Thinned` lists the layers the per-tile budget thinned as
 //! `layer=kept/candidates`.
@@ -15,8 +19,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{check_tms, filter_params, layers_of, tile_filter};
-use crate::error::{Error, Result};
-use crate::http::{AppState, respond};
+use crate::error::Result;
+use crate::http::compress::{self, Coding};
+use crate::http::{AppState, blocking, respond};
 use crate::tiles::CachedTile;
 
 /// Media type of Mapbox Vector Tiles.
@@ -27,26 +32,21 @@ fn max_age(state: &AppState) -> u32 {
     state.tiler.config.max_age
 }
 
-/// Whether the request accepts gzip (`Accept-Encoding: gzip` or `*`, not with `q=0`).
-fn accepts_gzip(req: &HttpRequest) -> bool {
-    let Some(v) = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
+/// The content coding of a tile for this request ([`compress::choose`]), with the number
+/// of its cached copy; none for tiles too small to gain from it.
+fn coding(req: &HttpRequest, tile: &CachedTile) -> Option<(Coding, usize)> {
+    if tile.mvt.len() < compress::MIN_BYTES {
+        return None;
+    }
+    let accept = req.headers().get(header::ACCEPT_ENCODING)?.to_str().ok()?;
+    let coding = compress::choose(accept)?;
+    let slot = match coding {
+        Coding::Zstd => 0,
+        Coding::Brotli => 1,
+        Coding::Gzip => 2,
+        Coding::Deflate => 3,
     };
-    v.split(',').any(|part| {
-        let mut it = part.split(';');
-        let name = it.next().unwrap_or("").trim();
-        let zero = it.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !zero
-    })
+    Some((coding, slot))
 }
 
 /// The response of a tile (see the module documentation for its headers and statuses).
@@ -57,15 +57,17 @@ fn tile_response(
     hit: bool,
 ) -> HttpResponse {
     let cache_control = format!("public, max-age={}", max_age(state));
-    let mut resp = if respond::not_modified(req, &tile.etag) {
+    let coding = coding(req, tile);
+    let etag = coding.map_or_else(|| tile.etag.clone(), |(c, _)| tile.etag_of(c.token()));
+    let not_modified = respond::not_modified(req, &etag);
+    let mut resp = if not_modified {
         HttpResponse::NotModified()
     } else if tile.is_empty() {
         HttpResponse::NoContent()
     } else {
         HttpResponse::Ok()
     };
-    resp.insert_header((header::ETAG, tile.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, cache_control))
+    resp.insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::VARY, "Accept-Encoding"))
         .insert_header(("X-Tile-Cache", if hit { "hit" } else { "miss" }));
     let thinned: Vec<String> = tile
@@ -77,15 +79,22 @@ fn tile_response(
     if !thinned.is_empty() {
         resp.insert_header(("X-Tile-Thinned", thinned.join(",")));
     }
-    if respond::not_modified(req, &tile.etag) || tile.is_empty() {
-        return resp.finish();
+    if not_modified || tile.is_empty() {
+        return resp.insert_header((header::ETAG, etag)).finish();
     }
     resp.content_type(MVT);
-    if accepts_gzip(req) {
-        resp.insert_header((header::CONTENT_ENCODING, "gzip"))
-            .body(tile.gzip())
-    } else {
-        resp.body(tile.mvt.clone())
+    let encoded = coding.and_then(|(c, slot)| {
+        let body = tile.encoded(slot, |mvt| c.compress(mvt))?;
+        Some((c, body))
+    });
+    match encoded {
+        Some((c, body)) => resp
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CONTENT_ENCODING, c.token()))
+            .body(body),
+        None => resp
+            .insert_header((header::ETAG, tile.etag.clone()))
+            .body(tile.mvt.clone()),
     }
 }
 
@@ -103,12 +112,16 @@ async fn serve_tile(
     let layers = layers_of(state, layers)?;
     let filter = tile_filter(&layers, &params)?;
     let tiler = Arc::clone(&state.tiler);
-    // Rendering is CPU work: keep it off the async workers.
+    // Rendering is CPU work: off the async workers, through the queue that drops the
+    // renders of clients that have gone.
     let (tile, hit) = match tiler.cached_filtered(&layers, coord, filter.as_ref()) {
         Some(t) => (t, true),
-        None => web::block(move || tiler.tile_filtered(&layers, coord, filter.as_ref()))
-            .await
-            .map_err(|e| Error::Internal(format!("tile task: {e}")))??,
+        None => {
+            blocking::run(move |cancel| {
+                tiler.tile_cancellable(&layers, coord, filter.as_ref(), cancel)
+            })
+            .await??
+        }
     };
     Ok(tile_response(req, state, &tile, hit))
 }

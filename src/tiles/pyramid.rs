@@ -1,0 +1,451 @@
+//! The point pyramid of a layer: density thinning of point tiles without visiting every
+//! point of the tile.
+//!
+//! Owns: [`Pyramid`], made once per layer snapshot (with the layer's [`super::PreparedLayer`])
+//! for layers whose features are all single points, and the thinning of one tile from it.
+//!
+//! The budget's thinning ([`super::budget::thin`]) lays a grid of `side` cells (a power of
+//! two) over the tile, keeps the first point of each occupied cell (points by position in
+//! the layer) and counts the points of the cell. Such a grid is the quadtree grid of level
+//! `z + log2(side)` of the whole world, so the pyramid keeps, for every level up to a
+//! memory cap, the occupied cells in Morton order with their point count and their first
+//! point. A tile then reads only the cells of its region at the chosen level: the counts of
+//! a few levels are found by binary searches, and the cells kept are at most the budget.
+//! Levels finer than the cap (tiles of higher zooms, with fewer points) are read from the
+//! finest level, the points themselves in Morton order: one pass over the points of the
+//! tile counts the cells of every level, a second one makes the chosen level's cells.
+//!
+//! The region of a tile is the tile and its buffer. The buffer is a whole number of cells
+//! of the level `z + b` where `b` is the smallest with `buffer * 2^b / extent` whole (6 for
+//! the default 64 units of 4096): at that level and finer ones the region is an exact union
+//! of cells (the tile as one range of Morton codes, the ring of the buffer cell by cell);
+//! coarser cells that stick out of the buffer are counted from the level `z + b` cells
+//! inside it, so counts and first points are those of the buffered tile, exactly as the
+//! budget computes them from the tile's candidates. A point exactly on the outer edge of the
+//! buffer belongs to the region in the budget's computation and not here.
+//!
+//! Tiles the pyramid cannot answer (`None`): across the antimeridian, a buffer not a dyadic
+//! fraction of the extent, an extent not a power of two, zooms or thinning levels finer
+//! than the levels kept; the caller then gathers the candidates as usual.
+
+use geo::Geometry;
+
+use super::coord::TileCoord;
+use crate::catalog::Layer;
+use crate::geom::mercator::lonlat_to_merc;
+
+/// Bits of the quantized coordinates: cells of levels `0..=FINEST`.
+const FINEST: u32 = 31;
+
+/// Largest `b` (buffer level below the tile) answered; the ring has `4 * 2^b * r` cells.
+const MAX_BUFFER_LEVEL: u32 = 8;
+
+/// Cells kept at the levels below the finest together: at least this many, at most one per
+/// two points above it (16 bytes each).
+const MIN_CELL_BUDGET: usize = 1 << 16;
+
+/// The occupied cells of one quadtree level, in Morton order.
+#[derive(Debug, Default)]
+struct Level {
+    codes: Vec<u64>,
+    /// `cum[i]`: points in the cells before cell `i` (one more entry than cells).
+    cum: Vec<u32>,
+    /// The smallest feature position in each cell.
+    first: Vec<u32>,
+}
+
+impl Level {
+    /// The cells with codes in `lo..hi`, as an index range.
+    fn range(&self, lo: u64, hi: u64) -> std::ops::Range<usize> {
+        let a = self.codes.partition_point(|&c| c < lo);
+        let b = a + self.codes[a..].partition_point(|&c| c < hi);
+        a..b
+    }
+
+    fn count(&self, i: usize) -> u32 {
+        self.cum[i + 1] - self.cum[i]
+    }
+}
+
+/// Occupied quadtree cells of a point layer at each level up to a cap and at the finest
+/// level, with their counts and first points.
+#[derive(Debug)]
+pub struct Pyramid {
+    /// Levels `0..=top`.
+    levels: Vec<Level>,
+    /// Level [`FINEST`]: each distinct point position.
+    points: Level,
+}
+
+/// The cells of a tile and its buffer at the level `z + b` ([`Pyramid::region`]).
+#[derive(Debug, Clone)]
+pub struct Region {
+    z: u32,
+    /// `z + b`.
+    base: u32,
+    /// Half-open Morton code ranges at level `base`: the tile, then the buffer ring.
+    ranges: Vec<(u64, u64)>,
+}
+
+/// A cell: Morton code, first position, points.
+type Cell = (u64, u32, u32);
+
+/// Spreads the bits of `v` to the even bits of the result.
+fn spread(v: u32) -> u64 {
+    let mut x = u64::from(v);
+    x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+    x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+    x = (x | (x << 1)) & 0x5555_5555_5555_5555;
+    x
+}
+
+/// The Morton code of cell `(x, y)`.
+fn morton(x: u32, y: u32) -> u64 {
+    spread(x) | (spread(y) << 1)
+}
+
+/// A normalized Mercator coordinate (`0..=1`) as a cell of level [`FINEST`].
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "checked to lie in 0..=1 and clamped"
+)]
+fn quantize(v: f64) -> u32 {
+    let max = (1u32 << FINEST) - 1;
+    ((v * f64::from(1u32 << FINEST)).floor() as u32).min(max)
+}
+
+/// The finest level at which two codes of level [`FINEST`] are in the same cell, or
+/// [`FINEST`] when they are equal.
+fn common_level(a: u64, b: u64) -> u32 {
+    let x = a ^ b;
+    if x == 0 {
+        FINEST
+    } else {
+        let high = 63 - x.leading_zeros();
+        FINEST - 1 - high / 2
+    }
+}
+
+impl Pyramid {
+    /// The pyramid of `layer`, when every feature is a single point (features without
+    /// geometry are left out) in the Web Mercator range.
+    pub fn new(layer: &Layer) -> Option<Self> {
+        let mut points: Vec<(u64, u32)> = Vec::with_capacity(layer.features.len());
+        for (pos, f) in layer.features.iter().enumerate() {
+            match &f.geometry {
+                Geometry::Point(p) => {
+                    let [mx, my] = lonlat_to_merc(p.x(), p.y());
+                    if !((0.0..=1.0).contains(&mx) && (0.0..=1.0).contains(&my)) {
+                        return None;
+                    }
+                    let pos = u32::try_from(pos).ok()?;
+                    points.push((morton(quantize(mx), quantize(my)), pos));
+                }
+                Geometry::GeometryCollection(gc) if gc.0.is_empty() => {}
+                _ => return None,
+            }
+        }
+        if points.is_empty() || u32::try_from(points.len()).is_err() {
+            return None;
+        }
+        points.sort_unstable();
+        // Cells per level: a point starts a new cell at every level finer than the one it
+        // shares with the point before it.
+        let mut starts = [0usize; FINEST as usize + 2];
+        for w in points.windows(2) {
+            starts[common_level(w[0].0, w[1].0) as usize + 1] += 1;
+        }
+        let mut cells = [0usize; FINEST as usize];
+        let mut new = 0;
+        for (level, n) in cells.iter_mut().enumerate() {
+            new += starts[level];
+            *n = 1 + new;
+        }
+        let budget = (points.len() / 2).max(MIN_CELL_BUDGET);
+        let mut top = 0;
+        let mut total = 0;
+        for (level, &n) in cells.iter().enumerate() {
+            total += n;
+            if total > budget && level > 0 {
+                break;
+            }
+            top = level;
+        }
+        let finest = finest_level(&points, FINEST as usize);
+        drop(points);
+        let mut levels: Vec<Level> = Vec::with_capacity(top + 1);
+        levels.push(coarser(&finest, 2 * (FINEST as usize - top)));
+        for _ in 0..top {
+            let next = levels.last().map(|l| coarser(l, 2));
+            levels.extend(next);
+        }
+        levels.reverse();
+        Some(Self {
+            levels,
+            points: finest,
+        })
+    }
+
+    /// The finest level kept besides [`FINEST`].
+    fn top(&self) -> u32 {
+        u32::try_from(self.levels.len()).unwrap_or(1) - 1
+    }
+
+    /// The stored level at or finer than `level` closest to it.
+    fn stored(&self, level: u32) -> (u32, &Level) {
+        match self.levels.get(level as usize) {
+            Some(l) => (level, l),
+            None => (FINEST, &self.points),
+        }
+    }
+
+    /// The region of the tile `coord` with a buffer of `buffer` units of `extent`, or `None`
+    /// when the pyramid cannot answer this tile.
+    pub fn region(&self, coord: TileCoord, extent: u32, buffer: u32) -> Option<Region> {
+        if !extent.is_power_of_two() || buffer >= extent {
+            return None;
+        }
+        let b = (0..=MAX_BUFFER_LEVEL)
+            .find(|&b| (u64::from(buffer) << b).is_multiple_of(u64::from(extent)))?;
+        let ring = u32::try_from((u64::from(buffer) << b) / u64::from(extent)).ok()?;
+        let z = u32::from(coord.z);
+        let base = z + b;
+        if base > FINEST {
+            return None;
+        }
+        let side = 1u32 << b;
+        let (x0, y0) = (coord.x << b, coord.y << b);
+        let world = 1u64 << base;
+        if x0 < ring || u64::from(x0 + side + ring) > world {
+            return None;
+        }
+        let tile = morton(coord.x, coord.y) << (2 * b);
+        let mut ranges = vec![(tile, tile + (1u64 << (2 * b)))];
+        let (ix0, iy0) = (i64::from(x0), i64::from(y0));
+        let (r, s) = (i64::from(ring), i64::from(side));
+        let rows = i64::try_from(world).unwrap_or(i64::MAX);
+        for cy in (iy0 - r..iy0 + s + r).filter(|cy| (0..rows).contains(cy)) {
+            for cx in ix0 - r..ix0 + s + r {
+                let inside = (ix0..ix0 + s).contains(&cx) && (iy0..iy0 + s).contains(&cy);
+                if let (false, Ok(cx), Ok(cy)) = (inside, u32::try_from(cx), u32::try_from(cy)) {
+                    let code = morton(cx, cy);
+                    ranges.push((code, code + 1));
+                }
+            }
+        }
+        Some(Region { z, base, ranges })
+    }
+
+    /// The number of points in `region`.
+    pub fn count(&self, region: &Region) -> usize {
+        let (at, level) = self.stored(region.base);
+        let shift = 2 * (at - region.base);
+        region
+            .ranges
+            .iter()
+            .map(|&(lo, hi)| {
+                let r = level.range(lo << shift, hi << shift);
+                (level.cum[r.end] - level.cum[r.start]) as usize
+            })
+            .sum()
+    }
+
+    /// The cells of `region` at `level`, by code within each range of the region.
+    fn cells(&self, region: &Region, level: u32) -> Vec<Cell> {
+        if level < region.base {
+            return coarse_cells(&self.cells(region, region.base), 2 * (region.base - level));
+        }
+        let (at, stored) = self.stored(level);
+        let shift = 2 * (at - region.base);
+        let up = 2 * (at - level);
+        let mut out: Vec<Cell> = Vec::new();
+        for &(lo, hi) in &region.ranges {
+            let start = out.len();
+            for i in stored.range(lo << shift, hi << shift) {
+                let (code, first, count) =
+                    (stored.codes[i] >> up, stored.first[i], stored.count(i));
+                let open = out.len() > start;
+                match out.last_mut() {
+                    Some(last) if open && last.0 == code => {
+                        last.1 = last.1.min(first);
+                        last.2 += count;
+                    }
+                    _ => out.push((code, first, count)),
+                }
+            }
+        }
+        out
+    }
+
+    /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
+    /// minus the base), counted from the finest level.
+    fn fine_counts(&self, region: &Region) -> Vec<usize> {
+        let shift = 2 * (FINEST - region.base);
+        let mut counts = vec![0usize; (FINEST - region.base + 1) as usize];
+        let mut starts = vec![0usize; counts.len() + 1];
+        for &(lo, hi) in &region.ranges {
+            let r = self.points.range(lo << shift, hi << shift);
+            if r.is_empty() {
+                continue;
+            }
+            starts[0] += 1;
+            for w in self.points.codes[r].windows(2) {
+                let common = common_level(w[0], w[1]);
+                let from = if common < region.base {
+                    0
+                } else {
+                    common + 1 - region.base
+                };
+                starts[from as usize] += 1;
+            }
+        }
+        let mut sum = 0;
+        for (count, start) in counts.iter_mut().zip(starts) {
+            sum += start;
+            *count = sum;
+        }
+        counts
+    }
+
+    /// The thinning of [`super::budget::thin`] for the `n` points of `region` with at most
+    /// `max` kept and tile units of `extent`: `(position, points of its cell)` by position.
+    /// `None` when the pyramid cannot answer.
+    pub fn thin(
+        &self,
+        region: &Region,
+        n: usize,
+        max: usize,
+        extent: u32,
+    ) -> Option<Vec<(u32, u32)>> {
+        let max = max.max(1);
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "the same grid size as the budget's"
+        )]
+        let start = ((n as f64).sqrt() * 2.0).max(1.0) as u32;
+        let side = start
+            .next_power_of_two()
+            .min(extent.max(1).next_power_of_two());
+        let mut level = region.z + side.trailing_zeros();
+        if level > FINEST {
+            return None;
+        }
+        let top = self.top();
+        let mut fine: Option<Vec<usize>> = None;
+        loop {
+            let cells = if level >= region.base && level <= top {
+                let shift = 2 * (level - region.base);
+                let l = &self.levels[level as usize];
+                region
+                    .ranges
+                    .iter()
+                    .map(|&(lo, hi)| l.range(lo << shift, hi << shift).len())
+                    .sum()
+            } else if level >= region.base {
+                fine.get_or_insert_with(|| self.fine_counts(region))[(level - region.base) as usize]
+            } else {
+                self.cells(region, level).len()
+            };
+            if cells <= max || level == region.z {
+                break;
+            }
+            level -= 1;
+        }
+        let mut kept: Vec<(u32, u32)> = self
+            .cells(region, level)
+            .into_iter()
+            .map(|(_, first, count)| (first, count))
+            .collect();
+        kept.sort_unstable();
+        kept.truncate(max);
+        Some(kept)
+    }
+}
+
+/// Cells merged into cells `shift` bits coarser, in code order.
+fn coarse_cells(cells: &[Cell], shift: u32) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = cells.iter().map(|&(c, f, n)| (c >> shift, f, n)).collect();
+    cells.sort_unstable_by_key(|c| c.0);
+    let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
+    for (code, first, count) in cells {
+        match out.last_mut() {
+            Some(last) if last.0 == code => {
+                last.1 = last.1.min(first);
+                last.2 += count;
+            }
+            _ => out.push((code, first, count)),
+        }
+    }
+    out
+}
+
+/// The cells of `level` from points sorted by their [`FINEST`]-level code.
+fn finest_level(points: &[(u64, u32)], level: usize) -> Level {
+    let shift = 2 * (FINEST as usize - level);
+    let mut out = Level::default();
+    out.cum.push(0);
+    let mut seen = 0u32;
+    for &(code, pos) in points {
+        let cell = code >> shift;
+        seen += 1;
+        if out.codes.last() == Some(&cell) {
+            if let Some(first) = out.first.last_mut() {
+                *first = (*first).min(pos);
+            }
+            if let Some(c) = out.cum.last_mut() {
+                *c = seen;
+            }
+        } else {
+            out.codes.push(cell);
+            out.first.push(pos);
+            out.cum.push(seen);
+        }
+    }
+    out
+}
+
+/// The level `shift / 2` levels above `finer`.
+fn coarser(finer: &Level, shift: usize) -> Level {
+    let mut out = Level::default();
+    out.cum.push(0);
+    for (i, &code) in finer.codes.iter().enumerate() {
+        let cell = code >> shift;
+        let end = finer.cum[i + 1];
+        if out.codes.last() == Some(&cell) {
+            if let Some(first) = out.first.last_mut() {
+                *first = (*first).min(finer.first[i]);
+            }
+            if let Some(c) = out.cum.last_mut() {
+                *c = end;
+            }
+        } else {
+            out.codes.push(cell);
+            out.first.push(finer.first[i]);
+            out.cum.push(end);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn morton_codes_nest_by_level() {
+        let (x, y) = (0x1234_5678 & 0x7FFF_FFFF, 0x0765_4321);
+        let code = morton(x, y);
+        for level in 0..=FINEST {
+            let shift = FINEST - level;
+            assert_eq!(code >> (2 * shift), morton(x >> shift, y >> shift));
+        }
+        assert_eq!(common_level(code, code), FINEST);
+        assert_eq!(common_level(morton(0, 0), morton(1 << 30, 0)), 0);
+        assert_eq!(common_level(morton(0, 0), morton(1, 0)), FINEST - 1);
+    }
+}

@@ -1,0 +1,130 @@
+//! The point pyramid thins a tile exactly as the budget thins the tile's gathered
+//! candidates: for dense point layers, several budgets and buffers, every tile of the data
+//! at zooms 0 to 10 is rendered both ways and the encoded layers must be the same bytes,
+//! with the same report (`represents` counts included, since they are in the bytes).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::state_from_toml;
+use khorasan_atlas::geom::mercator::lonlat_to_merc;
+use khorasan_atlas::tiles::budget::encode_within_budget;
+use khorasan_atlas::tiles::coord::TileCoord;
+use khorasan_atlas::tiles::gather;
+use khorasan_atlas::tiles::render_prepared;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// About normal (sum of uniforms).
+fn gauss(rng: &mut StdRng) -> f64 {
+    (0..4).map(|_| rng.r#gen::<f64>()).sum::<f64>() - 2.0
+}
+
+/// `n` points: 70% in a few Gaussian towns, the rest uniform over lon 60..75, lat 24..38.
+fn write_layer(dir: &Path, n: usize) -> String {
+    let mut rng = StdRng::seed_from_u64(42);
+    let towns: Vec<(f64, f64, f64)> = (0..8)
+        .map(|_| {
+            (
+                60.0 + 15.0 * rng.r#gen::<f64>(),
+                24.0 + 14.0 * rng.r#gen::<f64>(),
+                0.02 + 0.4 * rng.r#gen::<f64>(),
+            )
+        })
+        .collect();
+    let features: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let (lon, lat) = if rng.r#gen::<f64>() < 0.7 {
+                let (x, y, sd) = towns[i % towns.len()];
+                (x + sd * gauss(&mut rng), y + sd * gauss(&mut rng))
+            } else {
+                (60.0 + 15.0 * rng.r#gen::<f64>(), 24.0 + 14.0 * rng.r#gen::<f64>())
+            };
+            serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
+                "coordinates": [lon, lat]}, "properties": {"n": i % 13, "tag": format!("t{}", i % 7)}})
+        })
+        .collect();
+    let path = dir.join("dense.geojson");
+    std::fs::write(
+        &path,
+        serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn pyramid_thinning_is_the_budgets_thinning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_layer(dir.path(), 30_000);
+    let budgets = [
+        "",
+        "max_features=300\n",
+        "max_features=2500\nbuffer=128\n",
+        "max_features=700\nbuffer=0\n",
+        "max_bytes=20000\n",
+        "max_features=5000\nmax_bytes=60000\nbuffer=32\n",
+        "max_features=1000\nbuffer=5\n",
+    ];
+    let mut from_pyramid = 0;
+    for budget in budgets {
+        let state = state_from_toml(&format!(
+            "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\n{budget}"
+        ));
+        let layer = state.catalog.get("dense").unwrap().snapshot();
+        let cfg = state.tiler.layer_config("dense");
+        let prepared = state.tiler.prepared(&layer);
+        let pyramid = prepared.pyramid().expect("a layer of points has a pyramid");
+        for z in 0..=10u8 {
+            let n = f64::from(1u32 << z);
+            let [x0, y0] = lonlat_to_merc(59.0, 39.0);
+            let [x1, y1] = lonlat_to_merc(76.0, 23.0);
+            let (tx0, ty0) = ((x0 * n) as u32, (y0 * n) as u32);
+            let (tx1, ty1) = ((x1 * n) as u32, (y1 * n) as u32);
+            // At most about 40 tiles per zoom, spread over the data.
+            let step = ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) / 40).max(1);
+            let mut i = 0;
+            for tx in tx0..=tx1 {
+                for ty in ty0..=ty1 {
+                    i += 1;
+                    if i % step != 0 {
+                        continue;
+                    }
+                    let coord = TileCoord { z, x: tx, y: ty };
+                    let rendered = render_prepared(&[(&layer, cfg, &prepared)], coord).unwrap();
+                    let candidates = gather::candidates(&layer, cfg, &prepared, coord, None);
+                    let (encoder, report) = encode_within_budget(&layer, cfg, candidates, coord);
+                    let mut expected = Vec::new();
+                    if !encoder.is_empty() {
+                        encoder.finish(&mut expected);
+                    }
+                    assert_eq!(rendered.layers[0], report, "z{z}/{tx}/{ty} {budget:?}");
+                    assert!(
+                        rendered.mvt == expected,
+                        "z{z}/{tx}/{ty} {budget:?}: bytes differ"
+                    );
+                    let limit = if cfg.max_features == 0 {
+                        usize::MAX
+                    } else {
+                        cfg.max_features
+                    };
+                    if let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer) {
+                        let points = pyramid.count(&region);
+                        assert_eq!(points, report.candidates, "z{z}/{tx}/{ty} {budget:?}");
+                        if points > limit
+                            && pyramid.thin(&region, points, limit, cfg.extent).is_some()
+                        {
+                            from_pyramid += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        from_pyramid > 50,
+        "only {from_pyramid} tiles thinned from the pyramid"
+    );
+}
