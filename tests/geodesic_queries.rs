@@ -44,7 +44,7 @@ fn random_layer(seed: u64, n: usize) -> Layer {
                 geometry: Geometry::Point(Point::new(lon, lat)),
                 source_geometry: None,
                 props: Box::new([]),
-                time: None,
+                time: khorasan_atlas::catalog::Time::NONE,
             }
         })
         .collect();

@@ -55,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
                 f.id
             );
         }
-        if let Some((start, end)) = f.time {
+        if let Some((start, end)) = f.time.get() {
             assert!(start <= end, "feature {}: time {start}..{end}", f.id);
         }
     }

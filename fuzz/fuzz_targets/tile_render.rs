@@ -95,7 +95,7 @@ fuzz_target!(|input: Input| {
             geometry,
             source_geometry: None,
             props: Box::new([]),
-            time: None,
+            time: khorasan_atlas::catalog::Time::NONE,
         })
         .collect();
     let layer = Layer::build(

@@ -240,7 +240,7 @@ mod tests {
                     geometry: Geometry::Polygon(rect.to_polygon()),
                     source_geometry: None,
                     props: vec![name].into_boxed_slice(),
-                    time: None,
+                    time: crate::catalog::Time::NONE,
                 });
             }
         }
@@ -273,7 +273,7 @@ mod tests {
             geometry,
             source_geometry: None,
             props: props.into_boxed_slice(),
-            time: None,
+            time: crate::catalog::Time::NONE,
         }
     }
 

@@ -45,8 +45,10 @@ use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
 use intern::Interner;
+use stream::{Stop, Taken};
 
 mod intern;
+mod stream;
 
 /// What a file yields: the schema, the valid features, and the features left out.
 #[derive(Debug, Default)]
@@ -109,25 +111,64 @@ pub struct LoadOptions {
     pub time_end_property: Option<String>,
 }
 
-/// Reads a GeoJSON FeatureCollection from `path`.
+/// Reads a GeoJSON FeatureCollection from `path`, one block at a time ([`stream`]); a
+/// file of an unexpected shape is read whole by [`load_slice`], which gives its messages.
 pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Loaded> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Load {
+    if let Some(loaded) = load_blocks(path, options)? {
+        return Ok(loaded);
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    load_slice(&bytes, path, options)
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::Load {
         path: path.to_owned(),
         reason: e.to_string(),
-    })?;
-    load_slice(&bytes, path, options)
+    }
+}
+
+/// [`load_file`] in blocks; `None` when the file has to be read whole.
+fn load_blocks(path: &Path, options: &LoadOptions) -> Result<Option<Loaded>> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut builder = Builder::new(path, options);
+    builder.reserve(usize::try_from(size).unwrap_or(0));
+    let read = stream::read_features(file, |bytes| {
+        let mut features =
+            serde_json::Deserializer::from_slice(bytes).into_iter::<RawFeature<'_>>();
+        match features.next() {
+            Some(Ok(raw)) => {
+                let len = features.byte_offset();
+                builder.push(&raw).map_err(Stop::Feature)?;
+                Ok(Taken::Feature(len))
+            }
+            Some(Err(e)) if e.is_eof() => Ok(Taken::NeedMore),
+            _ => Err(Stop::Unexpected),
+        }
+    });
+    match read {
+        Ok(rest) => {
+            let outcome = parse_collection(&mut builder, &rest);
+            if let Some(err) = builder.fatal.take() {
+                return Err(err);
+            }
+            Ok(outcome.is_ok().then(|| builder.finish()))
+        }
+        Err(Stop::Feature(())) => Err(builder.fatal.take().unwrap_or_else(|| Error::Load {
+            path: path.to_owned(),
+            reason: "invalid feature".to_owned(),
+        })),
+        Err(Stop::Io(e)) => Err(io_error(path, &e)),
+        Err(Stop::Unexpected) => Ok(None),
+    }
 }
 
 /// Reads a GeoJSON FeatureCollection from memory; `path` is only used in messages.
 pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Loaded> {
     let mut builder = Builder::new(path, options);
-    // Room for as many features as a file of small points holds, so that the vector is not
-    // copied while it grows (pages never written cost no memory; `finish` gives back the rest).
-    builder.features.reserve(bytes.len() / BYTES_PER_POINT);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let outcome = CollectionSeed(&mut builder)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    builder.reserve(bytes.len());
+    let outcome = parse_collection(&mut builder, bytes);
     if let Some(err) = builder.fatal.take() {
         return Err(err);
     }
@@ -142,6 +183,14 @@ pub fn load_slice(bytes: &[u8], path: &Path, options: &LoadOptions) -> Result<Lo
         });
     }
     Ok(builder.finish())
+}
+
+/// Parses a whole FeatureCollection document into `builder`.
+fn parse_collection(builder: &mut Builder<'_>, bytes: &[u8]) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    CollectionSeed(builder)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
 }
 
 /// Builds a layer's features from GeoJSON Feature texts given one by one, with the same
@@ -234,6 +283,13 @@ fn present<'de, D: Deserializer<'de>>(
 }
 
 impl<'p> Builder<'p> {
+    /// Room for as many features as a file of `bytes` bytes of small points holds, so that
+    /// the vector is not copied while it grows (pages never written cost no memory, and
+    /// [`Self::finish`] gives back the rest).
+    fn reserve(&mut self, bytes: usize) {
+        self.features.reserve(bytes / BYTES_PER_POINT);
+    }
+
     fn new(path: &'p Path, options: &'p LoadOptions) -> Self {
         Self {
             path,
@@ -297,11 +353,11 @@ impl<'p> Builder<'p> {
         let (geometry, source_geometry) = match geometry_json {
             None => (
                 Geometry::GeometryCollection(geo::GeometryCollection::default()),
-                serde_json::from_str("null").ok(),
+                serde_json::from_str("null").ok().map(Box::new),
             ),
             Some(json) => {
                 let (geometry, altitude) = parse_source_geometry(json.get())?;
-                (geometry, altitude.then(|| json.to_owned()))
+                (geometry, altitude.then(|| Box::new(json.to_owned())))
             }
         };
         let (id, source_id) = match raw.id {
@@ -342,7 +398,7 @@ impl<'p> Builder<'p> {
             geometry,
             source_geometry,
             props: props.into_boxed_slice(),
-            time,
+            time: time.into(),
         })
     }
 

@@ -33,7 +33,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 
 pub use model::{
-    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, TimeSpan,
+    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, Time, TimeSpan,
 };
 pub use settings::{
     CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
@@ -79,7 +79,7 @@ impl Layer {
         let mut time_extent: Option<TimeSpan> = None;
         let mut geometry_kind = GeometryKind::Empty;
         for f in &features {
-            if let Some((s, e)) = f.time {
+            if let Some((s, e)) = f.time.get() {
                 time_extent = Some(time_extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
             }
             if !f.has_null_geometry() {

@@ -236,6 +236,36 @@ pub struct Field {
 /// An instant `t` is `(t, t + 1)`; a date is the whole UTC day.
 pub type TimeSpan = (i64, i64);
 
+/// A feature's time span, or none, in 16 bytes: `Option<TimeSpan>` would take 24. No parsed
+/// time starts at `i64::MIN`, which marks none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time {
+    start: i64,
+    end: i64,
+}
+
+impl Time {
+    /// No time.
+    pub const NONE: Self = Self {
+        start: i64::MIN,
+        end: i64::MIN,
+    };
+
+    /// The span, if there is one.
+    pub fn get(self) -> Option<TimeSpan> {
+        (self.start != i64::MIN).then_some((self.start, self.end))
+    }
+}
+
+impl From<Option<TimeSpan>> for Time {
+    fn from(span: Option<TimeSpan>) -> Self {
+        span.map_or(Self::NONE, |(start, end)| Self { start, end })
+    }
+}
+
+/// The source text of a geometry, boxed twice so that it takes one word in [`Feature`].
+pub type SourceGeometry = Box<Box<RawValue>>;
+
 /// One feature. Geometry is lon/lat degrees (EPSG:4326).
 #[derive(Debug, Clone)]
 pub struct Feature {
@@ -245,11 +275,11 @@ pub struct Feature {
     pub geometry: Geometry<f64>,
     /// The geometry as the source wrote it, kept only when `geometry` cannot give it back:
     /// a `null` geometry, or positions with an altitude.
-    pub source_geometry: Option<Box<RawValue>>,
+    pub source_geometry: Option<SourceGeometry>,
     /// Values in the order of the layer's fields.
     pub props: Box<[Prop]>,
-    /// Time of the feature from the configured time property.
-    pub time: Option<TimeSpan>,
+    /// Time of the feature from the configured time property ([`Time::get`]).
+    pub time: Time,
 }
 
 impl Feature {
@@ -268,6 +298,8 @@ impl Feature {
             .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Feature>() == 104);
 
 /// What kind of geometries a layer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -63,10 +63,11 @@ impl SpatialIndex {
     /// must fit in `u32`).
     pub fn build<'a>(geometries: impl IntoIterator<Item = &'a Geometry<f64>>) -> Self {
         let mut lows = Vec::new();
+        // Empty while every geometry is a point (its own highest corner).
         let mut highs = Vec::new();
-        let mut envelope_ids = Vec::new();
-        let mut vertices: Vec<[f64; 2]> = Vec::new();
-        let mut normal_ids = Vec::new();
+        let mut ids = Vec::new();
+        // Point vertices with their positions, once a geometry is not a single point.
+        let mut vertices: Vec<([f64; 2], u32)> = Vec::new();
         let mut non_points = Vec::new();
         let mut points_only = true;
         for (pos, geometry) in geometries.into_iter().enumerate() {
@@ -74,43 +75,54 @@ impl SpatialIndex {
             let Some(r) = geometry.bounding_rect() else {
                 continue;
             };
+            if points_only && !matches!(geometry, Geometry::Point(_)) {
+                points_only = false;
+                highs.clone_from(&lows);
+                vertices.extend(lows.iter().copied().zip(ids.iter().copied()));
+            }
             lows.push([r.min().x, r.min().y]);
-            highs.push([r.max().x, r.max().y]);
-            envelope_ids.push(pos);
-            points_only &= matches!(geometry, Geometry::Point(_));
+            if !points_only {
+                highs.push([r.max().x, r.max().y]);
+            }
+            ids.push(pos);
             match geometry {
-                Geometry::Point(p) => {
-                    vertices.push([p.x(), p.y()]);
-                    normal_ids.push(pos);
-                }
+                Geometry::Point(p) if !points_only => vertices.push(([p.x(), p.y()], pos)),
+                Geometry::Point(_) => {}
                 Geometry::MultiPoint(mp) => {
-                    vertices.extend(mp.iter().map(|p| [p.x(), p.y()]));
-                    normal_ids.extend(mp.iter().map(|_| pos));
+                    vertices.extend(mp.iter().map(|p| ([p.x(), p.y()], pos)))
                 }
                 _ => non_points.push(pos),
             }
         }
-        let vertex_keys = hilbert_keys(vertices.iter().copied());
+        if points_only {
+            // One tree order serves both trees: the normals are the points, turned.
+            let keys = hilbert_keys(lows.iter().copied());
+            let envelopes = PackedTree::build(lows, None, ids, &keys);
+            drop(keys);
+            let normals = envelopes.map_points(|[x, y]| geodesic::unit_vector(x, y));
+            return Self {
+                envelopes,
+                normals,
+                non_points,
+                points_only,
+            };
+        }
+        let keys = hilbert_keys(
+            lows.iter()
+                .zip(&highs)
+                .map(|(a, b)| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
+        );
+        let envelopes = PackedTree::build(lows, Some(highs), ids, &keys);
+        let keys = hilbert_keys(vertices.iter().map(|(v, _)| *v));
         let normals = vertices
             .iter()
-            .map(|&[x, y]| geodesic::unit_vector(x, y))
+            .map(|&([x, y], _)| geodesic::unit_vector(x, y))
             .collect();
+        let normal_ids = vertices.iter().map(|&(_, pos)| pos).collect();
         drop(vertices);
-        let envelopes = if points_only {
-            // The envelopes are the vertices, in the same order.
-            drop(highs);
-            PackedTree::build(lows, None, envelope_ids, &vertex_keys)
-        } else {
-            let keys = hilbert_keys(
-                lows.iter()
-                    .zip(&highs)
-                    .map(|(a, b)| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
-            );
-            PackedTree::build(lows, Some(highs), envelope_ids, &keys)
-        };
         Self {
             envelopes,
-            normals: PackedTree::build(normals, None, normal_ids, &vertex_keys),
+            normals: PackedTree::build(normals, None, normal_ids, &keys),
             non_points,
             points_only,
         }

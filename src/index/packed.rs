@@ -60,6 +60,19 @@ impl<const D: usize> PackedTree<D> {
         tree
     }
 
+    /// A tree of points with the same order and positions, each point mapped by `f`
+    /// (which should keep near points near, or queries slow down).
+    pub fn map_points<const E: usize>(&self, f: impl Fn([f64; D]) -> [f64; E]) -> PackedTree<E> {
+        let mut tree = PackedTree {
+            min: self.min.iter().map(|&p| f(p)).collect(),
+            max: Vec::new(),
+            ids: self.ids.clone(),
+            levels: Vec::new(),
+        };
+        tree.build_levels();
+        tree
+    }
+
     fn build_levels(&mut self) {
         if self.ids.is_empty() {
             return;

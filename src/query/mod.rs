@@ -58,7 +58,7 @@ impl Selection {
     /// Whether the feature at `pos` passes the non-spatial filters.
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
         let f = &layer.features[pos];
-        self.datetime.is_none_or(|d| d.matches(f.time))
+        self.datetime.is_none_or(|d| d.matches(f.time.get()))
             && self
                 .equals
                 .iter()

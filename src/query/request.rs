@@ -472,7 +472,7 @@ mod tests {
                 geometry: Geometry::Point(Point::new(69.0 + f64::from(i), 34.5)),
                 source_geometry: None,
                 props: Box::new([Prop::Int(i64::from(i)), Prop::Str("Kabul".into())]),
-                time: None,
+                time: crate::catalog::Time::NONE,
             })
             .collect();
         Layer::build(

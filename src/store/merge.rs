@@ -175,9 +175,9 @@ impl LayerEdit {
         let feature = Feature {
             id,
             geometry,
-            source_geometry,
+            source_geometry: source_geometry.map(Box::new),
             props: props.into_boxed_slice(),
-            time,
+            time: time.into(),
         };
         match self.positions.get(&id) {
             Some(&p) => self.features[p] = Some(feature),

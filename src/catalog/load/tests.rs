@@ -7,7 +7,32 @@ fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
         time_property: Some("date".into()),
         time_end_property: None,
     };
+    // The file read in blocks gives what the same bytes read whole give, messages included.
+    let dir = tempfile::tempdir().map_err(|e| Error::Config(e.to_string()))?;
+    let path = dir.path().join("test.geojson");
+    std::fs::write(&path, json).map_err(|e| Error::Config(e.to_string()))?;
+    let whole = load_slice(json.as_bytes(), &path, &options);
+    let streamed = load_file(&path, &options);
+    assert_eq!(summary(&streamed), summary(&whole));
+    if whole.is_ok() {
+        assert!(
+            matches!(load_blocks(&path, &options), Ok(Some(_))),
+            "read whole"
+        );
+    }
     load_slice(json.as_bytes(), Path::new("test.geojson"), &options)
+}
+
+/// What a load gave, as text (ids sorted: maps have no order).
+fn summary(loaded: &Result<Loaded>) -> String {
+    match loaded {
+        Ok(l) => {
+            let mut ids: Vec<_> = l.source_ids.iter().collect();
+            ids.sort();
+            format!("{:?} {:?} {ids:?} {:?}", l.fields, l.features, l.skipped)
+        }
+        Err(e) => format!("{e:?}"),
+    }
 }
 
 const MIXED: &str = r#"{"type":"FeatureCollection","features":[
@@ -109,7 +134,7 @@ fn ids_fields_and_time_are_derived() {
         Some(super::super::model::FieldKind::Number)
     );
     assert_eq!(f[0].props.len(), 3);
-    assert_eq!(f[0].time, Some(parse_time("2020-05-12").unwrap()));
+    assert_eq!(f[0].time.get(), Some(parse_time("2020-05-12").unwrap()));
 }
 
 #[test]

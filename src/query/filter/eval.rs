@@ -77,7 +77,7 @@ pub fn test(node: &Node, f: &Feature) -> Option<bool> {
         Node::Spatial(op, g) => {
             (!f.has_null_geometry()).then(|| spatial::test(*op, &f.geometry, g))
         }
-        Node::Temporal(op, span) => f.time.map(|t| temporal::test(*op, t, *span)),
+        Node::Temporal(op, span) => f.time.get().map(|t| temporal::test(*op, t, *span)),
         Node::Array(op, field, items) => {
             let have = match f.props.get(*field)? {
                 Prop::Json(v) => match &**v {

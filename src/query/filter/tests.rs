@@ -68,7 +68,7 @@ fn layer_of(count: u64) -> Layer {
                     Prop::Json(Box::new(json!(tags))),
                     Prop::Str("".into()),
                 ]),
-                time: Some((T2020 + day * DAY_MS, T2020 + (day + 1) * DAY_MS)),
+                time: Some((T2020 + day * DAY_MS, T2020 + (day + 1) * DAY_MS)).into(),
             }
         })
         .collect();
@@ -108,7 +108,7 @@ fn lonlat(f: &Feature) -> (f64, f64) {
     }
 }
 fn day(f: &Feature) -> i64 {
-    f.time.map_or(-1, |t| (t.0 - T2020) / DAY_MS)
+    f.time.get().map_or(-1, |t| (t.0 - T2020) / DAY_MS)
 }
 
 /// Ray casting, points on the boundary excluded (none of the generated points lie on it).

@@ -21,7 +21,7 @@ fn layer() -> Layer {
             Prop::from_json(json!("2020-01-01T00:00:00Z")),
         ]
         .into_boxed_slice(),
-        time: None,
+        time: crate::catalog::Time::NONE,
     };
     let fields = ["name", "created"]
         .iter()
