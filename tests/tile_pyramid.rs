@@ -145,7 +145,7 @@ fn a_new_layer_generation_gets_its_own_pyramid() {
         report.candidates
     };
     let before = handle.snapshot();
-    assert_eq!(represented(&[before.clone()]), 3000);
+    assert_eq!(represented(std::slice::from_ref(&before)), 3000);
     // Every point twice: the tile of the new snapshot counts them all.
     let mut features = before.features.clone();
     let next_id = features.iter().map(|f| f.id).max().unwrap() + 1;
