@@ -128,3 +128,35 @@ fn pyramid_thinning_is_the_budgets_thinning() {
         "only {from_pyramid} tiles thinned from the pyramid"
     );
 }
+
+#[test]
+fn a_new_layer_generation_gets_its_own_pyramid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_layer(dir.path(), 3000);
+    let state = state_from_toml(&format!(
+        "[server.tiles]\ncache_mib=0\n[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\nmax_features=200\n"
+    ));
+    let handle = state.catalog.get("dense").unwrap();
+    let coord = TileCoord { z: 3, x: 5, y: 3 };
+    let represented = |layers: &[std::sync::Arc<khorasan_atlas::catalog::Layer>]| {
+        let (tile, _) = state.tiler.tile(layers, coord).unwrap();
+        let report = &tile.layers[0];
+        assert!(report.thinned);
+        report.candidates
+    };
+    let before = handle.snapshot();
+    assert_eq!(represented(std::slice::from_ref(&before)), 3000);
+    // Every point twice: the tile of the new snapshot counts them all.
+    let mut features = before.features.clone();
+    let next_id = features.iter().map(|f| f.id).max().unwrap() + 1;
+    features.extend(before.features.iter().enumerate().map(|(i, f)| {
+        let mut copy = f.clone();
+        copy.id = next_id + i as u64;
+        copy
+    }));
+    handle.replace(before.with_features(before.fields.clone(), features));
+    let after = handle.snapshot();
+    assert_ne!(after.generation, before.generation);
+    assert_eq!(represented(&[after]), 6000);
+    assert_eq!(represented(&[before]), 3000);
+}

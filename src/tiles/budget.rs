@@ -14,12 +14,13 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
+use super::cluster::Item;
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
 use super::encode::write_candidate;
 use super::gather::{Candidate, PointTile};
 use super::settings::TileLayerConfig;
-use crate::catalog::Layer;
+use crate::catalog::{Layer, Prop};
 
 /// Default most features per layer of a tile.
 pub const DEFAULT_MAX_FEATURES: usize = 20_000;
@@ -169,6 +170,7 @@ pub fn encode_pool_within_budget(
             Round::Refs(k) => Box::new(k.iter().copied()),
             Round::Owned(k) => Box::new(k.iter().map(|(c, n)| (c, *n))),
         };
+        warm(layer, &kept);
         for (c, represents) in items {
             write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
             written += 1;
@@ -204,6 +206,25 @@ pub fn encode_pool_within_budget(
             features = report.features, "tile budget thinned the layer");
     }
     (encoder, report)
+}
+
+/// Reads the first property of every feature about to be encoded, in a loop of
+/// independent loads: features far apart in memory then miss the cache all at once rather
+/// than one by one while they are encoded.
+fn warm(layer: &Layer, kept: &Round<'_>) {
+    let first = |c: &Candidate| match c.what {
+        Item::Point(pos) => layer
+            .features
+            .get(pos)
+            .and_then(|f| f.props.first())
+            .is_some_and(|p| matches!(p, Prop::Absent)),
+        Item::Cluster(_) => false,
+    };
+    let absent = match kept {
+        Round::Refs(k) => k.iter().filter(|(c, _)| first(c)).count(),
+        Round::Owned(k) => k.iter().filter(|(c, _)| first(c)).count(),
+    };
+    std::hint::black_box(absent);
 }
 
 /// Thins `points` (representative positions in tile units, in priority order) to at most

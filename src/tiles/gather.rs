@@ -51,21 +51,29 @@ impl PointTile<'_> {
         let kept = self
             .pyramid
             .thin(&self.region, self.points, limit, extent)?;
-        let candidates = kept
+        // Positions first, in a loop of independent loads (the features are far apart in
+        // memory, so their cache misses overlap), then the projections.
+        let at: Vec<(usize, [f64; 2], u32)> = kept
             .into_iter()
             .filter_map(|(pos, n)| {
                 let pos = usize::try_from(pos).ok()?;
                 let Geometry::Point(p) = &self.layer.features.get(pos)?.geometry else {
                     return None;
                 };
-                let t = self.tf.apply(lonlat_to_merc(p.x(), p.y()));
+                Some((pos, [p.x(), p.y()], n))
+            })
+            .collect();
+        let candidates = at
+            .into_iter()
+            .map(|(pos, [lon, lat], n)| {
+                let t = self.tf.apply(lonlat_to_merc(lon, lat));
                 let candidate = Candidate {
                     what: Item::Point(pos),
                     geometry: TileGeometry::Point(clip::snap(t)),
                     at: t,
                     size: 0.0,
                 };
-                Some((candidate, n))
+                (candidate, n)
             })
             .collect();
         Some(candidates)

@@ -336,16 +336,24 @@ impl Pyramid {
             return None;
         }
         let top = self.top();
+        let stored_cells = |level: u32| -> usize {
+            let shift = 2 * (level - region.base);
+            let l = &self.levels[level as usize];
+            region
+                .ranges
+                .iter()
+                .map(|&(lo, hi)| l.range(lo << shift, hi << shift).len())
+                .sum()
+        };
+        // Levels finer than the kept ones have at least as many cells as the finest kept:
+        // when that one is already over the budget, so are they.
+        if level > top && top >= region.base && stored_cells(top) > max {
+            level = top;
+        }
         let mut fine: Option<Vec<usize>> = None;
         loop {
             let cells = if level >= region.base && level <= top {
-                let shift = 2 * (level - region.base);
-                let l = &self.levels[level as usize];
-                region
-                    .ranges
-                    .iter()
-                    .map(|&(lo, hi)| l.range(lo << shift, hi << shift).len())
-                    .sum()
+                stored_cells(level)
             } else if level >= region.base {
                 fine.get_or_insert_with(|| self.fine_counts(region))[(level - region.base) as usize]
             } else {

@@ -190,39 +190,44 @@ impl LayerEncoder {
         if let Some(i) = found {
             return i;
         }
-        let mut body = Vec::new();
+        // The `Value` message, written in place: its length is known beforehand.
+        let values = &mut self.values;
+        let mut string = |s: &str| {
+            let len = s.len() as u64;
+            write_key(values, 4, WIRE_LEN);
+            write_varint(values, 1 + varint_len(len) as u64 + len);
+            write_key(values, 1, WIRE_LEN);
+            write_varint(values, len);
+            values.extend_from_slice(s.as_bytes());
+        };
         match value {
-            TileValue::Str(s) => {
-                write_key(&mut body, 1, WIRE_LEN);
-                write_varint(&mut body, s.len() as u64);
-                body.extend_from_slice(s.as_bytes());
-            }
-            TileValue::Shared(s) => {
-                write_key(&mut body, 1, WIRE_LEN);
-                write_varint(&mut body, s.len() as u64);
-                body.extend_from_slice(s.as_bytes());
-            }
+            TileValue::Str(s) => string(s),
+            TileValue::Shared(s) => string(s),
             TileValue::Double(f) => {
-                write_key(&mut body, 3, WIRE_I64);
-                body.extend_from_slice(&f.to_le_bytes());
-            }
-            TileValue::Int(i) if i >= 0 => {
-                write_key(&mut body, 5, WIRE_VARINT);
-                write_varint(&mut body, i.unsigned_abs());
+                write_key(values, 4, WIRE_LEN);
+                write_varint(values, 9);
+                write_key(values, 3, WIRE_I64);
+                values.extend_from_slice(&f.to_le_bytes());
             }
             TileValue::Int(i) => {
-                write_key(&mut body, 6, WIRE_VARINT);
-                write_varint(&mut body, zigzag64(i));
+                let (field, v) = if i >= 0 {
+                    (5, i.unsigned_abs())
+                } else {
+                    (6, zigzag64(i))
+                };
+                write_key(values, 4, WIRE_LEN);
+                write_varint(values, 1 + varint_len(v) as u64);
+                write_key(values, field, WIRE_VARINT);
+                write_varint(values, v);
             }
             TileValue::Bool(b) => {
-                write_key(&mut body, 7, WIRE_VARINT);
-                write_varint(&mut body, u64::from(b));
+                write_key(values, 4, WIRE_LEN);
+                write_varint(values, 2);
+                write_key(values, 7, WIRE_VARINT);
+                write_varint(values, u64::from(b));
             }
             TileValue::Json(_) => {}
         }
-        write_key(&mut self.values, 4, WIRE_LEN);
-        write_varint(&mut self.values, body.len() as u64);
-        self.values.extend_from_slice(&body);
         let i = self.value_count;
         self.value_count += 1;
         match value {
