@@ -16,7 +16,7 @@
 #   incidents with the token, benches/write_post.lua), plus SSE_SLOTS (default 8)
 #   subscribers to /collections/incidents/events that each stay 4 to 11 s and are replaced.
 # Reports: errors per endpoint (socket errors and non-2xx; must be 0), RSS every 10 s and at
-# 1, 5 and 10 minutes, open file descriptors before and after (after: once keep-alive
+# 1, 5 and 10 minutes (also less the tile cache's weight from /health, a bounded cache), open file descriptors before and after (after: once keep-alive
 # connections have closed and departed event streams were noticed, at most 45 s; must be
 # equal), requests and p50/p99 per endpoint. Results:
 # stdout and benches/data/soak-results.txt.
@@ -96,6 +96,12 @@ done
 curl -sf "$BASE/health" >/dev/null || { echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
 rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status"; }
+# The tile cache's weight in MB (/health), 0 when it is off: bounded by server.tiles.cache_mib.
+cache_mb() {
+  curl -sf --max-time 5 "$BASE/health" | python3 -c '
+import json, sys
+print(round(json.load(sys.stdin).get("tile_cache", {}).get("weight_bytes", 0) / 1048576))' || echo "?"
+}
 fds() { find "/proc/$SERVER/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 # What each open fd is (sockets and pipes by kind, files by path), for the report on a leak.
 fd_kinds() {
@@ -159,7 +165,7 @@ started=$SECONDS
 while ((SECONDS - started < DURATION)); do
   sleep 10
   kill -0 "$SERVER" 2>/dev/null || { echo "the server died" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
-  echo "$((SECONDS - started)) $(rss_mb)" >>"$WORK/rss"
+  echo "$((SECONDS - started)) $(rss_mb) $(cache_mb)" >>"$WORK/rss"
 done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()
@@ -173,6 +179,8 @@ fd_kinds >"$WORK/fds_after"
 
 results=$DATA/soak-results.txt
 rss_at() { awk -v t="$1" '$1 >= t { print $2; exit }' "$WORK/rss"; }
+# RSS less the tile cache's weight at that time.
+rest_at() { awk -v t="$1" '$1 >= t { print ($3 == "?" ? "?" : $2 - $3); exit }' "$WORK/rss"; }
 errors=0
 {
   echo "# soak.sh $(date -u +%FT%TZ) commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo +dirty); $(nproc) cores, load average $(loadavg)"
@@ -200,6 +208,8 @@ errors=0
   errors=$((errors + sse_err))
   echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status")"
   echo "rss_mb_every_10s $(awk '{ printf "%s:%s ", $1, $2 }' "$WORK/rss")"
+  echo "tile_cache_mb 1min=$(awk '$1 >= 60 { print $3; exit }' "$WORK/rss") 5min=$(awk '$1 >= 300 { print $3; exit }' "$WORK/rss") 10min=$(awk '$1 >= 600 { print $3; exit }' "$WORK/rss")"
+  echo "rss_less_tile_cache_mb start=$rss_start 1min=$(rest_at 60) 5min=$(rest_at 300) 10min=$(rest_at 600)"
   echo "fds before=$fds_before after=$fds_after (${settle} s after the load stopped)"
   diff "$WORK/fds_before" "$WORK/fds_after" | sed -n 's/^\([<>]\)/fds_diff \1/p' || true
   warnings=$(grep -cE 'WARN|ERROR' "$WORK/server.log" || true)

@@ -992,3 +992,22 @@ fn concurrent_requests_share_one_prepared_layer() {
         &prepared[0]
     ));
 }
+
+#[actix_web::test]
+async fn health_reports_what_the_tile_cache_holds() {
+    let state = atlas();
+    let capacity = state.config.tiles.cache_mib << 20;
+    let before = get_with(&state, "/health", &[]).await.json();
+    assert_eq!(before["tile_cache"]["tiles"], 0);
+    assert_eq!(before["tile_cache"]["capacity_bytes"], capacity);
+    let first = get_with(&state, "/tiles/countries/1/1/0", &[]).await;
+    assert_eq!(first.status, 200);
+    let after = get_with(&state, "/health", &[]).await.json();
+    assert_eq!(after["tile_cache"]["tiles"], 1);
+    let weight = after["tile_cache"]["weight_bytes"].as_u64().unwrap();
+    assert!(
+        weight >= first.body.len() as u64 && weight <= capacity,
+        "{weight} bytes for a tile of {}",
+        first.body.len()
+    );
+}

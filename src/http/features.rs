@@ -560,7 +560,8 @@ async fn distance(
 }
 
 /// `GET /health`: the feature count of every layer, and, once a layer file has changed, what
-/// its reloads did (`reloads`: count, time of the last, and the error while a file is broken).
+/// its reloads did (`reloads`: count, time of the last, and the error while a file is broken),
+/// what the tile cache holds (`tile_cache`, when it is on) and the store's state.
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let layers: serde_json::Map<String, Value> = state
         .catalog
@@ -572,6 +573,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let reloads = state.catalog.reloads.snapshot();
     if !reloads.is_empty() {
         body["reloads"] = json!(reloads);
+    }
+    if let Some(usage) = state.tiler.cache_usage() {
+        body["tile_cache"] = json!(usage);
     }
     if let Some(store) = state.writes.status() {
         body["store"] = json!(store);

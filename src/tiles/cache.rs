@@ -109,6 +109,17 @@ impl CachedTile {
     }
 }
 
+/// What the tile cache holds, as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CacheUsage {
+    /// Tiles held.
+    pub tiles: usize,
+    /// Their weight: MVT bytes, the room counted for compressed copies, and the keys.
+    pub weight_bytes: u64,
+    /// The most weight the cache holds (`server.tiles.cache_mib`).
+    pub capacity_bytes: u64,
+}
+
 /// The cache key: the generations of the layers (unique per process and per layer
 /// snapshot, so they also name the layers) in request order, and the tile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -190,6 +201,15 @@ impl Tiler {
             prepared: Mutex::new(HashMap::new()),
             cache,
         }
+    }
+
+    /// What the tile cache holds: `None` when the cache is off.
+    pub fn cache_usage(&self) -> Option<CacheUsage> {
+        self.cache.as_ref().map(|c| CacheUsage {
+            tiles: c.len(),
+            weight_bytes: c.weight(),
+            capacity_bytes: c.capacity(),
+        })
     }
 
     /// The same tiler with the tile settings of each layer, by layer id.

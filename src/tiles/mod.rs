@@ -48,7 +48,7 @@ pub mod simplify;
 pub mod tilejson;
 
 pub use budget::LayerReport;
-pub use cache::{CachedTile, Tiler, tile_etag};
+pub use cache::{CacheUsage, CachedTile, Tiler, tile_etag};
 pub use filter::TileFilter;
 pub use render::{RenderedTile, render_filtered, render_prepared};
 pub use settings::{ClusterConfig, TileLayerConfig, TileServerConfig};
