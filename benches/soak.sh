@@ -6,6 +6,7 @@
 #   bash benches/soak.sh 120        # 2 minutes
 #   PORT=18120 POINTS=1000000 bash benches/soak.sh 600
 #   TILE_CACHE_MIB=0 bash benches/soak.sh 180   # tile cache size (default: the server's)
+#   WRITERS=0 bash benches/soak.sh 240          # no writes: the data stays the same size
 #
 # Data: POINTS points from ../shared/bench/gen_data.py (the shared benchmark data, cached in
 # benches/data/), served as layer `points` with clustering on, next to every layer of
@@ -27,6 +28,7 @@ DURATION=${1:-600}
 PORT=${PORT:-18120}
 POINTS=${POINTS:-1000000}
 SSE_SLOTS=${SSE_SLOTS:-8}
+WRITERS=${WRITERS:-6}
 DATA=benches/data
 SHARED=${SHARED:-$(cd "$(dirname "$(git rev-parse --path-format=absolute --git-common-dir)")/../shared/bench" 2>/dev/null && pwd || true)}
 [[ -f $SHARED/gen_data.py ]] || { echo "soak.sh: ../shared/bench/gen_data.py not found (set SHARED=DIR)" >&2; exit 1; }
@@ -132,9 +134,13 @@ for ep in "${!CONNS[@]}"; do
     -- "$DATA/soak_$ep.txt" >"$WORK/wrk_$ep.txt" 2>&1 &
   PIDS+=($!)
 done
-RUN_ID=$RANDOM wrk -t1 -c6 -d"${DURATION}s" --timeout 10s -s benches/write_post.lua "$BASE/" \
-  >"$WORK/wrk_writes.txt" 2>&1 &
-PIDS+=($!)
+if ((WRITERS > 0)); then
+  RUN_ID=$RANDOM wrk -t1 -c"$WRITERS" -d"${DURATION}s" --timeout 10s -s benches/write_post.lua "$BASE/" \
+    >"$WORK/wrk_writes.txt" 2>&1 &
+  PIDS+=($!)
+else
+  echo "writes: 0 created (201), 0 other statuses, 0 socket errors" >"$WORK/wrk_writes.txt"
+fi
 
 # SSE subscribers coming and going: each slot opens a stream for 4 to 11 s, then another. A
 # subscription is good when its response head says 200 (curl's --max-time then ends it).
@@ -208,8 +214,8 @@ errors=0
   errors=$((errors + sse_err))
   echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status")"
   echo "rss_mb_every_10s $(awk '{ printf "%s:%s ", $1, $2 }' "$WORK/rss")"
-  echo "tile_cache_mb 1min=$(awk '$1 >= 60 { print $3; exit }' "$WORK/rss") 5min=$(awk '$1 >= 300 { print $3; exit }' "$WORK/rss") 10min=$(awk '$1 >= 600 { print $3; exit }' "$WORK/rss")"
-  echo "rss_less_tile_cache_mb start=$rss_start 1min=$(rest_at 60) 5min=$(rest_at 300) 10min=$(rest_at 600)"
+  echo "tile_cache_mb 1min=$(awk '$1 >= 60 { print $3; exit }' "$WORK/rss") 5min=$(awk '$1 >= 300 { print $3; exit }' "$WORK/rss") 10min=$(awk '$1 >= 600 { print $3; exit }' "$WORK/rss") end=$(awk 'END { print $3 }' "$WORK/rss")"
+  echo "rss_less_tile_cache_mb start=$rss_start 1min=$(rest_at 60) 5min=$(rest_at 300) 10min=$(rest_at 600) end=$(awk 'END { print ($3 == "?" ? "?" : $2 - $3) }' "$WORK/rss")"
   echo "fds before=$fds_before after=$fds_after (${settle} s after the load stopped)"
   diff "$WORK/fds_before" "$WORK/fds_after" | sed -n 's/^\([<>]\)/fds_diff \1/p' || true
   warnings=$(grep -cE 'WARN|ERROR' "$WORK/server.log" || true)
