@@ -995,7 +995,10 @@ fn concurrent_requests_share_one_prepared_layer() {
 
 #[actix_web::test]
 async fn health_reports_what_the_tile_cache_holds() {
-    let state = atlas();
+    // A state of its own: the shared atlas's cache fills with other tests' tiles.
+    let state = state_from_toml(
+        "[[layers]]\nid = \"countries\"\nfile = \"geodata/countries_world.geojson\"\n",
+    );
     let capacity = state.config.tiles.cache_mib << 20;
     let before = get_with(&state, "/health", &[]).await.json();
     assert_eq!(before["tile_cache"]["tiles"], 0);
