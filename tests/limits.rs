@@ -248,8 +248,8 @@ fn open_stream(server: &Server) -> (TcpStream, String) {
     (s, text)
 }
 
-#[test]
-fn event_streams_are_capped_per_address_and_in_total() {
+/// A server allowing 2 event streams per address (100 in all), with both of 127.0.0.1's open.
+fn two_streams_at_the_per_address_cap() -> (Server, (TcpStream, String), (TcpStream, String)) {
     let server = Server::start(
         &[
             ("max_event_streams_per_client", 2),
@@ -260,6 +260,13 @@ fn event_streams_are_capped_per_address_and_in_total() {
     let a = open_stream(&server);
     let b = open_stream(&server);
     assert!(a.1.starts_with("HTTP/1.1 200") && b.1.starts_with("HTTP/1.1 200"));
+    (server, a, b)
+}
+
+#[test]
+fn event_streams_are_capped_per_address_and_in_total() {
+    // Both streams stay open while the third is refused.
+    let (server, _a, _b) = two_streams_at_the_per_address_cap();
     let c = open_stream(&server);
     assert!(c.1.starts_with("HTTP/1.1 503"), "{}", c.1);
     assert!(
@@ -284,16 +291,7 @@ fn event_streams_are_capped_per_address_and_in_total() {
 
 #[test]
 fn a_departed_subscriber_frees_its_slot_without_waiting_for_a_heartbeat() {
-    let server = Server::start(
-        &[
-            ("max_event_streams_per_client", 2),
-            ("max_event_streams", 100),
-        ],
-        &[],
-    );
-    let a = open_stream(&server);
-    let b = open_stream(&server);
-    assert!(a.1.starts_with("HTTP/1.1 200") && b.1.starts_with("HTTP/1.1 200"));
+    let (server, a, b) = two_streams_at_the_per_address_cap();
     assert!(open_stream(&server).1.starts_with("HTTP/1.1 503"));
     drop(a);
     // The keep-alive comment comes every 15 s: a slot back well before it was noticed from

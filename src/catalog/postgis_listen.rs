@@ -26,18 +26,63 @@ pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
 /// How often the thread checks that it should stop, and waits between reconnections.
 const TICK: Duration = Duration::from_millis(500);
 
-/// Listening stops when this is dropped.
-#[derive(Debug)]
+/// Listening threads: dropping this raises their stop flag and joins them. Also used by the
+/// store's replica listener.
+#[derive(Debug, Default)]
 pub struct Listener {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
 
+impl Listener {
+    /// Starts a thread named `name` running `work`, which should return soon after the
+    /// stop flag it is given is raised.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        work: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let stop = Arc::clone(&self.stop);
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || work(&stop))?;
+        self.threads.push(thread);
+        Ok(())
+    }
+}
+
 impl Drop for Listener {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::SeqCst);
         for thread in self.threads.drain(..) {
-            let _ = thread.join();
+            if thread.join().is_err() {
+                tracing::error!("a PostgreSQL listener thread panicked");
+            }
+        }
+    }
+}
+
+/// Runs `session` until it returns `Ok` or `stop` is raised; after each failure, logs it
+/// (`lost` says what was lost), waits `retry` and runs it again. `session` is told whether
+/// an earlier attempt failed.
+pub fn keep_connected(
+    stop: &AtomicBool,
+    retry: Duration,
+    lost: &str,
+    mut session: impl FnMut(bool) -> Result<(), String>,
+) {
+    let mut failed_before = false;
+    while !stop.load(Ordering::SeqCst) {
+        match session(failed_before) {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "{lost}; reconnecting");
+                failed_before = true;
+                std::thread::sleep(retry);
+            }
         }
     }
 }
@@ -63,36 +108,24 @@ pub fn listen(catalog: &Arc<Catalog>, debounce: Duration) -> Option<Listener> {
     if by_url.is_empty() {
         return None;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let threads = by_url
-        .into_iter()
-        .map(|(url, channels)| {
-            let catalog = Arc::clone(catalog);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || run(&catalog, &url, &channels, debounce, &stop))
-        })
-        .collect();
-    Some(Listener { stop, threads })
-}
-
-fn run(
-    catalog: &Catalog,
-    url: &str,
-    channels: &BTreeMap<String, Vec<String>>,
-    debounce: Duration,
-    stop: &AtomicBool,
-) {
-    let mut connected_before = false;
-    while !stop.load(Ordering::Relaxed) {
-        match session(catalog, url, channels, debounce, stop, connected_before) {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "PostGIS change notifications lost; reconnecting");
-                connected_before = true;
-                std::thread::sleep(TICK * 2);
-            }
+    let mut listener = Listener::default();
+    for (url, channels) in by_url {
+        let catalog = Arc::clone(catalog);
+        let started = listener.spawn("postgis-listener", move |stop| {
+            keep_connected(
+                stop,
+                TICK * 2,
+                "PostGIS change notifications lost",
+                |connected_before| {
+                    session(&catalog, &url, &channels, debounce, stop, connected_before)
+                },
+            );
+        });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "cannot start a PostGIS listener thread");
         }
     }
+    Some(listener)
 }
 
 /// One connection's life: `LISTEN`, then reload layers as notifications come. `Ok` when

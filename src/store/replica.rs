@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -20,6 +19,7 @@ use serde::Serialize;
 use super::postgres::CHANNEL;
 use super::writer::Message;
 use crate::catalog::postgis::connect;
+use crate::catalog::postgis_listen::{Listener, keep_connected};
 
 /// How often the listener checks that it should stop.
 const TICK: Duration = Duration::from_millis(250);
@@ -86,24 +86,6 @@ pub struct StoreStatus {
     pub behind: Option<u64>,
 }
 
-/// The listener thread; stopped and joined when dropped.
-#[derive(Debug)]
-pub struct Listener {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the replica listener panicked");
-        }
-    }
-}
-
 /// Starts listening on `url` for changes, waking the writer through `wake`.
 ///
 /// # Errors
@@ -113,26 +95,14 @@ pub fn listen(
     status: Arc<ReplicaStatus>,
     wake: mpsc::Sender<Message>,
 ) -> std::io::Result<Listener> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    let thread = std::thread::Builder::new()
-        .name("store-listener".to_owned())
-        .spawn(move || {
-            while !flag.load(Ordering::SeqCst) {
-                match session(&url, &status, &wake, &flag) {
-                    Ok(()) => return,
-                    Err(e) => {
-                        status.connected.store(false, Ordering::SeqCst);
-                        tracing::warn!(error = %e, "store change notifications lost; reconnecting");
-                        std::thread::sleep(RETRY);
-                    }
-                }
-            }
-        })?;
-    Ok(Listener {
-        stop,
-        thread: Some(thread),
-    })
+    let mut listener = Listener::default();
+    listener.spawn("store-listener", move |stop| {
+        keep_connected(stop, RETRY, "store change notifications lost", |_| {
+            session(&url, &status, &wake, stop)
+                .inspect_err(|_| status.connected.store(false, Ordering::SeqCst))
+        });
+    })?;
+    Ok(listener)
 }
 
 /// Whether a notification payload names a change not applied yet (an unreadable payload

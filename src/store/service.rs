@@ -19,13 +19,14 @@ use super::Store;
 use super::access::{Access, TOKEN_ENV};
 use super::merge;
 use super::postgres::PostgresStore;
-use super::replica::{self, Listener, ReplicaStatus, StoreStatus};
+use super::replica::{self, ReplicaStatus, StoreStatus};
 use super::request::{Outcome, WriteRequest};
 use super::rules::WriteRules;
 use super::settings::StoreSettings;
 use super::sqlite::SqliteStore;
 use super::writer::{Job, Message, Writer};
 use crate::catalog::Catalog;
+use crate::catalog::postgis_listen::Listener;
 use crate::error::{Error, Result};
 
 /// Events kept for slow subscribers before they are told to resynchronize.
