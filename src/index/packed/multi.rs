@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use super::{Entry, NODE, PackedTree, min_distance_2};
 
 /// Items of all `trees` by increasing squared distance from `q`, each as `(which tree,
-/// position, squared distance)`.
+/// its place in that tree's order, position, squared distance)`.
 pub fn nearest_many<'a, const D: usize>(
     trees: Vec<&'a PackedTree<D>>,
     q: [f64; D],
@@ -35,14 +35,14 @@ pub struct NearestMany<'a, const D: usize> {
 }
 
 impl<const D: usize> Iterator for NearestMany<'_, D> {
-    type Item = (usize, usize, f64);
+    type Item = (usize, usize, usize, f64);
 
-    fn next(&mut self) -> Option<(usize, usize, f64)> {
+    fn next(&mut self) -> Option<(usize, usize, usize, f64)> {
         loop {
             let (Entry { d2, level, index }, t) = self.heap.pop()?;
             let tree = self.trees[t];
             if level == 0 {
-                return Some((t, tree.id(index), d2));
+                return Some((t, index, tree.id(index), d2));
             }
             let below = level - 1;
             let start = index * NODE;
