@@ -3,8 +3,9 @@
 //!
 //! - Every call of [`Edits::updated`] gets the next sequence number; a position's *stamp*
 //!   is the number of the last call that changed it (0: unchanged since the packed part was
-//!   built, whose entries for it are then still true). A bitset of the stamped positions
-//!   filters the packed part's hits.
+//!   built, whose entries for it are then still true). A bitset over the packed part's
+//!   envelopes in tree order (where its hits come from, so reading it is nearly sequential)
+//!   marks those of stamped positions.
 //! - The current geometries of changed positions live in *levels*, each a [`Part`] over the
 //!   positions whose last change falls in the level's range of call numbers. An entry of a
 //!   level is live while its position's stamp is in that range; a later change leaves it
@@ -69,7 +70,7 @@ pub(super) struct Level {
 pub(super) struct Edits {
     /// The number of the last call that changed each position; 0 for none.
     stamps: Chunked<u32, 1024>,
-    /// One bit per position: set when the packed part's entries for it are stale.
+    /// One bit per envelope of the packed part, in tree order: set when it is stale.
     superseded: Chunked<u64, 64>,
     /// Newest and smallest first; `None` for a level carried into the next one.
     levels: Vec<Option<Arc<Level>>>,
@@ -100,31 +101,29 @@ impl Edits {
         self.levels.iter().flatten().map(|level| &**level)
     }
 
-    /// Whether the packed part's entries for `pos` are current.
-    pub fn live_in_base(&self, pos: usize) -> bool {
-        self.superseded.get(pos / 64) & (1 << (pos % 64)) == 0
-    }
-
     /// Whether `level`'s entries for `pos` are current.
     pub fn live_in(&self, level: &Level, pos: usize) -> bool {
         (level.first..=level.last).contains(&self.stamps.get(pos))
     }
 
-    /// Whether the entries for `pos` of the packed part (`None`) or of a level are current.
-    pub fn live(&self, level: Option<&Level>, pos: usize) -> bool {
-        match level {
-            None => self.live_in_base(pos),
-            Some(level) => self.live_in(level, pos),
+    /// Whether an entry for `pos` is current: of a level, or of the packed part (`None`),
+    /// where `item` is its place in the tree order of the envelopes if known (then a bit
+    /// says; else the stamp).
+    pub fn live(&self, level: Option<&Level>, item: Option<usize>, pos: usize) -> bool {
+        match (level, item) {
+            (Some(level), _) => self.live_in(level, pos),
+            (None, Some(i)) => self.superseded.get(i / 64) & (1 << (i % 64)) == 0,
+            (None, None) => self.stamps.get(pos) == 0,
         }
     }
 
-    /// The edits after a call that changed `changed` (see [`super::SpatialIndex::updated`]);
-    /// `None` when the caller must rebuild the whole index instead: a geometry that is not a
-    /// point comes into a part of points only (`points_only`), positions outgrow `u32`, or
-    /// the call numbers run out.
+    /// The edits after a call that changed `changed` (see [`super::SpatialIndex::updated`])
+    /// over the packed part `base`; `None` when the caller must rebuild the whole index
+    /// instead: a geometry that is not a point comes into a part of points only, positions
+    /// outgrow `u32`, or the call numbers run out.
     pub fn updated<'a>(
         &self,
-        points_only: bool,
+        base: &Part,
         slots: usize,
         changed: &[usize],
         geometry: &impl Fn(usize) -> Option<&'a Geometry<f64>>,
@@ -141,7 +140,7 @@ impl Edits {
             .collect();
         list.sort_unstable();
         list.dedup();
-        if points_only
+        if base.points_only
             && list
                 .iter()
                 .any(|&p| present(p).is_some_and(breaks_points_only))
@@ -154,7 +153,9 @@ impl Edits {
         for &pos in &list {
             if next.stamps.get(pos) == 0 {
                 next.changed += 1;
-                next.superseded.update(pos / 64, |w| *w |= 1 << (pos % 64));
+                if let Some(i) = base.item_of(pos) {
+                    next.superseded.update(i / 64, |w| *w |= 1 << (i % 64));
+                }
             }
             next.stamps.update(pos, |s| *s = call);
         }

@@ -106,10 +106,7 @@ impl SpatialIndex {
         changed: &[usize],
         geometry: impl Fn(usize) -> Option<&'a Geometry<f64>>,
     ) -> Self {
-        match self
-            .edits
-            .updated(self.base.points_only, slots, changed, &geometry)
-        {
+        match self.edits.updated(&self.base, slots, changed, &geometry) {
             Some(edits) => Self {
                 base: Arc::clone(&self.base),
                 edits,
@@ -158,8 +155,9 @@ impl SpatialIndex {
         self.parts().flat_map(move |(part, level)| {
             let tree = &part.envelopes;
             tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
-                .map(move |i| tree.id(i))
-                .filter(move |&pos| self.edits.live(level, pos))
+                .map(move |i| (i, tree.id(i)))
+                .filter(move |&(i, pos)| self.edits.live(level, Some(i), pos))
+                .map(|(_, pos)| pos)
         })
     }
 
@@ -190,8 +188,11 @@ impl SpatialIndex {
             .flat_map(move |(part, level)| {
                 let tree = &part.normals;
                 tree.search(move |lo, hi| min_distance_2(&q, lo, hi) <= chord2)
+                    .filter(move |&i| {
+                        // The normals of points are in the envelopes' order.
+                        self.edits.live(level, points_only.then_some(i), tree.id(i))
+                    })
                     .map(move |i| (tree.id(i), tree.point(i)))
-                    .filter(move |&(pos, _)| self.edits.live(level, pos))
             })
             .filter_map(move |(pos, normal)| {
                 if !points_only {
@@ -214,17 +215,20 @@ impl SpatialIndex {
     /// [`Self::non_points`].
     pub fn nearest(&self, center: Point<f64>) -> impl Iterator<Item = (usize, f64)> + '_ {
         let mut seen = HashSet::new();
+        let points_only = self.points_only();
         let (trees, levels): (Vec<_>, Vec<_>) = self
             .parts()
             .map(|(part, level)| (&part.normals, level))
             .unzip();
         nearest_many(trees, unit(center))
-            .filter(move |&(t, pos, _)| self.edits.live(levels[t], pos))
-            .map(|(_, pos, d2)| {
+            .filter(move |&(t, i, pos, _)| {
+                self.edits.live(levels[t], points_only.then_some(i), pos)
+            })
+            .map(|(_, _, pos, d2)| {
                 let bound = geodesic::distance_lower_bound(d2.sqrt()) - ROUNDING_SLACK_M;
                 (pos, bound)
             })
-            .filter(move |&(pos, _)| self.points_only() || seen.insert(pos))
+            .filter(move |&(pos, _)| points_only || seen.insert(pos))
     }
 
     /// Positions of the geometries that are not points, in layer order.
@@ -234,7 +238,7 @@ impl SpatialIndex {
             .non_points
             .iter()
             .map(|&pos| pos as usize)
-            .filter(|&pos| self.edits.live_in_base(pos));
+            .filter(|&pos| self.edits.live(None, None, pos));
         let mut edited: Vec<usize> = self
             .edits
             .levels()

@@ -2,6 +2,8 @@
 //! their geometries (the whole layer for the packed part, the positions edited since for
 //! each level of the edit part).
 
+use std::sync::OnceLock;
+
 use geo::{BoundingRect, Geometry};
 
 use super::geodesic;
@@ -18,6 +20,9 @@ pub(super) struct Part {
     pub non_points: Vec<u32>,
     /// Whether every geometry is a single point, so that an envelope hit is an exact hit.
     pub points_only: bool,
+    /// The place in tree order of each position's envelope (`u32::MAX`: none), made when
+    /// first asked for (only a part that is edited needs it).
+    items: OnceLock<Vec<u32>>,
 }
 
 impl Part {
@@ -66,6 +71,7 @@ impl Part {
                 normals,
                 non_points,
                 points_only,
+                items: OnceLock::new(),
             };
         }
         let keys = hilbert_keys(
@@ -86,7 +92,26 @@ impl Part {
             normals: PackedTree::build(normals, None, normal_ids, &keys),
             non_points,
             points_only,
+            items: OnceLock::new(),
         }
+    }
+
+    /// The place in tree order of the envelope of `pos` (also of its normal when the part
+    /// holds points only: both trees have one order then).
+    pub fn item_of(&self, pos: usize) -> Option<usize> {
+        let items = self.items.get_or_init(|| {
+            let tree = &self.envelopes;
+            let slots = (0..tree.len()).map(|i| tree.id(i) + 1).max().unwrap_or(0);
+            let mut items = vec![u32::MAX; slots];
+            for i in 0..tree.len() {
+                items[tree.id(i)] = u32::try_from(i).unwrap_or(u32::MAX);
+            }
+            items
+        });
+        items
+            .get(pos)
+            .filter(|&&i| i != u32::MAX)
+            .map(|&i| i as usize)
     }
 }
 
