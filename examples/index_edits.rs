@@ -5,6 +5,8 @@
 //! ```text
 //! python3 ../shared/bench/gen_data.py 1000000 scratch/points-1m.geojson
 //! cargo run --release --example index_edits -- scratch/points-1m.geojson
+//! # or, reusing the dev build (whose dependencies are already optimised):
+//! CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo run --example index_edits -- scratch/points-1m.geojson
 //! ```
 //!
 //! An edit replaces a point with a nearby one (half of them), moves it anywhere in the data's
@@ -122,7 +124,10 @@ fn compare_queries(index: &SpatialIndex, slots: &[Option<Geometry<f64>>], rng: &
             for _ in 0..ROUNDS {
                 for (i, ix) in [index, &fresh].into_iter().enumerate() {
                     let t = Instant::now();
-                    let n = slice.iter().map(|&c| black_box(query(ix, c))).sum::<usize>();
+                    let n = slice
+                        .iter()
+                        .map(|&c| black_box(query(ix, c)))
+                        .sum::<usize>();
                     fastest[i] = fastest[i].min(t.elapsed());
                     hits[i] += n;
                 }
