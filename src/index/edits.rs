@@ -12,8 +12,10 @@
 //!   stale until its level is rebuilt.
 //! - Level `i` holds at most `CAP0 · GROWTH^i` positions (newest and smallest first). A call
 //!   rebuilds the smallest level with its changes; a level that overflows is carried whole
-//!   into the next one, like a counter, so a position is rebuilt about `log` times before the
-//!   caller rebuilds everything, and a query meets only a handful of levels.
+//!   into the next one, like a counter, so a position is rebuilt a few times before the
+//!   caller rebuilds everything. `GROWTH` is large because every level costs a nearest query
+//!   a descent of its own: up to 32k changed positions sit in two levels, and the second is
+//!   rebuilt once every `CAP0` changed positions.
 //!
 //! Stamps and bits live in copy-on-write chunks and levels behind `Arc`, so the next
 //! snapshot copies only the chunks and levels a call touches.
@@ -25,9 +27,9 @@ use geo::Geometry;
 use super::part::{Part, breaks_points_only};
 
 /// Positions the smallest level holds at most.
-const CAP0: usize = 256;
+const CAP0: usize = 512;
 /// How many times larger each level may be than the one before.
-const GROWTH: usize = 8;
+const GROWTH: usize = 64;
 
 /// A copy-on-write array of `T` in shared chunks of `N`; unset places read as the default.
 #[derive(Debug, Clone, Default)]

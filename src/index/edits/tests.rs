@@ -412,3 +412,26 @@ fn repeated_edits_of_one_position_keep_the_levels_small() {
             <= 1
     );
 }
+
+#[test]
+fn a_batch_larger_than_the_second_level_goes_to_the_third() {
+    let mut rng = StdRng::seed_from_u64(10);
+    let mut model = Model::new(&mut rng, Kind::Regional, 1000);
+    let index = model.build();
+    let appended: Vec<usize> = (1000..35_000).collect();
+    for _ in &appended {
+        model
+            .slots
+            .push(Some(random_geometry(&mut rng, Kind::Regional)));
+    }
+    let index = model.updated(&index, &appended);
+    assert_eq!(index.edits.levels().count(), 1);
+    assert_eq!(index.edits(), appended.len());
+    model.check(&index, &mut rng);
+    let mut index = index;
+    for _ in 0..3 {
+        index = model.step(&index, &mut rng, 8);
+    }
+    assert_eq!(index.edits.levels().count(), 2);
+    model.check(&index, &mut rng);
+}
