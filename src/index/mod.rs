@@ -128,6 +128,36 @@ impl SpatialIndex {
         }
     }
 
+    /// Builds from optional geometries: a position is its place in `geometries`, and `None`
+    /// (an empty slot) is in no tree, like an empty geometry.
+    pub fn build_slots<'a>(
+        geometries: impl IntoIterator<Item = Option<&'a Geometry<f64>>>,
+    ) -> Self {
+        let empty = Geometry::GeometryCollection(geo::GeometryCollection::default());
+        let all: Vec<Geometry<f64>> = geometries
+            .into_iter()
+            .map(|g| g.cloned().unwrap_or_else(|| empty.clone()))
+            .collect();
+        Self::build(&all)
+    }
+
+    /// The index of the next snapshot, with `slots` positions of which those in `changed`
+    /// differ from the ones this index knew (rebuilt in full).
+    pub fn updated<'a>(
+        &self,
+        slots: usize,
+        changed: &[usize],
+        geometry: impl Fn(usize) -> Option<&'a Geometry<f64>>,
+    ) -> Self {
+        let _ = changed;
+        Self::build_slots((0..slots).map(geometry))
+    }
+
+    /// How many positions changed since the packed trees were built.
+    pub fn edits(&self) -> usize {
+        0
+    }
+
     /// Whether every geometry is a single point: then an envelope hit is an exact bbox hit
     /// and no position is listed twice by [`Self::within`] or [`Self::nearest`].
     pub fn points_only(&self) -> bool {
