@@ -191,7 +191,9 @@ fn gather(
         .collect();
     positions.sort_unstable();
     for pos in positions {
-        let feature = &layer.features[pos];
+        let Some(feature) = layer.features.get(pos) else {
+            continue;
+        };
         if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
             continue;
         }
