@@ -10,7 +10,8 @@
 //!
 //! Readers take an `Arc<Layer>` with [`LayerHandle::snapshot`] and keep it for the whole
 //! request; a writer builds a new [`Layer`] and [`LayerHandle::replace`]s it, so readers
-//! never block on writers and never see half a change.
+//! never block on writers and never see half a change. The new snapshot shares with the old
+//! one every part the write did not change ([`features`], [`Layer::edited`]).
 
 pub mod features;
 pub mod geometry;
