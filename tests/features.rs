@@ -481,7 +481,7 @@ fn feature_ids_are_stable_across_loads() {
             .snapshot()
             .features
             .iter()
-            .map(|f| f.id)
+            .map(|(_, f)| f.id)
             .collect();
         ids
     };

@@ -60,7 +60,6 @@ fn brute_force(layer: &Layer, center: Point<f64>) -> Vec<(usize, f64)> {
     let mut all: Vec<(usize, f64)> = layer
         .features
         .iter()
-        .enumerate()
         .map(|(i, f)| match f.geometry {
             Geometry::Point(p) => (i, Geodesic.distance(center, p)),
             _ => unreachable!(),

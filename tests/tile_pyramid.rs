@@ -147,9 +147,9 @@ fn a_new_layer_generation_gets_its_own_pyramid() {
     let before = handle.snapshot();
     assert_eq!(represented(std::slice::from_ref(&before)), 3000);
     // Every point twice: the tile of the new snapshot counts them all.
-    let mut features = before.features.clone();
+    let mut features: Vec<_> = before.features.iter().map(|(_, f)| f.clone()).collect();
     let next_id = features.iter().map(|f| f.id).max().unwrap() + 1;
-    features.extend(before.features.iter().enumerate().map(|(i, f)| {
+    features.extend(before.features.iter().map(|(i, f)| {
         let mut copy = f.clone();
         copy.id = next_id + i as u64;
         copy

@@ -128,7 +128,7 @@ async fn points_land_where_the_features_are_with_the_feature_api_ids() {
     let layer = state.catalog.get("incidents").unwrap().snapshot();
     // Above the zooms where the default atlas clusters incidents, each is its own feature.
     let first = incident_cluster_max_zoom(&state) + 1;
-    for f in layer.features.iter().step_by(9) {
+    for (_, f) in layer.features.iter().step_by(9) {
         let Geometry::Point(p) = f.geometry else {
             continue;
         };
@@ -207,6 +207,7 @@ async fn default_atlas_clusters_account_for_every_incident() {
         let inside: std::collections::BTreeSet<u64> = layer
             .features
             .iter()
+            .map(|(_, f)| f)
             .filter(|f| match f.geometry {
                 Geometry::Point(p) => p.x() >= w && p.x() < e && p.y() > s && p.y() <= nth,
                 _ => false,
@@ -252,7 +253,7 @@ async fn default_atlas_clusters_account_for_every_incident() {
 async fn typed_properties_survive() {
     let state = atlas();
     let layer = state.catalog.get("incidents").unwrap().snapshot();
-    let f = &layer.features[0];
+    let f = layer.features.get(0).unwrap();
     let Geometry::Point(p) = f.geometry else {
         panic!()
     };
@@ -686,7 +687,7 @@ async fn a_new_layer_generation_is_never_served_from_the_cache() {
     assert_eq!(decode(&first.body)["g"].len(), 1);
     let handle = state.catalog.get("g").unwrap();
     let layer = handle.snapshot();
-    let mut features = layer.features.clone();
+    let mut features: Vec<_> = layer.features.iter().map(|(_, f)| f.clone()).collect();
     let mut moved = features[0].clone();
     moved.id = 2;
     moved.geometry = Geometry::Point(geo::Point::new(-20.0, -20.0));
@@ -939,7 +940,7 @@ async fn only_tiny_polygons_are_dropped() {
     let present: std::collections::HashSet<u64> =
         world["countries"].iter().filter_map(|f| f.id).collect();
     let mut big = 0;
-    for f in &layer.features {
+    for (_, f) in layer.features.iter() {
         let parts: Vec<&geo::Polygon<f64>> = match &f.geometry {
             Geometry::Polygon(p) => vec![p],
             Geometry::MultiPolygon(mp) => mp.iter().collect(),

@@ -126,6 +126,7 @@ fn incident_count(state: &AppState, province: &str) -> i64 {
     let f = layer
         .features
         .iter()
+        .map(|(_, f)| f)
         .find(|f| f.props[name].to_json() == json!(province))
         .unwrap();
     f.props[count].to_json().as_i64().unwrap()
@@ -351,7 +352,7 @@ mod validation {
             .unwrap()
             .snapshot()
             .features
-            .len();
+            .live();
         let app = test::init_service(http::app(state.clone())).await;
         let with = |f: &dyn Fn(&mut Value)| {
             let mut v = incident("v");
@@ -543,7 +544,7 @@ mod validation {
                 .unwrap()
                 .snapshot()
                 .features
-                .len(),
+                .live(),
             before,
             "no rejected write changed anything"
         );
@@ -763,7 +764,7 @@ mod lifecycle {
                 .unwrap()
                 .snapshot()
                 .features
-                .len()
+                .live()
         };
         let before = count(&state);
         let body = incident("Idempotent");
@@ -960,10 +961,10 @@ mod joins {
             join::apply(&mut full_points, &mut full_polygons, j);
         }
         assert_eq!(full_points.fields, points.fields);
-        for (a, b) in full_points.features.iter().zip(&points.features) {
+        for ((_, a), (_, b)) in full_points.features.iter().zip(points.features.iter()) {
             assert_eq!(a.props, b.props, "feature {}", a.id);
         }
-        for (a, b) in full_polygons.features.iter().zip(&polygons.features) {
+        for ((_, a), (_, b)) in full_polygons.features.iter().zip(polygons.features.iter()) {
             assert_eq!(a.props, b.props, "province {}", a.id);
         }
     }
@@ -1120,7 +1121,7 @@ mod merge_rule {
         layer
             .features
             .iter()
-            .map(|f| {
+            .map(|(_, f)| {
                 let sid = layer
                     .source_ids
                     .iter()
@@ -1254,7 +1255,7 @@ mod merge_rule {
                 .any(|w| w.contains("pts/77") && w.contains("no longer has"))
         );
         assert!(warnings.iter().any(|w| w.contains("\"gone\"")));
-        assert_eq!(catalog.get("pts").unwrap().snapshot().features.len(), 3);
+        assert_eq!(catalog.get("pts").unwrap().snapshot().features.live(), 3);
     }
 }
 

@@ -77,7 +77,7 @@ fn test_titles(state: &AppState) -> Vec<String> {
     layer
         .features
         .iter()
-        .filter_map(|f| f.props[title].to_json().as_str().map(str::to_owned))
+        .filter_map(|(_, f)| f.props[title].to_json().as_str().map(str::to_owned))
         .filter(|t| t.starts_with("disk "))
         .collect()
 }

@@ -47,12 +47,12 @@ pub fn apply_all(layers: &mut [Layer], joins: &[JoinConfig]) -> Result<()> {
     Ok(())
 }
 
-/// For each point feature, the position of the polygon feature containing it.
+/// For each slot of the point layer, the position of the polygon feature containing it.
 pub fn containing_polygons(points: &Layer, polygons: &Layer) -> Vec<Option<usize>> {
     points
         .features
-        .iter()
-        .map(|f| polygon_containing(polygons, join_point(&f.geometry)?))
+        .by_slot()
+        .map(|f| polygon_containing(polygons, join_point(&f?.geometry)?))
         .collect()
 }
 
@@ -70,7 +70,12 @@ pub fn polygon_containing(polygons: &Layer, p: Point<f64>) -> Option<usize> {
     let mut hits: Vec<usize> = polygons
         .index
         .in_envelope(p.x(), p.y(), p.x(), p.y())
-        .filter(|&i| polygons.features[i].geometry.intersects(&p))
+        .filter(|&i| {
+            polygons
+                .features
+                .get(i)
+                .is_some_and(|f| f.geometry.intersects(&p))
+        })
         .collect();
     hits.sort_unstable();
     hits.first().copied()
@@ -83,7 +88,7 @@ fn ensure_field(layer: &mut Layer, name: &str) -> usize {
     let mut schema = super::schema::Schema::from_fields(std::mem::take(&mut layer.fields));
     let pos = schema.position(name);
     layer.fields = schema.into_fields();
-    for f in &mut layer.features {
+    for (_, f) in layer.features.iter_mut() {
         pad(&mut f.props, layer.fields.len());
     }
     pos
@@ -96,20 +101,21 @@ pub fn apply(points: &mut Layer, polygons: &mut Layer, join: &JoinConfig) {
         let t = ensure_field(points, target);
         let s = polygons.field_index(source);
         points.fields[t].kind = None;
-        for (feature, owner) in points.features.iter_mut().zip(&owners) {
-            let value = copied_value(polygons, *owner, s);
+        for (pos, feature) in points.features.iter_mut() {
+            let owner = owners.get(pos).copied().flatten();
+            let value = copied_value(polygons, owner, s);
             widen(&mut points.fields[t], &value);
             feature.props[t] = value;
         }
     }
     if let Some(count_property) = &join.count_property {
         let c = ensure_field(polygons, count_property);
-        let mut counts = vec![0_i64; polygons.features.len()];
-        for o in owners.iter().flatten() {
-            counts[*o] += 1;
+        let mut counts = vec![0_i64; polygons.features.slots()];
+        for &o in owners.iter().flatten() {
+            counts[o] += 1;
         }
-        for (feature, n) in polygons.features.iter_mut().zip(counts) {
-            feature.props[c] = Prop::Int(n);
+        for (pos, feature) in polygons.features.iter_mut() {
+            feature.props[c] = Prop::Int(counts[pos]);
         }
         polygons.fields[c].kind = Some(FieldKind::Integer);
     }
@@ -121,9 +127,9 @@ pub fn apply(points: &mut Layer, polygons: &mut Layer, join: &JoinConfig) {
 /// no owner, no such property, or the polygon lacks it.
 fn copied_value(polygons: &Layer, owner: Option<usize>, source: Option<usize>) -> Prop {
     match (owner, source) {
-        (Some(o), Some(s)) => match &polygons.features[o].props[s] {
-            Prop::Absent => Prop::Null,
-            v => v.clone(),
+        (Some(o), Some(s)) => match polygons.features.get(o).and_then(|f| f.props.get(s)) {
+            None | Some(Prop::Absent) => Prop::Null,
+            Some(v) => v.clone(),
         },
         _ => Prop::Null,
     }
@@ -153,8 +159,7 @@ pub fn apply_incremental(
         None => None,
     };
     let owner = |layer: &Layer, id: u64| {
-        let p = layer.position(id)?;
-        polygon_containing(polygons, join_point(&layer.features[p].geometry)?)
+        polygon_containing(polygons, join_point(&layer.feature(id)?.geometry)?)
     };
     let mut delta: BTreeMap<usize, i64> = BTreeMap::new();
     let unique: HashSet<u64> = ids.iter().copied().collect();
@@ -165,7 +170,9 @@ pub fn apply_incremental(
             for &(t, s) in &targets {
                 let value = copied_value(polygons, after, s);
                 widen(&mut new_points.fields[t], &value);
-                new_points.features[p].props[t] = value;
+                if let Some(f) = new_points.features.get_mut(p) {
+                    f.props[t] = value;
+                }
             }
         }
         if count.is_some() && before != after {
@@ -182,11 +189,13 @@ pub fn apply_incremental(
     };
     let mut counted = polygons.clone();
     for (o, d) in delta {
-        let n = match counted.features[o].props[c] {
-            Prop::Int(n) => n,
-            _ => 0,
-        };
-        counted.features[o].props[c] = Prop::Int(n + d);
+        if let Some(f) = counted.features.get_mut(o) {
+            let n = match f.props[c] {
+                Prop::Int(n) => n,
+                _ => 0,
+            };
+            f.props[c] = Prop::Int(n + d);
+        }
     }
     counted.generation = super::next_generation();
     Some(Some(counted))
@@ -291,7 +300,7 @@ mod tests {
         layer
             .features
             .iter()
-            .map(|f| (f.id, f.props.get(i).cloned().unwrap_or(Prop::Absent)))
+            .map(|(_, f)| (f.id, f.props.get(i).cloned().unwrap_or(Prop::Absent)))
             .collect()
     }
 
@@ -306,9 +315,10 @@ mod tests {
                 .collect();
             let mut points = layer("incidents", &["n"], initial);
             apply(&mut points, &mut polygons, &join);
-            let mut next_id = points.features.len() as u64 + 1;
+            let mut next_id = points.features.live() as u64 + 1;
             for _ in 0..6 {
-                let mut features = points.features.clone();
+                let mut features: Vec<Feature> =
+                    points.features.iter().map(|(_, f)| f.clone()).collect();
                 let width = points.fields.len();
                 let mut ids = Vec::new();
                 for _ in 0..rng.gen_range(1..5) {

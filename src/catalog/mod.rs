@@ -10,8 +10,10 @@
 //!
 //! Readers take an `Arc<Layer>` with [`LayerHandle::snapshot`] and keep it for the whole
 //! request; a writer builds a new [`Layer`] and [`LayerHandle::replace`]s it, so readers
-//! never block on writers and never see half a change.
+//! never block on writers and never see half a change. The new snapshot shares with the old
+//! one every part the write did not change ([`features`], [`Layer::edited`]).
 
+pub mod features;
 pub mod geometry;
 pub mod join;
 pub mod load;
@@ -32,8 +34,9 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 
+pub use features::{Features, IdLookup};
 pub use model::{
-    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, IdLookup, Layer, Prop, Time, TimeSpan,
+    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, Layer, Prop, Time, TimeSpan,
 };
 pub use settings::{
     CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
@@ -59,41 +62,49 @@ impl Layer {
         features: Vec<Feature>,
         source_ids: HashMap<Box<str>, u64>,
     ) -> Self {
-        let index = SpatialIndex::build(features.iter().map(|f| &f.geometry));
-        let ordinal = features
-            .iter()
-            .enumerate()
-            .all(|(i, f)| f.id == i as u64 + 1);
-        let ids = if ordinal {
-            IdLookup::Ordinal
+        Self::build_from(
+            config,
+            fields,
+            Features::from_vec(features),
+            Arc::new(source_ids),
+        )
+    }
+
+    /// A full build from `features`, empty slots dropped (the positions change: a new
+    /// layout).
+    fn build_from(
+        config: Arc<LayerSettings>,
+        fields: Vec<Field>,
+        features: Features,
+        source_ids: Arc<HashMap<Box<str>, u64>>,
+    ) -> Self {
+        let features = if features.live() == features.slots() {
+            features
         } else {
-            IdLookup::Map(
-                features
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| (f.id, i))
-                    .collect(),
-            )
+            features.iter().map(|(_, f)| f.clone()).collect()
         };
+        let index = SpatialIndex::build_slots(features.geometries());
+        let ids = IdLookup::of(&features);
         let extent = index.extent();
         let mut time_extent: Option<TimeSpan> = None;
         let mut geometry_kind = GeometryKind::Empty;
-        for f in &features {
-            if let Some((s, e)) = f.time.get() {
-                time_extent = Some(time_extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
-            }
+        for (_, f) in features.iter() {
+            widen_time(&mut time_extent, f);
             if !f.has_null_geometry() {
                 geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
             }
         }
+        let generation = next_generation();
         Self {
             config,
-            generation: next_generation(),
+            generation,
+            layout: generation,
+            changed: Arc::from([]),
             fields,
             features,
-            index,
+            index: Arc::new(index),
             ids,
-            string_ids: source_ids.iter().map(|(s, &n)| (n, s.clone())).collect(),
+            string_ids: Arc::new(source_ids.iter().map(|(s, &n)| (n, s.clone())).collect()),
             source_ids,
             extent,
             time_extent,
@@ -101,10 +112,75 @@ impl Layer {
         }
     }
 
-    /// A new snapshot with other features (and the same configuration).
+    /// A new snapshot with other features (and the same configuration), built in full.
     pub fn with_features(&self, fields: Vec<Field>, features: Vec<Feature>) -> Self {
-        let source_ids = self.source_ids.clone();
-        Self::build(Arc::clone(&self.config), fields, features, source_ids)
+        Self::build_from(
+            Arc::clone(&self.config),
+            fields,
+            Features::from_vec(features),
+            Arc::clone(&self.source_ids),
+        )
+    }
+
+    /// The snapshot after a write: `features`, with the id lookup `ids`, are this
+    /// snapshot's features with the slots at `changed` replaced, emptied or appended. Only
+    /// those are indexed again; the extents grow by the changed features (see
+    /// [`Layer::extent`]). When empty slots pass a quarter of the slots, the layer is built
+    /// in full instead, without them: that write pays for a whole build, once per so many
+    /// deletes.
+    pub fn edited(
+        &self,
+        fields: Vec<Field>,
+        features: Features,
+        ids: IdLookup,
+        mut changed: Vec<usize>,
+    ) -> Self {
+        let config = Arc::clone(&self.config);
+        if (features.slots() - features.live()) * 4 > features.slots() {
+            return Self::build_from(config, fields, features, Arc::clone(&self.source_ids));
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        let index = self.index.updated(features.slots(), &changed, |pos| {
+            features.get(pos).map(|f| &f.geometry)
+        });
+        let mut extent = self.extent;
+        let mut time_extent = self.time_extent;
+        let mut geometry_kind = self.geometry_kind;
+        for f in changed.iter().filter_map(|&pos| features.get(pos)) {
+            widen_time(&mut time_extent, f);
+            if f.has_null_geometry() {
+                continue;
+            }
+            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            if let Some([w, s, e, n]) = f.bbox() {
+                extent = Some(extent.map_or([w, s, e, n], |[a, b, c, d]| {
+                    [a.min(w), b.min(s), c.max(e), d.max(n)]
+                }));
+            }
+        }
+        Self {
+            config,
+            generation: next_generation(),
+            layout: self.layout,
+            changed: changed.into(),
+            fields,
+            features,
+            index: Arc::new(index),
+            ids,
+            source_ids: Arc::clone(&self.source_ids),
+            string_ids: Arc::clone(&self.string_ids),
+            extent,
+            time_extent,
+            geometry_kind,
+        }
+    }
+}
+
+/// Widens a time extent to a feature's time.
+fn widen_time(extent: &mut Option<TimeSpan>, f: &Feature) {
+    if let Some((s, e)) = f.time.get() {
+        *extent = Some(extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
     }
 }
 
@@ -170,7 +246,7 @@ pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
     tracing::info!(
         layer = %settings.id,
         source = %source.display(),
-        features = layer.features.len(),
+        features = layer.features.live(),
         skipped,
         ms = started.elapsed().as_millis() as u64,
         "layer loaded"

@@ -11,6 +11,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::features::{Features, IdLookup};
 use super::settings::LayerSettings;
 use crate::index::SpatialIndex;
 
@@ -349,33 +350,37 @@ impl GeometryKind {
     }
 }
 
-/// How a feature id maps to its position in the feature vector.
-#[derive(Debug, Clone)]
-pub enum IdLookup {
-    /// Ids are 1, 2, 3, ... in order: position = id - 1.
-    Ordinal,
-    /// Any other ids.
-    Map(HashMap<u64, usize>),
-}
-
-/// One immutable snapshot of a layer: a write builds a new one and swaps it in.
+/// One immutable snapshot of a layer: a write builds a new one and swaps it in. A clone is
+/// cheap: the features, the id maps and the index are shared, and a write copies only the
+/// parts it changes ([`super::features`]).
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub config: Arc<LayerSettings>,
     /// Increases with every change of the layer; caches key on it.
     pub generation: u64,
+    /// The generation of the last full build: snapshots with the same layout agree on the
+    /// position of every feature they both hold.
+    pub layout: u64,
+    /// Positions whose slot differs from the previous snapshot's (empty after a full build,
+    /// which starts a new layout).
+    pub changed: Arc<[usize]>,
     pub fields: Vec<Field>,
-    pub features: Vec<Feature>,
-    pub index: SpatialIndex,
+    pub features: Features,
+    pub index: Arc<SpatialIndex>,
     pub ids: IdLookup,
     /// Source string ids (`"id": "iskp-001"`) to numeric ids.
-    pub source_ids: HashMap<Box<str>, u64>,
+    pub source_ids: Arc<HashMap<Box<str>, u64>>,
     /// The reverse of `source_ids`: numeric ids of features whose source id is a string.
-    pub string_ids: HashMap<u64, Box<str>>,
-    /// `[west, south, east, north]` of all features.
+    pub string_ids: Arc<HashMap<u64, Box<str>>>,
+    /// `[west, south, east, north]` of all features. After a write it may be larger than
+    /// the features need (a deleted or moved feature's place stays in it until the next full
+    /// build), never smaller.
     pub extent: Option<[f64; 4]>,
-    /// Earliest start and latest end of the features' times.
+    /// Earliest start and latest end of the features' times (after a write, as `extent`: it
+    /// may be wider than they need).
     pub time_extent: Option<TimeSpan>,
+    /// The kind of the geometries (after a write, as `extent`: it may still count a kind the
+    /// deleted features had).
     pub geometry_kind: GeometryKind,
 }
 
@@ -392,13 +397,16 @@ impl Layer {
 
     /// Position of a feature by its numeric id.
     pub fn position(&self, id: u64) -> Option<usize> {
-        match &self.ids {
-            IdLookup::Ordinal => {
-                let pos = usize::try_from(id.checked_sub(1)?).ok()?;
-                (pos < self.features.len()).then_some(pos)
-            }
-            IdLookup::Map(map) => map.get(&id).copied(),
-        }
+        let pos = self.ids.slot(id)?;
+        self.features
+            .get(pos)
+            .is_some_and(|f| f.id == id)
+            .then_some(pos)
+    }
+
+    /// The feature with a numeric id.
+    pub fn feature(&self, id: u64) -> Option<&Feature> {
+        self.features.get(self.position(id)?)
     }
 
     /// Finds a feature by the (percent-decoded) id of a URL: a numeric id by its decimal
@@ -411,7 +419,7 @@ impl Layer {
             .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|n| self.position(n));
         let position = by_number.or_else(|| self.position(*self.source_ids.get(id)?))?;
-        Some(&self.features[position])
+        self.features.get(position)
     }
 
     /// The id of a feature as the API shows it: the source's string id, or the number.

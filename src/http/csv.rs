@@ -98,7 +98,9 @@ pub fn page(
         .from_writer(CappedBuffer::new(limit));
     out.write_record(&header).map_err(fail)?;
     for hit in &outcome.hits {
-        let feature = &layer.features[hit.pos];
+        let Some(feature) = layer.features.get(hit.pos) else {
+            continue;
+        };
         let mut row: Vec<String> = vec![match layer.api_id(feature.id) {
             ApiId::Number(n) => n.to_string(),
             ApiId::Text(text) => defuse(text),

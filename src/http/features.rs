@@ -204,7 +204,7 @@ fn collection_json(base: &str, layer: &Layer) -> Value {
         "extent": extent,
         "attribution": cfg.attribution,
         "geometryType": layer.geometry_kind.name(),
-        "featureCount": layer.features.len(),
+        "featureCount": layer.features.live(),
         "links": links,
     })
 }
@@ -300,14 +300,16 @@ impl Serialize for CollectionPage<'_> {
             .outcome
             .hits
             .iter()
-            .map(|h| FeatureJson {
-                layer: self.layer,
-                feature: &self.layer.features[h.pos],
-                select: self.select,
-                extra: h
-                    .distance_m
-                    .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
-                links: None,
+            .filter_map(|h| {
+                Some(FeatureJson {
+                    layer: self.layer,
+                    feature: self.layer.features.get(h.pos)?,
+                    select: self.select,
+                    extra: h
+                        .distance_m
+                        .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
+                    links: None,
+                })
             })
             .collect();
         map.serialize_entry("features", &features)?;
@@ -567,7 +569,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         .catalog
         .layers
         .iter()
-        .map(|h| (h.id.clone(), json!(h.snapshot().features.len())))
+        .map(|h| (h.id.clone(), json!(h.snapshot().features.live())))
         .collect();
     let mut body = json!({ "status": "ok", "layers": layers });
     let reloads = state.catalog.reloads.snapshot();

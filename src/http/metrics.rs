@@ -109,7 +109,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             out,
             "atlas_layer_features{{layer=\"{}\"}} {}",
             h.id,
-            h.snapshot().features.len()
+            h.snapshot().features.live()
         );
     }
     let _ = writeln!(

@@ -57,7 +57,9 @@ pub struct Outcome {
 impl Selection {
     /// Whether the feature at `pos` passes the non-spatial filters.
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
-        let f = &layer.features[pos];
+        let Some(f) = layer.features.get(pos) else {
+            return false;
+        };
         self.datetime.is_none_or(|d| d.matches(f.time.get()))
             && self
                 .equals
@@ -69,7 +71,9 @@ impl Selection {
     /// Whether the feature's geometry intersects the bbox (true without bbox).
     fn passes_bbox(&self, layer: &Layer, pos: usize) -> bool {
         let Some(b) = self.bbox else { return true };
-        let g = &layer.features[pos].geometry;
+        let Some(g) = layer.features.get(pos).map(|f| &f.geometry) else {
+            return false;
+        };
         b.envelopes().any(|[w, s, e, n]| {
             let rect = Rect::new(coord! { x: w, y: s }, coord! { x: e, y: n });
             match g {
@@ -85,7 +89,7 @@ impl Selection {
     fn candidates(&self, layer: &Layer) -> Vec<usize> {
         let from_filter = self.filter.as_ref().and_then(|q| q.envelope());
         match (self.bbox, from_filter) {
-            (None, None) => (0..layer.features.len()).collect(),
+            (None, None) => layer.features.iter().map(|(pos, _)| pos).collect(),
             (None, Some([w, s, e, n])) => {
                 let mut c: Vec<usize> = layer.index.in_envelope(w, s, e, n).collect();
                 c.sort_unstable();
@@ -148,9 +152,8 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
         && selection.equals.is_empty()
         && selection.filter.is_none();
     if unfiltered && sort.is_empty() {
-        let n = layer.features.len();
-        let hits = (page.offset.min(n)..n)
-            .take(page.limit)
+        let n = layer.features.live();
+        let hits = (layer.features.page(page.offset, page.limit))
             .map(|pos| Hit {
                 pos,
                 distance_m: None,
@@ -175,7 +178,9 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
         first_sorted(&mut positions, want, usize::cmp);
     } else {
         let by_keys = |&a: &usize, &b: &usize| {
-            let (fa, fb) = (&layer.features[a], &layer.features[b]);
+            let (Some(fa), Some(fb)) = (layer.features.get(a), layer.features.get(b)) else {
+                return a.cmp(&b);
+            };
             sort.iter()
                 .map(|k| {
                     let (x, y) = (&fa.props[k.field], &fb.props[k.field]);
@@ -361,9 +366,10 @@ pub fn nearest(
 }
 
 fn distance_m(layer: &Layer, pos: usize, center: Point<f64>) -> f64 {
-    match &layer.features[pos].geometry {
-        Geometry::Point(p) => geodesic_m(center, *p),
-        g => distance_to_geometry_m(center, g),
+    match layer.features.get(pos).map(|f| &f.geometry) {
+        Some(Geometry::Point(p)) => geodesic_m(center, *p),
+        Some(g) => distance_to_geometry_m(center, g),
+        None => f64::INFINITY,
     }
 }
 

@@ -34,7 +34,7 @@ use crate::catalog::join;
 use crate::catalog::load::parse_geometry_value;
 use crate::catalog::output::GeometryJson;
 use crate::catalog::time::parse_time;
-use crate::catalog::{Catalog, Feature, Field, JoinConfig, Layer, Prop};
+use crate::catalog::{Catalog, Feature, Features, Field, IdLookup, JoinConfig, Layer, Prop};
 use crate::error::{Error, Result};
 
 /// Properties of `layer` written by joins: copies into a point layer, counts of a polygon
@@ -93,19 +93,25 @@ pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) ->
 pub struct LayerEdit {
     /// Number of leading fields that come from the shipped file and joins.
     shipped: usize,
+    /// Number of fields of the snapshot the edit started from.
+    before: usize,
     fields: Vec<Field>,
     field_pos: HashMap<String, usize>,
-    features: Vec<Option<Feature>>,
-    positions: HashMap<u64, usize>,
+    /// The snapshot's features, shared until changed.
+    features: Features,
+    ids: IdLookup,
+    /// Positions put or emptied.
+    changed: Vec<usize>,
     time_property: Option<String>,
 }
 
 impl LayerEdit {
-    /// Starts from a copy of `layer`'s features; its first `shipped` fields come from the
-    /// shipped file and joins.
+    /// Starts from `layer`'s features (shared, not copied); its first `shipped` fields come
+    /// from the shipped file and joins.
     pub fn new(layer: &Layer, shipped: usize) -> Self {
         Self {
             shipped: shipped.min(layer.fields.len()),
+            before: layer.fields.len(),
             fields: layer.fields.clone(),
             field_pos: layer
                 .fields
@@ -113,15 +119,20 @@ impl LayerEdit {
                 .enumerate()
                 .map(|(i, f)| (f.name.clone(), i))
                 .collect(),
-            features: layer.features.iter().cloned().map(Some).collect(),
-            positions: layer
-                .features
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.id, i))
-                .collect(),
+            features: layer.features.clone(),
+            ids: layer.ids.clone(),
+            changed: Vec::new(),
             time_property: layer.config.time_property.clone(),
         }
+    }
+
+    /// The position of the feature with `id`, if it has one.
+    fn position(&self, id: u64) -> Option<usize> {
+        let pos = self.ids.slot(id)?;
+        self.features
+            .get(pos)
+            .is_some_and(|f| f.id == id)
+            .then_some(pos)
     }
 
     fn field(&mut self, name: &str) -> usize {
@@ -179,35 +190,39 @@ impl LayerEdit {
             props: props.into_boxed_slice(),
             time: time.into(),
         };
-        match self.positions.get(&id) {
-            Some(&p) => self.features[p] = Some(feature),
-            None => {
-                self.positions.insert(id, self.features.len());
-                self.features.push(Some(feature));
+        let pos = match self.position(id) {
+            Some(p) => {
+                let _ = self.features.replace(p, feature);
+                p
             }
-        }
+            None => {
+                let p = self.features.push(feature);
+                self.ids.insert(id, p, &self.features);
+                p
+            }
+        };
+        self.changed.push(pos);
         Ok(())
     }
 
-    /// Removes a feature, if present.
+    /// Removes a feature, if present: its slot is left empty.
     pub fn delete(&mut self, id: u64) {
-        if let Some(&p) = self.positions.get(&id) {
-            self.features[p] = None;
+        if let Some(p) = self.position(id) {
+            self.features.remove(p);
+            self.changed.push(p);
         }
     }
 
-    /// The new snapshot (new generation, index rebuilt), with `layer`'s configuration.
-    pub fn finish(self, layer: &Layer) -> Layer {
+    /// The new snapshot (new generation, changed positions indexed again), with `layer`'s
+    /// configuration. A write that brings a new property name widens every feature, once.
+    pub fn finish(mut self, layer: &Layer) -> Layer {
         let width = self.fields.len();
         // Canonical order: shipped fields as they are, written fields by name.
         let mut order: Vec<usize> = (0..width).collect();
         order[self.shipped..].sort_by(|&a, &b| self.fields[a].name.cmp(&self.fields[b].name));
         let sorted = order.iter().enumerate().all(|(i, &o)| i == o);
-        let features = self
-            .features
-            .into_iter()
-            .flatten()
-            .map(|mut f| {
+        if width > self.before || !sorted {
+            for (_, f) in self.features.iter_mut() {
                 if f.props.len() < width || !sorted {
                     let mut v = std::mem::take(&mut f.props).into_vec();
                     v.resize(width, Prop::Absent);
@@ -219,15 +234,14 @@ impl LayerEdit {
                     }
                     f.props = v.into_boxed_slice();
                 }
-                f
-            })
-            .collect();
+            }
+        }
         let fields = if sorted {
             self.fields
         } else {
             order.iter().map(|&i| self.fields[i].clone()).collect()
         };
-        layer.with_features(fields, features)
+        layer.edited(fields, self.features, self.ids, self.changed)
     }
 }
 
@@ -310,11 +324,11 @@ fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
     let (Some(i), Some(k)) = (a.field_index(name), b.field_index(name)) else {
         return false;
     };
-    a.features.len() == b.features.len()
+    a.features.slots() == b.features.slots()
         && a.features
-            .iter()
-            .zip(&b.features)
-            .all(|(x, y)| x.props.get(i) == y.props.get(k))
+            .by_slot()
+            .zip(b.features.by_slot())
+            .all(|(x, y)| x.map(|x| x.props.get(i)) == y.map(|y| y.props.get(k)))
 }
 
 /// Applies stored records to the catalog's shipped layers (the merge rule of the module
@@ -347,8 +361,8 @@ pub fn apply_records(
         let mut edit = LayerEdit::new(&shipped, shipped.fields.len());
         for r in records {
             let now = shipped
-                .position(r.id)
-                .map(|p| fingerprint(&shipped, &shipped.features[p], &derived))
+                .feature(r.id)
+                .map(|f| fingerprint(&shipped, f, &derived))
                 .transpose()?;
             match (&r.base, &now) {
                 (Some(base), Some(now)) if base != now => warnings.push(format!(

@@ -174,9 +174,10 @@ mod tests {
         crate::store::merge::apply_records(&fresh, &[], &records).unwrap();
         let expected = fresh.get("pts").unwrap().snapshot();
         let got = built.get("pts").unwrap();
-        let bodies =
-            |l: &Layer| -> Vec<String> { l.features.iter().map(|f| feature_body(l, f)).collect() };
+        let bodies = |l: &Layer| -> Vec<String> {
+            l.features.iter().map(|(_, f)| feature_body(l, f)).collect()
+        };
         assert_eq!(bodies(got), bodies(&expected));
-        assert_eq!(got.features.len(), 3);
+        assert_eq!(got.features.live(), 3);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Owns: [`Writer`], the one thread that owns the store. It takes every request waiting (up
 //! to [`MAX_BATCH`]), stages each ([`super::staging`]), builds the new snapshots off to the
-//! side (features, index, joins), commits the batch in one transaction (group commit: one
+//! side (the features and index parts the batch changes, and joins; see [`super::repack`]
+//! for the index), commits the batch in one transaction (group commit: one
 //! `fsync` for many writes), and only then swaps the snapshots in, broadcasts the events and
 //! answers. It also keeps the bookkeeping of the batches: the highest id given out per
 //! layer and the base fingerprint of every feature the store has a record of.
@@ -26,6 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, oneshot};
 
 use super::merge::{self, LayerEdit, derived_fields};
+use super::repack::Repacks;
 use super::replica::ReplicaStatus;
 use super::request::{Outcome, OutcomeKind, WriteOp, WriteRequest};
 use super::service::Event;
@@ -83,6 +85,8 @@ pub struct Writer {
     bases: HashMap<(String, u64), Option<String>>,
     /// Position of the last change of the store's log applied to the snapshots.
     status: Arc<ReplicaStatus>,
+    /// Index re-packs under way.
+    repacks: Repacks,
 }
 
 /// The current time as written into timestamp properties.
@@ -114,7 +118,7 @@ impl Writer {
                 .snapshot()
                 .features
                 .iter()
-                .map(|f| f.id)
+                .map(|(_, f)| f.id)
                 .filter(|&id| id < NEW_ID_LIMIT)
                 .max()
                 .unwrap_or(0);
@@ -145,6 +149,7 @@ impl Writer {
             shipped_fields,
             bases,
             status,
+            repacks: Repacks::default(),
         })
     }
 
@@ -221,13 +226,14 @@ impl Writer {
                 for (id, layer) in built {
                     if let Ok(handle) = catalog.get(&id) {
                         handle.replace(layer);
+                        self.repacks.swapped(&id, &handle.snapshot());
                     }
                 }
                 for (logged, _) in changes.iter().zip(applied).filter(|(_, a)| *a) {
                     let r = &logged.change.record;
                     let body = r.feature.as_ref().and_then(|_| {
                         let snapshot = catalog.get(&r.layer).ok()?.snapshot();
-                        let feature = &snapshot.features[snapshot.position(r.id)?];
+                        let feature = snapshot.feature(r.id)?;
                         try_feature_body(&snapshot, feature).ok()
                     });
                     self.announce(&r.layer, r.id, logged.change.kind, body.as_deref());
@@ -378,6 +384,7 @@ impl Writer {
         for (id, layer) in built {
             if let Ok(handle) = self.catalog.get(&id) {
                 handle.replace(layer);
+                self.repacks.swapped(&id, &handle.snapshot());
             }
         }
         self.status.set_applied(seq);
@@ -398,7 +405,7 @@ impl Writer {
     }
 
     /// The new snapshot of every layer the batch changes, and of their join partners.
-    fn build(&self, staged: &[Staged]) -> Result<HashMap<String, Layer>> {
+    fn build(&mut self, staged: &[Staged]) -> Result<HashMap<String, Layer>> {
         let mut edits: HashMap<&str, (Arc<Layer>, LayerEdit)> = HashMap::new();
         for StagedChange {
             layer, id, feature, ..
@@ -427,10 +434,12 @@ impl Writer {
                 None => edit.delete(*id),
             }
         }
-        let mut working: HashMap<String, Layer> = edits
-            .into_iter()
-            .map(|(id, (snapshot, edit))| (id.to_owned(), edit.finish(&snapshot)))
-            .collect();
+        let mut working = HashMap::new();
+        for (id, (snapshot, edit)) in edits {
+            let mut layer = edit.finish(&snapshot);
+            self.repacks.adopt(id, &mut layer);
+            working.insert(id.to_owned(), layer);
+        }
         let mut ids: HashMap<String, Vec<u64>> = HashMap::new();
         for s in staged {
             ids.entry(s.change.layer.clone())
@@ -457,7 +466,7 @@ fn batch_of(
     for s in staged.iter().map(|s| &s.change) {
         let (body, etag) = if s.feature.is_some() {
             let layer = built.get(&s.layer);
-            let feature = layer.and_then(|l| l.position(s.id).map(|p| &l.features[p]));
+            let feature = layer.and_then(|l| l.feature(s.id));
             let (Some(layer), Some(feature)) = (layer, feature) else {
                 return Err(Error::Internal(format!(
                     "feature {}/{} is missing from the new snapshot",

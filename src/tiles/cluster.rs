@@ -126,7 +126,11 @@ impl Item {
     /// Normalized Mercator position of the item.
     pub fn merc(&self, layer: &Layer) -> [f64; 2] {
         match self {
-            Self::Point(pos) => point_merc(&layer.features[*pos].geometry).unwrap_or([0.0, 0.0]),
+            Self::Point(pos) => layer
+                .features
+                .get(*pos)
+                .and_then(|f| point_merc(&f.geometry))
+                .unwrap_or([0.0, 0.0]),
             Self::Cluster(c) => c.merc,
         }
     }
@@ -280,7 +284,10 @@ fn accumulate(
         .collect();
     positions.sort_unstable();
     for pos in positions {
-        let Some(m) = point_merc(&layer.features[pos].geometry) else {
+        let Some(f) = layer.features.get(pos) else {
+            continue;
+        };
+        let Some(m) = point_merc(&f.geometry) else {
             continue;
         };
         let (cx, cy) = (grid.cell(m[0]), grid.cell(m[1]));
@@ -303,7 +310,7 @@ fn accumulate(
         if acc.few.len() < cfg.min_points {
             acc.few.push(pos);
         }
-        let props = &layer.features[pos].props;
+        let props = &f.props;
         for (slot, field) in acc.sums.iter_mut().zip(&sum_fields) {
             let v = field.and_then(|i| props.get(i));
             *slot = match (*slot, v) {
@@ -420,7 +427,7 @@ pub fn leaves(
             id: id.to_string(),
         });
     }
-    members.sort_unstable_by_key(|&p| layer.features[p].id);
+    members.sort_unstable_by_key(|&p| layer.features.get(p).map(|f| f.id));
     Ok(members)
 }
 

@@ -222,7 +222,9 @@ fn candidate(
     pos: usize,
     out: &mut dyn FnMut(Candidate),
 ) {
-    let feature = &layer.features[pos];
+    let Some(feature) = layer.features.get(pos) else {
+        return;
+    };
     if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
         return;
     }

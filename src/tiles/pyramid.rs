@@ -133,8 +133,8 @@ impl Pyramid {
     /// The pyramid of `layer`, when every feature is a single point (features without
     /// geometry are left out) in the Web Mercator range.
     pub fn new(layer: &Layer) -> Option<Self> {
-        let mut points: Vec<(u64, u32)> = Vec::with_capacity(layer.features.len());
-        for (pos, f) in layer.features.iter().enumerate() {
+        let mut points: Vec<(u64, u32)> = Vec::with_capacity(layer.features.live());
+        for (pos, f) in layer.features.iter() {
             match &f.geometry {
                 Geometry::Point(p) => {
                     let [mx, my] = lonlat_to_merc(p.x(), p.y());

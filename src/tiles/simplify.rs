@@ -98,6 +98,9 @@ impl Prepared {
     }
 }
 
+/// The geometry of an empty slot: prepared as nothing.
+static EMPTY: Geometry<f64> = Geometry::GeometryCollection(geo::GeometryCollection(Vec::new()));
+
 /// What a layer keeps for tiling between requests: the simplification-ready geometry of
 /// its lines and polygons (empty for point layers), and the [`Pyramid`] of a layer of
 /// points. Tied to one layer generation.
@@ -116,7 +119,12 @@ impl PreparedLayer {
         let geoms = if points {
             Vec::new()
         } else {
-            prepare_layer(layer.features.iter().map(|f| &f.geometry))
+            prepare_layer(
+                layer
+                    .features
+                    .by_slot()
+                    .map(|f| f.map_or(&EMPTY, |f| &f.geometry)),
+            )
         };
         Self {
             generation: layer.generation,

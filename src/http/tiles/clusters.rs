@@ -35,7 +35,10 @@ fn cluster_layer(state: &AppState, id: &str) -> Result<Arc<Layer>> {
 /// no member has is `null`).
 fn item_json(sums: &[String], layer: &Layer, item: &Item) -> Value {
     match item {
-        Item::Point(pos) => serde_json::to_value(FeatureJson::new(layer, &layer.features[*pos]))
+        Item::Point(pos) => layer
+            .features
+            .get(*pos)
+            .and_then(|f| serde_json::to_value(FeatureJson::new(layer, f)).ok())
             .unwrap_or(Value::Null),
         Item::Cluster(c) => {
             let props: serde_json::Map<String, Value> = c

@@ -147,7 +147,10 @@ impl Filter {
 
     /// Whether the feature at `pos` matches (unknown, as with nulls, does not).
     pub fn matches(&self, layer: &Layer, pos: usize) -> bool {
-        eval::test(&self.root, &layer.features[pos]) == Some(true)
+        layer
+            .features
+            .get(pos)
+            .is_some_and(|f| eval::test(&self.root, f) == Some(true))
     }
 
     /// The envelope all matches intersect, for an index prefilter.
@@ -164,7 +167,7 @@ impl Filter {
 /// Refuses a filter whose work over `layer` exceeds [`MAX_FILTER_WORK`].
 fn check_work(layer: &Layer, text: &str, root: &Node, envelope: Option<[f64; 4]>) -> Result<()> {
     let per_feature = cost::per_feature(root);
-    let all = layer.features.len() as u64;
+    let all = layer.features.live() as u64;
     if per_feature.saturating_mul(all) <= MAX_FILTER_WORK {
         return Ok(());
     }

@@ -126,11 +126,14 @@ fn in_ring(ring: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
 fn check(layer: &Layer, filter: &str, lang: &str, expected: impl Fn(&Feature) -> bool) {
     let q =
         Filter::parse(layer, filter, Some(lang), None).unwrap_or_else(|e| panic!("{filter}: {e}"));
-    let got: Vec<usize> = (0..layer.features.len())
+    let got: Vec<usize> = (0..layer.features.slots())
         .filter(|&p| q.matches(layer, p))
         .collect();
-    let want: Vec<usize> = (0..layer.features.len())
-        .filter(|&p| expected(&layer.features[p]))
+    let want: Vec<usize> = layer
+        .features
+        .iter()
+        .filter(|(_, f)| expected(f))
+        .map(|(p, _)| p)
         .collect();
     assert_eq!(got, want, "{filter}");
     if let Some([w, s, e, n]) = q.envelope() {
@@ -220,7 +223,7 @@ fn spatial_temporal_and_arrays() {
         "S_CONTAINS(POLYGON((61 30, 74 31, 66 37.5, 61 30)), geometry)",
         &|f| in_ring(&tri, lonlat(f)),
     );
-    let (x0, y0) = lonlat(&l.features[5]);
+    let (x0, y0) = lonlat(l.features.get(5).unwrap());
     t(&format!("S_EQUALS(geometry, POINT({x0} {y0}))"), &|f| {
         lonlat(f) == (x0, y0)
     });
@@ -332,9 +335,11 @@ fn filters_over_the_work_budget_are_refused_and_a_spatial_prefilter_counts() {
     // (from the R-tree) are tested.
     let narrow = format!("S_INTERSECTS(geometry, {polygon})");
     let filter = Filter::parse(&layer, &narrow, None, None).unwrap();
-    let in_envelope = (0..layer.features.len())
-        .filter(|&p| {
-            let (x, y) = lonlat(&layer.features[p]);
+    let in_envelope = layer
+        .features
+        .iter()
+        .filter(|(_, f)| {
+            let (x, y) = lonlat(f);
             (x - 67.0).abs() <= 0.01 && (y - 33.0).abs() <= 0.01
         })
         .count() as u64;

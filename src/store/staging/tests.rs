@@ -88,8 +88,8 @@ impl Fixture {
     }
 
     fn etag(&self, id: u64) -> String {
-        let p = self.snapshot.position(id).unwrap();
-        feature_etag(&self.snapshot, &self.snapshot.features[p]).unwrap()
+        let f = self.snapshot.feature(id).unwrap();
+        feature_etag(&self.snapshot, f).unwrap()
     }
 }
 
@@ -213,7 +213,7 @@ fn a_replace_keeps_server_owned_values_and_notes_the_shipped_base() {
         .insert("created".to_owned(), json!("2020-01-01T00:00:00Z"));
     let change = staged(f.stage(&mut pending(2), replace("a", d, None), None));
     assert_eq!((change.kind, change.id), (ChangeKind::Replace, 1));
-    let shipped = &f.snapshot.features[0];
+    let shipped = f.snapshot.features.get(0).unwrap();
     assert_eq!(
         change.base,
         Some(fingerprint(&f.snapshot, shipped, &f.derived).unwrap())

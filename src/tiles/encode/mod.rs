@@ -24,7 +24,9 @@ pub fn write_candidate(
     let extra = represents.map(|n| ("represents", TileValue::Int(i64::from(n))));
     match &c.what {
         Item::Point(pos) => {
-            let f = &layer.features[*pos];
+            let Some(f) = layer.features.get(*pos) else {
+                return;
+            };
             let props = layer
                 .fields
                 .iter()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Writes on a 1M-point writable layer: 8 concurrent writers creating and replacing points
+# (figures, not pass/fail).
+#
+#   BENCH=../shared/bench bash benches/write_1m.sh
+#   POINTS=1000000 CONNS=8 DURATION=20 REPLACE=0.5 PORT=18500 bash benches/write_1m.sh
+#
+# Makes the points of $BENCH/gen_data.py once (under SCRATCH, default benches/data/dense),
+# starts target/release/khorasan-atlas with them as one writable layer `points` (no write
+# rules, no joins, rate limit off, a fresh SQLite store: WAL, synchronous=FULL, so every
+# acknowledged write is on disk), then runs wrk with CONNS connections (= concurrent
+# writers), each sending POSTs that create a point and PUTs that replace a random one of the
+# first POINTS (share REPLACE; benches/write_1m.lua). Prints acknowledged writes/s,
+# p50/p90/p99 latency, RSS after load and after the writes, the load average, and checks
+# that the layer grew by the number of 201s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH=${BENCH:-../shared/bench}
+[[ -d $BENCH ]] || { echo "write_1m.sh: no bench kit at $BENCH (set BENCH)" >&2; exit 2; }
+SCRATCH=${SCRATCH:-benches/data/dense}
+POINTS=${POINTS:-1000000}
+CONNS=${CONNS:-8}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-20}
+REPLACE=${REPLACE:-0.5}
+PORT=${PORT:-18500}
+BIN=${BIN:-target/release/khorasan-atlas}
+command -v wrk >/dev/null || { echo "write_1m.sh: wrk is needed (apt-get install -y wrk)" >&2; exit 1; }
+[[ -x $BIN ]] || cargo build --release --quiet --bin khorasan-atlas
+
+mkdir -p "$SCRATCH"
+data="$SCRATCH/points_$POINTS.geojson"
+[[ -s $data ]] || python3 "$BENCH/gen_data.py" "$POINTS" "$data"
+
+source benches/support/server.sh
+WORK=$(mktemp -d "$SCRATCH/write_1m.XXXXXX")
+trap 'cleanup; rm -rf "$WORK"' EXIT
+rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+
+cat >"$WORK/atlas.toml" <<TOML
+[server]
+listen = "127.0.0.1:$PORT"
+write_rate_per_minute = 0
+
+[[layers]]
+id = "points"
+file = "$(realpath "$data")"
+writable = true
+TOML
+export WRITE_TOKEN="load-$RANDOM$RANDOM"
+log="$WORK/server.log"
+KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn} "$BIN" \
+  --config "$WORK/atlas.toml" --data-dir "$WORK/data" >"$log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 1200); do
+  curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.05
+done
+count() { curl -sf "http://127.0.0.1:$PORT/collections/points/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])'; }
+before=$(count)
+rss_before=$(rss)
+echo "== $POINTS points, $CONNS concurrent writers, $DURATION s, replace share $REPLACE"
+echo "== RSS after load: $rss_before MB; load average before: $(loadavg)"
+N=$POINTS REPLACE=$REPLACE timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" \
+  --timeout 10s -s benches/write_1m.lua "http://127.0.0.1:$PORT/" | tee "$WORK/wrk.txt"
+echo "== load average after: $(loadavg)"
+after=$(count)
+echo "== RSS after the writes: $(rss) MB (after load: $rss_before MB)"
+created=$(sed -n 's/^writes: \([0-9]*\) created.*/\1/p' "$WORK/wrk.txt")
+echo "features: $before -> $after (+$((after - before))); 201 responses: $created"
+# wrk stops counting at the deadline: the last requests in flight may be committed unseen.
+(( after - before >= created && after - before <= created + CONNS )) || {
+  echo "MISMATCH: the layer grew by $((after - before)), not by the $created 201s (+ at most $CONNS in flight)" >&2
+  exit 1
+}
