@@ -58,6 +58,7 @@ bench:
 	bash benches/tiles_load.sh
 	bash benches/write_load.sh
 	bash benches/cql2_load.sh
+	bash benches/versus_martin.sh
 	# optional, long: bash benches/crash_long.sh [CYCLES] [WRITERS]
 	# optional, long: bash benches/soak.sh [SECONDS]
 

@@ -1,10 +1,16 @@
 //! The spatial index of a layer: which positions a spatial query needs to look at.
 //!
 //! Owns: two packed static R-trees ([`packed`]: flat arrays sorted along a Hilbert curve),
-//! built once per layer snapshot from the geometries in layer order, and kept private:
+//! built from the geometries in layer order, and kept private:
 //! - the lon/lat bounding box of every geometry, for `bbox` queries, tiles and joins;
 //! - every point vertex of point geometries as a unit normal vector in 3-D, for radius and
 //!   nearest queries; see [`geodesic`] for why its chord prefilter is exact.
+//!
+//! A write batch does not rebuild them: [`SpatialIndex::updated`] keeps the packed trees
+//! (shared between snapshots) and adds the changed positions to a small edit part
+//! ([`edits`]: levels of small packed trees that merge like a counter), which every query
+//! reads alongside the packed trees minus the positions it supersedes. The owner rebuilds
+//! the whole index now and then ([`SpatialIndex::edits`] says how much has changed).
 //!
 //! Geometries without a position (empty collections, which is also how a feature without a
 //! geometry is held) are in neither tree, so no spatial query, cluster or tile meets them.
@@ -14,14 +20,20 @@
 //! tests and distances are the caller's ([`crate::query`]). It knows nothing of features or
 //! properties.
 
+mod edits;
 pub mod geodesic;
 pub mod packed;
+mod part;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use geo::{BoundingRect, Geometry, Point};
+use geo::{Geometry, Point};
 
-use packed::{PackedTree, hilbert_keys, min_distance_2};
+use edits::{Edits, Level, merge_ascending};
+use packed::min_distance_2;
+use packed::multi::nearest_many;
+use part::Part;
 
 /// Metres taken off every distance bound so that floating-point rounding can never drop a
 /// hit (at the poles, cos 90° is 6e-17).
@@ -45,138 +57,108 @@ impl Candidate {
     }
 }
 
-/// The packed trees of one layer snapshot.
+/// The spatial index of one layer snapshot: a packed part and an edit part.
 #[derive(Debug, Clone, Default)]
 pub struct SpatialIndex {
-    /// Geometry envelopes in lon/lat degrees (points when every geometry is one).
-    envelopes: PackedTree<2>,
-    /// Unit normals of point vertices.
-    normals: PackedTree<3>,
-    /// Positions of geometries that are not points (candidates of every distance query).
-    non_points: Vec<u32>,
-    /// Whether every geometry is a single point, so that an envelope hit is an exact hit.
-    points_only: bool,
+    /// The trees built over the whole layer, shared by the snapshots edited since.
+    base: Arc<Part>,
+    /// What changed since `base` was built.
+    edits: Edits,
 }
 
 impl SpatialIndex {
     /// Builds the trees; a geometry's position is its place in `geometries` (positions
     /// must fit in `u32`).
     pub fn build<'a>(geometries: impl IntoIterator<Item = &'a Geometry<f64>>) -> Self {
-        let mut lows = Vec::new();
-        // Empty while every geometry is a point (its own highest corner).
-        let mut highs = Vec::new();
-        let mut ids = Vec::new();
-        // Point vertices with their positions, once a geometry is not a single point.
-        let mut vertices: Vec<([f64; 2], u32)> = Vec::new();
-        let mut non_points = Vec::new();
-        let mut points_only = true;
-        for (pos, geometry) in geometries.into_iter().enumerate() {
-            let pos = u32::try_from(pos).unwrap_or(u32::MAX);
-            let Some(r) = geometry.bounding_rect() else {
-                continue;
-            };
-            if points_only && !matches!(geometry, Geometry::Point(_)) {
-                points_only = false;
-                highs.clone_from(&lows);
-                vertices.extend(lows.iter().copied().zip(ids.iter().copied()));
-            }
-            lows.push([r.min().x, r.min().y]);
-            if !points_only {
-                highs.push([r.max().x, r.max().y]);
-            }
-            ids.push(pos);
-            match geometry {
-                Geometry::Point(p) if !points_only => vertices.push(([p.x(), p.y()], pos)),
-                Geometry::Point(_) => {}
-                Geometry::MultiPoint(mp) => {
-                    vertices.extend(mp.iter().map(|p| ([p.x(), p.y()], pos)))
-                }
-                _ => non_points.push(pos),
-            }
-        }
-        if points_only {
-            // One tree order serves both trees: the normals are the points, turned.
-            let keys = hilbert_keys(lows.iter().copied());
-            let envelopes = PackedTree::build(lows, None, ids, &keys);
-            drop(keys);
-            let normals = envelopes.map_points(|[x, y]| geodesic::unit_vector(x, y));
-            return Self {
-                envelopes,
-                normals,
-                non_points,
-                points_only,
-            };
-        }
-        let keys = hilbert_keys(
-            lows.iter()
-                .zip(&highs)
-                .map(|(a, b)| [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
-        );
-        let envelopes = PackedTree::build(lows, Some(highs), ids, &keys);
-        let keys = hilbert_keys(vertices.iter().map(|(v, _)| *v));
-        let normals = vertices
-            .iter()
-            .map(|&([x, y], _)| geodesic::unit_vector(x, y))
-            .collect();
-        let normal_ids = vertices.iter().map(|&(_, pos)| pos).collect();
-        drop(vertices);
-        Self {
-            envelopes,
-            normals: PackedTree::build(normals, None, normal_ids, &keys),
-            non_points,
-            points_only,
-        }
+        Self::build_slots(geometries.into_iter().map(Some))
     }
 
-    /// Builds from optional geometries: a position is its place in `geometries`, and `None`
-    /// (an empty slot) is in no tree, like an empty geometry.
+    /// Builds the trees from optional geometries: a position is its place in `geometries`,
+    /// and `None` (an empty slot) is in no tree, like an empty geometry.
     pub fn build_slots<'a>(
         geometries: impl IntoIterator<Item = Option<&'a Geometry<f64>>>,
     ) -> Self {
-        let empty = Geometry::GeometryCollection(geo::GeometryCollection::default());
-        let all: Vec<Geometry<f64>> = geometries
-            .into_iter()
-            .map(|g| g.cloned().unwrap_or_else(|| empty.clone()))
-            .collect();
-        Self::build(&all)
+        let mut slots = 0;
+        let base = Part::build(
+            geometries
+                .into_iter()
+                .inspect(|_| slots += 1)
+                .enumerate()
+                .filter_map(|(pos, g)| Some((u32::try_from(pos).unwrap_or(u32::MAX), g?))),
+        );
+        Self {
+            base: Arc::new(base),
+            edits: Edits::none(slots),
+        }
     }
 
-    /// The index of the next snapshot, with `slots` positions of which those in `changed`
-    /// differ from the ones this index knew (rebuilt in full).
+    /// The index of the next snapshot, leaving `self` as it is: the layer now has `slots`
+    /// positions, and at each position of `changed` the geometry differs from the one this
+    /// index knew (or the position is new, or now empty: `geometry` gives `None`); every
+    /// other position is unchanged. Positions past `slots` are gone.
+    ///
+    /// Costs about `O(changed · log n)` (amortised over calls; now and then a call rebuilds
+    /// a larger level of the edit part), and rebuilds everything from `geometry(0..slots)`
+    /// only when a geometry that is not a single point comes into an index of points.
     pub fn updated<'a>(
         &self,
         slots: usize,
         changed: &[usize],
         geometry: impl Fn(usize) -> Option<&'a Geometry<f64>>,
     ) -> Self {
-        let _ = changed;
-        Self::build_slots((0..slots).map(geometry))
+        match self.edits.updated(&self.base, slots, changed, &geometry) {
+            Some(edits) => Self {
+                base: Arc::clone(&self.base),
+                edits,
+            },
+            None => Self::build_slots((0..slots).map(geometry)),
+        }
     }
 
-    /// How many positions changed since the packed trees were built.
+    /// How many positions changed since the packed part was built: the owner rebuilds the
+    /// index with [`Self::build_slots`] when this grows (queries slow down slowly with it).
     pub fn edits(&self) -> usize {
-        0
+        self.edits.changed()
     }
 
     /// Whether every geometry is a single point: then an envelope hit is an exact bbox hit
     /// and no position is listed twice by [`Self::within`] or [`Self::nearest`].
     pub fn points_only(&self) -> bool {
-        self.points_only
+        self.base.points_only
+    }
+
+    /// The packed part and each level of the edit part, with the level (`None`: packed).
+    fn parts(&self) -> impl Iterator<Item = (&Part, Option<&Level>)> {
+        std::iter::once((&*self.base, None))
+            .chain(self.edits.levels().map(|level| (&level.part, Some(level))))
     }
 
     /// `[west, south, east, north]` bounding every geometry; `None` when there is none.
+    /// After edits that deleted or moved geometries it may be larger than the tightest such
+    /// box (the packed part's box stays until the next full build), and may even be `Some`
+    /// when every geometry has gone.
     pub fn extent(&self) -> Option<[f64; 4]> {
-        self.envelopes
-            .bounds()
+        self.parts()
+            .filter_map(|(part, _)| part.envelopes.bounds())
+            .reduce(|(lo, hi), (l, h)| {
+                (
+                    [lo[0].min(l[0]), lo[1].min(l[1])],
+                    [hi[0].max(h[0]), hi[1].max(h[1])],
+                )
+            })
             .map(|(lower, upper)| [lower[0], lower[1], upper[0], upper[1]])
     }
 
     /// Positions of geometries whose envelope intersects `[west, south, east, north]`
     /// (one envelope; split antimeridian boxes first). Unsorted.
     pub fn in_envelope(&self, w: f64, s: f64, e: f64, n: f64) -> impl Iterator<Item = usize> + '_ {
-        let tree = &self.envelopes;
-        tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
-            .map(|i| tree.id(i))
+        self.parts().flat_map(move |(part, level)| {
+            let tree = &part.envelopes;
+            tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
+                .map(move |i| (i, tree.id(i)))
+                .filter(move |&(i, pos)| self.edits.live(level, Some(i), pos))
+                .map(|(_, pos)| pos)
+        })
     }
 
     /// Positions that may lie within `metres` (geodesic) of `center`: every point geometry
@@ -201,15 +183,23 @@ impl SpatialIndex {
         let chord = geodesic::chord_for_distance(metres + ROUNDING_SLACK_M);
         let mut seen = HashSet::new();
         let chord2 = chord * chord;
-        self.normals
-            .search(move |lo, hi| min_distance_2(&q, lo, hi) <= chord2)
-            .filter_map(move |i| {
-                let pos = self.normals.id(i);
-                if !self.points_only {
+        let points_only = self.points_only();
+        self.parts()
+            .flat_map(move |(part, level)| {
+                let tree = &part.normals;
+                tree.search(move |lo, hi| min_distance_2(&q, lo, hi) <= chord2)
+                    .filter(move |&i| {
+                        // The normals of points are in the envelopes' order.
+                        self.edits.live(level, points_only.then_some(i), tree.id(i))
+                    })
+                    .map(move |i| (tree.id(i), tree.point(i)))
+            })
+            .filter_map(move |(pos, normal)| {
+                if !points_only {
                     // A MultiPoint has one entry per point: list it once, unbounded.
                     return seen.insert(pos).then_some(Candidate::unbounded(pos));
                 }
-                let c = chord_between(self.normals.point(i), q);
+                let c = chord_between(normal, q);
                 Some(Candidate {
                     pos,
                     lower_m: (geodesic::distance_lower_bound(c) - ROUNDING_SLACK_M).max(0.0),
@@ -225,18 +215,44 @@ impl SpatialIndex {
     /// [`Self::non_points`].
     pub fn nearest(&self, center: Point<f64>) -> impl Iterator<Item = (usize, f64)> + '_ {
         let mut seen = HashSet::new();
-        self.normals
-            .nearest(unit(center))
-            .map(|(pos, d2)| {
+        let points_only = self.points_only();
+        let (trees, levels): (Vec<_>, Vec<_>) = self
+            .parts()
+            .map(|(part, level)| (&part.normals, level))
+            .unzip();
+        nearest_many(trees, unit(center))
+            .filter(move |&(t, i, pos, _)| {
+                self.edits.live(levels[t], points_only.then_some(i), pos)
+            })
+            .map(|(_, _, pos, d2)| {
                 let bound = geodesic::distance_lower_bound(d2.sqrt()) - ROUNDING_SLACK_M;
                 (pos, bound)
             })
-            .filter(move |&(pos, _)| self.points_only || seen.insert(pos))
+            .filter(move |&(pos, _)| points_only || seen.insert(pos))
     }
 
     /// Positions of the geometries that are not points, in layer order.
     pub fn non_points(&self) -> impl Iterator<Item = usize> + '_ {
-        self.non_points.iter().map(|&pos| pos as usize)
+        let packed = self
+            .base
+            .non_points
+            .iter()
+            .map(|&pos| pos as usize)
+            .filter(|&pos| self.edits.live(None, None, pos));
+        let mut edited: Vec<usize> = self
+            .edits
+            .levels()
+            .flat_map(|level| {
+                level
+                    .part
+                    .non_points
+                    .iter()
+                    .map(|&pos| pos as usize)
+                    .filter(|&pos| self.edits.live_in(level, pos))
+            })
+            .collect();
+        edited.sort_unstable();
+        merge_ascending(packed, edited.into_iter())
     }
 }
 

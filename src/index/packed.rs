@@ -13,6 +13,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+pub mod multi;
+
 /// Children per node.
 pub const NODE: usize = 16;
 

@@ -108,6 +108,11 @@ const WITHIN: ParamSpec = ParamSpec {
     required: false,
     schema: |_| json!({ "type": "number", "minimum": 0, "exclusiveMinimum": true }),
 };
+/// `within` of `/radius`, where it is the query itself.
+const WITHIN_REQUIRED: ParamSpec = ParamSpec {
+    required: true,
+    ..WITHIN
+};
 const WITHIN_UNITS: ParamSpec = ParamSpec {
     name: "within-units",
     description: "Units of `within`.",
@@ -155,7 +160,7 @@ pub const ITEMS_PARAMS: &[ParamSpec] = &[
 pub const RADIUS_PARAMS: &[ParamSpec] = &[
     FORMAT,
     COORDS,
-    WITHIN,
+    WITHIN_REQUIRED,
     WITHIN_UNITS,
     LIMIT,
     OFFSET,
@@ -576,11 +581,15 @@ mod tests {
     }
 
     #[test]
-    fn tables_list_each_parameter_once_and_only_coords_is_required() {
-        for table in [ITEMS_PARAMS, RADIUS_PARAMS, NEAREST_PARAMS] {
+    fn tables_list_each_parameter_once_and_only_the_centre_and_radius_are_required() {
+        for (table, required) in [
+            (ITEMS_PARAMS, &[][..]),
+            (RADIUS_PARAMS, &["coords", "within"][..]),
+            (NEAREST_PARAMS, &["coords"][..]),
+        ] {
             for (i, p) in table.iter().enumerate() {
                 assert!(!in_table(&table[..i], p.name), "{} twice", p.name);
-                assert_eq!(p.required, p.name == "coords");
+                assert_eq!(p.required, required.contains(&p.name), "{}", p.name);
                 assert!(p.schema(LIMITS).is_object());
             }
         }

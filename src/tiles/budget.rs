@@ -166,21 +166,23 @@ pub fn encode_pool_within_budget(
         // how many features fit, so an oversized layer is never encoded in full.
         let mut written = 0usize;
         let mut overflow = false;
-        let items: Box<dyn Iterator<Item = (&Candidate, u32)>> = match &kept {
-            Round::Refs(k) => Box::new(k.iter().copied()),
-            Round::Owned(k) => Box::new(k.iter().map(|(c, n)| (c, *n))),
+        let items: Vec<(&Candidate, u32)> = match &kept {
+            Round::Refs(k) => k.clone(),
+            Round::Owned(k) => k.iter().map(|(c, n)| (c, *n)).collect(),
         };
-        warm(layer, &kept);
-        for (c, represents) in items {
-            write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
-            written += 1;
-            if budget.max_bytes > 0
-                && round < MAX_ROUNDS - 1
-                && written.is_multiple_of(64)
-                && encoder.size() > budget.max_bytes
-            {
-                overflow = true;
-                break;
+        'encode: for chunk in items.chunks(WARM_CHUNK) {
+            warm(layer, chunk);
+            for &(c, represents) in chunk {
+                write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
+                written += 1;
+                if budget.max_bytes > 0
+                    && round < MAX_ROUNDS - 1
+                    && written.is_multiple_of(64)
+                    && encoder.size() > budget.max_bytes
+                {
+                    overflow = true;
+                    break 'encode;
+                }
             }
         }
         report.features = encoder.len();
@@ -208,23 +210,28 @@ pub fn encode_pool_within_budget(
     (encoder, report)
 }
 
-/// Reads the first property of every feature about to be encoded, in a loop of
-/// independent loads: features far apart in memory then miss the cache all at once rather
-/// than one by one while they are encoded.
-fn warm(layer: &Layer, kept: &Round<'_>) {
-    let first = |c: &Candidate| match c.what {
-        Item::Point(pos) => layer
-            .features
-            .get(pos)
-            .and_then(|f| f.props.first())
-            .is_some_and(|p| matches!(p, Prop::Absent)),
-        Item::Cluster(_) => false,
-    };
-    let absent = match kept {
-        Round::Refs(k) => k.iter().filter(|(c, _)| first(c)).count(),
-        Round::Owned(k) => k.iter().filter(|(c, _)| first(c)).count(),
-    };
-    std::hint::black_box(absent);
+/// Features warmed at a time: few enough that they are still in the cache when encoded.
+const WARM_CHUNK: usize = 128;
+
+/// Reads every property of the features about to be encoded (and the first byte of their
+/// strings), in a loop of independent loads: features far apart in memory then miss the
+/// cache all at once rather than one by one while they are encoded.
+fn warm(layer: &Layer, chunk: &[(&Candidate, u32)]) {
+    let mut touched = 0usize;
+    for (c, _) in chunk {
+        if let Item::Point(pos) = c.what
+            && let Some(f) = layer.features.get(pos)
+        {
+            for p in &f.props {
+                touched += match p {
+                    Prop::Str(s) => usize::from(s.as_bytes().first().copied().unwrap_or(0)),
+                    Prop::Absent => 1,
+                    _ => 0,
+                };
+            }
+        }
+    }
+    std::hint::black_box(touched);
 }
 
 /// Thins `points` (representative positions in tile units, in priority order) to at most

@@ -190,28 +190,58 @@ fn gather(
         .filter(|&p| region.keep.as_ref().is_none_or(|k| k(p)))
         .collect();
     positions.sort_unstable();
-    for pos in positions {
-        let Some(feature) = layer.features.get(pos) else {
-            continue;
-        };
-        if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
-            continue;
+    for chunk in positions.chunks(WARM_CHUNK) {
+        warm(layer, chunk);
+        for &pos in chunk {
+            candidate(layer, cfg, prepared, region, pos, out);
         }
-        if let Some((geometry, at, size)) = feature_geometry(
-            &feature.geometry,
-            prepared.get(pos),
-            &region.tf,
-            region.clip,
-            region.sq_tol,
-            cfg.min_area,
-        ) {
-            out(Candidate {
-                what: Item::Point(pos),
-                geometry,
-                at,
-                size,
-            });
-        }
+    }
+}
+
+/// Positions whose features are read ahead at a time ([`warm`]).
+const WARM_CHUNK: usize = 128;
+
+/// Reads the geometry tag of the features at `positions` in a loop of independent loads,
+/// so that their cache misses overlap instead of stalling the projection one by one.
+fn warm(layer: &Layer, positions: &[usize]) {
+    let points = positions
+        .iter()
+        .filter_map(|&pos| layer.features.get(pos))
+        .filter(|f| matches!(f.geometry, Geometry::Point(_)))
+        .count();
+    std::hint::black_box(points);
+}
+
+/// Passes to `out` the feature at `pos` when it has geometry in the clip box (and is not a
+/// point of a clustered layer, which its cluster stands for).
+fn candidate(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    region: &Region,
+    pos: usize,
+    out: &mut dyn FnMut(Candidate),
+) {
+    let Some(feature) = layer.features.get(pos) else {
+        return;
+    };
+    if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
+        return;
+    }
+    if let Some((geometry, at, size)) = feature_geometry(
+        &feature.geometry,
+        prepared.get(pos),
+        &region.tf,
+        region.clip,
+        region.sq_tol,
+        cfg.min_area,
+    ) {
+        out(Candidate {
+            what: Item::Point(pos),
+            geometry,
+            at,
+            size,
+        });
     }
 }
 
