@@ -11,8 +11,9 @@
 # acknowledged write is on disk), then runs wrk with CONNS connections (= concurrent
 # writers), each sending POSTs that create a point and PUTs that replace a random one of the
 # first POINTS (share REPLACE; benches/write_1m.lua). Prints acknowledged writes/s,
-# p50/p90/p99 latency, RSS after load and after the writes, the load average, and checks
-# that the layer grew by the number of 201s.
+# p50/p90/p99 latency, RSS after load and after the writes, the load average, where the time
+# of a batch goes (building the snapshots against the store's commit, from the writer's debug
+# log), and checks that the layer grew by the number of 201s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +51,7 @@ writable = true
 TOML
 export WRITE_TOKEN="load-$RANDOM$RANDOM"
 log="$WORK/server.log"
-KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn} "$BIN" \
+KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn,khorasan_atlas::store=debug} NO_COLOR=1 "$BIN" \
   --config "$WORK/atlas.toml" --data-dir "$WORK/data" >"$log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 1200); do
@@ -68,6 +69,22 @@ N=$POINTS REPLACE=$REPLACE timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS
 echo "== load average after: $(loadavg)"
 after=$(count)
 echo "== RSS after the writes: $(rss) MB (after load: $rss_before MB)"
+# Where a batch's time goes (the writer's debug lines): building the new snapshots (features,
+# index, joins) against committing to the store (fsync).
+python3 - "$log" <<'PY'
+import re, sys
+rows = [tuple(map(int, m.groups())) for m in
+        (re.search(r"writes=(\d+) build_us=(\d+) commit_us=(\d+)", l) for l in open(sys.argv[1])) if m]
+if rows:
+    def pct(v, p):
+        v = sorted(v)
+        return v[min(len(v) - 1, len(v) * p // 100)]
+    print("batches: %d, %.1f writes each on average" % (len(rows), sum(r[0] for r in rows) / len(rows)))
+    for i, name in ((1, "build"), (2, "commit")):
+        v = [r[i] / 1000 for r in rows]
+        print("%s ms per batch: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f" % (name, pct(v, 50), pct(v, 90), pct(v, 99), max(v)))
+    print("index re-packs adopted: %d" % sum("re-pack adopted" in l for l in open(sys.argv[1])))
+PY
 created=$(sed -n 's/^writes: \([0-9]*\) created.*/\1/p' "$WORK/wrk.txt")
 echo "features: $before -> $after (+$((after - before))); 201 responses: $created"
 # wrk stops counting at the deadline: the last requests in flight may be committed unseen.
