@@ -57,6 +57,7 @@ bench:
 	bash benches/load.sh
 	bash benches/tiles_load.sh
 	bash benches/write_load.sh
+	bash benches/write_1m.sh
 	bash benches/cql2_load.sh
 	bash benches/versus_martin.sh
 	# optional, long: bash benches/crash_long.sh [CYCLES] [WRITERS]
