@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -21,7 +22,7 @@ use super::settings::TileLayerConfig;
 use super::settings::TileServerConfig;
 use super::simplify::PreparedLayer;
 use crate::cancel::Cancel;
-use crate::catalog::Layer;
+use crate::catalog::{GeometryKind, Layer};
 use crate::error::Result;
 
 /// An encoded tile as cached and served.
@@ -160,7 +161,25 @@ impl quick_cache::Weighter<TileKey, Arc<CachedTile>> for TileWeight {
 struct PreparedSlot {
     generation: u64,
     layer: OnceLock<Arc<PreparedLayer>>,
+    /// When the slot was made.
+    made: Instant,
+    /// Whether it leaves out the point pyramid (see [`Tiler::prepared`]).
+    partial: bool,
 }
+
+impl PreparedSlot {
+    fn new(generation: u64, partial: bool) -> Arc<Self> {
+        Arc::new(Self {
+            generation,
+            layer: OnceLock::new(),
+            made: Instant::now(),
+            partial,
+        })
+    }
+}
+
+/// How long a point layer must go unwritten before its pyramid is built again.
+pub const PYRAMID_QUIET: Duration = Duration::from_secs(2);
 
 /// The tile service: prepared layers and the tile cache, shared by all requests.
 pub struct Tiler {
@@ -171,6 +190,8 @@ pub struct Tiler {
     /// One slot per layer id, for the generation last asked for. The lock is held only to
     /// find or replace a slot, never while a layer is prepared.
     prepared: Mutex<HashMap<String, Arc<PreparedSlot>>>,
+    /// See [`PYRAMID_QUIET`].
+    pyramid_quiet: Duration,
     cache: Option<quick_cache::sync::Cache<TileKey, Arc<CachedTile>, TileWeight>>,
 }
 
@@ -199,6 +220,7 @@ impl Tiler {
             layers: HashMap::new(),
             default_layer: TileLayerConfig::default(),
             prepared: Mutex::new(HashMap::new()),
+            pyramid_quiet: PYRAMID_QUIET,
             cache,
         }
     }
@@ -227,28 +249,51 @@ impl Tiler {
         self.layers.get(layer).unwrap_or(&self.default_layer)
     }
 
+    /// The same tiler waiting `quiet` (instead of [`PYRAMID_QUIET`]) before it builds the
+    /// pyramid of a point layer that is being written.
+    #[must_use]
+    pub fn with_pyramid_quiet(mut self, quiet: Duration) -> Self {
+        self.pyramid_quiet = quiet;
+        self
+    }
+
     /// The prepared form of a layer snapshot, built once per generation. Preparing a
     /// layer holds up only the requests that need that same generation (they wait for it
     /// rather than prepare it again); other layers' requests go on.
+    ///
+    /// The point pyramid of a layer is built over all its points, so a layer being written
+    /// does not get one per write: a generation that follows another by less than
+    /// [`PYRAMID_QUIET`] is prepared without it (its tiles gather their points from the
+    /// index, which gives the same tiles, at more cost for the low zooms), and once the
+    /// layer has been quiet that long, the next request builds it.
     pub fn prepared(&self, layer: &Layer) -> Arc<PreparedLayer> {
         let slot = {
             let mut slots = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+            let points = layer.geometry_kind == GeometryKind::Point;
+            let (reuse, partial) = match slots.get(layer.id()) {
+                Some(slot) if slot.generation == layer.generation => (
+                    !slot.partial || slot.made.elapsed() < self.pyramid_quiet,
+                    false,
+                ),
+                Some(slot) => (false, points && slot.made.elapsed() < self.pyramid_quiet),
+                None => (false, false),
+            };
             match slots.get(layer.id()) {
-                Some(slot) if slot.generation == layer.generation => Arc::clone(slot),
+                Some(slot) if reuse => Arc::clone(slot),
                 _ => {
-                    let slot = Arc::new(PreparedSlot {
-                        generation: layer.generation,
-                        layer: OnceLock::new(),
-                    });
+                    let slot = PreparedSlot::new(layer.generation, partial);
                     slots.insert(layer.id().to_owned(), Arc::clone(&slot));
                     slot
                 }
             }
         };
-        Arc::clone(
-            slot.layer
-                .get_or_init(|| Arc::new(PreparedLayer::new(layer))),
-        )
+        Arc::clone(slot.layer.get_or_init(|| {
+            Arc::new(if slot.partial {
+                PreparedLayer::without_pyramid(layer)
+            } else {
+                PreparedLayer::new(layer)
+            })
+        }))
     }
 
     /// Parses a tile coordinate with this server's max zoom.
@@ -323,5 +368,118 @@ impl Tiler {
         self.cache
             .as_ref()?
             .get(&TileKey::new(layers, coord, filter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::load::{LoadOptions, load_file};
+    use crate::catalog::{LayerSettings, next_generation};
+
+    /// Points spread over a z4 tile, several to a pixel in places.
+    fn points() -> Layer {
+        let features: Vec<String> = (0..400)
+            .map(|i| {
+                let lon = 60.0 + f64::from(i % 20) * 0.7 + f64::from(i) * 1e-4;
+                let lat = 25.0 + f64::from(i / 20) * 0.6;
+                format!(
+                    r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lon},{lat}]}},"properties":{{"n":{i}}}}}"#
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.geojson");
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+                features.join(",")
+            ),
+        )
+        .unwrap();
+        let loaded = load_file(&path, &LoadOptions::default()).unwrap();
+        let settings = LayerSettings {
+            id: "p".into(),
+            file: path,
+            ..LayerSettings::default()
+        };
+        Layer::build(
+            Arc::new(settings),
+            loaded.fields,
+            loaded.features,
+            loaded.source_ids,
+        )
+    }
+
+    /// The same features as a later generation, as a write makes it.
+    fn written(layer: &Layer) -> Layer {
+        let mut next = layer.clone();
+        next.generation = next_generation();
+        next
+    }
+
+    fn tiler(quiet: Duration) -> Tiler {
+        let config = TileServerConfig {
+            cache_mib: 0,
+            ..TileServerConfig::default()
+        };
+        // A budget small enough that the tiles below are thinned (from the pyramid when
+        // there is one).
+        let budget = TileLayerConfig {
+            max_features: 40,
+            ..TileLayerConfig::default()
+        };
+        Tiler::new(config)
+            .with_layers([("p".to_owned(), budget)])
+            .with_pyramid_quiet(quiet)
+    }
+
+    #[test]
+    fn a_layer_written_in_quick_succession_is_prepared_without_its_pyramid_until_quiet() {
+        let layer = points();
+        let busy = tiler(Duration::from_secs(3600));
+        assert!(busy.prepared(&layer).pyramid().is_some());
+        let first = written(&layer);
+        assert!(busy.prepared(&first).pyramid().is_none());
+        let second = written(&first);
+        assert!(busy.prepared(&second).pyramid().is_none());
+        assert!(busy.prepared(&second).pyramid().is_none());
+
+        let quiet = tiler(Duration::from_millis(30));
+        assert!(quiet.prepared(&layer).pyramid().is_some());
+        let later = written(&layer);
+        assert!(quiet.prepared(&later).pyramid().is_none());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(quiet.prepared(&later).pyramid().is_some());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(quiet.prepared(&written(&later)).pyramid().is_some());
+    }
+
+    #[test]
+    fn tiles_without_the_pyramid_are_those_with_it() {
+        let layer = points();
+        let with = tiler(Duration::ZERO);
+        let without = tiler(Duration::from_secs(3600));
+        without.prepared(&layer);
+        let next = Arc::new(written(&layer));
+        assert!(without.prepared(&next).pyramid().is_none());
+        assert!(with.prepared(&next).pyramid().is_some());
+        for (z, x, y) in [(4, 10, 6), (5, 21, 12), (6, 42, 25), (2, 2, 1), (0, 0, 0)] {
+            let coord = with
+                .parse_coord(&z.to_string(), &x.to_string(), &y.to_string())
+                .unwrap();
+            let (a, _) = with.tile(std::slice::from_ref(&next), coord).unwrap();
+            let (b, _) = without.tile(std::slice::from_ref(&next), coord).unwrap();
+            assert!(
+                !a.mvt.is_empty() || (z, x, y) == (2, 2, 1),
+                "{z}/{x}/{y} empty"
+            );
+            if (z, x, y) == (4, 10, 6) {
+                let report = &a.layers[0];
+                assert!(report.thinned && report.features <= 40, "{report:?}");
+            }
+            assert_eq!(a.mvt, b.mvt, "{z}/{x}/{y}");
+        }
     }
 }

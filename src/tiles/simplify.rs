@@ -133,6 +133,19 @@ impl PreparedLayer {
         }
     }
 
+    /// [`Self::new`] without the point pyramid: its tiles gather their points from the
+    /// layer's index (see [`super::cache::Tiler::prepared`]).
+    pub fn without_pyramid(layer: &Layer) -> Self {
+        if layer.geometry_kind != GeometryKind::Point {
+            return Self::new(layer);
+        }
+        Self {
+            generation: layer.generation,
+            geoms: Vec::new(),
+            pyramid: None,
+        }
+    }
+
     /// The point pyramid, for a layer of single points.
     pub fn pyramid(&self) -> Option<&Pyramid> {
         self.pyramid.as_ref()
