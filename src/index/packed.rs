@@ -10,8 +10,9 @@
 //! items for the lowest level of nodes). Queries walk it depth-first ([`PackedTree::search`])
 //! or best-first by distance ([`PackedTree::nearest`]).
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 /// Children per node.
 pub const NODE: usize = 16;
@@ -30,6 +31,9 @@ pub struct PackedTree<const D: usize> {
     ids: Vec<u32>,
     /// Node boxes, lowest level first; the last level has one node.
     levels: Vec<Vec<Bounds<D>>>,
+    /// The smallest position under each node, level by level as `levels`; made on the first
+    /// walk in position order ([`Self::by_position`]).
+    min_ids: OnceLock<Vec<Vec<u32>>>,
 }
 
 impl<const D: usize> PackedTree<D> {
@@ -55,6 +59,7 @@ impl<const D: usize> PackedTree<D> {
             max: max_sorted,
             ids: ids_sorted,
             levels: Vec::new(),
+            min_ids: OnceLock::new(),
         };
         tree.build_levels();
         tree
@@ -68,6 +73,7 @@ impl<const D: usize> PackedTree<D> {
             max: Vec::new(),
             ids: self.ids.clone(),
             levels: Vec::new(),
+            min_ids: OnceLock::new(),
         };
         tree.build_levels();
         tree
@@ -136,6 +142,11 @@ impl<const D: usize> PackedTree<D> {
         self.min[i]
     }
 
+    /// The box of item `i` in tree order (a point's box is the point).
+    pub fn item_bounds(&self, i: usize) -> Bounds<D> {
+        (self.min[i], self.item_max(i))
+    }
+
     /// The position item `i` (in tree order) stands for.
     pub fn id(&self, i: usize) -> usize {
         self.ids[i] as usize
@@ -192,6 +203,148 @@ impl<const D: usize> PackedTree<D> {
             Some(l) => self.levels[l].len(),
         }
     }
+}
+
+impl<const D: usize> PackedTree<D> {
+    /// How many items node `index` of node level `level` holds: nodes are filled in tree
+    /// order, so only the last node of a level may hold fewer than `NODE^(level + 1)`.
+    fn node_items(&self, level: usize, index: usize) -> usize {
+        let span = u32::try_from(level + 1)
+            .ok()
+            .and_then(|e| NODE.checked_pow(e))
+            .unwrap_or(usize::MAX);
+        let start = index.saturating_mul(span);
+        self.ids
+            .len()
+            .min(start.saturating_add(span))
+            .saturating_sub(start)
+    }
+
+    /// How many items pass a test, without reading the items of nodes that surely pass:
+    /// `hit` must pass every node box holding a passing item (as for [`Self::search`]),
+    /// `inside` says of a node box that every item in it passes (the node is then counted
+    /// whole), and `item` decides each item (by its place in tree order) of the nodes that
+    /// are neither pruned nor inside, on its own.
+    pub fn count<F, G, H>(&self, hit: F, inside: G, mut item: H) -> usize
+    where
+        F: Fn(&[f64; D], &[f64; D]) -> bool,
+        G: Fn(&[f64; D], &[f64; D]) -> bool,
+        H: FnMut(usize) -> bool,
+    {
+        let Some(top) = self.levels.len().checked_sub(1) else {
+            return 0;
+        };
+        let mut count = 0;
+        let mut stack = vec![(top, 0)];
+        while let Some((level, node)) = stack.pop() {
+            let (lo, hi) = &self.levels[level][node];
+            if !hit(lo, hi) {
+                continue;
+            }
+            if inside(lo, hi) {
+                count += self.node_items(level, node);
+                continue;
+            }
+            let start = node * NODE;
+            let end = (start + NODE).min(self.level_len(level));
+            if level == 0 {
+                count += (start..end).filter(|&i| item(i)).count();
+            } else {
+                stack.extend((start..end).map(|child| (level - 1, child)));
+            }
+        }
+        count
+    }
+
+    /// The positions of the items whose box passes `hit` (as for [`Self::search`]), in
+    /// increasing order: best-first by the smallest position under each node, so that the
+    /// first few positions of a large answer cost only the nodes that hold them. A position
+    /// held by several items is listed once per item.
+    pub fn by_position<F>(&self, hit: F) -> ByPosition<'_, D, F>
+    where
+        F: Fn(&[f64; D], &[f64; D]) -> bool,
+    {
+        let min_ids = self.min_ids.get_or_init(|| self.node_min_ids());
+        let mut heap = BinaryHeap::new();
+        if let (Some(top), Some(ids)) = (self.levels.len().checked_sub(1), min_ids.last())
+            && let (Some(&first), Some((lo, hi))) = (ids.first(), self.bounds())
+            && hit(&lo, &hi)
+        {
+            heap.push(Reverse((first, top + 1, 0)));
+        }
+        ByPosition {
+            tree: self,
+            min_ids,
+            hit,
+            heap,
+        }
+    }
+
+    /// The smallest position under each node, level by level.
+    fn node_min_ids(&self) -> Vec<Vec<u32>> {
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(self.levels.len());
+        for l in 0..self.levels.len() {
+            let below: &[u32] = match l.checked_sub(1) {
+                None => &self.ids,
+                Some(b) => &out[b],
+            };
+            let level = below
+                .chunks(NODE)
+                .map(|c| c.iter().copied().min().unwrap_or(u32::MAX))
+                .collect();
+            out.push(level);
+        }
+        out
+    }
+}
+
+/// Walk of a [`PackedTree`] in position order; see [`PackedTree::by_position`].
+pub struct ByPosition<'a, const D: usize, F> {
+    tree: &'a PackedTree<D>,
+    min_ids: &'a [Vec<u32>],
+    hit: F,
+    /// `(smallest position under the entry, level as in entry_bounds, index)`, smallest
+    /// first.
+    heap: BinaryHeap<Reverse<(u32, usize, usize)>>,
+}
+
+impl<const D: usize, F> Iterator for ByPosition<'_, D, F>
+where
+    F: Fn(&[f64; D], &[f64; D]) -> bool,
+{
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while let Some(Reverse((id, level, index))) = self.heap.pop() {
+            // An item comes out once every entry before it has.
+            let Some(below) = level.checked_sub(1) else {
+                return Some(id as usize);
+            };
+            let start = index * NODE;
+            let end = (start + NODE).min(self.tree.level_len(below));
+            for child in start..end {
+                let (lo, hi) = self.tree.entry_bounds(below, child);
+                if (self.hit)(&lo, &hi) {
+                    let key = match below.checked_sub(1) {
+                        None => self.tree.ids[child],
+                        Some(l) => self.min_ids[l][child],
+                    };
+                    self.heap.push(Reverse((key, below, child)));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The squared distance from `q` to the farthest point of the box `(lo, hi)`.
+pub fn max_distance_2<const D: usize>(q: &[f64; D], lo: &[f64; D], hi: &[f64; D]) -> f64 {
+    let mut sum = 0.0;
+    for d in 0..D {
+        let gap = (q[d] - lo[d]).abs().max((hi[d] - q[d]).abs());
+        sum += gap * gap;
+    }
+    sum
 }
 
 /// Grows `b` to hold `other`.
@@ -382,6 +535,10 @@ fn sort_order(keys: &[u32]) -> Vec<u32> {
     )]
     pairs.into_iter().map(|p| p as u32).collect()
 }
+
+// Queries of the `SpatialIndex` built on the walks above.
+#[path = "count.rs"]
+mod count;
 
 #[cfg(test)]
 mod tests;

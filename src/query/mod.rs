@@ -55,6 +55,11 @@ pub struct Outcome {
 }
 
 impl Selection {
+    /// Whether only the bbox (if any) filters: no datetime, property or CQL2 filter.
+    fn spatial_only(&self) -> bool {
+        self.datetime.is_none() && self.equals.is_empty() && self.filter.is_none()
+    }
+
     /// Whether the feature at `pos` passes the non-spatial filters.
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
         let f = &layer.features[pos];
@@ -160,6 +165,13 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
     }
     // For a layer of points the envelope test of the index is already the exact bbox test.
     let exact_from_index = layer.index.points_only();
+    if exact_from_index
+        && sort.is_empty()
+        && selection.spatial_only()
+        && let Some(bbox) = selection.bbox
+    {
+        return bbox_page(layer, bbox, page);
+    }
     let mut positions: Vec<usize> = selection
         .candidates(layer)
         .into_iter()
@@ -207,6 +219,38 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
     }
 }
 
+/// The points of a single-point layer in `bbox`, in layer order: counted by whole index
+/// nodes, the page read in position order from the index.
+fn bbox_page(layer: &Layer, bbox: BBox, page: Page) -> Outcome {
+    let index = &layer.index;
+    // The two halves of a box split at the antimeridian hold no point in common.
+    let matched = bbox
+        .envelopes()
+        .map(|[w, s, e, n]| index.count_in_envelope(w, s, e, n))
+        .sum();
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    let mut positions: Vec<usize> = Vec::with_capacity(want);
+    for [w, s, e, n] in bbox.envelopes() {
+        positions.extend(index.in_envelope_by_position(w, s, e, n).take(want));
+    }
+    if bbox.envelopes().nth(1).is_some() {
+        positions.sort_unstable();
+        positions.dedup();
+        positions.truncate(want);
+    }
+    Outcome {
+        matched,
+        hits: positions
+            .into_iter()
+            .skip(page.offset)
+            .map(|pos| Hit {
+                pos,
+                distance_m: None,
+            })
+            .collect(),
+    }
+}
+
 /// Keeps the `want` first elements of `v` in the total order `cmp`, sorted.
 fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if want < v.len() {
@@ -220,11 +264,18 @@ fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> O
     v.sort_unstable_by(cmp);
 }
 
+/// Pages reaching further than this many features into a radius answer are read from the
+/// whole answer, not from a walk nearest first.
+const LARGE_PAGE: usize = 1000;
+
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
 ///
 /// The count is exact and needs the exact distance only of the candidates in the thin band
-/// where the index's bounds cannot tell inside from outside; the page then measures
-/// candidates in the order of their lower bounds until no later one can enter it.
+/// where the index's bounds cannot tell inside from outside. Without filters on a layer of
+/// points, the index counts whole nodes inside the radius
+/// ([`crate::index::SpatialIndex::count_within`]) and the page is the nearest features
+/// within the radius; otherwise the page measures the candidates inside in the order of
+/// their lower bounds until no later one can enter it.
 pub fn radius(
     layer: &Layer,
     center: Point<f64>,
@@ -232,6 +283,19 @@ pub fn radius(
     selection: &Selection,
     page: Page,
 ) -> Outcome {
+    if selection.spatial_only()
+        && selection.bbox.is_none()
+        && let Some(matched) = layer.index.count_within(center, within_m)
+    {
+        let want = page.offset.saturating_add(page.limit).min(matched);
+        if want <= LARGE_PAGE {
+            let hits = nearest(layer, center, want, Some(within_m), selection).hits;
+            return Outcome {
+                matched,
+                hits: hits.into_iter().skip(page.offset).collect(),
+            };
+        }
+    }
     let mut inside: Vec<Candidate> = Vec::new();
     for c in layer.index.within_bounds(center, within_m) {
         if c.lower_m > within_m
