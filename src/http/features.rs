@@ -421,7 +421,8 @@ pub async fn items(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
+    let small = request.is_small(&layer);
+    let (request, outcome) = off_worker(&layer, request, small, ItemsRequest::run).await?;
     let mut resp = respond_page(
         &req,
         &state,
@@ -438,16 +439,22 @@ pub async fn items(
 
 /// Runs a query off the async workers ([`super::blocking::run`]), so that a query over a
 /// large layer never holds an HTTP worker: other requests (`/health`) are answered meanwhile,
-/// and a query whose client has gone is not run.
+/// and a query whose client has gone is not run. A `small` query (a few index steps
+/// whatever the data) runs here: cheaper than the hop to another thread.
 async fn off_worker<R, O>(
     layer: &std::sync::Arc<Layer>,
     request: R,
+    small: bool,
     run: fn(&R, &Layer) -> O,
 ) -> Result<(R, O)>
 where
     R: Send + 'static,
     O: Send + 'static,
 {
+    if small {
+        let outcome = run(&request, layer);
+        return Ok((request, outcome));
+    }
     let layer = std::sync::Arc::clone(layer);
     super::blocking::run(move |_| {
         let outcome = run(&request, &layer);
@@ -541,13 +548,8 @@ async fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = if request.is_small() {
-        // A few index steps: cheaper here than the hop to another thread.
-        let outcome = request.run(&layer);
-        (request, outcome)
-    } else {
-        off_worker(&layer, request, DistanceRequest::run).await?
-    };
+    let small = request.is_small(&layer);
+    let (request, outcome) = off_worker(&layer, request, small, DistanceRequest::run).await?;
     respond_page(
         req,
         state,
