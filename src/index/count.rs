@@ -14,7 +14,9 @@
 //! more than a circular arc of the same length has a chord no shorter than the arc's) gives
 //! a length of at most `2 R_MIN asin(c / (2 R_MIN))`, which exceeds `c` by about
 //! `c³ / (24 R_MIN²)`: 13 cm at 50 km. Only the points inside that gap need Karney's
-//! distance.
+//! distance. Nodes are bounded the same way, through a box of earth-centred coordinates
+//! holding every point whose normal is in the node's box, so that only the nodes that the
+//! edge of the disc crosses are opened.
 
 use geo::Point;
 
@@ -80,9 +82,23 @@ impl SpatialIndex {
         let chord_in2 = chord_in * chord_in;
         let qe = earth_centred(q);
         let normals = &self.normals;
+        let schur = metres <= SCHUR_MAX_M;
         let count = normals.count(
-            |lo, hi| min_distance_2(&q, lo, hi) <= chord_out2,
-            |lo, hi| max_distance_2(&q, lo, hi) < chord_in2,
+            |lo, hi| {
+                if min_distance_2(&q, lo, hi) > chord_out2 {
+                    return false;
+                }
+                let (elo, ehi) = earth_centred_box(lo, hi);
+                min_distance_2(&qe, &elo, &ehi).sqrt() - SLACK_M <= metres
+            },
+            |lo, hi| {
+                max_distance_2(&q, lo, hi) < chord_in2
+                    || schur && {
+                        let (elo, ehi) = earth_centred_box(lo, hi);
+                        schur_upper_bound(max_distance_2(&qe, &elo, &ehi).sqrt()) + SLACK_M
+                            <= metres
+                    }
+            },
             |i| {
                 let n = normals.point(i);
                 let c2 = distance_2(&n, &q);
@@ -96,7 +112,7 @@ impl SpatialIndex {
                 if straight - SLACK_M > metres {
                     return false;
                 }
-                if metres <= SCHUR_MAX_M && schur_upper_bound(straight) + SLACK_M <= metres {
+                if schur && schur_upper_bound(straight) + SLACK_M <= metres {
                     return true;
                 }
                 // Points of a single-point layer: the envelope tree holds them in the
@@ -118,6 +134,29 @@ fn earth_centred(n: [f64; 3]) -> [f64; 3] {
         prime_vertical * n[1],
         prime_vertical * (1.0 - e2) * n[2],
     ]
+}
+
+/// A box holding the points of the ellipsoid whose normals are in the box `(lo, hi)`:
+/// each coordinate is the normal's times the prime vertical radius, which grows with the
+/// normal's `|z|`.
+fn earth_centred_box(lo: &[f64; 3], hi: &[f64; 3]) -> ([f64; 3], [f64; 3]) {
+    let e2 = WGS84_F * (2.0 - WGS84_F);
+    let z_far = lo[2].abs().max(hi[2].abs()).min(1.0);
+    let z_near = if lo[2] <= 0.0 && hi[2] >= 0.0 {
+        0.0
+    } else {
+        lo[2].abs().min(hi[2].abs())
+    };
+    let radius = |z: f64| WGS84_A / (1.0 - e2 * z * z).sqrt();
+    let (r0, r1) = (radius(z_near), radius(z_far));
+    let scale = [1.0, 1.0, 1.0 - e2];
+    let mut out = ([0.0; 3], [0.0; 3]);
+    for d in 0..3 {
+        let products = [r0 * lo[d], r0 * hi[d], r1 * lo[d], r1 * hi[d]].map(|v| v * scale[d]);
+        out.0[d] = products.iter().copied().fold(f64::INFINITY, f64::min);
+        out.1[d] = products.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    }
+    out
 }
 
 /// The longest geodesic whose ends are `straight` metres apart (see the module notes).
