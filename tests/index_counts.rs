@@ -1,5 +1,5 @@
-//! The index's counts and ordered listings (`SpatialIndex::count_in_envelope`,
-//! `in_envelope_by_position`, `count_within`) and the `items` and `radius` answers built on
+//! The index's counts and first positions (`SpatialIndex::count_in_envelope`,
+//! `first_in_envelope`, `count_within`) and the `items` and `radius` answers built on
 //! them, against brute-force scans: dense clusters, duplicate points, the poles, the
 //! antimeridian, and radii that end exactly on a point.
 #![allow(clippy::unwrap_used)]
@@ -68,11 +68,13 @@ fn in_box(p: Point<f64>, [w, s, e, n]: [f64; 4]) -> bool {
     p.x() >= w && p.x() <= e && p.y() >= s && p.y() <= n
 }
 
-/// The count and the ordered listing of the box `b` are `expected`'s.
+/// The count and the first positions of the box `b` are `expected`'s.
 fn assert_box_answers(index: &SpatialIndex, b @ [w, s, e, n]: [f64; 4], expected: &[usize]) {
     assert_eq!(index.count_in_envelope(w, s, e, n), expected.len(), "{b:?}");
-    let got: Vec<usize> = index.in_envelope_by_position(w, s, e, n).collect();
-    assert_eq!(got, expected, "{b:?}");
+    for want in [0, 1, 7, 100, usize::MAX] {
+        let got = index.first_in_envelope(w, s, e, n, want);
+        assert_eq!(got, expected[..want.min(expected.len())], "{b:?} {want}");
+    }
 }
 
 #[test]

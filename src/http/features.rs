@@ -9,8 +9,6 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::format::{self, Format};
@@ -289,18 +287,31 @@ struct CollectionPage<'a> {
     links: Vec<Value>,
 }
 
-impl Serialize for CollectionPage<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("type", "FeatureCollection")?;
-        map.serialize_entry("numberMatched", &self.outcome.matched)?;
-        map.serialize_entry("numberReturned", &self.outcome.hits.len())?;
-        map.serialize_entry("links", &self.links)?;
-        let features: Vec<FeatureJson> = self
-            .outcome
-            .hits
-            .iter()
-            .map(|h| FeatureJson {
+impl CollectionPage<'_> {
+    /// The page as GeoJSON, written straight into one buffer (a GeoJSON FeatureCollection
+    /// with `numberMatched`, `numberReturned`, `links` and `features`, in that order), or
+    /// [`Error::ResponseTooLarge`] when it passes `limit` bytes: the size is checked after
+    /// each feature, so no more than one feature past the limit is written.
+    fn to_json(&self, limit: usize) -> Result<Vec<u8>> {
+        use std::io::Write as _;
+        let hits = &self.outcome.hits;
+        let mut out = Vec::with_capacity(limit.min(1024 + 256 * hits.len()));
+        let failed =
+            |e: &dyn std::fmt::Display| Error::Internal(format!("serializing a response: {e}"));
+        write!(
+            out,
+            r#"{{"type":"FeatureCollection","numberMatched":{},"numberReturned":{},"links":"#,
+            self.outcome.matched,
+            hits.len()
+        )
+        .map_err(|e| failed(&e))?;
+        serde_json::to_writer(&mut out, &self.links).map_err(|e| failed(&e))?;
+        out.extend_from_slice(br#","features":["#);
+        for (i, h) in hits.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let feature = FeatureJson {
                 layer: self.layer,
                 feature: &self.layer.features[h.pos],
                 select: self.select,
@@ -308,10 +319,17 @@ impl Serialize for CollectionPage<'_> {
                     .distance_m
                     .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
                 links: None,
-            })
-            .collect();
-        map.serialize_entry("features", &features)?;
-        map.end()
+            };
+            serde_json::to_writer(&mut out, &feature).map_err(|e| failed(&e))?;
+            if out.len() > limit {
+                return Err(Error::ResponseTooLarge { limit });
+            }
+        }
+        out.extend_from_slice(b"]}");
+        if out.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        Ok(out)
     }
 }
 
@@ -387,7 +405,7 @@ fn respond_page(
                 select,
                 links,
             };
-            let json = respond::json_bytes_within(&body, cap)?;
+            let json = body.to_json(cap)?;
             html::document_json(req, fmt, Page::Items, json, GEOJSON, max_age)
         }
     }

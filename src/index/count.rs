@@ -1,9 +1,9 @@
 //! Counting and ordered listing on the [`SpatialIndex`] without visiting every hit: a node
 //! of the packed trees that lies wholly inside the query is counted whole (its item count
 //! follows from its place in the tree), so counting a dense box or disc touches the nodes
-//! along its edge, not the tens of thousands of points inside; and the positions of a box
-//! come out in layer order, best-first by the smallest position under each node, so the
-//! first page of a large answer needs no sort of the whole answer.
+//! along its edge, not the tens of thousands of points inside; and the first positions of a
+//! box are found by skipping every node whose smallest position cannot be among them, so
+//! the first page of a large answer needs no walk or sort of the whole answer.
 //!
 //! # Exact radius counts in the thin band
 //! The chord between unit normals bounds a geodesic distance within about 1% (see
@@ -50,16 +50,12 @@ impl SpatialIndex {
         )
     }
 
-    /// The positions of [`Self::in_envelope`] in increasing order, each once.
-    pub fn in_envelope_by_position(
-        &self,
-        w: f64,
-        s: f64,
-        e: f64,
-        n: f64,
-    ) -> impl Iterator<Item = usize> + '_ {
-        self.envelopes
-            .by_position(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
+    /// The `want` smallest positions of [`Self::in_envelope`], in increasing order.
+    pub fn first_in_envelope(&self, w: f64, s: f64, e: f64, n: f64, want: usize) -> Vec<usize> {
+        self.envelopes.first_by_position(
+            move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s,
+            want,
+        )
     }
 
     /// How many point geometries lie within `metres` (geodesic, WGS84) of `center`, exactly

@@ -10,7 +10,7 @@
 //! items for the lowest level of nodes). Queries walk it depth-first ([`PackedTree::search`])
 //! or best-first by distance ([`PackedTree::nearest`]).
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
@@ -32,7 +32,7 @@ pub struct PackedTree<const D: usize> {
     /// Node boxes, lowest level first; the last level has one node.
     levels: Vec<Vec<Bounds<D>>>,
     /// The smallest position under each node, level by level as `levels`; made on the first
-    /// walk in position order ([`Self::by_position`]).
+    /// walk in position order ([`Self::first_by_position`]).
     min_ids: OnceLock<Vec<Vec<u32>>>,
 }
 
@@ -256,28 +256,52 @@ impl<const D: usize> PackedTree<D> {
         count
     }
 
-    /// The positions of the items whose box passes `hit` (as for [`Self::search`]), in
-    /// increasing order: best-first by the smallest position under each node, so that the
-    /// first few positions of a large answer cost only the nodes that hold them. A position
-    /// held by several items is listed once per item.
-    pub fn by_position<F>(&self, hit: F) -> ByPosition<'_, D, F>
+    /// The `want` smallest positions of the items whose box passes `hit` (as for
+    /// [`Self::search`]), in increasing order (positions are those of a tree whose items
+    /// stand for different positions). A depth-first walk keeps the smallest positions
+    /// seen so far and skips every node whose smallest position cannot enter them, so the
+    /// first page of a large answer costs a few hundred nodes, not the whole answer.
+    pub fn first_by_position<F>(&self, hit: F, want: usize) -> Vec<usize>
     where
         F: Fn(&[f64; D], &[f64; D]) -> bool,
     {
         let min_ids = self.min_ids.get_or_init(|| self.node_min_ids());
-        let mut heap = BinaryHeap::new();
-        if let (Some(top), Some(ids)) = (self.levels.len().checked_sub(1), min_ids.last())
-            && let (Some(&first), Some((lo, hi))) = (ids.first(), self.bounds())
-            && hit(&lo, &hi)
+        let mut best: BinaryHeap<u32> = BinaryHeap::with_capacity(want.min(self.len()) + 1);
+        let mut stack = Vec::new();
+        if let Some(top) = self.levels.len().checked_sub(1)
+            && want > 0
         {
-            heap.push(Reverse((first, top + 1, 0)));
+            stack.push((top, 0));
         }
-        ByPosition {
-            tree: self,
-            min_ids,
-            hit,
-            heap,
+        // Whether a position can no longer enter the answer.
+        let beyond = |best: &BinaryHeap<u32>, id: u32| {
+            best.len() == want && best.peek().is_some_and(|&worst| id >= worst)
+        };
+        while let Some((level, node)) = stack.pop() {
+            let (lo, hi) = &self.levels[level][node];
+            if beyond(&best, min_ids[level][node]) || !hit(lo, hi) {
+                continue;
+            }
+            let start = node * NODE;
+            let end = (start + NODE).min(self.level_len(level));
+            if level > 0 {
+                stack.extend((start..end).rev().map(|child| (level - 1, child)));
+                continue;
+            }
+            for i in start..end {
+                let id = self.ids[i];
+                if !beyond(&best, id) && hit(&self.min[i], &self.item_max(i)) {
+                    best.push(id);
+                    if best.len() > want {
+                        best.pop();
+                    }
+                }
+            }
         }
+        best.into_sorted_vec()
+            .into_iter()
+            .map(|id| id as usize)
+            .collect()
     }
 
     /// The smallest position under each node, level by level.
@@ -295,45 +319,6 @@ impl<const D: usize> PackedTree<D> {
             out.push(level);
         }
         out
-    }
-}
-
-/// Walk of a [`PackedTree`] in position order; see [`PackedTree::by_position`].
-pub struct ByPosition<'a, const D: usize, F> {
-    tree: &'a PackedTree<D>,
-    min_ids: &'a [Vec<u32>],
-    hit: F,
-    /// `(smallest position under the entry, level as in entry_bounds, index)`, smallest
-    /// first.
-    heap: BinaryHeap<Reverse<(u32, usize, usize)>>,
-}
-
-impl<const D: usize, F> Iterator for ByPosition<'_, D, F>
-where
-    F: Fn(&[f64; D], &[f64; D]) -> bool,
-{
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while let Some(Reverse((id, level, index))) = self.heap.pop() {
-            // An item comes out once every entry before it has.
-            let Some(below) = level.checked_sub(1) else {
-                return Some(id as usize);
-            };
-            let start = index * NODE;
-            let end = (start + NODE).min(self.tree.level_len(below));
-            for child in start..end {
-                let (lo, hi) = self.tree.entry_bounds(below, child);
-                if (self.hit)(&lo, &hi) {
-                    let key = match below.checked_sub(1) {
-                        None => self.tree.ids[child],
-                        Some(l) => self.min_ids[l][child],
-                    };
-                    self.heap.push(Reverse((key, below, child)));
-                }
-            }
-        }
-        None
     }
 }
 

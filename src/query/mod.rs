@@ -231,7 +231,7 @@ fn bbox_page(layer: &Layer, bbox: BBox, page: Page) -> Outcome {
     let want = page.offset.saturating_add(page.limit).min(matched);
     let mut positions: Vec<usize> = Vec::with_capacity(want);
     for [w, s, e, n] in bbox.envelopes() {
-        positions.extend(index.in_envelope_by_position(w, s, e, n).take(want));
+        positions.extend(index.first_in_envelope(w, s, e, n, want));
     }
     if bbox.envelopes().nth(1).is_some() {
         positions.sort_unstable();
