@@ -10,7 +10,7 @@
 //! items for the lowest level of nodes). Queries walk it depth-first ([`PackedTree::search`])
 //! or best-first by distance ([`PackedTree::nearest`]).
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
@@ -258,43 +258,52 @@ impl<const D: usize> PackedTree<D> {
 
     /// The `want` smallest positions of the items whose box passes `hit` (as for
     /// [`Self::search`]), in increasing order (positions are those of a tree whose items
-    /// stand for different positions). A depth-first walk keeps the smallest positions
-    /// seen so far and skips every node whose smallest position cannot enter them, so the
-    /// first page of a large answer costs a few hundred nodes, not the whole answer.
+    /// stand for different positions). Nodes are opened best-first by the smallest position
+    /// under them, and the walk stops at the first node whose smallest position cannot
+    /// enter the answer, so the first page of a large answer costs the nodes that hold it,
+    /// not the whole answer.
     pub fn first_by_position<F>(&self, hit: F, want: usize) -> Vec<usize>
     where
         F: Fn(&[f64; D], &[f64; D]) -> bool,
     {
         let min_ids = self.min_ids.get_or_init(|| self.node_min_ids());
+        // The smallest positions so far, largest on top.
         let mut best: BinaryHeap<u32> = BinaryHeap::with_capacity(want.min(self.len()) + 1);
-        let mut stack = Vec::new();
-        if let Some(top) = self.levels.len().checked_sub(1)
+        // Nodes to open as `(smallest position under it, node level, index)`, smallest first.
+        let mut queue = BinaryHeap::new();
+        if let (Some(top), Some((lo, hi))) = (self.levels.len().checked_sub(1), self.bounds())
             && want > 0
+            && hit(&lo, &hi)
         {
-            stack.push((top, 0));
+            queue.push(Reverse((min_ids[top][0], top, 0)));
         }
-        // Whether a position can no longer enter the answer.
         let beyond = |best: &BinaryHeap<u32>, id: u32| {
             best.len() == want && best.peek().is_some_and(|&worst| id >= worst)
         };
-        while let Some((level, node)) = stack.pop() {
-            let (lo, hi) = &self.levels[level][node];
-            if beyond(&best, min_ids[level][node]) || !hit(lo, hi) {
-                continue;
+        while let Some(Reverse((min_id, level, node))) = queue.pop() {
+            if beyond(&best, min_id) {
+                // Every node still queued holds only larger positions.
+                break;
             }
             let start = node * NODE;
             let end = (start + NODE).min(self.level_len(level));
-            if level > 0 {
-                stack.extend((start..end).rev().map(|child| (level - 1, child)));
-                continue;
-            }
-            for i in start..end {
-                let id = self.ids[i];
-                if !beyond(&best, id) && hit(&self.min[i], &self.item_max(i)) {
-                    best.push(id);
-                    if best.len() > want {
-                        best.pop();
+            let Some(below) = level.checked_sub(1) else {
+                for i in start..end {
+                    let id = self.ids[i];
+                    if !beyond(&best, id) && hit(&self.min[i], &self.item_max(i)) {
+                        best.push(id);
+                        if best.len() > want {
+                            best.pop();
+                        }
                     }
+                }
+                continue;
+            };
+            for child in start..end {
+                let (lo, hi) = &self.levels[below][child];
+                let child_min = min_ids[below][child];
+                if !beyond(&best, child_min) && hit(lo, hi) {
+                    queue.push(Reverse((child_min, below, child)));
                 }
             }
         }
