@@ -58,6 +58,24 @@ impl SpatialIndex {
         )
     }
 
+    /// [`Self::nearest`] on a layer of single points, each point with its coordinates as
+    /// the index holds them (the geometry's own, read from arrays in tree order, where
+    /// neighbours are near in memory too); `None` unless every geometry is a single point.
+    pub fn nearest_points(
+        &self,
+        center: Point<f64>,
+    ) -> Option<impl Iterator<Item = (usize, f64, Point<f64>)> + '_> {
+        if !self.points_only {
+            return None;
+        }
+        let q = geodesic::unit_vector(center.x(), center.y());
+        Some(self.normals.nearest_places(q).map(|(i, d2)| {
+            let bound = geodesic::distance_lower_bound(d2.sqrt()) - SLACK_M;
+            let [x, y] = self.envelopes.point(i);
+            (self.normals.id(i), bound, Point::new(x, y))
+        }))
+    }
+
     /// How many point geometries lie within `metres` (geodesic, WGS84) of `center`, exactly
     /// as Karney's distance to each would say; `None` unless every geometry is a single
     /// point. See the module notes for the bounds that spare most distances.

@@ -185,6 +185,16 @@ impl<const D: usize> PackedTree<D> {
             tree: self,
             q,
             heap,
+            places: false,
+        }
+    }
+
+    /// [`Self::nearest`] with each item as its place in tree order (see [`Self::point`]
+    /// and [`Self::id`]) instead of its position.
+    pub fn nearest_places(&self, q: [f64; D]) -> Nearest<'_, D> {
+        Nearest {
+            places: true,
+            ..self.nearest(q)
         }
     }
 
@@ -437,6 +447,8 @@ pub struct Nearest<'a, const D: usize> {
     tree: &'a PackedTree<D>,
     q: [f64; D],
     heap: BinaryHeap<Entry>,
+    /// Whether items are given as their places in tree order, not their positions.
+    places: bool,
 }
 
 impl<const D: usize> Iterator for Nearest<'_, D> {
@@ -447,7 +459,12 @@ impl<const D: usize> Iterator for Nearest<'_, D> {
         loop {
             let Entry { d2, level, index } = self.heap.pop()?;
             if level == 0 {
-                return Some((tree.ids[index] as usize, d2));
+                let item = if self.places {
+                    index
+                } else {
+                    tree.ids[index] as usize
+                };
+                return Some((item, d2));
             }
             let start = index * NODE;
             let end = (start + NODE).min(tree.level_len(level - 1));

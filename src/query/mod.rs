@@ -401,14 +401,29 @@ pub fn nearest(
         best.truncate(k);
     };
     if k > 0 {
-        for (pos, lower_bound_m) in layer.index.nearest(center) {
+        // On a layer of points the coordinates come from the index, without reading the
+        // features that do not make the answer.
+        let candidates: Box<dyn Iterator<Item = (usize, f64, Option<Point<f64>>)>> =
+            match layer.index.nearest_points(center) {
+                Some(points) => Box::new(points.map(|(pos, bound, p)| (pos, bound, Some(p)))),
+                None => Box::new(
+                    layer
+                        .index
+                        .nearest(center)
+                        .map(|(pos, bound)| (pos, bound, None)),
+                ),
+            };
+        for (pos, lower_bound_m, point) in candidates {
             if lower_bound_m > worst(&best) {
                 break;
             }
             if !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
                 continue;
             }
-            let d = distance_m(layer, pos, center);
+            let d = match point {
+                Some(p) => geodesic_m(center, p),
+                None => distance_m(layer, pos, center),
+            };
             offer(pos, d, &mut best);
         }
         for pos in layer.index.non_points() {
