@@ -309,9 +309,10 @@ impl<const D: usize> PackedTree<D> {
                 }
                 continue;
             };
-            for child in start..end {
-                let (lo, hi) = &self.levels[below][child];
-                let child_min = min_ids[below][child];
+            let children = self.levels[below][start..end].iter();
+            for (child, ((lo, hi), &child_min)) in
+                (start..).zip(children.zip(&min_ids[below][start..end]))
+            {
                 if !beyond(&best, child_min) && hit(lo, hi) {
                     queue.push(Reverse((child_min, below, child)));
                 }
