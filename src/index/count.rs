@@ -38,24 +38,17 @@ impl SpatialIndex {
     /// visiting the items of nodes inside the box.
     pub fn count_in_envelope(&self, w: f64, s: f64, e: f64, n: f64) -> usize {
         let tree = &self.envelopes;
-        let hit =
-            |lo: &[f64; 2], hi: &[f64; 2]| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s;
-        tree.count(
-            hit,
-            |lo, hi| lo[0] >= w && hi[0] <= e && lo[1] >= s && hi[1] <= n,
-            |i| {
-                let (lo, hi) = tree.item_bounds(i);
-                hit(&lo, &hi)
-            },
-        )
+        let hit = meets([w, s, e, n]);
+        tree.count(hit, holds([w, s, e, n]), |i| {
+            let (lo, hi) = tree.item_bounds(i);
+            hit(&lo, &hi)
+        })
     }
 
     /// The `want` smallest positions of [`Self::in_envelope`], in increasing order.
     pub fn first_in_envelope(&self, w: f64, s: f64, e: f64, n: f64, want: usize) -> Vec<usize> {
-        self.envelopes.first_by_position(
-            move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s,
-            want,
-        )
+        let b = [w, s, e, n];
+        self.envelopes.first_by_position(meets(b), holds(b), want)
     }
 
     /// [`Self::nearest`] on a layer of single points, each point with its coordinates as
@@ -137,6 +130,16 @@ impl SpatialIndex {
         );
         Some(count)
     }
+}
+
+/// Whether a box meets `[west, south, east, north]`.
+fn meets([w, s, e, n]: [f64; 4]) -> impl Fn(&[f64; 2], &[f64; 2]) -> bool + Copy {
+    move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s
+}
+
+/// Whether a box lies inside `[west, south, east, north]`.
+fn holds([w, s, e, n]: [f64; 4]) -> impl Fn(&[f64; 2], &[f64; 2]) -> bool + Copy {
+    move |lo, hi| lo[0] >= w && hi[0] <= e && lo[1] >= s && hi[1] <= n
 }
 
 /// The point of the ellipsoid whose surface normal is `n`, in metres from the centre.

@@ -271,26 +271,29 @@ impl<const D: usize> PackedTree<D> {
     /// stand for different positions). Nodes are opened best-first by the smallest position
     /// under them, and the walk stops at the first node whose smallest position cannot
     /// enter the answer, so the first page of a large answer costs the nodes that hold it,
-    /// not the whole answer.
-    pub fn first_by_position<F>(&self, hit: F, want: usize) -> Vec<usize>
+    /// not the whole answer. `inside` says of a node box that every item in it passes `hit`
+    /// (their boxes are then not read).
+    pub fn first_by_position<F, G>(&self, hit: F, inside: G, want: usize) -> Vec<usize>
     where
         F: Fn(&[f64; D], &[f64; D]) -> bool,
+        G: Fn(&[f64; D], &[f64; D]) -> bool,
     {
         let min_ids = self.min_ids.get_or_init(|| self.node_min_ids());
         // The smallest positions so far, largest on top.
         let mut best: BinaryHeap<u32> = BinaryHeap::with_capacity(want.min(self.len()) + 1);
-        // Nodes to open as `(smallest position under it, node level, index)`, smallest first.
+        // Nodes to open as `(smallest position under it, node level, index, inside)`,
+        // smallest first.
         let mut queue = BinaryHeap::new();
         if let (Some(top), Some((lo, hi))) = (self.levels.len().checked_sub(1), self.bounds())
             && want > 0
             && hit(&lo, &hi)
         {
-            queue.push(Reverse((min_ids[top][0], top, 0)));
+            queue.push(Reverse((min_ids[top][0], top, 0, inside(&lo, &hi))));
         }
         let beyond = |best: &BinaryHeap<u32>, id: u32| {
             best.len() == want && best.peek().is_some_and(|&worst| id >= worst)
         };
-        while let Some(Reverse((min_id, level, node))) = queue.pop() {
+        while let Some(Reverse((min_id, level, node, within))) = queue.pop() {
             if beyond(&best, min_id) {
                 // Every node still queued holds only larger positions.
                 break;
@@ -300,7 +303,7 @@ impl<const D: usize> PackedTree<D> {
             let Some(below) = level.checked_sub(1) else {
                 for i in start..end {
                     let id = self.ids[i];
-                    if !beyond(&best, id) && hit(&self.min[i], &self.item_max(i)) {
+                    if !beyond(&best, id) && (within || hit(&self.min[i], &self.item_max(i))) {
                         best.push(id);
                         if best.len() > want {
                             best.pop();
@@ -313,8 +316,9 @@ impl<const D: usize> PackedTree<D> {
             for (child, ((lo, hi), &child_min)) in
                 (start..).zip(children.zip(&min_ids[below][start..end]))
             {
-                if !beyond(&best, child_min) && hit(lo, hi) {
-                    queue.push(Reverse((child_min, below, child)));
+                if !beyond(&best, child_min) && (within || hit(lo, hi)) {
+                    let child_within = within || inside(lo, hi);
+                    queue.push(Reverse((child_min, below, child, child_within)));
                 }
             }
         }
