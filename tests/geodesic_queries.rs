@@ -2,11 +2,10 @@
 //! anywhere on Earth: near the poles, across the antimeridian, tiny and continental radii.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
 use geo::{Distance, Geodesic, Geometry, Point};
-use khorasan_atlas::catalog::LayerSettings;
-use khorasan_atlas::catalog::{Feature, Layer};
+use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::query::{self, Page, Selection};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -21,7 +20,7 @@ fn random_layer(seed: u64, n: usize) -> Layer {
         (-180.0, -35.0),
         (69.17, 34.53),
     ];
-    let features = (0..n)
+    let geometries = (0..n)
         .map(|i| {
             let (lon, lat) = if i % 2 == 0 {
                 let z: f64 = rng.gen_range(-1.0..1.0);
@@ -39,21 +38,10 @@ fn random_layer(seed: u64, n: usize) -> Layer {
                 let lat: f64 = (hy + rng.gen_range(-1.0..1.0_f64)).clamp(-90.0, 90.0);
                 (lon, lat)
             };
-            Feature {
-                id: i as u64 + 1,
-                geometry: Geometry::Point(Point::new(lon, lat)),
-                source_geometry: None,
-                props: Box::new([]),
-                time: khorasan_atlas::catalog::Time::NONE,
-            }
+            Geometry::Point(Point::new(lon, lat))
         })
         .collect();
-    Layer::build(
-        Arc::new(LayerSettings::default()),
-        Vec::new(),
-        features,
-        Default::default(),
-    )
+    common::layer_of(geometries)
 }
 
 fn brute_force(layer: &Layer, center: Point<f64>) -> Vec<(usize, f64)> {

@@ -9,8 +9,6 @@
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use super::format::{self, Format};
@@ -18,9 +16,9 @@ use super::html::{self, Page};
 use super::params::{self, Params};
 use super::respond::{self, GEOJSON, JSON, OPENAPI};
 use super::state::AppState;
-use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
 use crate::catalog::time::{format_end, format_ms};
+use crate::catalog::{Layer, Prop};
 use crate::error::{Error, Result};
 use crate::query::Outcome;
 use crate::query::request::{DistanceRequest, ItemsRequest, Listing, PageLimits};
@@ -289,31 +287,63 @@ struct CollectionPage<'a> {
     links: Vec<Value>,
 }
 
-impl Serialize for CollectionPage<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("type", "FeatureCollection")?;
-        map.serialize_entry("numberMatched", &self.outcome.matched)?;
-        map.serialize_entry("numberReturned", &self.outcome.hits.len())?;
-        map.serialize_entry("links", &self.links)?;
-        let features: Vec<FeatureJson> = self
+impl CollectionPage<'_> {
+    /// The page as GeoJSON, written straight into one buffer (a GeoJSON FeatureCollection
+    /// with `numberMatched`, `numberReturned`, `links` and `features`, in that order), or
+    /// [`Error::ResponseTooLarge`] when it passes `limit` bytes: the size is checked after
+    /// each feature, so no more than one feature past the limit is written.
+    fn to_json(&self, limit: usize) -> Result<Vec<u8>> {
+        use std::io::Write as _;
+        // Every hit is a live slot of the layer; `filter_map` only keeps the count honest.
+        let page: Vec<_> = self
             .outcome
             .hits
             .iter()
-            .filter_map(|h| {
-                Some(FeatureJson {
-                    layer: self.layer,
-                    feature: self.layer.features.get(h.pos)?,
-                    select: self.select,
-                    extra: h
-                        .distance_m
-                        .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
-                    links: None,
-                })
-            })
+            .filter_map(|h| Some((h, self.layer.features.get(h.pos)?)))
             .collect();
-        map.serialize_entry("features", &features)?;
-        map.end()
+        let mut out = Vec::with_capacity(limit.min(1024 + 256 * page.len()));
+        let failed =
+            |e: &dyn std::fmt::Display| Error::Internal(format!("serializing a response: {e}"));
+        write!(
+            out,
+            r#"{{"type":"FeatureCollection","numberMatched":{},"numberReturned":{},"links":"#,
+            self.outcome.matched,
+            page.len()
+        )
+        .map_err(|e| failed(&e))?;
+        serde_json::to_writer(&mut out, &self.links).map_err(|e| failed(&e))?;
+        out.extend_from_slice(br#","features":["#);
+        // One tight loop touching every feature of the page first lets their cache misses
+        // overlap, instead of one at a time between the writes.
+        std::hint::black_box(page.iter().fold(0_u64, |acc, (_, f)| {
+            acc ^ f.id
+                ^ f.props
+                    .first()
+                    .map_or(0, |p| u64::from(matches!(p, Prop::Null)))
+        }));
+        for (i, (h, feature)) in page.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let feature = FeatureJson {
+                layer: self.layer,
+                feature,
+                select: self.select,
+                extra: h
+                    .distance_m
+                    .map(|d| ("distance_m", (d * 1000.0).round() / 1000.0)),
+                links: None,
+            };
+            serde_json::to_writer(&mut out, &feature).map_err(|e| failed(&e))?;
+            if out.len() > limit {
+                return Err(Error::ResponseTooLarge { limit });
+            }
+        }
+        out.extend_from_slice(b"]}");
+        if out.len() > limit {
+            return Err(Error::ResponseTooLarge { limit });
+        }
+        Ok(out)
     }
 }
 
@@ -389,7 +419,7 @@ fn respond_page(
                 select,
                 links,
             };
-            let json = respond::json_bytes_within(&body, cap)?;
+            let json = body.to_json(cap)?;
             html::document_json(req, fmt, Page::Items, json, GEOJSON, max_age)
         }
     }
@@ -423,7 +453,8 @@ pub async fn items(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = off_worker(&layer, request, ItemsRequest::run).await?;
+    let small = request.is_small(&layer);
+    let (request, outcome) = off_worker(&layer, request, small, ItemsRequest::run).await?;
     let mut resp = respond_page(
         &req,
         &state,
@@ -440,16 +471,22 @@ pub async fn items(
 
 /// Runs a query off the async workers ([`super::blocking::run`]), so that a query over a
 /// large layer never holds an HTTP worker: other requests (`/health`) are answered meanwhile,
-/// and a query whose client has gone is not run.
+/// and a query whose client has gone is not run. A `small` query (a few index steps
+/// whatever the data) runs here: cheaper than the hop to another thread.
 async fn off_worker<R, O>(
     layer: &std::sync::Arc<Layer>,
     request: R,
+    small: bool,
     run: fn(&R, &Layer) -> O,
 ) -> Result<(R, O)>
 where
     R: Send + 'static,
     O: Send + 'static,
 {
+    if small {
+        let outcome = run(&request, layer);
+        return Ok((request, outcome));
+    }
     let layer = std::sync::Arc::clone(layer);
     super::blocking::run(move |_| {
         let outcome = run(&request, &layer);
@@ -543,13 +580,8 @@ async fn distance(
         req.query_string(),
         params::page_limits(&state.config),
     )?;
-    let (request, outcome) = if request.is_small() {
-        // A few index steps: cheaper here than the hop to another thread.
-        let outcome = request.run(&layer);
-        (request, outcome)
-    } else {
-        off_worker(&layer, request, DistanceRequest::run).await?
-    };
+    let small = request.is_small(&layer);
+    let (request, outcome) = off_worker(&layer, request, small, DistanceRequest::run).await?;
     respond_page(
         req,
         state,

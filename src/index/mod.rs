@@ -20,6 +20,7 @@
 //! tests and distances are the caller's ([`crate::query`]). It knows nothing of features or
 //! properties.
 
+mod count;
 mod edits;
 pub mod geodesic;
 pub mod packed;

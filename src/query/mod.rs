@@ -55,6 +55,11 @@ pub struct Outcome {
 }
 
 impl Selection {
+    /// Whether only the bbox (if any) filters: no datetime, property or CQL2 filter.
+    fn spatial_only(&self) -> bool {
+        self.datetime.is_none() && self.equals.is_empty() && self.filter.is_none()
+    }
+
     /// Whether the feature at `pos` passes the non-spatial filters.
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
         let Some(f) = layer.features.get(pos) else {
@@ -163,6 +168,13 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
     }
     // For a layer of points the envelope test of the index is already the exact bbox test.
     let exact_from_index = layer.index.points_only();
+    if exact_from_index
+        && sort.is_empty()
+        && selection.spatial_only()
+        && let Some(bbox) = selection.bbox
+    {
+        return bbox_page(layer, bbox, page);
+    }
     let mut positions: Vec<usize> = selection
         .candidates(layer)
         .into_iter()
@@ -212,6 +224,38 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
     }
 }
 
+/// The points of a single-point layer in `bbox`, in layer order: counted by whole index
+/// nodes, the page read in position order from the index.
+fn bbox_page(layer: &Layer, bbox: BBox, page: Page) -> Outcome {
+    let index = &layer.index;
+    // The two halves of a box split at the antimeridian hold no point in common.
+    let matched = bbox
+        .envelopes()
+        .map(|[w, s, e, n]| index.count_in_envelope(w, s, e, n))
+        .sum();
+    let want = page.offset.saturating_add(page.limit).min(matched);
+    let mut positions: Vec<usize> = Vec::with_capacity(want);
+    for [w, s, e, n] in bbox.envelopes() {
+        positions.extend(index.first_in_envelope(w, s, e, n, want));
+    }
+    if bbox.envelopes().nth(1).is_some() {
+        positions.sort_unstable();
+        positions.dedup();
+        positions.truncate(want);
+    }
+    Outcome {
+        matched,
+        hits: positions
+            .into_iter()
+            .skip(page.offset)
+            .map(|pos| Hit {
+                pos,
+                distance_m: None,
+            })
+            .collect(),
+    }
+}
+
 /// Keeps the `want` first elements of `v` in the total order `cmp`, sorted.
 fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> Ordering) {
     if want < v.len() {
@@ -225,11 +269,18 @@ fn first_sorted<T>(v: &mut Vec<T>, want: usize, mut cmp: impl FnMut(&T, &T) -> O
     v.sort_unstable_by(cmp);
 }
 
+/// Pages reaching further than this many features into a radius answer are read from the
+/// whole answer, not from a walk nearest first.
+const LARGE_PAGE: usize = 1000;
+
 /// Features within `within_m` metres (geodesic) of `center`, nearest first, one page.
 ///
 /// The count is exact and needs the exact distance only of the candidates in the thin band
-/// where the index's bounds cannot tell inside from outside; the page then measures
-/// candidates in the order of their lower bounds until no later one can enter it.
+/// where the index's bounds cannot tell inside from outside. Without filters on a layer of
+/// points, the index counts whole nodes inside the radius
+/// ([`crate::index::SpatialIndex::count_within`]) and the page is the nearest features
+/// within the radius; otherwise the page measures the candidates inside in the order of
+/// their lower bounds until no later one can enter it.
 pub fn radius(
     layer: &Layer,
     center: Point<f64>,
@@ -237,6 +288,19 @@ pub fn radius(
     selection: &Selection,
     page: Page,
 ) -> Outcome {
+    if selection.spatial_only()
+        && selection.bbox.is_none()
+        && let Some(matched) = layer.index.count_within(center, within_m)
+    {
+        let want = page.offset.saturating_add(page.limit).min(matched);
+        if want <= LARGE_PAGE {
+            let hits = nearest(layer, center, want, Some(within_m), selection).hits;
+            return Outcome {
+                matched,
+                hits: hits.into_iter().skip(page.offset).collect(),
+            };
+        }
+    }
     let mut inside: Vec<Candidate> = Vec::new();
     for c in layer.index.within_bounds(center, within_m) {
         if c.lower_m > within_m
@@ -342,14 +406,29 @@ pub fn nearest(
         best.truncate(k);
     };
     if k > 0 {
-        for (pos, lower_bound_m) in layer.index.nearest(center) {
+        // On a layer of points the coordinates come from the index, without reading the
+        // features that do not make the answer.
+        let candidates: Box<dyn Iterator<Item = (usize, f64, Option<Point<f64>>)>> =
+            match layer.index.nearest_points(center) {
+                Some(points) => Box::new(points.map(|(pos, bound, p)| (pos, bound, Some(p)))),
+                None => Box::new(
+                    layer
+                        .index
+                        .nearest(center)
+                        .map(|(pos, bound)| (pos, bound, None)),
+                ),
+            };
+        for (pos, lower_bound_m, point) in candidates {
             if lower_bound_m > worst(&best) {
                 break;
             }
             if !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
                 continue;
             }
-            let d = distance_m(layer, pos, center);
+            let d = match point {
+                Some(p) => geodesic_m(center, p),
+                None => distance_m(layer, pos, center),
+            };
             offer(pos, d, &mut best);
         }
         for pos in layer.index.non_points() {

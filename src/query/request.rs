@@ -217,8 +217,10 @@ pub enum Reach {
     Nearest { within_m: Option<f64> },
 }
 
-/// Most features of a `nearest` answer that [`DistanceRequest::is_small`] calls small.
-pub const SMALL_NEAREST: usize = 100;
+/// Most features (`offset + limit`) of an answer that `is_small` calls small.
+pub const SMALL_PAGE: usize = 100;
+/// Largest radius that [`DistanceRequest::is_small`] calls small, metres.
+pub const SMALL_RADIUS_M: f64 = 100_000.0;
 
 /// `/radius` and `/nearest`: a centre, a reach, filters and page.
 #[derive(Debug)]
@@ -246,6 +248,19 @@ impl ItemsRequest {
             listing: listing(layer, params, selection, page)?,
             sort,
         })
+    }
+
+    /// Whether the answer takes only a few index steps whatever the data: no filter but
+    /// `bbox`, no `sortby`, a page ending within [`SMALL_PAGE`], on a layer of single points
+    /// (counted by whole index nodes, the page read in layer order from the index).
+    pub fn is_small(&self, layer: &Layer) -> bool {
+        let Listing {
+            selection, page, ..
+        } = &self.listing;
+        self.sort.is_empty()
+            && selection.spatial_only()
+            && layer.index.points_only()
+            && page.offset.saturating_add(page.limit) <= SMALL_PAGE
     }
 
     /// Runs the query on `layer` (the snapshot it was parsed against).
@@ -310,16 +325,22 @@ impl DistanceRequest {
         matches!(self.reach, Reach::Radius { .. })
     }
 
-    /// Whether the answer takes only a few index steps whatever the data: `nearest` with
-    /// at most [`SMALL_NEAREST`] features and no filter (a filter may skip most of the
-    /// layer before enough features pass).
-    pub fn is_small(&self) -> bool {
-        let s = &self.listing.selection;
-        matches!(self.reach, Reach::Nearest { .. })
-            && self.listing.page.limit <= SMALL_NEAREST
-            && s.bbox.is_none()
-            && s.datetime.is_none()
-            && s.equals.is_empty()
+    /// Whether the answer takes only a few index steps whatever the data: no filter (a
+    /// filter may skip most of the layer before enough features pass), a page ending within
+    /// [`SMALL_PAGE`], and `nearest`, or `radius` up to [`SMALL_RADIUS_M`] on a layer of
+    /// single points (counted by whole index nodes, see [`super::radius`]).
+    pub fn is_small(&self, layer: &Layer) -> bool {
+        let Listing {
+            selection, page, ..
+        } = &self.listing;
+        let reach = match self.reach {
+            Reach::Nearest { .. } => true,
+            Reach::Radius { within_m } => within_m <= SMALL_RADIUS_M && layer.index.points_only(),
+        };
+        reach
+            && selection.spatial_only()
+            && selection.bbox.is_none()
+            && page.offset.saturating_add(page.limit) <= SMALL_PAGE
     }
 
     /// Runs the query on `layer` (the snapshot it was parsed against).

@@ -127,3 +127,25 @@ pub fn open_writable(raw: RawConfig) -> AppState {
     let catalog = Catalog::load(&config.catalog()).unwrap();
     AppState::open(config, catalog).unwrap()
 }
+
+/// A layer of `geometries` in that order, with ids 1, 2, ... and no properties or times.
+pub fn layer_of(geometries: Vec<geo::Geometry<f64>>) -> khorasan_atlas::catalog::Layer {
+    use khorasan_atlas::catalog::{Feature, Layer, LayerSettings, Time};
+    let features = geometries
+        .into_iter()
+        .enumerate()
+        .map(|(i, geometry)| Feature {
+            id: i as u64 + 1,
+            geometry,
+            source_geometry: None,
+            props: Box::new([]),
+            time: Time::NONE,
+        })
+        .collect();
+    Layer::build(
+        std::sync::Arc::new(LayerSettings::default()),
+        Vec::new(),
+        features,
+        Default::default(),
+    )
+}

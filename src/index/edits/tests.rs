@@ -203,6 +203,9 @@ impl Model {
                 .map(|(pos, _)| pos)
                 .collect();
             assert_eq!(got, want, "box {w} {s} {e} {n}");
+            assert_eq!(index.count_in_envelope(w, s, e, n), want.len());
+            let first = index.first_in_envelope(w, s, e, n, 5);
+            assert_eq!(first, want[..want.len().min(5)], "box {w} {s} {e} {n}");
         }
         let extent = index.extent();
         for (_, g) in self.present() {
