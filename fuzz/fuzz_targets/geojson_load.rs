@@ -73,9 +73,12 @@ fuzz_target!(|data: &[u8]| {
         loaded.features,
         loaded.source_ids,
     );
-    for f in &layer.features {
+    for (_, f) in layer.features.iter() {
         assert_eq!(
-            layer.position(f.id).map(|p| layer.features[p].id),
+            layer
+                .position(f.id)
+                .and_then(|p| layer.features.get(p))
+                .map(|g| g.id),
             Some(f.id)
         );
     }
