@@ -101,7 +101,7 @@ fn leaves(atlas: &common::Atlas, layer: &Layer, input: &str) -> Result<()> {
     let Ok(id) = id.parse::<u64>() else {
         return Ok(());
     };
-    cluster::leaves(layer, &cluster_config(atlas, layer), id)?;
+    cluster::leaves(layer, &cluster_config(atlas, layer), id, None)?;
     Ok(())
 }
 
