@@ -14,6 +14,8 @@
 //! leaves along the border and anything snapping broke. Rings smaller than `min_area`
 //! tile units² are dropped.
 
+use std::collections::HashMap;
+
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{ContourDirection, IntOverlayOptions, Overlay};
 use i_overlay::core::overlay_rule::OverlayRule;
@@ -242,31 +244,101 @@ fn overlay_options() -> IntOverlayOptions {
 }
 
 /// i_overlay's shapes as polygons (exterior first, area positive; holes negative), dropping
-/// those whose exterior is under `min_area` tile units².
+/// those whose exterior is under `min_area` tile units². A ring that passes through one
+/// vertex twice (snapping can pinch a ring) is split there into simple rings: a pinched hole
+/// into holes that touch at that point, a pinched exterior into polygons that touch there,
+/// each with the holes inside it.
 fn oriented(shapes: Vec<Vec<Vec<IntPoint>>>, min_area: f64) -> Vec<Vec<Vec<[i32; 2]>>> {
     let mut out = Vec::with_capacity(shapes.len());
     for shape in shapes {
-        let mut rings: Vec<Vec<[i32; 2]>> = Vec::with_capacity(shape.len());
-        for (i, contour) in shape.into_iter().enumerate() {
-            let mut ring: Vec<[i32; 2]> = contour.into_iter().map(|p| [p.x, p.y]).collect();
-            let area = ring_area(&ring);
-            if i == 0 {
-                if area.abs() < min_area.max(f64::MIN_POSITIVE) {
-                    break;
-                }
-                if area < 0.0 {
+        let mut contours = shape
+            .into_iter()
+            .map(|contour| contour.into_iter().map(|p| [p.x, p.y]).collect::<Vec<_>>());
+        let Some(exterior) = contours.next() else {
+            continue;
+        };
+        let mut holes: Vec<Vec<[i32; 2]>> = Vec::new();
+        for hole in contours {
+            for mut ring in split_pinches(hole) {
+                if ring_area(&ring) > 0.0 {
                     ring.reverse();
                 }
-            } else if area > 0.0 {
-                ring.reverse();
+                holes.push(ring);
             }
-            rings.push(ring);
         }
-        if !rings.is_empty() {
-            out.push(rings);
+        let exteriors: Vec<Vec<[i32; 2]>> = split_pinches(exterior)
+            .into_iter()
+            .filter(|ring| ring_area(ring).abs() >= min_area.max(f64::MIN_POSITIVE))
+            .map(|mut ring| {
+                if ring_area(&ring) < 0.0 {
+                    ring.reverse();
+                }
+                ring
+            })
+            .collect();
+        let mut polygons: Vec<Vec<Vec<[i32; 2]>>> =
+            exteriors.into_iter().map(|ring| vec![ring]).collect();
+        for hole in holes {
+            let home = if polygons.len() == 1 {
+                polygons.first_mut()
+            } else {
+                polygons.iter_mut().find(|p| holds(&p[0], &hole))
+            };
+            if let Some(polygon) = home {
+                polygon.push(hole);
+            }
         }
+        out.extend(polygons);
     }
     out
+}
+
+/// The simple rings of a ring (not closed) that may pass through a vertex more than once,
+/// cut at each such vertex; loops without area (spikes) are left out.
+fn split_pinches(ring: Vec<[i32; 2]>) -> Vec<Vec<[i32; 2]>> {
+    let mut out = Vec::new();
+    let mut path: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<[i32; 2], usize> = HashMap::new();
+    for p in ring {
+        if let Some(&i) = at.get(&p) {
+            let looped: Vec<[i32; 2]> = path.drain(i..).collect();
+            for q in &looped {
+                at.remove(q);
+            }
+            if looped.len() >= 3 && ring_area(&looped) != 0.0 {
+                out.push(looped);
+            }
+        }
+        at.insert(p, path.len());
+        path.push(p);
+    }
+    if path.len() >= 3 && ring_area(&path) != 0.0 {
+        out.push(path);
+    }
+    out
+}
+
+/// Whether `ring` holds `hole`: a vertex of the hole that is not on the ring's vertices lies
+/// inside it (even-odd rule; holes of a valid overlay lie wholly on one side).
+fn holds(ring: &[[i32; 2]], hole: &[[i32; 2]]) -> bool {
+    let Some(&[x, y]) = hole.iter().find(|p| !ring.contains(p)) else {
+        return true;
+    };
+    let (x, y) = (f64::from(x), f64::from(y));
+    let mut inside = false;
+    for (i, a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % ring.len()];
+        let (ax, ay, bx, by) = (
+            f64::from(a[0]),
+            f64::from(a[1]),
+            f64::from(b[0]),
+            f64::from(b[1]),
+        );
+        if (ay > y) != (by > y) && x < ax + (y - ay) * (bx - ax) / (by - ay) {
+            inside = !inside;
+        }
+    }
+    inside
 }
 
 /// Signed shoelace area in tile units² (positive = clockwise on screen, y down).
@@ -286,6 +358,74 @@ pub fn ring_area(ring: &[[i32; 2]]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shape(rings: &[&[[i32; 2]]]) -> Vec<Vec<IntPoint>> {
+        rings
+            .iter()
+            .map(|r| r.iter().map(|&[x, y]| IntPoint::new(x, y)).collect())
+            .collect()
+    }
+
+    fn valid(polygons: &[Vec<Vec<[i32; 2]>>]) -> bool {
+        use geo::{LineString, MultiPolygon, Polygon, Validation};
+        let ring = |r: &Vec<[i32; 2]>| {
+            LineString::from(
+                r.iter()
+                    .map(|&[x, y]| (f64::from(x), f64::from(y)))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        MultiPolygon(
+            polygons
+                .iter()
+                .map(|p| Polygon::new(ring(&p[0]), p[1..].iter().map(ring).collect()))
+                .collect(),
+        )
+        .is_valid()
+    }
+
+    #[test]
+    fn a_pinched_hole_becomes_two_holes_touching_at_the_pinch() {
+        let square: &[[i32; 2]] = &[[0, 0], [100, 0], [100, 100], [0, 100]];
+        let pinched: &[[i32; 2]] = &[[50, 50], [60, 40], [70, 50], [50, 50], [40, 60], [30, 50]];
+        let out = oriented(vec![shape(&[square, pinched])], 1.0);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].len(), 3, "{out:?}");
+        assert!(
+            out[0][1..]
+                .iter()
+                .all(|h| h.len() == 3 && ring_area(h) < 0.0)
+        );
+        assert!(valid(&out), "{out:?}");
+    }
+
+    #[test]
+    fn a_pinched_exterior_becomes_two_polygons_each_with_its_holes() {
+        let bow: &[[i32; 2]] = &[
+            [0, 0],
+            [50, 0],
+            [50, 50],
+            [100, 50],
+            [100, 100],
+            [50, 100],
+            [50, 50],
+            [0, 50],
+        ];
+        let hole: &[[i32; 2]] = &[[70, 70], [80, 70], [80, 80], [70, 80]];
+        let out = oriented(vec![shape(&[bow, hole])], 1.0);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out.iter().all(|p| ring_area(&p[0]) > 0.0));
+        let with_hole: Vec<_> = out.iter().filter(|p| p.len() == 2).collect();
+        assert_eq!(with_hole.len(), 1);
+        assert!(with_hole[0][0].contains(&[100, 100]));
+        assert!(valid(&out), "{out:?}");
+    }
+
+    #[test]
+    fn a_spike_is_dropped() {
+        let spiked: &[[i32; 2]] = &[[0, 0], [10, 0], [20, 0], [10, 0], [10, 10], [0, 10]];
+        assert_eq!(split_pinches(spiked.to_vec()).len(), 1);
+    }
 
     const CLIP: ClipBox = ClipBox { lo: -64, hi: 4160 };
 
