@@ -374,7 +374,6 @@ impl Tiler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::load::{LoadOptions, load_file};
     use crate::catalog::{LayerSettings, next_generation};
 
     /// Points spread over a z4 tile, several to a pixel in places.
@@ -398,18 +397,12 @@ mod tests {
             ),
         )
         .unwrap();
-        let loaded = load_file(&path, &LoadOptions::default()).unwrap();
-        let settings = LayerSettings {
+        crate::catalog::load_layer(&LayerSettings {
             id: "p".into(),
             file: path,
             ..LayerSettings::default()
-        };
-        Layer::build(
-            Arc::new(settings),
-            loaded.fields,
-            loaded.features,
-            loaded.source_ids,
-        )
+        })
+        .unwrap()
     }
 
     /// The same features as a later generation, as a write makes it.

@@ -62,26 +62,18 @@ fn holds_something(c: &Covered<'_>, t: TileCoord) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::load::{LoadOptions, load_file};
     use crate::catalog::{Layer, LayerSettings};
-    use std::sync::Arc;
 
     fn layer_of(geojson: &str) -> Layer {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.geojson");
         std::fs::write(&path, geojson).unwrap();
-        let loaded = load_file(&path, &LoadOptions::default()).unwrap();
-        let settings = LayerSettings {
+        crate::catalog::load_layer(&LayerSettings {
             id: "l".into(),
             file: path,
             ..LayerSettings::default()
-        };
-        Layer::build(
-            Arc::new(settings),
-            loaded.fields,
-            loaded.features,
-            loaded.source_ids,
-        )
+        })
+        .unwrap()
     }
 
     /// The tile of a lon/lat position at zoom `z`, computed directly.
