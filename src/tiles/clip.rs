@@ -279,12 +279,7 @@ fn oriented(shapes: Vec<Vec<Vec<IntPoint>>>, min_area: f64) -> Vec<Vec<Vec<[i32;
         let mut polygons: Vec<Vec<Vec<[i32; 2]>>> =
             exteriors.into_iter().map(|ring| vec![ring]).collect();
         for hole in holes {
-            let home = if polygons.len() == 1 {
-                polygons.first_mut()
-            } else {
-                polygons.iter_mut().find(|p| holds(&p[0], &hole))
-            };
-            if let Some(polygon) = home {
+            if let Some(polygon) = polygons.iter_mut().find(|p| holds(&p[0], &hole)) {
                 polygon.push(hole);
             }
         }
@@ -318,27 +313,47 @@ fn split_pinches(ring: Vec<[i32; 2]>) -> Vec<Vec<[i32; 2]>> {
     out
 }
 
-/// Whether `ring` holds `hole`: a vertex of the hole that is not on the ring's vertices lies
-/// inside it (even-odd rule; holes of a valid overlay lie wholly on one side).
+/// Whether `ring` holds `hole`: the first vertex of the hole (or, failing those, the first
+/// midpoint of its edges) that is off the ring's boundary lies inside it (even-odd rule; holes
+/// of a valid overlay lie wholly on one side). A hole drawn wholly on the ring counts as held.
 fn holds(ring: &[[i32; 2]], hole: &[[i32; 2]]) -> bool {
-    let Some(&[x, y]) = hole.iter().find(|p| !ring.contains(p)) else {
+    let vertices = hole.iter().map(|&[x, y]| (f64::from(x), f64::from(y)));
+    let midpoints = hole.iter().zip(hole.iter().cycle().skip(1)).map(|(a, b)| {
+        (
+            (f64::from(a[0]) + f64::from(b[0])) / 2.0,
+            (f64::from(a[1]) + f64::from(b[1])) / 2.0,
+        )
+    });
+    let Some((x, y)) = vertices
+        .chain(midpoints)
+        .find(|&point| !on_boundary(ring, point))
+    else {
         return true;
     };
-    let (x, y) = (f64::from(x), f64::from(y));
     let mut inside = false;
-    for (i, a) in ring.iter().enumerate() {
-        let b = ring[(i + 1) % ring.len()];
-        let (ax, ay, bx, by) = (
-            f64::from(a[0]),
-            f64::from(a[1]),
-            f64::from(b[0]),
-            f64::from(b[1]),
-        );
+    for ((ax, ay), (bx, by)) in edges(ring) {
         if (ay > y) != (by > y) && x < ax + (y - ay) * (bx - ax) / (by - ay) {
             inside = !inside;
         }
     }
     inside
+}
+
+/// The edges of a ring (not closed) as pairs of points.
+fn edges(ring: &[[i32; 2]]) -> impl Iterator<Item = ((f64, f64), (f64, f64))> + '_ {
+    let point = |p: &[i32; 2]| (f64::from(p[0]), f64::from(p[1]));
+    ring.iter()
+        .zip(ring.iter().cycle().skip(1))
+        .map(move |(a, b)| (point(a), point(b)))
+}
+
+/// Whether `(x, y)` lies on an edge of `ring` (exact: tile coordinates and their halves are
+/// exact in `f64`, and so are the products below).
+fn on_boundary(ring: &[[i32; 2]], (x, y): (f64, f64)) -> bool {
+    edges(ring).any(|((ax, ay), (bx, by))| {
+        let cross = (bx - ax) * (y - ay) - (by - ay) * (x - ax);
+        cross == 0.0 && x >= ax.min(bx) && x <= ax.max(bx) && y >= ay.min(by) && y <= ay.max(by)
+    })
 }
 
 /// Signed shoelace area in tile units² (positive = clockwise on screen, y down).
@@ -490,5 +505,30 @@ mod tests {
         assert!(ring_area(&polys[0][0]) > 0.0);
         assert!(ring_area(&polys[0][1]) < 0.0);
         assert!(clip_polygon(&[outer], CLIP, 20_000.0).is_empty());
+    }
+
+    #[test]
+    fn a_hole_outside_its_only_exterior_is_dropped() {
+        // Snapping can leave a hole that touches the exterior at one corner but lies outside
+        // it; kept, it would make the polygon invalid.
+        let square: &[[i32; 2]] = &[[0, 0], [0, 4096], [4096, 4096], [4096, 0]];
+        let outside: &[[i32; 2]] = &[[4096, 4096], [4351, 3878], [4351, 4096]];
+        let inside: &[[i32; 2]] = &[[10, 10], [20, 10], [20, 20]];
+        let out = oriented(vec![shape(&[square, outside, inside])], 1.0);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].len(), 2, "{out:?}");
+        assert!(out[0][1].contains(&[20, 20]));
+        assert!(valid(&out));
+    }
+
+    #[test]
+    fn a_hole_whose_vertices_all_touch_the_exterior_is_placed_by_its_edges() {
+        // A diamond hole with every vertex on the square's edges: only the midpoints of its
+        // edges say on which side it lies.
+        let square: &[[i32; 2]] = &[[0, 0], [0, 100], [100, 100], [100, 0]];
+        let diamond: &[[i32; 2]] = &[[50, 0], [100, 50], [50, 100], [0, 50]];
+        assert!(holds(square, diamond));
+        let beside: &[[i32; 2]] = &[[100, 0], [100, 100], [200, 50]];
+        assert!(!holds(square, beside));
     }
 }
