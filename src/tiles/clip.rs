@@ -204,9 +204,13 @@ pub fn clip_polygon(
         IntPoint::new(clip.hi, clip.hi),
         IntPoint::new(clip.lo, clip.hi),
     ]];
-    let shapes =
-        Overlay::with_shapes_options(&[shape], &[square], overlay_options(), Solver::default())
-            .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
+    let shapes = Overlay::from_subj_and_clip_custom(
+        &[shape],
+        &[square],
+        overlay_options(),
+        Solver::default(),
+    )
+    .overlay(OverlayRule::Intersect, FillRule::EvenOdd);
     oriented(shapes, min_area)
 }
 
@@ -229,14 +233,14 @@ pub fn merge_parts(parts: Vec<Vec<Vec<[i32; 2]>>>, min_area: f64) -> Vec<Vec<Vec
         .collect();
     let no_clip: &[Vec<Vec<IntPoint>>] = &[];
     let merged =
-        Overlay::with_shapes_options(&shapes, no_clip, overlay_options(), Solver::default())
+        Overlay::from_subj_and_clip_custom(&shapes, no_clip, overlay_options(), Solver::default())
             .overlay(OverlayRule::Subject, FillRule::NonZero);
     oriented(merged, min_area)
 }
 
 /// OGC-valid output (no self-touching rings), exterior rings counter-clockwise in i_overlay's
 /// y-up sense, which is clockwise on screen.
-fn overlay_options() -> IntOverlayOptions {
+fn overlay_options() -> IntOverlayOptions<u64> {
     IntOverlayOptions {
         output_direction: ContourDirection::CounterClockwise,
         ..IntOverlayOptions::ogc()
