@@ -34,6 +34,7 @@ use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -456,7 +457,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let mut expected = 0;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
             let pos = self.builder.field(&key, expected);
             expected = pos + 1;
             let raw: &'de RawValue = map.next_value()?;
@@ -468,6 +469,31 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
             self.props[pos] = value;
         }
         Ok(())
+    }
+}
+
+/// A member name, borrowed from the text unless it has escapes (serde's `Cow<str>` is always
+/// a copy).
+struct Name<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Name<'de>, E> {
+        Ok(Name(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Name<'de>, E> {
+        Ok(Name(v.to_owned().into()))
     }
 }
 

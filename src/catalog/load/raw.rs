@@ -23,6 +23,22 @@ pub struct RawFeature<'a> {
     pub properties: Option<&'a RawValue>,
 }
 
+/// The numeric id of an `id` member, and the string it was made from.
+fn read_id(text: &str) -> std::result::Result<(Option<u64>, Option<String>), String> {
+    // Only digits (the text is valid JSON: no sign, no leading zero) that fit: the number.
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok((Some(n), None));
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Number(n)) => match n.as_u64() {
+            Some(id) => Ok((Some(id), None)),
+            None => Err(format!("id {n} is not a non-negative integer")),
+        },
+        Ok(serde_json::Value::String(s)) => Ok((Some(super::string_id(&s)), Some(s))),
+        _ => Err(format!("id {text} is neither a string nor a number")),
+    }
+}
+
 /// A member that may be `null`, distinguished from a missing one.
 fn present<'de, D: Deserializer<'de>>(
     d: D,
@@ -61,17 +77,7 @@ impl RawFeature<'_> {
         };
         let (id, source_id) = match self.id {
             None => (None, None),
-            Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
-                Ok(serde_json::Value::Number(n)) => (
-                    Some(
-                        n.as_u64()
-                            .ok_or_else(|| format!("id {n} is not a non-negative integer"))?,
-                    ),
-                    None,
-                ),
-                Ok(serde_json::Value::String(s)) => (Some(super::string_id(&s)), Some(s)),
-                _ => return Err(format!("id {} is neither a string nor a number", v.get())),
-            },
+            Some(v) => read_id(v.get())?,
         };
         Ok(Parsed {
             geometry,

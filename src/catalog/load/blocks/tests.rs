@@ -40,6 +40,9 @@ fn feature(i: usize) -> String {
         1 => format!(r#""id":"s-{i}","#),
         2 => r#""id":3,"#.to_owned(),
         3 => r#""id":-1,"#.to_owned(),
+        4 => r#""id":18446744073709551616,"#.to_owned(),
+        5 => r#""id":2.0,"#.to_owned(),
+        6 => format!(r#""id":{},"#, u64::MAX - i as u64),
         _ => format!(r#""id":{},"#, 1000 + i),
     };
     let properties = match i % 17 {
@@ -47,7 +50,7 @@ fn feature(i: usize) -> String {
         1 => r#","properties":null"#.to_owned(),
         2 => format!(r#","properties":{{"date":"2020-13-{i}"}}"#),
         _ => format!(
-            r#","properties":{{"name":"n{} {pad}","n":{},"f":{}.5e-1,"ok":{},"date":"2021-0{}-1{}","deep":{{"a":[{i},"{pad}"]}},"late{}":null}}"#,
+            r#","properties":{{"name":"n{} {pad}","n":{},"f":{}.5e-1,"ok":{},"date":"2021-0{}-1{}","deep":{{"a":[{i},"{pad}"]}},"k\u00e9y":"{pad}","late{}":null}}"#,
             i % 5,
             i as i64 - 100,
             i,
@@ -117,11 +120,13 @@ fn features_across_block_boundaries_equal_the_whole_reading() {
             n => n.as_u64().unwrap(),
         };
         assert_eq!(got.id, want, "feature {i}");
-        let name = f["properties"]["name"].as_str();
-        let pos = loaded.fields.iter().position(|x| x.name == "name").unwrap();
-        match (&got.props[pos], name) {
-            (crate::catalog::Prop::Str(s), Some(n)) => assert_eq!(&**s, n),
-            (other, n) => assert!(n.is_none(), "{other:?} {n:?}"),
+        for field in ["name", "kéy"] {
+            let want = f["properties"][field].as_str();
+            let pos = loaded.fields.iter().position(|x| x.name == field).unwrap();
+            match (&got.props[pos], want) {
+                (crate::catalog::Prop::Str(s), Some(n)) => assert_eq!(&**s, n),
+                (other, n) => assert!(n.is_none(), "{other:?} {n:?}"),
+            }
         }
     }
     assert!(whole.contains("is repeated"));
