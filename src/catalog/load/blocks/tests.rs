@@ -54,7 +54,7 @@ fn feature(i: usize) -> String {
             i % 5,
             i as i64 - 100,
             i,
-            i % 2 == 0,
+            i.is_multiple_of(2),
             1 + i % 9,
             i % 10,
             i % 3
