@@ -7,6 +7,9 @@
 //! 3. map properties onto the layer's field list (first-seen order), inferring each type;
 //! 4. derive the feature id (below) and its time span from the configured time property.
 //!
+//! A file is read on two threads ([`blocks`]): one reads the blocks and does steps 1-2 and
+//! the id's own checks ([`raw`]), the other the rest, in file order.
+//!
 //! # Feature ids
 //! Stable across restarts for the same file: an integer `id` member is used as is; a string
 //! `id` member (such as `"iskp-001"`) becomes a 53-bit FNV-1a hash of the string, so it is safe
@@ -31,7 +34,6 @@ use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use geo::Geometry;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -45,9 +47,11 @@ use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
 use intern::Interner;
-use stream::{Stop, Taken};
+use raw::{Parsed, RawFeature};
 
+mod blocks;
 mod intern;
+mod raw;
 mod stream;
 
 /// What a file yields: the schema, the valid features, and the features left out.
@@ -114,7 +118,7 @@ pub struct LoadOptions {
 /// Reads a GeoJSON FeatureCollection from `path`, one block at a time ([`stream`]); a
 /// file of an unexpected shape is read whole by [`load_slice`], which gives its messages.
 pub fn load_file(path: &Path, options: &LoadOptions) -> Result<Loaded> {
-    if let Some(loaded) = load_blocks(path, options)? {
+    if let Some(loaded) = blocks::load_blocks(path, options)? {
         return Ok(loaded);
     }
     let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
@@ -125,42 +129,6 @@ fn io_error(path: &Path, e: &std::io::Error) -> Error {
     Error::Load {
         path: path.to_owned(),
         reason: e.to_string(),
-    }
-}
-
-/// [`load_file`] in blocks; `None` when the file has to be read whole.
-fn load_blocks(path: &Path, options: &LoadOptions) -> Result<Option<Loaded>> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    let mut builder = Builder::new(path, options);
-    builder.reserve(usize::try_from(size).unwrap_or(0));
-    let read = stream::read_features(file, |bytes| {
-        let mut features =
-            serde_json::Deserializer::from_slice(bytes).into_iter::<RawFeature<'_>>();
-        match features.next() {
-            Some(Ok(raw)) => {
-                let len = features.byte_offset();
-                builder.push(&raw).map_err(Stop::Feature)?;
-                Ok(Taken::Feature(len))
-            }
-            Some(Err(e)) if e.is_eof() => Ok(Taken::NeedMore),
-            _ => Err(Stop::Unexpected),
-        }
-    });
-    match read {
-        Ok(rest) => {
-            let outcome = parse_collection(&mut builder, &rest);
-            if let Some(err) = builder.fatal.take() {
-                return Err(err);
-            }
-            Ok(outcome.is_ok().then(|| builder.finish()))
-        }
-        Err(Stop::Feature(())) => Err(builder.fatal.take().unwrap_or_else(|| Error::Load {
-            path: path.to_owned(),
-            reason: "invalid feature".to_owned(),
-        })),
-        Err(Stop::Io(e)) => Err(io_error(path, &e)),
-        Err(Stop::Unexpected) => Ok(None),
     }
 }
 
@@ -262,26 +230,6 @@ struct Builder<'p> {
     saw_features: bool,
 }
 
-#[derive(Deserialize)]
-struct RawFeature<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    /// `None` when the member is missing, `Some(None)` when it is `null`.
-    #[serde(borrow, default, deserialize_with = "present")]
-    geometry: Option<Option<&'a RawValue>>,
-    #[serde(borrow, default)]
-    properties: Option<&'a RawValue>,
-}
-
-/// A member that may be `null`, distinguished from a missing one.
-fn present<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<Option<&'de RawValue>>, D::Error> {
-    Option::<&'de RawValue>::deserialize(d).map(Some)
-}
-
 impl<'p> Builder<'p> {
     /// Room for as many features as a file of `bytes` bytes of small points holds, so that
     /// the vector is not copied while it grows (pages never written cost no memory, and
@@ -310,9 +258,21 @@ impl<'p> Builder<'p> {
 
     /// Takes one raw feature; `Err` only when the policy refuses the file.
     fn push(&mut self, raw: &RawFeature<'_>) -> std::result::Result<(), ()> {
+        self.take(raw.parse(), raw.id.map(RawValue::get), raw.properties())
+    }
+
+    /// Takes the next feature, its own parts already read ([`RawFeature::parse`]), with
+    /// the text of its `id` member and of its properties; `Err` only when the policy refuses
+    /// the file.
+    fn take(
+        &mut self,
+        parsed: std::result::Result<Parsed, String>,
+        id_text: Option<&str>,
+        properties: Option<&str>,
+    ) -> std::result::Result<(), ()> {
         let index = self.index;
         self.index += 1;
-        match self.convert(raw, index) {
+        match parsed.and_then(|p| self.convert(p, id_text, properties, index)) {
             Ok(feature) => {
                 self.features.push(feature);
                 Ok(())
@@ -343,48 +303,24 @@ impl<'p> Builder<'p> {
 
     fn convert(
         &mut self,
-        raw: &RawFeature<'_>,
+        parsed: Parsed,
+        id_text: Option<&str>,
+        properties: Option<&str>,
         index: usize,
     ) -> std::result::Result<Feature, String> {
-        if raw.kind != "Feature" {
-            return Err(format!("type is {:?}, expected \"Feature\"", raw.kind));
-        }
-        let geometry_json = raw.geometry.ok_or("geometry is missing")?;
-        let (geometry, source_geometry) = match geometry_json {
-            None => (
-                Geometry::GeometryCollection(geo::GeometryCollection::default()),
-                serde_json::from_str("null").ok().map(Box::new),
-            ),
-            Some(json) => {
-                let (geometry, altitude) = parse_source_geometry(json.get())?;
-                (geometry, altitude.then(|| Box::new(json.to_owned())))
-            }
-        };
-        let (id, source_id) = match raw.id {
-            None => (index as u64 + 1, None),
-            Some(v) => match serde_json::from_str::<serde_json::Value>(v.get()) {
-                Ok(serde_json::Value::Number(n)) => (
-                    n.as_u64()
-                        .ok_or_else(|| format!("id {n} is not a non-negative integer"))?,
-                    None,
-                ),
-                Ok(serde_json::Value::String(s)) => (string_id(&s), Some(s)),
-                _ => return Err(format!("id {} is neither a string nor a number", v.get())),
-            },
-        };
+        let id = parsed.id.unwrap_or(index as u64 + 1);
         if !self.note_id(id) {
             return Err(format!(
                 "id {} is repeated",
-                raw.id
-                    .map_or_else(|| id.to_string(), |v| v.get().to_owned())
+                id_text.map_or_else(|| id.to_string(), str::to_owned)
             ));
         }
-        if let Some(s) = source_id {
+        if let Some(s) = parsed.source_id {
             self.source_ids.insert(s.into_boxed_str(), id);
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
-        if let Some(p) = raw.properties.filter(|p| p.get() != "null") {
-            let mut de = serde_json::Deserializer::from_str(p.get());
+        if let Some(p) = properties {
+            let mut de = serde_json::Deserializer::from_str(p);
             PropsSeed {
                 builder: self,
                 props: &mut props,
@@ -395,8 +331,8 @@ impl<'p> Builder<'p> {
         let time = self.time_of(&props)?;
         Ok(Feature {
             id,
-            geometry,
-            source_geometry,
+            geometry: parsed.geometry,
+            source_geometry: parsed.source_geometry,
             props: props.into_boxed_slice(),
             time: time.into(),
         })
@@ -521,7 +457,7 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let mut expected = 0;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Name(key)) = map.next_key::<Name<'de>>()? {
             let pos = self.builder.field(&key, expected);
             expected = pos + 1;
             let raw: &'de RawValue = map.next_value()?;
@@ -533,6 +469,31 @@ impl<'de> Visitor<'de> for PropsSeed<'_, '_> {
             self.props[pos] = value;
         }
         Ok(())
+    }
+}
+
+/// A member name, borrowed from the text unless it has escapes (serde's `Cow<str>` is always
+/// a copy).
+struct Name<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Name<'de>, E> {
+        Ok(Name(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Name<'de>, E> {
+        Ok(Name(v.to_owned().into()))
     }
 }
 

@@ -12,7 +12,7 @@
 use std::io::Read;
 
 /// Bytes read at a time (more while one feature is larger).
-const BLOCK: usize = 1 << 20;
+pub const BLOCK: usize = 1 << 20;
 
 /// Why the reading stopped early.
 pub enum Stop<E> {
@@ -20,7 +20,7 @@ pub enum Stop<E> {
     Unexpected,
     /// The file could not be read.
     Io(std::io::Error),
-    /// The caller refused a feature.
+    /// The caller refused a feature, or stopped.
     Feature(E),
 }
 
@@ -43,17 +43,10 @@ enum Phase {
     AfterFeature,
 }
 
-/// Reads `reader` to its end, calling `take` for each feature of the first top-level
-/// `features` array, in order. Returns the rest of the document, the array left as `[]`.
-pub fn read_features<E>(
-    reader: impl Read,
-    take: impl FnMut(&[u8]) -> Result<Taken, Stop<E>>,
-) -> Result<Vec<u8>, Stop<E>> {
-    read_in_blocks(reader, BLOCK, take)
-}
-
-/// [`read_features`], reading at least `block` bytes at a time.
-fn read_in_blocks<E>(
+/// Reads `reader` to its end, at least `block` bytes at a time, calling `take` for each
+/// feature of the first top-level `features` array, in order. Returns the rest of the
+/// document, the array left as `[]`.
+pub fn read_in_blocks<E>(
     mut reader: impl Read,
     block: usize,
     mut take: impl FnMut(&[u8]) -> Result<Taken, Stop<E>>,

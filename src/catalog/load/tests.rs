@@ -1,5 +1,5 @@
 use super::*;
-use geo::Point;
+use geo::{Geometry, Point};
 
 fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
     let options = LoadOptions {
@@ -16,7 +16,7 @@ fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
     assert_eq!(summary(&streamed), summary(&whole));
     if whole.is_ok() {
         assert!(
-            matches!(load_blocks(&path, &options), Ok(Some(_))),
+            matches!(blocks::load_blocks(&path, &options), Ok(Some(_))),
             "read whole"
         );
     }

@@ -1,0 +1,166 @@
+//! Reading a FeatureCollection file on two threads. A reading thread takes the file in
+//! blocks ([`stream`]), parses each feature's own parts ([`RawFeature::parse`]: type,
+//! geometry, id) and hands them on in batches, in file order; the calling thread builds the
+//! layer from them (ids seen, fields, shared strings, time), as [`Builder::push`] would.
+//! The features, reasons and messages are those of the sequential reading: the building
+//! thread takes every feature the reading thread got to, so a refused feature still comes
+//! before a problem further on in the file.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use super::raw::{Parsed, RawFeature};
+use super::stream::{self, Stop, Taken};
+use super::{Builder, LoadOptions, Loaded, io_error, parse_collection};
+use crate::error::{Error, Result};
+
+/// Features handed on at a time.
+const BATCH: usize = 1024;
+
+/// Batches on their way between the threads, at most.
+const QUEUE: usize = 4;
+
+/// About the bytes of a feature's `id` and `properties` texts.
+const TEXT_PER_FEATURE: usize = 128;
+
+/// A feature read by the reading thread.
+struct Item {
+    parsed: std::result::Result<Parsed, String>,
+    /// The `id` member's text in [`Batch::text`].
+    id: Option<Range<usize>>,
+    /// The `properties` member's text in [`Batch::text`], unless it is missing or `null`.
+    properties: Option<Range<usize>>,
+}
+
+/// Consecutive features, with their texts.
+struct Batch {
+    text: String,
+    items: Vec<Item>,
+}
+
+impl Batch {
+    fn with_capacity(features: usize) -> Self {
+        Self {
+            text: String::with_capacity(features * TEXT_PER_FEATURE),
+            items: Vec::with_capacity(features),
+        }
+    }
+
+    fn add(&mut self, raw: &RawFeature<'_>) {
+        let mut keep = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start..self.text.len()
+        };
+        let id = raw.id.map(|v| keep(v.get()));
+        let properties = raw.properties().map(&mut keep);
+        self.items.push(Item {
+            parsed: raw.parse(),
+            id,
+            properties,
+        });
+    }
+}
+
+/// [`super::load_file`] on two threads; `None` when the file has to be read whole.
+pub fn load_blocks(path: &Path, options: &LoadOptions) -> Result<Option<Loaded>> {
+    load_blocks_with(path, options, stream::BLOCK, BATCH)
+}
+
+/// [`load_blocks`], reading `block` bytes and handing on `batch` features at a time.
+fn load_blocks_with(
+    path: &Path,
+    options: &LoadOptions,
+    block: usize,
+    batch: usize,
+) -> Result<Option<Loaded>> {
+    let file = File::open(path).map_err(|e| io_error(path, &e))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut builder = Builder::new(path, options);
+    builder.reserve(usize::try_from(size).unwrap_or(0));
+    let (tx, rx) = sync_channel(QUEUE);
+    let read = std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("load-read".to_owned())
+            .spawn_scoped(scope, move || read(file, block, batch.max(1), &tx))
+            .map_err(Stop::Io)?;
+        build(&mut builder, rx);
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    if let Some(err) = builder.fatal.take() {
+        return Err(err);
+    }
+    match read {
+        Ok(rest) => {
+            let outcome = parse_collection(&mut builder, &rest);
+            if let Some(err) = builder.fatal.take() {
+                return Err(err);
+            }
+            Ok(outcome.is_ok().then(|| builder.finish()))
+        }
+        Err(Stop::Feature(())) => Err(Error::Load {
+            path: path.to_owned(),
+            reason: "invalid feature".to_owned(),
+        }),
+        Err(Stop::Io(e)) => Err(io_error(path, &e)),
+        Err(Stop::Unexpected) => Ok(None),
+    }
+}
+
+/// The building thread: takes the features of every batch in order, until the reading
+/// thread is done or the policy refuses the file (then `rx` is dropped, which stops the
+/// reading thread).
+fn build(builder: &mut Builder<'_>, rx: Receiver<Batch>) {
+    while let Ok(Batch { text, items }) = rx.recv() {
+        for item in items {
+            let id = item.id.and_then(|r| text.get(r));
+            let properties = item.properties.and_then(|r| text.get(r));
+            let taken = builder.take(item.parsed, id, properties);
+            if taken.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The reading thread: sends the features of the file in batches of `size`. Returns the
+/// rest of the document ([`stream::read_in_blocks`]); `Stop::Feature` when the building
+/// thread stopped taking batches.
+fn read(
+    file: File,
+    block: usize,
+    size: usize,
+    tx: &SyncSender<Batch>,
+) -> std::result::Result<Vec<u8>, Stop<()>> {
+    let mut batch = Batch::with_capacity(size);
+    let outcome = stream::read_in_blocks(file, block, |bytes| {
+        let mut features =
+            serde_json::Deserializer::from_slice(bytes).into_iter::<RawFeature<'_>>();
+        match features.next() {
+            Some(Ok(raw)) => {
+                let len = features.byte_offset();
+                batch.add(&raw);
+                if batch.items.len() >= size {
+                    let full = std::mem::replace(&mut batch, Batch::with_capacity(size));
+                    tx.send(full).map_err(|_| Stop::Feature(()))?;
+                }
+                Ok(Taken::Feature(len))
+            }
+            Some(Err(e)) if e.is_eof() => Ok(Taken::NeedMore),
+            _ => Err(Stop::Unexpected),
+        }
+    });
+    // The features read before a problem are built all the same: one of them may be
+    // refused, which is the error to give.
+    if !batch.items.is_empty() {
+        tx.send(batch).map_err(|_| Stop::Feature(()))?;
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests;
