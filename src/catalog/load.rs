@@ -49,7 +49,7 @@ use crate::error::{Error, Result};
 use intern::Interner;
 use raw::{Parsed, RawFeature};
 
-mod blocks;
+pub mod blocks;
 mod intern;
 mod raw;
 mod stream;

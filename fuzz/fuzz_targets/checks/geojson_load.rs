@@ -4,13 +4,15 @@
 //! Input: one selector byte (time properties and invalid-feature policy), then the file. The
 //! loader must answer `Ok` or a load error, never panic; what it keeps must hold the
 //! loader's promises, checked here independently: finite coordinates in range, distinct ids.
+//! The file is also read as the server reads files, on two threads in blocks (of a size the
+//! selector picks, down to one byte), which must give exactly what reading it whole gives.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
 
 use geo::CoordsIter;
-use khorasan_atlas::catalog::load::{LoadOptions, load_slice};
+use khorasan_atlas::catalog::load::blocks::load_blocks_with;
+use khorasan_atlas::catalog::load::{LoadOptions, Loaded, load_slice};
 use khorasan_atlas::catalog::{InvalidPolicy, Layer, LayerSettings};
 
 /// Checks one input (panics on a failed check).
@@ -33,7 +35,25 @@ pub fn check(data: &[u8]) {
         time_property: time_property.clone(),
         time_end_property: time_end_property.clone(),
     };
-    let Ok(loaded) = load_slice(file, Path::new("fuzz.geojson"), &options) else {
+    let path = std::env::temp_dir().join(format!(
+        "khorasan-fuzz-{}-{:?}.geojson",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, file).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let whole = load_slice(file, &path, &options);
+    let block = [1, 2, 3, 7, 64, 1000, 4096, 1 << 20][usize::from(selector >> 3) % 8];
+    let batch = [1, 3, 1024][usize::from(selector >> 6) % 3];
+    let in_blocks = load_blocks_with(&path, &options, block, batch);
+    let _ = std::fs::remove_file(&path);
+    if !matches!(in_blocks, Ok(None)) {
+        assert_eq!(
+            summary(&in_blocks.map(|l| l.unwrap_or_default())),
+            summary(&whole),
+            "read in blocks of {block}, batches of {batch}, against whole"
+        );
+    }
+    let Ok(loaded) = whole else {
         return;
     };
     if on_invalid == InvalidPolicy::Refuse {
@@ -80,5 +100,17 @@ pub fn check(data: &[u8]) {
                 .map(|g| g.id),
             Some(f.id)
         );
+    }
+}
+
+/// What a load gave, as text (string ids sorted: their map has no order).
+fn summary(loaded: &khorasan_atlas::Result<Loaded>) -> String {
+    match loaded {
+        Ok(l) => {
+            let mut ids: Vec<_> = l.source_ids.iter().collect();
+            ids.sort();
+            format!("{:?} {:?} {ids:?} {:?}", l.fields, l.features, l.skipped)
+        }
+        Err(e) => format!("{e:?}"),
     }
 }

@@ -69,8 +69,9 @@ pub fn load_blocks(path: &Path, options: &LoadOptions) -> Result<Option<Loaded>>
     load_blocks_with(path, options, stream::BLOCK, BATCH)
 }
 
-/// [`load_blocks`], reading `block` bytes and handing on `batch` features at a time.
-fn load_blocks_with(
+/// [`load_blocks`], reading `block` bytes and handing on `batch` features at a time (the
+/// tests and the `geojson_load` fuzz target read in small blocks).
+pub fn load_blocks_with(
     path: &Path,
     options: &LoadOptions,
     block: usize,
