@@ -17,6 +17,7 @@ use foldhash::fast::RandomState;
 use super::cluster::Item;
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
+use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
 use super::gather::{Candidate, PointTile};
 use super::settings::TileLayerConfig;
@@ -99,18 +100,21 @@ pub fn encode_within_budget(
     candidates: Vec<Candidate>,
     coord: TileCoord,
 ) -> (LayerEncoder, LayerReport) {
-    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord)
+    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord, None)
 }
 
 /// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
 /// there are more than `max_features`, thinned by density (larger shapes first, then
 /// source order); when the encoded layer exceeds `max_bytes`, thinned further to the count
-/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times.
+/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
+/// properties of features come from `values` when given (and no candidate is a cluster):
+/// the same layer, written faster.
 pub fn encode_pool_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
     mut pool: Pool<'_>,
     coord: TileCoord,
+    values: Option<&ValueTable>,
 ) -> (LayerEncoder, LayerReport) {
     let mut report = LayerReport::empty(layer.id());
     report.candidates = pool.len();
@@ -170,10 +174,28 @@ pub fn encode_pool_within_budget(
             Round::Refs(k) => k.clone(),
             Round::Owned(k) => k.iter().map(|(c, n)| (c, *n)).collect(),
         };
+        let clusters = items
+            .iter()
+            .any(|(c, _)| matches!(c.what, Item::Cluster(_)));
+        let mut table = values
+            .filter(|_| !clusters)
+            .map(|v| (v, TileValues::new(v, thinned)));
         'encode: for chunk in items.chunks(WARM_CHUNK) {
-            warm(layer, chunk);
+            match &table {
+                Some((v, _)) => v.warm(chunk.iter().filter_map(|(c, _)| match c.what {
+                    Item::Point(pos) => Some(pos),
+                    Item::Cluster(_) => None,
+                })),
+                None => warm(layer, chunk),
+            }
             for &(c, represents) in chunk {
-                write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
+                let represents = thinned.then_some(represents);
+                match (&mut table, &c.what) {
+                    (Some((_, tile)), Item::Point(pos)) => {
+                        tile.write(&mut encoder, layer, *pos, &c.geometry, represents);
+                    }
+                    _ => write_candidate(&mut encoder, layer, cfg, c, represents),
+                }
                 written += 1;
                 if budget.max_bytes > 0
                     && round < MAX_ROUNDS - 1
