@@ -192,7 +192,7 @@ pub fn encode_pool_within_budget(
                 let represents = thinned.then_some(represents);
                 match (&mut table, &c.what) {
                     (Some((_, tile)), Item::Point(pos)) => {
-                        tile.write(&mut encoder, layer, *pos, &c.geometry, represents);
+                        tile.write(&mut encoder, layer, (*pos, c.id), &c.geometry, represents);
                     }
                     _ => write_candidate(&mut encoder, layer, cfg, c, represents),
                 }

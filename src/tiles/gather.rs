@@ -26,6 +26,8 @@ use crate::geom::mercator::{lonlat_to_merc, merc_x_to_lon};
 /// One feature or cluster ready to encode.
 pub struct Candidate {
     pub what: Item,
+    /// The feature's or the cluster's id.
+    pub id: u64,
     pub geometry: TileGeometry,
     /// Representative position (tile units) for thinning.
     pub at: [f64; 2],
@@ -53,22 +55,24 @@ impl PointTile<'_> {
             .thin(&self.region, self.points, limit, extent)?;
         // Positions first, in a loop of independent loads (the features are far apart in
         // memory, so their cache misses overlap), then the projections.
-        let at: Vec<(usize, [f64; 2], u32)> = kept
+        let at: Vec<(usize, u64, [f64; 2], u32)> = kept
             .into_iter()
             .filter_map(|(pos, n)| {
                 let pos = usize::try_from(pos).ok()?;
-                let Geometry::Point(p) = &self.layer.features.get(pos)?.geometry else {
+                let feature = self.layer.features.get(pos)?;
+                let Geometry::Point(p) = &feature.geometry else {
                     return None;
                 };
-                Some((pos, [p.x(), p.y()], n))
+                Some((pos, feature.id, [p.x(), p.y()], n))
             })
             .collect();
         let candidates = at
             .into_iter()
-            .map(|(pos, [lon, lat], n)| {
+            .map(|(pos, id, [lon, lat], n)| {
                 let t = self.tf.apply(lonlat_to_merc(lon, lat));
                 let candidate = Candidate {
                     what: Item::Point(pos),
+                    id,
                     geometry: TileGeometry::Point(clip::snap(t)),
                     at: t,
                     size: 0.0,
@@ -174,8 +178,13 @@ fn gather(
             let t = region.tf.apply(item.merc(layer));
             if region.clip.contains(t) {
                 let geometry = TileGeometry::Point(clip::snap(t));
+                let id = match &item {
+                    Item::Point(pos) => layer.features.get(*pos).map_or(0, |f| f.id),
+                    Item::Cluster(c) => c.id,
+                };
                 out(Candidate {
                     what: item,
+                    id,
                     geometry,
                     at: t,
                     size: 0.0,
@@ -238,6 +247,7 @@ fn candidate(
     ) {
         out(Candidate {
             what: Item::Point(pos),
+            id: feature.id,
             geometry,
             at,
             size,

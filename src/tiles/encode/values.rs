@@ -20,6 +20,10 @@ use crate::catalog::Layer;
 /// A missing value: absent, null, or a double that is not finite.
 const NONE: u32 = u32::MAX;
 
+/// The bit of a value id that holds an integer `0..INLINE - 1` itself: such values (ids,
+/// counts) need no entry in the table, and a tile encodes them without reading it.
+const INLINE: u32 = 1 << 31;
+
 /// The encoded property values of one layer snapshot.
 #[derive(Debug)]
 pub struct ValueTable {
@@ -61,6 +65,9 @@ impl ValueTable {
                 let next = u32::try_from(table.offsets.len() - 1).ok()?;
                 let json;
                 let (id, new) = match value {
+                    TileValue::Int(n) if (0..i64::from(INLINE - 1)).contains(&n) => {
+                        (INLINE | u32::try_from(n).ok()?, false)
+                    }
                     TileValue::Int(n) => entry(ints.entry(n), next),
                     TileValue::Double(f) => entry(doubles.entry(f.to_bits()), next),
                     TileValue::Bool(b) => {
@@ -118,12 +125,17 @@ impl ValueTable {
         }
     }
 
-    /// Reads the value ids of the features at `positions`, in a loop of independent loads,
-    /// so that their cache misses overlap instead of stalling the encoding one by one.
+    /// Reads the value ids of the features at `positions` and the start of their encoded
+    /// values, in a loop of independent loads, so that their cache misses overlap instead
+    /// of stalling the encoding one by one.
     pub fn warm(&self, positions: impl Iterator<Item = usize>) {
         let mut touched = 0u32;
         for pos in positions {
-            touched ^= self.row(pos).first().copied().unwrap_or(0);
+            for &id in self.row(pos).iter().filter(|&&id| id & INLINE == 0) {
+                if let Some(&at) = self.offsets.get(id as usize) {
+                    touched ^= at ^ u32::from(self.bytes.get(at as usize).copied().unwrap_or(0));
+                }
+            }
         }
         std::hint::black_box(touched);
     }
@@ -159,6 +171,8 @@ pub struct TileValues<'t> {
     represents: Option<u32>,
     /// Whether features carry `represents`: integer values are then shared with it.
     counted: bool,
+    /// An inline integer's encoded value.
+    scratch: Vec<u8>,
 }
 
 impl<'t> TileValues<'t> {
@@ -171,23 +185,24 @@ impl<'t> TileValues<'t> {
             keys: vec![NONE; table.fields],
             represents: None,
             counted,
+            scratch: Vec::with_capacity(16),
         }
     }
 
-    /// Adds the feature at `pos` of `layer` to `encoder` with its properties (and
-    /// `represents` when given), as [`super::write_candidate`] adds it.
+    /// Adds the feature at `pos` of `layer` (whose id is `id`) to `encoder` with its
+    /// properties (and `represents` when given), as [`super::write_candidate`] adds it.
     pub fn write(
         &mut self,
         encoder: &mut LayerEncoder,
         layer: &Layer,
-        pos: usize,
+        (pos, id): (usize, u64),
         geometry: &TileGeometry,
         represents: Option<u32>,
     ) {
-        let Some(feature) = layer.features.get(pos) else {
+        if pos >= layer.features.slots() {
             return;
-        };
-        encoder.add_with_tags(Some(feature.id), geometry, |encoder, tags| {
+        }
+        encoder.add_with_tags(Some(id), geometry, |encoder, tags| {
             self.tags(encoder, layer, pos, represents, tags);
         });
     }
@@ -217,6 +232,13 @@ impl<'t> TileValues<'t> {
             };
             let value = match self.local.entry(id) {
                 std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+                std::collections::hash_map::Entry::Vacant(v) if id & INLINE != 0 => {
+                    let n = i64::from(id & !INLINE);
+                    self.scratch.clear();
+                    write_value(&mut self.scratch, TileValue::Int(n));
+                    let int = self.counted.then_some(n);
+                    *v.insert(encoder.encoded_value(&self.scratch, int))
+                }
                 std::collections::hash_map::Entry::Vacant(v) => {
                     let encoded = self.table.encoded(id);
                     let int = if self.counted {
