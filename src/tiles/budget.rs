@@ -86,10 +86,11 @@ impl Pool<'_> {
     }
 }
 
-/// The features of one round of encoding: kept candidates and how many each stands for.
+/// The features of one round of encoding: kept candidates, or kept points of a point tile
+/// (made candidates as they are encoded), and how many each stands for.
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
-    Owned(Vec<(Candidate, u32)>),
+    Points(&'c PointTile<'c>, Vec<(u32, u32)>),
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -149,8 +150,8 @@ pub fn encode_pool_within_budget(
             };
         }
         let kept = match (&pool, from_pyramid) {
-            (_, Some(kept)) => Round::Owned(kept),
-            (Pool::Gathered(candidates), None) => Round::Refs(if candidates.len() > limit {
+            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
+            (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
                     .into_iter()
@@ -163,26 +164,23 @@ pub fn encode_pool_within_budget(
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
-            Round::Owned(k) => k.len(),
+            Round::Points(_, k) => k.len(),
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
-        // how many features fit, so an oversized layer is never encoded in full.
+        // how many features fit, so an oversized layer is never encoded in full (and the
+        // points after that are never made candidates).
         let mut written = 0usize;
-        let mut overflow = false;
-        let items: Vec<(&Candidate, u32)> = match &kept {
-            Round::Refs(k) => k.clone(),
-            Round::Owned(k) => k.iter().map(|(c, n)| (c, *n)).collect(),
+        let clusters = match &kept {
+            Round::Refs(k) => k.iter().any(|(c, _)| matches!(c.what, Item::Cluster(_))),
+            Round::Points(..) => false,
         };
-        let clusters = items
-            .iter()
-            .any(|(c, _)| matches!(c.what, Item::Cluster(_)));
         let mut table = values
             .filter(|_| !clusters)
-            .map(|v| (v, TileValues::new(v, thinned)));
-        'encode: for chunk in items.chunks(WARM_CHUNK) {
+            .map(|v| TileValues::new(v, thinned));
+        let mut encode_chunk = |chunk: &[(&Candidate, u32)]| -> bool {
             match &table {
-                Some((v, _)) => v.warm(chunk.iter().filter_map(|(c, _)| match c.what {
+                Some(t) => t.warm(chunk.iter().filter_map(|(c, _)| match c.what {
                     Item::Point(pos) => Some(pos),
                     Item::Cluster(_) => None,
                 })),
@@ -191,7 +189,7 @@ pub fn encode_pool_within_budget(
             for &(c, represents) in chunk {
                 let represents = thinned.then_some(represents);
                 match (&mut table, &c.what) {
-                    (Some((_, tile)), Item::Point(pos)) => {
+                    (Some(tile), Item::Point(pos)) => {
                         tile.write(&mut encoder, layer, (*pos, c.id), &c.geometry, represents);
                     }
                     _ => write_candidate(&mut encoder, layer, cfg, c, represents),
@@ -202,11 +200,19 @@ pub fn encode_pool_within_budget(
                     && written.is_multiple_of(64)
                     && encoder.size() > budget.max_bytes
                 {
-                    overflow = true;
-                    break 'encode;
+                    return true;
                 }
             }
-        }
+            false
+        };
+        let overflow = match &kept {
+            Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
+            Round::Points(points, k) => k.chunks(WARM_CHUNK).any(|chunk| {
+                let owned = points.candidates(chunk);
+                let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
+                encode_chunk(&refs)
+            }),
+        };
         report.features = encoder.len();
         report.thinned = thinned;
         let size = encoder.size();

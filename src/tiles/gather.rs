@@ -47,17 +47,20 @@ pub struct PointTile<'a> {
 }
 
 impl PointTile<'_> {
-    /// The points kept when at most `limit` may be, with the number of points each stands
-    /// for, as [`super::budget::thin`] keeps them; `None` when the pyramid cannot tell.
-    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(Candidate, u32)>> {
-        let kept = self
-            .pyramid
-            .thin(&self.region, self.points, limit, extent)?;
+    /// The points kept when at most `limit` may be, as `(position, number of points it
+    /// stands for)` by position, as [`super::budget::thin`] keeps them; `None` when the
+    /// pyramid cannot tell. [`Self::candidates`] makes them candidates.
+    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(u32, u32)>> {
+        self.pyramid.thin(&self.region, self.points, limit, extent)
+    }
+
+    /// The candidates of kept points (from [`Self::thin`]), with their counts.
+    pub fn candidates(&self, kept: &[(u32, u32)]) -> Vec<(Candidate, u32)> {
         // Positions first, in a loop of independent loads (the features are far apart in
         // memory, so their cache misses overlap), then the projections.
         let at: Vec<(usize, u64, [f64; 2], u32)> = kept
-            .into_iter()
-            .filter_map(|(pos, n)| {
+            .iter()
+            .filter_map(|&(pos, n)| {
                 let pos = usize::try_from(pos).ok()?;
                 let feature = self.layer.features.get(pos)?;
                 let Geometry::Point(p) = &feature.geometry else {
@@ -66,8 +69,7 @@ impl PointTile<'_> {
                 Some((pos, feature.id, [p.x(), p.y()], n))
             })
             .collect();
-        let candidates = at
-            .into_iter()
+        at.into_iter()
             .map(|(pos, id, [lon, lat], n)| {
                 let t = self.tf.apply(lonlat_to_merc(lon, lat));
                 let candidate = Candidate {
@@ -79,8 +81,7 @@ impl PointTile<'_> {
                 };
                 (candidate, n)
             })
-            .collect();
-        Some(candidates)
+            .collect()
     }
 }
 

@@ -189,6 +189,11 @@ impl<'t> TileValues<'t> {
         }
     }
 
+    /// Reads ahead the values of the features at `positions` ([`ValueTable::warm`]).
+    pub fn warm(&self, positions: impl Iterator<Item = usize>) {
+        self.table.warm(positions);
+    }
+
     /// Adds the feature at `pos` of `layer` (whose id is `id`) to `encoder` with its
     /// properties (and `represents` when given), as [`super::write_candidate`] adds it.
     pub fn write(
