@@ -177,7 +177,16 @@ pub fn encode_pool_within_budget(
         };
         let mut table = values
             .filter(|_| !clusters)
-            .map(|v| TileValues::new(v, thinned));
+            .map(|v| TileValues::new(v, thinned, kept_len.min(MAX_RESERVED)));
+        if table.is_some() {
+            let bytes = if budget.max_bytes > 0 {
+                budget.max_bytes + budget.max_bytes / 8
+            } else {
+                usize::MAX
+            };
+            let features = kept_len.min(MAX_RESERVED);
+            encoder.reserve((features * 32).min(bytes), 2 * features);
+        }
         let mut encode_chunk = |chunk: &[(&Candidate, u32)]| -> bool {
             match &table {
                 Some(t) => t.warm(chunk.iter().filter_map(|(c, _)| match c.what {
@@ -237,6 +246,9 @@ pub fn encode_pool_within_budget(
     }
     (encoder, report)
 }
+
+/// Most features an encoder makes room for beforehand.
+const MAX_RESERVED: usize = 1 << 16;
 
 /// Features warmed at a time: few enough that they are still in the cache when encoded.
 const WARM_CHUNK: usize = 128;

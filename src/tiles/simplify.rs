@@ -132,7 +132,10 @@ impl PreparedLayer {
             generation: layer.generation,
             geoms,
             pyramid: if points { Pyramid::new(layer) } else { None },
-            values: ValueTable::new(layer),
+            values: ValueTable::new(layer).inspect(|v| {
+                tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
+                    "tile property values encoded");
+            }),
         }
     }
 

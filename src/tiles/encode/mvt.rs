@@ -94,6 +94,13 @@ impl LayerEncoder {
         }
     }
 
+    /// Makes room for about `bytes` bytes of features and `values` values, so that a
+    /// large layer does not grow its buffers step by step.
+    pub fn reserve(&mut self, bytes: usize, values: usize) {
+        self.features.reserve(bytes);
+        self.values.reserve(values * 8);
+    }
+
     /// Number of features added.
     pub fn len(&self) -> usize {
         self.count

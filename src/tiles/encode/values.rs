@@ -176,12 +176,12 @@ pub struct TileValues<'t> {
 }
 
 impl<'t> TileValues<'t> {
-    /// Values of `table` for one layer encoder; `counted` when features are written with
-    /// their `represents` count.
-    pub fn new(table: &'t ValueTable, counted: bool) -> Self {
+    /// Values of `table` for one layer encoder of about `features` features; `counted`
+    /// when features are written with their `represents` count.
+    pub fn new(table: &'t ValueTable, counted: bool, features: usize) -> Self {
         Self {
             table,
-            local: HashMap::default(),
+            local: HashMap::with_capacity_and_hasher(2 * features, RandomState::default()),
             keys: vec![NONE; table.fields],
             represents: None,
             counted,
