@@ -178,10 +178,10 @@ impl LayerEncoder {
     /// far: the caller knows it is new. `int` is the value when it is an integer that
     /// [`Self::value`] may be asked for too: an integer value already added is reused.
     pub fn encoded_value(&mut self, encoded: &[u8], int: Option<i64>) -> u32 {
-        if let Some(n) = int {
-            if let Some(&i) = self.ints.get(&n) {
-                return i;
-            }
+        if let Some(n) = int
+            && let Some(&i) = self.ints.get(&n)
+        {
+            return i;
         }
         self.values.extend_from_slice(encoded);
         let i = self.value_count;
