@@ -17,6 +17,7 @@ use foldhash::fast::RandomState;
 use super::cluster::Item;
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
+use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
 use super::gather::{Candidate, PointTile};
 use super::settings::TileLayerConfig;
@@ -85,10 +86,11 @@ impl Pool<'_> {
     }
 }
 
-/// The features of one round of encoding: kept candidates and how many each stands for.
+/// The features of one round of encoding: kept candidates, or kept points of a point tile
+/// (made candidates as they are encoded), and how many each stands for.
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
-    Owned(Vec<(Candidate, u32)>),
+    Points(&'c PointTile<'c>, Vec<(u32, u32)>),
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -99,18 +101,21 @@ pub fn encode_within_budget(
     candidates: Vec<Candidate>,
     coord: TileCoord,
 ) -> (LayerEncoder, LayerReport) {
-    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord)
+    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord, None)
 }
 
 /// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
 /// there are more than `max_features`, thinned by density (larger shapes first, then
 /// source order); when the encoded layer exceeds `max_bytes`, thinned further to the count
-/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times.
+/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
+/// properties of features come from `values` when given (and no candidate is a cluster):
+/// the same layer, written faster.
 pub fn encode_pool_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
     mut pool: Pool<'_>,
     coord: TileCoord,
+    values: Option<&ValueTable>,
 ) -> (LayerEncoder, LayerReport) {
     let mut report = LayerReport::empty(layer.id());
     report.candidates = pool.len();
@@ -145,8 +150,8 @@ pub fn encode_pool_within_budget(
             };
         }
         let kept = match (&pool, from_pyramid) {
-            (_, Some(kept)) => Round::Owned(kept),
-            (Pool::Gathered(candidates), None) => Round::Refs(if candidates.len() > limit {
+            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
+            (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
                     .into_iter()
@@ -159,32 +164,64 @@ pub fn encode_pool_within_budget(
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
-            Round::Owned(k) => k.len(),
+            Round::Points(_, k) => k.len(),
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
-        // how many features fit, so an oversized layer is never encoded in full.
+        // how many features fit, so an oversized layer is never encoded in full (and the
+        // points after that are never made candidates).
         let mut written = 0usize;
-        let mut overflow = false;
-        let items: Vec<(&Candidate, u32)> = match &kept {
-            Round::Refs(k) => k.clone(),
-            Round::Owned(k) => k.iter().map(|(c, n)| (c, *n)).collect(),
+        let clusters = match &kept {
+            Round::Refs(k) => k.iter().any(|(c, _)| matches!(c.what, Item::Cluster(_))),
+            Round::Points(..) => false,
         };
-        'encode: for chunk in items.chunks(WARM_CHUNK) {
-            warm(layer, chunk);
+        let mut table = values
+            .filter(|_| !clusters)
+            .map(|v| TileValues::new(v, thinned, kept_len.min(MAX_RESERVED)));
+        if table.is_some() {
+            let bytes = if budget.max_bytes > 0 {
+                budget.max_bytes + budget.max_bytes / 8
+            } else {
+                usize::MAX
+            };
+            let features = kept_len.min(MAX_RESERVED);
+            encoder.reserve((features * 32).min(bytes), 2 * features);
+        }
+        let mut encode_chunk = |chunk: &[(&Candidate, u32)]| -> bool {
+            match &table {
+                Some(t) => t.warm(chunk.iter().filter_map(|(c, _)| match c.what {
+                    Item::Point(pos) => Some(pos),
+                    Item::Cluster(_) => None,
+                })),
+                None => warm(layer, chunk),
+            }
             for &(c, represents) in chunk {
-                write_candidate(&mut encoder, layer, cfg, c, thinned.then_some(represents));
+                let represents = thinned.then_some(represents);
+                match (&mut table, &c.what) {
+                    (Some(tile), Item::Point(pos)) => {
+                        tile.write(&mut encoder, layer, (*pos, c.id), &c.geometry, represents);
+                    }
+                    _ => write_candidate(&mut encoder, layer, cfg, c, represents),
+                }
                 written += 1;
                 if budget.max_bytes > 0
                     && round < MAX_ROUNDS - 1
                     && written.is_multiple_of(64)
                     && encoder.size() > budget.max_bytes
                 {
-                    overflow = true;
-                    break 'encode;
+                    return true;
                 }
             }
-        }
+            false
+        };
+        let overflow = match &kept {
+            Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
+            Round::Points(points, k) => k.chunks(WARM_CHUNK).any(|chunk| {
+                let owned = points.candidates(chunk);
+                let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
+                encode_chunk(&refs)
+            }),
+        };
         report.features = encoder.len();
         report.thinned = thinned;
         let size = encoder.size();
@@ -209,6 +246,9 @@ pub fn encode_pool_within_budget(
     }
     (encoder, report)
 }
+
+/// Most features an encoder makes room for beforehand.
+const MAX_RESERVED: usize = 1 << 16;
 
 /// Features warmed at a time: few enough that they are still in the cache when encoded.
 const WARM_CHUNK: usize = 128;

@@ -26,6 +26,8 @@ use crate::geom::mercator::{lonlat_to_merc, merc_x_to_lon};
 /// One feature or cluster ready to encode.
 pub struct Candidate {
     pub what: Item,
+    /// The feature's or the cluster's id.
+    pub id: u64,
     pub geometry: TileGeometry,
     /// Representative position (tile units) for thinning.
     pub at: [f64; 2],
@@ -45,38 +47,41 @@ pub struct PointTile<'a> {
 }
 
 impl PointTile<'_> {
-    /// The points kept when at most `limit` may be, with the number of points each stands
-    /// for, as [`super::budget::thin`] keeps them; `None` when the pyramid cannot tell.
-    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(Candidate, u32)>> {
-        let kept = self
-            .pyramid
-            .thin(&self.region, self.points, limit, extent)?;
+    /// The points kept when at most `limit` may be, as `(position, number of points it
+    /// stands for)` by position, as [`super::budget::thin`] keeps them; `None` when the
+    /// pyramid cannot tell. [`Self::candidates`] makes them candidates.
+    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(u32, u32)>> {
+        self.pyramid.thin(&self.region, self.points, limit, extent)
+    }
+
+    /// The candidates of kept points (from [`Self::thin`]), with their counts.
+    pub fn candidates(&self, kept: &[(u32, u32)]) -> Vec<(Candidate, u32)> {
         // Positions first, in a loop of independent loads (the features are far apart in
         // memory, so their cache misses overlap), then the projections.
-        let at: Vec<(usize, [f64; 2], u32)> = kept
-            .into_iter()
-            .filter_map(|(pos, n)| {
+        let at: Vec<(usize, u64, [f64; 2], u32)> = kept
+            .iter()
+            .filter_map(|&(pos, n)| {
                 let pos = usize::try_from(pos).ok()?;
-                let Geometry::Point(p) = &self.layer.features.get(pos)?.geometry else {
+                let feature = self.layer.features.get(pos)?;
+                let Geometry::Point(p) = &feature.geometry else {
                     return None;
                 };
-                Some((pos, [p.x(), p.y()], n))
+                Some((pos, feature.id, [p.x(), p.y()], n))
             })
             .collect();
-        let candidates = at
-            .into_iter()
-            .map(|(pos, [lon, lat], n)| {
+        at.into_iter()
+            .map(|(pos, id, [lon, lat], n)| {
                 let t = self.tf.apply(lonlat_to_merc(lon, lat));
                 let candidate = Candidate {
                     what: Item::Point(pos),
+                    id,
                     geometry: TileGeometry::Point(clip::snap(t)),
                     at: t,
                     size: 0.0,
                 };
                 (candidate, n)
             })
-            .collect();
-        Some(candidates)
+            .collect()
     }
 }
 
@@ -174,8 +179,13 @@ fn gather(
             let t = region.tf.apply(item.merc(layer));
             if region.clip.contains(t) {
                 let geometry = TileGeometry::Point(clip::snap(t));
+                let id = match &item {
+                    Item::Point(pos) => layer.features.get(*pos).map_or(0, |f| f.id),
+                    Item::Cluster(c) => c.id,
+                };
                 out(Candidate {
                     what: item,
+                    id,
                     geometry,
                     at: t,
                     size: 0.0,
@@ -238,6 +248,7 @@ fn candidate(
     ) {
         out(Candidate {
             what: Item::Point(pos),
+            id: feature.id,
             geometry,
             at,
             size,

@@ -17,7 +17,9 @@
 //!      wound for MVT, drop polygons under `min_area`, merge a feature's parts into one
 //!      valid multipolygon.
 //! 5. [`budget`] - thin by density when a layer exceeds its feature or byte budget,
-//!    encoding with [`encode`] (properties) and [`encode::mvt`] (wire format).
+//!    encoding with [`encode`] (properties) and [`encode::mvt`] (wire format); the
+//!    property values of a prepared layer are encoded once per snapshot
+//!    ([`encode::values`]) and copied into its tiles.
 //! 6. [`render`] - the stages above for each requested layer, into one tile.
 //! 7. [`cache`] - the [`Tiler`] keeps prepared layers and encoded (and gzip) tiles keyed by
 //!    the layers' generations, so a changed layer can never be served from the cache.

@@ -95,5 +95,5 @@ fn render_layer(
         );
     }
     let pool = gather::pool(layer, cfg, prepared, coord, keep);
-    budget::encode_pool_within_budget(layer, cfg, pool, coord)
+    budget::encode_pool_within_budget(layer, cfg, pool, coord, prepared.values())
 }

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use geo::{Geometry, LineString, Polygon};
 
+use super::encode::values::ValueTable;
 use super::pyramid::Pyramid;
 use crate::catalog::{GeometryKind, Layer};
 use crate::geom::mercator::lonlat_to_merc;
@@ -102,18 +103,19 @@ impl Prepared {
 static EMPTY: Geometry<f64> = Geometry::GeometryCollection(geo::GeometryCollection(Vec::new()));
 
 /// What a layer keeps for tiling between requests: the simplification-ready geometry of
-/// its lines and polygons (empty for point layers), and the [`Pyramid`] of a layer of
-/// points. Tied to one layer generation.
+/// its lines and polygons (empty for point layers), the [`Pyramid`] of a layer of points,
+/// and its encoded property values ([`ValueTable`]). Tied to one layer generation.
 #[derive(Debug)]
 pub struct PreparedLayer {
     pub generation: u64,
     geoms: Vec<Prepared>,
     pyramid: Option<Pyramid>,
+    values: Option<ValueTable>,
 }
 
 impl PreparedLayer {
     /// Projects the layer's lines and polygons and computes vertex importances, or makes
-    /// the pyramid of a layer of points.
+    /// the pyramid of a layer of points; encodes the layer's property values.
     pub fn new(layer: &Layer) -> Self {
         let points = layer.geometry_kind == GeometryKind::Point;
         let geoms = if points {
@@ -130,11 +132,16 @@ impl PreparedLayer {
             generation: layer.generation,
             geoms,
             pyramid: if points { Pyramid::new(layer) } else { None },
+            values: ValueTable::new(layer).inspect(|v| {
+                tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
+                    "tile property values encoded");
+            }),
         }
     }
 
-    /// [`Self::new`] without the point pyramid: its tiles gather their points from the
-    /// layer's index (see [`super::cache::Tiler::prepared`]).
+    /// [`Self::new`] without the point pyramid and the encoded values: its tiles gather
+    /// their points from the layer's index and encode their properties one by one (see
+    /// [`super::cache::Tiler::prepared`]).
     pub fn without_pyramid(layer: &Layer) -> Self {
         if layer.geometry_kind != GeometryKind::Point {
             return Self::new(layer);
@@ -143,12 +150,18 @@ impl PreparedLayer {
             generation: layer.generation,
             geoms: Vec::new(),
             pyramid: None,
+            values: None,
         }
     }
 
     /// The point pyramid, for a layer of single points.
     pub fn pyramid(&self) -> Option<&Pyramid> {
         self.pyramid.as_ref()
+    }
+
+    /// The encoded property values, when made.
+    pub fn values(&self) -> Option<&ValueTable> {
+        self.values.as_ref()
     }
 
     /// The prepared geometry of the feature at `pos` (points when there is none).

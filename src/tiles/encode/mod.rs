@@ -2,9 +2,11 @@
 //!
 //! Owns: the properties a tile feature carries (a feature's own, or a cluster's from
 //! [`Cluster::properties`], plus `represents` when the budget thinned the layer) as MVT
-//! values. The wire format itself is [`mvt`].
+//! values. The wire format itself is [`mvt`]; the values of a layer encoded once per
+//! layer snapshot, for its tiles to copy, are [`values`].
 
 pub mod mvt;
+pub mod values;
 
 use super::cluster::{Cluster, ClusterValue, Item};
 use super::gather::Candidate;

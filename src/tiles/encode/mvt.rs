@@ -94,6 +94,13 @@ impl LayerEncoder {
         }
     }
 
+    /// Makes room for about `bytes` bytes of features and `values` values, so that a
+    /// large layer does not grow its buffers step by step.
+    pub fn reserve(&mut self, bytes: usize, values: usize) {
+        self.features.reserve(bytes);
+        self.values.reserve(values * 8);
+    }
+
     /// Number of features added.
     pub fn len(&self) -> usize {
         self.count
@@ -118,41 +125,82 @@ impl LayerEncoder {
         props: impl IntoIterator<Item = (&'a str, TileValue<'a>)>,
         geometry: &TileGeometry,
     ) -> bool {
+        self.add_with_tags(id, geometry, |encoder, tags| {
+            for (slot, (key, value)) in props.into_iter().enumerate() {
+                // Features of a layer repeat the same keys in the same order (often the
+                // very same `&str`s): remember the key index of each slot by the string's
+                // address (and check the text, which is cheaper than hashing it).
+                let addr = (key.as_ptr() as usize, key.len());
+                let k = match encoder.key_memo.get(slot) {
+                    Some(&(a, i)) if a == addr && encoder.keys[i as usize] == key => i,
+                    _ => {
+                        let i = encoder.key(key);
+                        if slot < encoder.key_memo.len() {
+                            encoder.key_memo[slot] = (addr, i);
+                        } else if slot == encoder.key_memo.len() {
+                            encoder.key_memo.push((addr, i));
+                        }
+                        i
+                    }
+                };
+                let v = encoder.value(value);
+                tags.push(k);
+                tags.push(v);
+            }
+        })
+    }
+
+    /// Adds a feature whose tags (key and value indices, alternating) `tags` pushes: the
+    /// indices come from [`Self::key`], [`Self::value`] or [`Self::encoded_value`] of this
+    /// encoder, which `tags` is given. Returns false (and adds nothing, `tags` is not
+    /// called) when the geometry is empty.
+    pub fn add_with_tags(
+        &mut self,
+        id: Option<u64>,
+        geometry: &TileGeometry,
+        tags: impl FnOnce(&mut Self, &mut Vec<u32>),
+    ) -> bool {
         self.geom.clear();
         let kind = encode_geometry(geometry, &mut self.geom);
         if self.geom.is_empty() {
             return false;
         }
-        self.tags.clear();
-        for (slot, (key, value)) in props.into_iter().enumerate() {
-            // Features of a layer repeat the same keys in the same order (often the very
-            // same `&str`s): remember the key index of each slot by the string's address
-            // (and check the text, which is cheaper than hashing it).
-            let addr = (key.as_ptr() as usize, key.len());
-            let k = match self.key_memo.get(slot) {
-                Some(&(a, i)) if a == addr && self.keys[i as usize] == key => i,
-                _ => {
-                    let i = self.key(key);
-                    if slot < self.key_memo.len() {
-                        self.key_memo[slot] = (addr, i);
-                    } else if slot == self.key_memo.len() {
-                        self.key_memo.push((addr, i));
-                    }
-                    i
-                }
-            };
-            let v = self.value(value);
-            self.tags.push(k);
-            self.tags.push(v);
+        let mut list = std::mem::take(&mut self.tags);
+        list.clear();
+        tags(self, &mut list);
+        self.write_feature(id, &list, kind);
+        self.tags = list;
+        true
+    }
+
+    /// A value given as its encoded `Value` message (field 4 of `Layer`, key included, as
+    /// [`write_value`] writes it), added without looking for it among the values added so
+    /// far: the caller knows it is new. `int` is the value when it is an integer that
+    /// [`Self::value`] may be asked for too: an integer value already added is reused.
+    pub fn encoded_value(&mut self, encoded: &[u8], int: Option<i64>) -> u32 {
+        if let Some(n) = int
+            && let Some(&i) = self.ints.get(&n)
+        {
+            return i;
         }
+        self.values.extend_from_slice(encoded);
+        let i = self.value_count;
+        self.value_count += 1;
+        if let Some(n) = int {
+            self.ints.insert(n, i);
+        }
+        i
+    }
+
+    fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: u64) {
         let scratch = &mut self.scratch;
         scratch.clear();
         if let Some(id) = id {
             write_key(scratch, 1, WIRE_VARINT);
             write_varint(scratch, id);
         }
-        if !self.tags.is_empty() {
-            write_packed(scratch, 2, &self.tags);
+        if !tags.is_empty() {
+            write_packed(scratch, 2, tags);
         }
         write_key(scratch, 3, WIRE_VARINT);
         write_varint(scratch, kind);
@@ -161,10 +209,10 @@ impl LayerEncoder {
         write_varint(&mut self.features, scratch.len() as u64);
         self.features.extend_from_slice(scratch);
         self.count += 1;
-        true
     }
 
-    fn key(&mut self, key: &str) -> u32 {
+    /// The index of `key` in the layer's keys, added when new.
+    pub fn key(&mut self, key: &str) -> u32 {
         if let Some(&i) = self.key_index.get(key) {
             return i;
         }
@@ -174,7 +222,8 @@ impl LayerEncoder {
         i
     }
 
-    fn value(&mut self, value: TileValue<'_>) -> u32 {
+    /// The index of `value` in the layer's values, added when new.
+    pub fn value(&mut self, value: TileValue<'_>) -> u32 {
         if let TileValue::Json(v) = value {
             let text = v.to_string();
             return self.value(TileValue::Str(&text));
@@ -190,44 +239,7 @@ impl LayerEncoder {
         if let Some(i) = found {
             return i;
         }
-        // The `Value` message, written in place: its length is known beforehand.
-        let values = &mut self.values;
-        let mut string = |s: &str| {
-            let len = s.len() as u64;
-            write_key(values, 4, WIRE_LEN);
-            write_varint(values, 1 + varint_len(len) as u64 + len);
-            write_key(values, 1, WIRE_LEN);
-            write_varint(values, len);
-            values.extend_from_slice(s.as_bytes());
-        };
-        match value {
-            TileValue::Str(s) => string(s),
-            TileValue::Shared(s) => string(s),
-            TileValue::Double(f) => {
-                write_key(values, 4, WIRE_LEN);
-                write_varint(values, 9);
-                write_key(values, 3, WIRE_I64);
-                values.extend_from_slice(&f.to_le_bytes());
-            }
-            TileValue::Int(i) => {
-                let (field, v) = if i >= 0 {
-                    (5, i.unsigned_abs())
-                } else {
-                    (6, zigzag64(i))
-                };
-                write_key(values, 4, WIRE_LEN);
-                write_varint(values, 1 + varint_len(v) as u64);
-                write_key(values, field, WIRE_VARINT);
-                write_varint(values, v);
-            }
-            TileValue::Bool(b) => {
-                write_key(values, 4, WIRE_LEN);
-                write_varint(values, 2);
-                write_key(values, 7, WIRE_VARINT);
-                write_varint(values, u64::from(b));
-            }
-            TileValue::Json(_) => {}
-        }
+        write_value(&mut self.values, value);
         let i = self.value_count;
         self.value_count += 1;
         match value {
@@ -271,6 +283,72 @@ impl LayerEncoder {
         write_varint(tile, body.len() as u64);
         tile.extend_from_slice(&body);
     }
+}
+
+/// Writes `value` as a `Value` message, field 4 of `Layer` (arrays and objects as their
+/// JSON text).
+pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
+    let mut string = |s: &str| {
+        let len = s.len() as u64;
+        write_key(values, 4, WIRE_LEN);
+        write_varint(values, 1 + varint_len(len) as u64 + len);
+        write_key(values, 1, WIRE_LEN);
+        write_varint(values, len);
+        values.extend_from_slice(s.as_bytes());
+    };
+    match value {
+        TileValue::Str(s) => string(s),
+        TileValue::Shared(s) => string(s),
+        TileValue::Json(v) => string(&v.to_string()),
+        TileValue::Double(f) => {
+            write_key(values, 4, WIRE_LEN);
+            write_varint(values, 9);
+            write_key(values, 3, WIRE_I64);
+            values.extend_from_slice(&f.to_le_bytes());
+        }
+        TileValue::Int(i) => {
+            let (field, v) = if i >= 0 {
+                (5, i.unsigned_abs())
+            } else {
+                (6, zigzag64(i))
+            };
+            write_key(values, 4, WIRE_LEN);
+            write_varint(values, 1 + varint_len(v) as u64);
+            write_key(values, field, WIRE_VARINT);
+            write_varint(values, v);
+        }
+        TileValue::Bool(b) => {
+            write_key(values, 4, WIRE_LEN);
+            write_varint(values, 2);
+            write_key(values, 7, WIRE_VARINT);
+            write_varint(values, u64::from(b));
+        }
+    }
+}
+
+/// The integer of a `Value` message written by [`write_value`], `None` when it holds
+/// another type.
+pub fn encoded_int(encoded: &[u8]) -> Option<i64> {
+    let (_, rest) = read_varint(encoded.get(1..)?)?;
+    let (&key, rest) = rest.split_first()?;
+    let (v, _) = read_varint(rest)?;
+    match key {
+        0x28 => i64::try_from(v).ok(),
+        0x30 => Some(((v >> 1) as i64) ^ -((v & 1) as i64)),
+        _ => None,
+    }
+}
+
+/// A varint at the start of `buf`, and the bytes after it.
+fn read_varint(buf: &[u8]) -> Option<(u64, &[u8])> {
+    let mut v = 0u64;
+    for (i, &b) in buf.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7F) << (7 * i);
+        if b < 0x80 {
+            return Some((v, &buf[i + 1..]));
+        }
+    }
+    None
 }
 
 /// Writes the command stream; returns the MVT `GeomType` (1 point, 2 line, 3 polygon).
