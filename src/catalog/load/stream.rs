@@ -79,6 +79,11 @@ pub fn read_in_blocks<E>(
             match phase {
                 Phase::Outside => {
                     if outside.step(b, &mut rest)? {
+                        // Whatever the whole reading would refuse before the array must
+                        // not be passed over to reach the features.
+                        if !prefix_is_json(&rest) {
+                            return Err(Stop::Unexpected);
+                        }
                         phase = Phase::Expect { first: true };
                     }
                 }
@@ -111,6 +116,17 @@ pub fn read_in_blocks<E>(
         return Err(Stop::Unexpected);
     }
     Ok(rest)
+}
+
+/// Whether the document up to its features array's `[` (at depth 1: only the top-level
+/// object is open) is JSON that serde_json reads, closed by `]}`: the scan outside the array
+/// follows only nesting and strings, and a bad literal or a control character in a string
+/// there would otherwise be found only after the features.
+fn prefix_is_json(prefix: &[u8]) -> bool {
+    let mut doc = Vec::with_capacity(prefix.len() + 2);
+    doc.extend_from_slice(prefix);
+    doc.extend_from_slice(b"]}");
+    serde_json::from_slice::<serde::de::IgnoredAny>(&doc).is_ok()
 }
 
 /// The length of the longest prefix of `buf` ending just after a delimiter (`,` `:` `]` `}`
