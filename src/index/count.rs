@@ -116,28 +116,19 @@ impl SpatialIndex {
             let [x, y] = part.envelopes.point(i);
             (part.normals.id(i), bound, Point::new(x, y))
         };
-        if self.edits() == 0 {
-            let base = &*self.base;
-            let walk = base.normals.nearest_places(q);
-            return Some(Either::Left(
-                walk.map(move |(i, d2)| with_point(base, i, d2)),
-            ));
-        }
         let parts: Vec<(&Part, Option<&Level>)> = self.parts().collect();
         let trees = parts.iter().map(|(part, _)| &part.normals).collect();
-        Some(Either::Right(nearest_many(trees, q).filter_map(
-            move |(t, i, pos, d2)| {
-                let (part, level) = parts[t];
-                self.edits
-                    .live(level, Some(i), pos)
-                    .then(|| with_point(part, i, d2))
-            },
-        )))
+        Some(nearest_many(trees, q).filter_map(move |(t, i, pos, d2)| {
+            let (part, level) = parts[t];
+            self.edits
+                .live(level, Some(i), pos)
+                .then(|| with_point(part, i, d2))
+        }))
     }
+
     /// How many point geometries lie within `metres` (geodesic, WGS84) of `center`, exactly
     /// as Karney's distance to each would say; `None` unless every geometry is a single
-    /// point. See the module notes for the bounds that spare
-    /// most distances.
+    /// point. See the module notes for the bounds that spare most distances.
     pub fn count_within(&self, center: Point<f64>, metres: f64) -> Option<usize> {
         if !self.base.points_only {
             return None;
@@ -257,21 +248,4 @@ fn schur_upper_bound(straight: f64) -> f64 {
 fn distance_2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     let d = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
     d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
-}
-
-/// One of two iterators of the same items.
-enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
-    type Item = T;
-
-    fn next(&mut self) -> Option<T> {
-        match self {
-            Self::Left(a) => a.next(),
-            Self::Right(b) => b.next(),
-        }
-    }
 }
