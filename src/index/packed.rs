@@ -189,16 +189,6 @@ impl<const D: usize> PackedTree<D> {
             tree: self,
             q,
             heap,
-            places: false,
-        }
-    }
-
-    /// [`Self::nearest`] with each item as its place in tree order (see [`Self::point`]
-    /// and [`Self::id`]) instead of its position.
-    pub fn nearest_places(&self, q: [f64; D]) -> Nearest<'_, D> {
-        Nearest {
-            places: true,
-            ..self.nearest(q)
         }
     }
 
@@ -325,8 +315,6 @@ pub struct Nearest<'a, const D: usize> {
     tree: &'a PackedTree<D>,
     q: [f64; D],
     heap: BinaryHeap<Entry>,
-    /// Whether items are given as their places in tree order, not their positions.
-    places: bool,
 }
 
 impl<const D: usize> Iterator for Nearest<'_, D> {
@@ -337,12 +325,7 @@ impl<const D: usize> Iterator for Nearest<'_, D> {
         loop {
             let Entry { d2, level, index } = self.heap.pop()?;
             if level == 0 {
-                let item = if self.places {
-                    index
-                } else {
-                    tree.ids[index] as usize
-                };
-                return Some((item, d2));
+                return Some((tree.ids[index] as usize, d2));
             }
             let start = index * NODE;
             let end = (start + NODE).min(tree.level_len(level - 1));
