@@ -103,14 +103,29 @@ fn compare_queries(index: &SpatialIndex, slots: &[Option<Geometry<f64>>], rng: &
         })
         .collect();
     type Query = fn(&SpatialIndex, Point<f64>) -> usize;
-    let queries: [(&str, Query); 3] = [
+    let queries: [(&str, Query); 7] = [
         ("in_envelope 1°", |ix, c| {
             let (x, y) = (c.x(), c.y());
             ix.in_envelope(x - 0.5, y - 0.5, x + 0.5, y + 0.5).count()
         }),
+        ("count_in_envelope 1°", |ix, c| {
+            let (x, y) = (c.x(), c.y());
+            ix.count_in_envelope(x - 0.5, y - 0.5, x + 0.5, y + 0.5)
+        }),
+        ("count_and_first_in_envelope 1° (100)", |ix, c| {
+            let (x, y) = (c.x(), c.y());
+            ix.count_and_first_in_envelope(x - 0.5, y - 0.5, x + 0.5, y + 0.5, 100)
+                .0
+        }),
         ("nearest k=10", |ix, c| ix.nearest(c).take(10).count()),
+        ("nearest_points k=10", |ix, c| {
+            ix.nearest_points(c).map_or(0, |n| n.take(10).count())
+        }),
         ("within_bounds 50 km", |ix, c| {
             ix.within_bounds(c, 50_000.0).count()
+        }),
+        ("count_within 50 km", |ix, c| {
+            ix.count_within(c, 50_000.0).unwrap_or(0)
         }),
     ];
     println!("queries with {} edits (edited / fresh):", index.edits());

@@ -22,6 +22,7 @@ use crate::catalog::time::{format_end, format_ms};
 use crate::error::{Error, Result};
 use crate::query::request::{DistanceRequest, ItemsRequest, PageLimits};
 
+mod geojson;
 mod page;
 use page::respond_page;
 

@@ -1,7 +1,7 @@
 //! The HTTP layer: the only module that knows actix.
 //!
-//! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: request
-//! logs, security headers ([`security`]), request size bounds ([`limits`]), compression ([`compress`]),
+//! Owns: the routes ([`ROUTES`], [`configure`]), the middleware stack ([`app`]: a span
+//! per request for the logs, security headers ([`security`]), request size bounds ([`limits`]), compression ([`compress`]),
 //! CORS for reads), running the server with the timeouts and connection caps of
 //! `server.limits` ([`serve`]), the routes that take
 //! only `f` ([`params`]), problem+json, entity tags and caching headers ([`respond`]), the
@@ -135,15 +135,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/health", read().to(features::health))
         .route("/metrics", read().to(metrics::metrics))
         .route("/collections", read().to(features::collections))
+        // The feature queries first: a request is matched against each route in turn.
+        .route("/collections/{id}/items", read().to(features::items))
+        .route("/collections/{id}/radius", read().to(features::radius))
+        .route("/collections/{id}/nearest", read().to(features::nearest))
+        .route("/collections/{id}/items/{fid}", read().to(features::item))
         .route("/collections/{id}", read().to(features::collection))
         .route(
             "/collections/{id}/queryables",
             read().to(features::queryables),
         )
-        .route("/collections/{id}/items", read().to(features::items))
-        .route("/collections/{id}/items/{fid}", read().to(features::item))
-        .route("/collections/{id}/radius", read().to(features::radius))
-        .route("/collections/{id}/nearest", read().to(features::nearest))
         .route("/map", read().to(map_page));
     tiles::routes(cfg);
     write::routes(cfg);
@@ -187,7 +188,37 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(limits::request_size))
         .wrap(actix_web::middleware::from_fn(security::headers))
         .wrap(actix_web::middleware::from_fn(metrics::record))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(actix_web::middleware::from_fn(request_span))
+}
+
+/// Runs each request inside a `request` span with its method and path, so that whatever a
+/// handler logs names the request it served, and logs every answer that carries an error (a
+/// warning for 4xx, an error for 5xx) in that span. The query string is left out: it may
+/// hold what a client should not have put there.
+async fn request_span(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> std::result::Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument as _;
+    let span = tracing::info_span!("request", method = %req.method(), path = %req.path());
+    let res = next.call(req).instrument(span.clone()).await;
+    let failed = match &res {
+        Ok(r) => r
+            .response()
+            .error()
+            .map(|e| (e.as_response_error(), r.status())),
+        Err(e) => Some((e.as_response_error(), e.as_response_error().status_code())),
+    };
+    if let Some((error, status)) = failed {
+        span.in_scope(|| {
+            if status.is_client_error() {
+                tracing::warn!(status = status.as_u16(), "request refused: {error:?}");
+            } else {
+                tracing::error!(status = status.as_u16(), "request failed: {error:?}");
+            }
+        });
+    }
+    res
 }
 
 /// Seconds a stopping server gives open requests to finish.

@@ -5,10 +5,11 @@
 //! box are found by skipping every node whose smallest position cannot be among them, so
 //! the first page of a large answer needs no walk or sort of the whole answer.
 //!
-//! These walks read the packed trees only: on an index that holds edits (a written layer,
-//! until its trees are re-packed) the counts and first positions come from the ordinary
-//! search, and the radius and nearest shortcuts answer `None` so that the caller takes its
-//! ordinary path.
+//! On an index that holds edits (a written layer, until its trees are re-packed) the walks
+//! read the packed trees minus the superseded entries, plus each level of the edit part: a
+//! node of the packed trees inside the query counts its items less the superseded ones
+//! among them (their bits are contiguous, since a node covers a range of the tree order), a
+//! node of a level counts its current entries.
 //!
 //! # Exact radius counts in the thin band
 //! The chord between unit normals bounds a geodesic distance within about 1% (see
@@ -23,11 +24,16 @@
 //! holding every point whose normal is in the node's box, so that only the nodes that the
 //! edge of the disc crosses are opened.
 
+use std::ops::Range;
+
 use geo::Point;
 
 use crate::index::SpatialIndex;
+use crate::index::edits::Level;
 use crate::index::geodesic::{self, R_MAX, R_MIN, WGS84_A, WGS84_F};
+use crate::index::packed::multi::nearest_many;
 use crate::index::packed::{max_distance_2, min_distance_2};
+use crate::index::part::Part;
 
 /// Metres taken off (or added to) every bound, as in the rest of the index, so that
 /// floating-point rounding can never move a point across the edge.
@@ -42,58 +48,89 @@ impl SpatialIndex {
     /// envelope; split antimeridian boxes first): `in_envelope(..).count()`, without
     /// visiting the items of nodes inside the box.
     pub fn count_in_envelope(&self, w: f64, s: f64, e: f64, n: f64) -> usize {
-        if self.edits() > 0 {
-            return self.in_envelope(w, s, e, n).count();
+        self.count_and_first_in_envelope(w, s, e, n, 0).0
+    }
+
+    /// [`Self::count_in_envelope`] and [`Self::first_in_envelope`] in one walk.
+    pub fn count_and_first_in_envelope(
+        &self,
+        w: f64,
+        s: f64,
+        e: f64,
+        n: f64,
+        want: usize,
+    ) -> (usize, Vec<usize>) {
+        let b = [w, s, e, n];
+        let mut count = 0;
+        let mut first: Vec<usize> = Vec::new();
+        for (part, level) in self.parts() {
+            let tree = &part.envelopes;
+            let (c, f) = tree.count_and_first(
+                meets(b),
+                holds(b),
+                |i| self.edits.live(level, Some(i), tree.id(i)),
+                |items| self.live_items(part, level, items),
+                level.is_none() && self.edits() == 0,
+                want,
+            );
+            count += c;
+            first.extend(f);
         }
-        let tree = &self.base.envelopes;
-        let hit = meets([w, s, e, n]);
-        tree.count(hit, holds([w, s, e, n]), |i| {
-            let (lo, hi) = tree.item_bounds(i);
-            hit(&lo, &hi)
-        })
+        if self.edits() > 0 {
+            // Each part's smallest: a position is current in one part only.
+            first.sort_unstable();
+            first.truncate(want);
+        }
+        (count, first)
+    }
+
+    /// How many of the entries at the places `items` (in tree order, of the envelopes or,
+    /// in a layer of points, the normals: one order) of `part` are current.
+    fn live_items(&self, part: &Part, level: Option<&Level>, items: Range<usize>) -> usize {
+        match level {
+            None => items.len() - self.edits.superseded_in(items),
+            Some(level) => items
+                .filter(|&i| self.edits.live_in(level, part.envelopes.id(i)))
+                .count(),
+        }
     }
 
     /// The `want` smallest positions of [`Self::in_envelope`], in increasing order.
     pub fn first_in_envelope(&self, w: f64, s: f64, e: f64, n: f64, want: usize) -> Vec<usize> {
-        if self.edits() > 0 {
-            let mut all: Vec<usize> = self.in_envelope(w, s, e, n).collect();
-            all.sort_unstable();
-            all.dedup();
-            all.truncate(want);
-            return all;
-        }
-        let b = [w, s, e, n];
-        self.base
-            .envelopes
-            .first_by_position(meets(b), holds(b), want)
+        self.count_and_first_in_envelope(w, s, e, n, want).1
     }
 
     /// [`Self::nearest`] on a layer of single points, each point with its coordinates as
     /// the index holds them (the geometry's own, read from arrays in tree order, where
-    /// neighbours are near in memory too); `None` unless every geometry is a single point and
-    /// the index holds no edits.
+    /// neighbours are near in memory too); `None` unless every geometry is a single point.
     pub fn nearest_points(
         &self,
         center: Point<f64>,
     ) -> Option<impl Iterator<Item = (usize, f64, Point<f64>)> + '_> {
-        if !self.base.points_only || self.edits() > 0 {
+        if !self.base.points_only {
             return None;
         }
         let q = geodesic::unit_vector(center.x(), center.y());
-        let (envelopes, normals) = (&self.base.envelopes, &self.base.normals);
-        Some(normals.nearest_places(q).map(|(i, d2)| {
+        let with_point = |part: &Part, i: usize, d2: f64| {
             let bound = geodesic::distance_lower_bound(d2.sqrt()) - SLACK_M;
-            let [x, y] = envelopes.point(i);
-            (normals.id(i), bound, Point::new(x, y))
+            let [x, y] = part.envelopes.point(i);
+            (part.normals.id(i), bound, Point::new(x, y))
+        };
+        let parts: Vec<(&Part, Option<&Level>)> = self.parts().collect();
+        let trees = parts.iter().map(|(part, _)| &part.normals).collect();
+        Some(nearest_many(trees, q).filter_map(move |(t, i, pos, d2)| {
+            let (part, level) = parts[t];
+            self.edits
+                .live(level, Some(i), pos)
+                .then(|| with_point(part, i, d2))
         }))
     }
 
     /// How many point geometries lie within `metres` (geodesic, WGS84) of `center`, exactly
     /// as Karney's distance to each would say; `None` unless every geometry is a single
-    /// point and the index holds no edits. See the module notes for the bounds that spare
-    /// most distances.
+    /// point. See the module notes for the bounds that spare most distances.
     pub fn count_within(&self, center: Point<f64>, metres: f64) -> Option<usize> {
-        if !self.base.points_only || self.edits() > 0 {
+        if !self.base.points_only {
             return None;
         }
         let q = geodesic::unit_vector(center.x(), center.y());
@@ -108,46 +145,53 @@ impl SpatialIndex {
         };
         let chord_in2 = chord_in * chord_in;
         let qe = earth_centred(q);
-        let (envelopes, normals) = (&self.base.envelopes, &self.base.normals);
         let schur = metres <= SCHUR_MAX_M;
-        let count = normals.count(
-            |lo, hi| {
-                if min_distance_2(&q, lo, hi) > chord_out2 {
-                    return false;
-                }
-                let (elo, ehi) = earth_centred_box(lo, hi);
-                min_distance_2(&qe, &elo, &ehi).sqrt() - SLACK_M <= metres
-            },
-            |lo, hi| {
-                max_distance_2(&q, lo, hi) < chord_in2
-                    || schur && {
-                        let (elo, ehi) = earth_centred_box(lo, hi);
-                        schur_upper_bound(max_distance_2(&qe, &elo, &ehi).sqrt()) + SLACK_M
-                            <= metres
+        let mut count = 0;
+        for (part, level) in self.parts() {
+            let (envelopes, normals) = (&part.envelopes, &part.normals);
+            count += normals.count(
+                |lo, hi| {
+                    if min_distance_2(&q, lo, hi) > chord_out2 {
+                        return false;
                     }
-            },
-            |i| {
-                let n = normals.point(i);
-                let c2 = distance_2(&n, &q);
-                if c2 > chord_out2 {
-                    return false;
-                }
-                if c2 < chord_in2 {
-                    return true;
-                }
-                let straight = distance_2(&earth_centred(n), &qe).sqrt();
-                if straight - SLACK_M > metres {
-                    return false;
-                }
-                if schur && schur_upper_bound(straight) + SLACK_M <= metres {
-                    return true;
-                }
-                // Points of a single-point layer: the envelope tree holds them in the
-                // same order.
-                let [x, y] = envelopes.point(i);
-                geodesic::geodesic_m(center, Point::new(x, y)) <= metres
-            },
-        );
+                    let (elo, ehi) = earth_centred_box(lo, hi);
+                    min_distance_2(&qe, &elo, &ehi).sqrt() - SLACK_M <= metres
+                },
+                |lo, hi| {
+                    max_distance_2(&q, lo, hi) < chord_in2
+                        || schur && {
+                            let (elo, ehi) = earth_centred_box(lo, hi);
+                            schur_upper_bound(max_distance_2(&qe, &elo, &ehi).sqrt()) + SLACK_M
+                                <= metres
+                        }
+                },
+                |i| {
+                    if !self.edits.live(level, Some(i), normals.id(i)) {
+                        return false;
+                    }
+                    let n = normals.point(i);
+                    let c2 = distance_2(&n, &q);
+                    if c2 > chord_out2 {
+                        return false;
+                    }
+                    if c2 < chord_in2 {
+                        return true;
+                    }
+                    let straight = distance_2(&earth_centred(n), &qe).sqrt();
+                    if straight - SLACK_M > metres {
+                        return false;
+                    }
+                    if schur && schur_upper_bound(straight) + SLACK_M <= metres {
+                        return true;
+                    }
+                    // Points of a single-point layer: the envelope tree holds them in the
+                    // same order.
+                    let [x, y] = envelopes.point(i);
+                    geodesic::geodesic_m(center, Point::new(x, y)) <= metres
+                },
+                |items| self.live_items(part, level, items),
+            );
+        }
         Some(count)
     }
 }

@@ -20,6 +20,7 @@
 //! Stamps and bits live in copy-on-write chunks and levels behind `Arc`, so the next
 //! snapshot copies only the chunks and levels a call touches.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use geo::Geometry;
@@ -117,6 +118,35 @@ impl Edits {
             (None, Some(i)) => self.superseded.get(i / 64) & (1 << (i % 64)) == 0,
             (None, None) => self.stamps.get(pos) == 0,
         }
+    }
+
+    /// How many entries of the packed part at the places `items` (in the tree order of its
+    /// envelopes) are superseded.
+    pub fn superseded_in(&self, items: Range<usize>) -> usize {
+        let chunks = &self.superseded.chunks;
+        let mut count = 0;
+        let mut bit = items.start;
+        while bit < items.end {
+            let word = bit / 64;
+            let Some(chunk) = chunks.get(word / 64) else {
+                break;
+            };
+            let Some(chunk) = chunk else {
+                // A chunk never written holds no set bit.
+                bit = (word / 64 + 1) * 64 * 64;
+                continue;
+            };
+            let upto = (items.end - word * 64).min(64);
+            let below = if upto == 64 {
+                u64::MAX
+            } else {
+                (1 << upto) - 1
+            };
+            let mask = below & !((1 << (bit % 64)) - 1);
+            count += (chunk[word % 64] & mask).count_ones() as usize;
+            bit = (word + 1) * 64;
+        }
+        count
     }
 
     /// The edits after a call that changed `changed` (see [`super::SpatialIndex::updated`])

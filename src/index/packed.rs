@@ -8,12 +8,14 @@
 //!
 //! Node `i` of a level covers entries `i * NODE .. (i + 1) * NODE` of the level below (the
 //! items for the lowest level of nodes). Queries walk it depth-first ([`PackedTree::search`])
-//! or best-first by distance ([`PackedTree::nearest`]).
+//! or best-first by distance ([`PackedTree::nearest`]); [`count`] counts and lists the first
+//! positions without visiting every passing item.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
+mod count;
 pub mod multi;
 
 /// Children per node.
@@ -34,7 +36,7 @@ pub struct PackedTree<const D: usize> {
     /// Node boxes, lowest level first; the last level has one node.
     levels: Vec<Vec<Bounds<D>>>,
     /// The smallest position under each node, level by level as `levels`; made on the first
-    /// walk in position order ([`Self::first_by_position`]).
+    /// walk in position order ([`Self::count_and_first`]).
     min_ids: OnceLock<Vec<Vec<u32>>>,
 }
 
@@ -187,16 +189,6 @@ impl<const D: usize> PackedTree<D> {
             tree: self,
             q,
             heap,
-            places: false,
-        }
-    }
-
-    /// [`Self::nearest`] with each item as its place in tree order (see [`Self::point`]
-    /// and [`Self::id`]) instead of its position.
-    pub fn nearest_places(&self, q: [f64; D]) -> Nearest<'_, D> {
-        Nearest {
-            places: true,
-            ..self.nearest(q)
         }
     }
 
@@ -214,137 +206,6 @@ impl<const D: usize> PackedTree<D> {
             None => self.ids.len(),
             Some(l) => self.levels[l].len(),
         }
-    }
-}
-
-impl<const D: usize> PackedTree<D> {
-    /// How many items node `index` of node level `level` holds: nodes are filled in tree
-    /// order, so only the last node of a level may hold fewer than `NODE^(level + 1)`.
-    fn node_items(&self, level: usize, index: usize) -> usize {
-        let span = u32::try_from(level + 1)
-            .ok()
-            .and_then(|e| NODE.checked_pow(e))
-            .unwrap_or(usize::MAX);
-        let start = index.saturating_mul(span);
-        self.ids
-            .len()
-            .min(start.saturating_add(span))
-            .saturating_sub(start)
-    }
-
-    /// How many items pass a test, without reading the items of nodes that surely pass:
-    /// `hit` must pass every node box holding a passing item (as for [`Self::search`]),
-    /// `inside` says of a node box that every item in it passes (the node is then counted
-    /// whole), and `item` decides each item (by its place in tree order) of the nodes that
-    /// are neither pruned nor inside, on its own.
-    pub fn count<F, G, H>(&self, hit: F, inside: G, mut item: H) -> usize
-    where
-        F: Fn(&[f64; D], &[f64; D]) -> bool,
-        G: Fn(&[f64; D], &[f64; D]) -> bool,
-        H: FnMut(usize) -> bool,
-    {
-        let Some(top) = self.levels.len().checked_sub(1) else {
-            return 0;
-        };
-        let mut count = 0;
-        let mut stack = vec![(top, 0)];
-        while let Some((level, node)) = stack.pop() {
-            let (lo, hi) = &self.levels[level][node];
-            if !hit(lo, hi) {
-                continue;
-            }
-            if inside(lo, hi) {
-                count += self.node_items(level, node);
-                continue;
-            }
-            let start = node * NODE;
-            let end = (start + NODE).min(self.level_len(level));
-            if level == 0 {
-                count += (start..end).filter(|&i| item(i)).count();
-            } else {
-                stack.extend((start..end).map(|child| (level - 1, child)));
-            }
-        }
-        count
-    }
-
-    /// The `want` smallest positions of the items whose box passes `hit` (as for
-    /// [`Self::search`]), in increasing order (positions are those of a tree whose items
-    /// stand for different positions). Nodes are opened best-first by the smallest position
-    /// under them, and the walk stops at the first node whose smallest position cannot
-    /// enter the answer, so the first page of a large answer costs the nodes that hold it,
-    /// not the whole answer. `inside` says of a node box that every item in it passes `hit`
-    /// (their boxes are then not read).
-    pub fn first_by_position<F, G>(&self, hit: F, inside: G, want: usize) -> Vec<usize>
-    where
-        F: Fn(&[f64; D], &[f64; D]) -> bool,
-        G: Fn(&[f64; D], &[f64; D]) -> bool,
-    {
-        let min_ids = self.min_ids.get_or_init(|| self.node_min_ids());
-        // The smallest positions so far, largest on top.
-        let mut best: BinaryHeap<u32> = BinaryHeap::with_capacity(want.min(self.len()) + 1);
-        // Nodes to open as `(smallest position under it, node level, index, inside)`,
-        // smallest first.
-        let mut queue = BinaryHeap::new();
-        if let (Some(top), Some((lo, hi))) = (self.levels.len().checked_sub(1), self.bounds())
-            && want > 0
-            && hit(&lo, &hi)
-        {
-            queue.push(Reverse((min_ids[top][0], top, 0, inside(&lo, &hi))));
-        }
-        let beyond = |best: &BinaryHeap<u32>, id: u32| {
-            best.len() == want && best.peek().is_some_and(|&worst| id >= worst)
-        };
-        while let Some(Reverse((min_id, level, node, within))) = queue.pop() {
-            if beyond(&best, min_id) {
-                // Every node still queued holds only larger positions.
-                break;
-            }
-            let start = node * NODE;
-            let end = (start + NODE).min(self.level_len(level));
-            let Some(below) = level.checked_sub(1) else {
-                for i in start..end {
-                    let id = self.ids[i];
-                    if !beyond(&best, id) && (within || hit(&self.min[i], &self.item_max(i))) {
-                        best.push(id);
-                        if best.len() > want {
-                            best.pop();
-                        }
-                    }
-                }
-                continue;
-            };
-            let children = self.levels[below][start..end].iter();
-            for (child, ((lo, hi), &child_min)) in
-                (start..).zip(children.zip(&min_ids[below][start..end]))
-            {
-                if !beyond(&best, child_min) && (within || hit(lo, hi)) {
-                    let child_within = within || inside(lo, hi);
-                    queue.push(Reverse((child_min, below, child, child_within)));
-                }
-            }
-        }
-        best.into_sorted_vec()
-            .into_iter()
-            .map(|id| id as usize)
-            .collect()
-    }
-
-    /// The smallest position under each node, level by level.
-    fn node_min_ids(&self) -> Vec<Vec<u32>> {
-        let mut out: Vec<Vec<u32>> = Vec::with_capacity(self.levels.len());
-        for l in 0..self.levels.len() {
-            let below: &[u32] = match l.checked_sub(1) {
-                None => &self.ids,
-                Some(b) => &out[b],
-            };
-            let level = below
-                .chunks(NODE)
-                .map(|c| c.iter().copied().min().unwrap_or(u32::MAX))
-                .collect();
-            out.push(level);
-        }
-        out
     }
 }
 
@@ -454,8 +315,6 @@ pub struct Nearest<'a, const D: usize> {
     tree: &'a PackedTree<D>,
     q: [f64; D],
     heap: BinaryHeap<Entry>,
-    /// Whether items are given as their places in tree order, not their positions.
-    places: bool,
 }
 
 impl<const D: usize> Iterator for Nearest<'_, D> {
@@ -466,12 +325,7 @@ impl<const D: usize> Iterator for Nearest<'_, D> {
         loop {
             let Entry { d2, level, index } = self.heap.pop()?;
             if level == 0 {
-                let item = if self.places {
-                    index
-                } else {
-                    tree.ids[index] as usize
-                };
-                return Some((item, d2));
+                return Some((tree.ids[index] as usize, d2));
             }
             let start = index * NODE;
             let end = (start + NODE).min(tree.level_len(level - 1));

@@ -60,6 +60,12 @@ impl Selection {
         self.datetime.is_none() && self.equals.is_empty() && self.filter.is_none()
     }
 
+    /// Whether a candidate of a distance query must be checked against its feature (an
+    /// attribute filter or a `bbox`); otherwise every candidate of the index passes.
+    fn reads_features(&self) -> bool {
+        !self.spatial_only() || self.bbox.is_some()
+    }
+
     /// Whether the feature at `pos` passes the non-spatial filters.
     fn passes_attributes(&self, layer: &Layer, pos: usize) -> bool {
         let Some(f) = layer.features.get(pos) else {
@@ -229,14 +235,13 @@ pub fn items(layer: &Layer, selection: &Selection, sort: &[SortKey], page: Page)
 fn bbox_page(layer: &Layer, bbox: BBox, page: Page) -> Outcome {
     let index = &layer.index;
     // The two halves of a box split at the antimeridian hold no point in common.
-    let matched = bbox
-        .envelopes()
-        .map(|[w, s, e, n]| index.count_in_envelope(w, s, e, n))
-        .sum();
-    let want = page.offset.saturating_add(page.limit).min(matched);
-    let mut positions: Vec<usize> = Vec::with_capacity(want);
+    let want = page.offset.saturating_add(page.limit);
+    let mut matched = 0;
+    let mut positions: Vec<usize> = Vec::new();
     for [w, s, e, n] in bbox.envelopes() {
-        positions.extend(index.first_in_envelope(w, s, e, n, want));
+        let (count, first) = index.count_and_first_in_envelope(w, s, e, n, want);
+        matched += count;
+        positions.extend(first);
     }
     if bbox.envelopes().nth(1).is_some() {
         positions.sort_unstable();
@@ -302,10 +307,12 @@ pub fn radius(
         }
     }
     let mut inside: Vec<Candidate> = Vec::new();
+    let filtered = selection.reads_features();
     for c in layer.index.within_bounds(center, within_m) {
         if c.lower_m > within_m
-            || !selection.passes_attributes(layer, c.pos)
-            || !selection.passes_bbox(layer, c.pos)
+            || filtered
+                && (!selection.passes_attributes(layer, c.pos)
+                    || !selection.passes_bbox(layer, c.pos))
         {
             continue;
         }
@@ -418,11 +425,15 @@ pub fn nearest(
                         .map(|(pos, bound)| (pos, bound, None)),
                 ),
             };
+        // Without filters every candidate passes: its feature is not read unless measured.
+        let filtered = selection.reads_features();
         for (pos, lower_bound_m, point) in candidates {
             if lower_bound_m > worst(&best) {
                 break;
             }
-            if !selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos) {
+            if filtered
+                && (!selection.passes_attributes(layer, pos) || !selection.passes_bbox(layer, pos))
+            {
                 continue;
             }
             let d = match point {

@@ -230,6 +230,12 @@ impl Model {
         }
         let plain: HashSet<usize> = index.within(center, metres).collect();
         assert_eq!(plain, seen);
+        let inside = self
+            .present()
+            .filter(|(_, g)| distance_to_geometry_m(center, g) <= metres)
+            .count();
+        let counted = index.count_within(center, metres);
+        assert_eq!(counted, index.points_only().then_some(inside), "{metres} m");
     }
 
     fn check_nearest(&self, index: &SpatialIndex, center: Point<f64>) {
@@ -266,6 +272,21 @@ impl Model {
         }
         let want_k: Vec<f64> = want.iter().take(k).map(|w| w.0).collect();
         assert_eq!(best, want_k);
+        if let Some(points) = index.nearest_points(center) {
+            // The same walk, each point with its coordinates.
+            let listed: Vec<(usize, f64)> = points
+                .map(|(pos, bound, p)| {
+                    assert_eq!(self.slots[pos], Some(Geometry::Point(p)));
+                    (pos, bound)
+                })
+                .collect();
+            assert_eq!(listed.len(), got.len());
+            let mut sorted = listed.clone();
+            sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            let mut want_sorted = got;
+            want_sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            assert_eq!(sorted, want_sorted);
+        }
     }
 }
 
@@ -437,4 +458,17 @@ fn a_batch_larger_than_the_second_level_goes_to_the_third() {
     }
     assert_eq!(index.edits.levels().count(), 2);
     model.check(&index, &mut rng);
+}
+
+#[test]
+fn counts_on_a_larger_layer_skip_unwritten_chunks_of_superseded_bits() {
+    // 20,000 points: the bits of superseded entries span several chunks, most never written.
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut model = Model::new(&mut rng, Kind::Regional, 20_000);
+    let mut index = model.build();
+    for size in [3, 40, 600, 8] {
+        index = model.step(&index, &mut rng, size);
+        model.check(&index, &mut rng);
+    }
+    assert!(index.edits() > 600);
 }
