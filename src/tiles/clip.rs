@@ -251,45 +251,94 @@ fn overlay_options() -> IntOverlayOptions<u64> {
 /// those whose exterior is under `min_area` tile units². A ring that passes through one
 /// vertex twice (snapping can pinch a ring) is split there into simple rings: a pinched hole
 /// into holes that touch at that point, a pinched exterior into polygons that touch there,
-/// each with the holes inside it.
+/// each with the holes inside it; a loop turning against its ring (the ring touched itself
+/// from inside) is a hole of an exterior, an island of a hole.
 fn oriented(shapes: Vec<Vec<Vec<IntPoint>>>, min_area: f64) -> Vec<Vec<Vec<[i32; 2]>>> {
-    let mut out = Vec::with_capacity(shapes.len());
+    // A ring split at its pinches gives loops turning its way (touching rings of the same
+    // kind) and, where it touched itself from inside, loops turning the other way: an
+    // exterior's inner loop is a hole, a hole's inner loop an island (an exterior).
+    let mut holes: Vec<Vec<[i32; 2]>> = Vec::new();
+    let mut exteriors: Vec<Vec<[i32; 2]>> = Vec::new();
+    let mut sort = |ring: Vec<[i32; 2]>, is_exterior: bool| {
+        let turn = ring_area(&ring).signum();
+        for mut loop_ in split_pinches(ring) {
+            let area = ring_area(&loop_);
+            if (area.signum() == turn) == is_exterior {
+                if area < 0.0 {
+                    loop_.reverse();
+                }
+                if area.abs() >= min_area.max(f64::MIN_POSITIVE) {
+                    exteriors.push(loop_);
+                }
+            } else {
+                if area > 0.0 {
+                    loop_.reverse();
+                }
+                holes.push(loop_);
+            }
+        }
+    };
     for shape in shapes {
         let mut contours = shape
             .into_iter()
             .map(|contour| contour.into_iter().map(|p| [p.x, p.y]).collect::<Vec<_>>());
-        let Some(exterior) = contours.next() else {
-            continue;
-        };
-        let mut holes: Vec<Vec<[i32; 2]>> = Vec::new();
+        if let Some(exterior) = contours.next() {
+            sort(exterior, true);
+        }
         for hole in contours {
-            for mut ring in split_pinches(hole) {
-                if ring_area(&ring) > 0.0 {
-                    ring.reverse();
-                }
-                holes.push(ring);
-            }
+            sort(hole, false);
         }
-        let exteriors: Vec<Vec<[i32; 2]>> = split_pinches(exterior)
-            .into_iter()
-            .filter(|ring| ring_area(ring).abs() >= min_area.max(f64::MIN_POSITIVE))
-            .map(|mut ring| {
-                if ring_area(&ring) < 0.0 {
-                    ring.reverse();
-                }
-                ring
-            })
-            .collect();
-        let mut polygons: Vec<Vec<Vec<[i32; 2]>>> =
-            exteriors.into_iter().map(|ring| vec![ring]).collect();
-        for hole in holes {
-            if let Some(polygon) = polygons.iter_mut().find(|p| holds(&p[0], &hole)) {
-                polygon.push(hole);
-            }
-        }
-        out.extend(polygons);
     }
-    out
+    // Each hole goes to the smallest exterior holding it, whichever shape the overlay gave
+    // it with (its hole binding can name the wrong one), so that an island inside a hole of
+    // a larger exterior keeps holes of its own.
+    let mut polygons: Vec<(Bounds, f64, TilePolygon)> = exteriors
+        .into_iter()
+        .map(|ring| (Bounds::of(&ring), ring_area(&ring), vec![ring]))
+        .collect();
+    for hole in holes {
+        let bounds = Bounds::of(&hole);
+        let home = polygons
+            .iter_mut()
+            .filter(|(b, _, p)| b.contains(&bounds) && holds(&p[0], &hole))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((_, _, polygon)) = home {
+            polygon.push(hole);
+        }
+    }
+    polygons.into_iter().map(|(_, _, p)| p).collect()
+}
+
+/// A polygon in tile units: exterior first, then holes.
+type TilePolygon = Vec<Vec<[i32; 2]>>;
+
+/// The bounding box of a ring in tile units.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    min: [i32; 2],
+    max: [i32; 2],
+}
+
+impl Bounds {
+    fn of(ring: &[[i32; 2]]) -> Self {
+        ring.iter().fold(
+            Self {
+                min: [i32::MAX; 2],
+                max: [i32::MIN; 2],
+            },
+            |b, &[x, y]| Self {
+                min: [b.min[0].min(x), b.min[1].min(y)],
+                max: [b.max[0].max(x), b.max[1].max(y)],
+            },
+        )
+    }
+
+    fn contains(&self, other: &Self) -> bool {
+        self.min[0] <= other.min[0]
+            && self.min[1] <= other.min[1]
+            && self.max[0] >= other.max[0]
+            && self.max[1] >= other.max[1]
+    }
 }
 
 /// The simple rings of a ring (not closed) that may pass through a vertex more than once,
@@ -375,164 +424,4 @@ pub fn ring_area(ring: &[[i32; 2]]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shape(rings: &[&[[i32; 2]]]) -> Vec<Vec<IntPoint>> {
-        rings
-            .iter()
-            .map(|r| r.iter().map(|&[x, y]| IntPoint::new(x, y)).collect())
-            .collect()
-    }
-
-    fn valid(polygons: &[Vec<Vec<[i32; 2]>>]) -> bool {
-        use geo::{LineString, MultiPolygon, Polygon, Validation};
-        let ring = |r: &Vec<[i32; 2]>| {
-            LineString::from(
-                r.iter()
-                    .map(|&[x, y]| (f64::from(x), f64::from(y)))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        MultiPolygon(
-            polygons
-                .iter()
-                .map(|p| Polygon::new(ring(&p[0]), p[1..].iter().map(ring).collect()))
-                .collect(),
-        )
-        .is_valid()
-    }
-
-    #[test]
-    fn a_pinched_hole_becomes_two_holes_touching_at_the_pinch() {
-        let square: &[[i32; 2]] = &[[0, 0], [100, 0], [100, 100], [0, 100]];
-        let pinched: &[[i32; 2]] = &[[50, 50], [60, 40], [70, 50], [50, 50], [40, 60], [30, 50]];
-        let out = oriented(vec![shape(&[square, pinched])], 1.0);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].len(), 3, "{out:?}");
-        assert!(
-            out[0][1..]
-                .iter()
-                .all(|h| h.len() == 3 && ring_area(h) < 0.0)
-        );
-        assert!(valid(&out), "{out:?}");
-    }
-
-    #[test]
-    fn a_pinched_exterior_becomes_two_polygons_each_with_its_holes() {
-        let bow: &[[i32; 2]] = &[
-            [0, 0],
-            [50, 0],
-            [50, 50],
-            [100, 50],
-            [100, 100],
-            [50, 100],
-            [50, 50],
-            [0, 50],
-        ];
-        let hole: &[[i32; 2]] = &[[70, 70], [80, 70], [80, 80], [70, 80]];
-        let out = oriented(vec![shape(&[bow, hole])], 1.0);
-        assert_eq!(out.len(), 2, "{out:?}");
-        assert!(out.iter().all(|p| ring_area(&p[0]) > 0.0));
-        let with_hole: Vec<_> = out.iter().filter(|p| p.len() == 2).collect();
-        assert_eq!(with_hole.len(), 1);
-        assert!(with_hole[0][0].contains(&[100, 100]));
-        assert!(valid(&out), "{out:?}");
-    }
-
-    #[test]
-    fn a_spike_is_dropped() {
-        let spiked: &[[i32; 2]] = &[[0, 0], [10, 0], [20, 0], [10, 0], [10, 10], [0, 10]];
-        assert_eq!(split_pinches(spiked.to_vec()).len(), 1);
-    }
-
-    const CLIP: ClipBox = ClipBox { lo: -64, hi: 4160 };
-
-    #[test]
-    fn lines_are_cut_at_the_border() {
-        let mut out = Vec::new();
-        clip_line(
-            &[[-1000.0, 100.0], [100.0, 100.0], [100.0, 9000.0]],
-            CLIP,
-            &mut out,
-        );
-        assert_eq!(out, vec![vec![[-64, 100], [100, 100], [100, 4160]]]);
-        out.clear();
-        // Leaves and comes back: two pieces.
-        clip_line(
-            &[[0.0, 0.0], [0.0, -500.0], [10.0, -500.0], [10.0, 0.0]],
-            CLIP,
-            &mut out,
-        );
-        assert_eq!(out, vec![vec![[0, 0], [0, -64]], vec![[10, -64], [10, 0]]]);
-        out.clear();
-        clip_line(&[[-500.0, -500.0], [-400.0, -400.0]], CLIP, &mut out);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn a_u_shape_crossing_the_border_twice_becomes_two_valid_polygons() {
-        // A U opening downwards whose legs cross the bottom border: Sutherland-Hodgman
-        // alone would join them along the border with a zero-width corridor.
-        let u = vec![
-            [100.0, 3000.0],
-            [1000.0, 3000.0],
-            [1000.0, 6000.0],
-            [800.0, 6000.0],
-            [800.0, 3200.0],
-            [300.0, 3200.0],
-            [300.0, 6000.0],
-            [100.0, 6000.0],
-        ];
-        let polys = clip_polygon(&[u], CLIP, 1.0);
-        // One polygon (the legs are joined by the top bar), no corridor.
-        assert_eq!(polys.len(), 1);
-        let ring = &polys[0][0];
-        assert!(ring_area(ring) > 0.0);
-        let border: Vec<_> = ring.iter().filter(|p| p[1] == 4160).collect();
-        assert_eq!(border.len(), 4, "{ring:?}");
-        let geo_ring: geo::LineString<f64> = ring
-            .iter()
-            .map(|p| (f64::from(p[0]), f64::from(p[1])))
-            .collect();
-        use geo::Validation;
-        assert!(geo::Polygon::new(geo_ring, vec![]).is_valid());
-    }
-
-    #[test]
-    fn holes_are_negative_and_tiny_rings_are_dropped() {
-        let outer = vec![[0.0, 0.0], [0.0, 100.0], [100.0, 100.0], [100.0, 0.0]];
-        let hole = vec![[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0]];
-        let polys = clip_polygon(&[outer.clone(), hole], CLIP, 1.0);
-        assert_eq!(polys.len(), 1);
-        assert_eq!(polys[0].len(), 2);
-        assert!(ring_area(&polys[0][0]) > 0.0);
-        assert!(ring_area(&polys[0][1]) < 0.0);
-        assert!(clip_polygon(&[outer], CLIP, 20_000.0).is_empty());
-    }
-
-    #[test]
-    fn a_hole_outside_its_only_exterior_is_dropped() {
-        // Snapping can leave a hole that touches the exterior at one corner but lies outside
-        // it; kept, it would make the polygon invalid.
-        let square: &[[i32; 2]] = &[[0, 0], [0, 4096], [4096, 4096], [4096, 0]];
-        let outside: &[[i32; 2]] = &[[4096, 4096], [4351, 3878], [4351, 4096]];
-        let inside: &[[i32; 2]] = &[[10, 10], [20, 10], [20, 20]];
-        let out = oriented(vec![shape(&[square, outside, inside])], 1.0);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].len(), 2, "{out:?}");
-        assert!(out[0][1].contains(&[20, 20]));
-        assert!(valid(&out));
-    }
-
-    #[test]
-    fn a_hole_whose_vertices_all_touch_the_exterior_is_placed_by_its_edges() {
-        // A diamond hole with every vertex on the square's edges: only the midpoints of its
-        // edges say on which side it lies.
-        let square: &[[i32; 2]] = &[[0, 0], [0, 100], [100, 100], [100, 0]];
-        let diamond: &[[i32; 2]] = &[[50, 0], [100, 50], [50, 100], [0, 50]];
-        assert!(holds(square, diamond));
-        let beside: &[[i32; 2]] = &[[100, 0], [100, 100], [200, 50]];
-        assert!(!holds(square, beside));
-    }
-}
+mod tests;

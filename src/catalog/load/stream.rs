@@ -119,14 +119,15 @@ pub fn read_in_blocks<E>(
 }
 
 /// Whether the document up to its features array's `[` (at depth 1: only the top-level
-/// object is open) is JSON that serde_json reads, closed by `]}`: the scan outside the array
+/// object is open) is JSON that serde_json reads, closed by `]}` (read into values, so that
+/// every string's escapes are decoded too): the scan outside the array
 /// follows only nesting and strings, and a bad literal or a control character in a string
 /// there would otherwise be found only after the features.
 fn prefix_is_json(prefix: &[u8]) -> bool {
     let mut doc = Vec::with_capacity(prefix.len() + 2);
     doc.extend_from_slice(prefix);
     doc.extend_from_slice(b"]}");
-    serde_json::from_slice::<serde::de::IgnoredAny>(&doc).is_ok()
+    serde_json::from_slice::<serde_json::Value>(&doc).is_ok()
 }
 
 /// The length of the longest prefix of `buf` ending just after a delimiter (`,` `:` `]` `}`
