@@ -119,15 +119,52 @@ pub fn read_in_blocks<E>(
 }
 
 /// Whether the document up to its features array's `[` (at depth 1: only the top-level
-/// object is open) is JSON that serde_json reads, closed by `]}` (read into values, so that
-/// every string's escapes are decoded too): the scan outside the array
-/// follows only nesting and strings, and a bad literal or a control character in a string
-/// there would otherwise be found only after the features.
+/// object is open), closed by `]}`, is what the whole reading accepts before the features:
+/// JSON that serde_json reads, keys whose escapes decode, a `type` of "FeatureCollection"
+/// and no earlier `features` that is not an array. The scan outside the array follows only
+/// nesting and strings, and would otherwise find such a problem only after the features.
 fn prefix_is_json(prefix: &[u8]) -> bool {
     let mut doc = Vec::with_capacity(prefix.len() + 2);
     doc.extend_from_slice(prefix);
     doc.extend_from_slice(b"]}");
-    serde_json::from_slice::<serde_json::Value>(&doc).is_ok()
+    serde_json::from_slice::<CollectionStart>(&doc).is_ok()
+}
+
+/// The members of a FeatureCollection, read as the whole reading reads them, features aside.
+struct CollectionStart;
+
+impl<'de> serde::Deserialize<'de> for CollectionStart {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(CollectionStart)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CollectionStart {
+    type Value = Self;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        use serde::de::{Error as _, IgnoredAny};
+        use std::borrow::Cow;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => {
+                    let t: Cow<'de, str> = map.next_value()?;
+                    if t != "FeatureCollection" {
+                        return Err(A::Error::custom("not a FeatureCollection"));
+                    }
+                }
+                "features" => {
+                    map.next_value::<Vec<IgnoredAny>>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// The length of the longest prefix of `buf` ending just after a delimiter (`,` `:` `]` `}`

@@ -59,6 +59,8 @@ fn gives_up_on_what_it_does_not_expect() {
         "{\"type\":\"Featur\u{c}Collection\",\"features\":[{}]}",
         r#"{"type":tru,"features":[{}]}"#,
         r#"{"n\ud800":1,"features":[{}]}"#,
+        r#"{"type":"FeatureCollecvvtion","features":[{}]}"#,
+        r#"{"features":5,"features":[{}]}"#,
         r#"{"type" "FeatureCollection","features":[{}]}"#,
     ] {
         assert_eq!(read(doc, 4).err(), Some("unexpected"), "{doc}");
