@@ -158,6 +158,52 @@ fn tokens_never_appear_in_logs_or_answers() {
     }
 }
 
+#[test]
+fn answered_requests_are_logged_at_debug_level_without_their_query() {
+    let server = Server::start(&[], &[]);
+    let marker = "query-marker-5e0c";
+    let r = server.get("/collections/incidents/items?limit=x").unwrap();
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = server
+        .get(&format!(
+            "/collections/incidents/items?limit=1&filter=title%3D%27{marker}%27"
+        ))
+        .unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = without_colours(&server.log());
+    let answered: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request answered"))
+        .collect();
+    assert!(
+        answered
+            .iter()
+            .any(|l| l.contains("/collections/incidents/items") && l.contains("status=200")),
+        "no access log line: {log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("request refused") && l.contains("status=400")),
+        "no refusal line: {log}"
+    );
+    assert!(!log.contains(marker), "the query string in the log: {log}");
+}
+
+/// `text` without its ANSI colour sequences (`ESC [ ... m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 type Headers<'a> = Vec<(&'a str, &'a str)>;
 
 #[test]

@@ -193,13 +193,15 @@ pub fn app(
 
 /// Runs each request inside a `request` span with its method and path, so that whatever a
 /// handler logs names the request it served, and logs every answer that carries an error (a
-/// warning for 4xx, an error for 5xx) in that span. The query string is left out: it may
-/// hold what a client should not have put there.
+/// warning for 4xx, an error for 5xx) in that span; every other answer is logged at debug
+/// level with its status and time (an access log: `RUST_LOG=khorasan_atlas::http=debug`).
+/// The query string is left out: it may hold what a client should not have put there.
 async fn request_span(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody>,
 ) -> std::result::Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     use tracing::Instrument as _;
+    let started = std::time::Instant::now();
     let span = tracing::info_span!("request", method = %req.method(), path = %req.path());
     let res = next.call(req).instrument(span.clone()).await;
     let failed = match &res {
@@ -216,6 +218,16 @@ async fn request_span(
             } else {
                 tracing::error!(status = status.as_u16(), "request failed: {error:?}");
             }
+        });
+    } else if let Ok(r) = &res
+        && tracing::enabled!(tracing::Level::DEBUG)
+    {
+        span.in_scope(|| {
+            tracing::debug!(
+                status = r.status().as_u16(),
+                micros = started.elapsed().as_micros(),
+                "request answered"
+            );
         });
     }
     res
