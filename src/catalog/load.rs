@@ -65,6 +65,17 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Everything the load kept and left out, as text (string ids sorted: their map has no
+    /// order): two readings of one file agree when their summaries do.
+    pub fn summary(&self) -> String {
+        let mut ids: Vec<_> = self.source_ids.iter().collect();
+        ids.sort();
+        format!(
+            "{:?} {:?} {ids:?} {:?}",
+            self.fields, self.features, self.skipped
+        )
+    }
+
     /// How many features were left out for each kind of reason, most frequent first.
     pub fn refusals(&self) -> Vec<(&'static str, usize)> {
         let mut counts: Vec<(&'static str, usize)> = Vec::new();

@@ -106,11 +106,7 @@ pub fn check(data: &[u8]) {
 /// What a load gave, as text (string ids sorted: their map has no order).
 fn summary(loaded: &khorasan_atlas::Result<Loaded>) -> String {
     match loaded {
-        Ok(l) => {
-            let mut ids: Vec<_> = l.source_ids.iter().collect();
-            ids.sort();
-            format!("{:?} {:?} {ids:?} {:?}", l.fields, l.features, l.skipped)
-        }
+        Ok(l) => l.summary(),
         Err(e) => format!("{e:?}"),
     }
 }

@@ -85,7 +85,9 @@ pub fn load_blocks_with(
     let read = std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("load-read".to_owned())
-            .spawn_scoped(scope, move || read(file, block, batch.max(1), &tx))
+            .spawn_scoped(scope, move || {
+                read(file, (path, options), block, batch.max(1), &tx)
+            })
             .map_err(Stop::Io)?;
         build(&mut builder, rx);
         reader
@@ -128,17 +130,21 @@ fn build(builder: &mut Builder<'_>, rx: Receiver<Batch>) {
     }
 }
 
-/// The reading thread: sends the features of the file in batches of `size`. Returns the
-/// rest of the document ([`stream::read_in_blocks`]); `Stop::Feature` when the building
-/// thread stopped taking batches.
+/// The reading thread: sends the features of the file in batches of `size`, once the
+/// document before them reads as the whole reading reads it (with the file's path and
+/// options). Returns the rest of the document ([`stream::read_in_blocks`]); `Stop::Feature`
+/// when the building thread stopped taking batches.
 fn read(
     file: File,
+    (path, options): (&Path, &LoadOptions),
     block: usize,
     size: usize,
     tx: &SyncSender<Batch>,
 ) -> std::result::Result<Vec<u8>, Stop<()>> {
     let mut batch = Batch::with_capacity(size);
-    let outcome = stream::read_in_blocks(file, block, |bytes| {
+    let accepts_start =
+        |start: &[u8]| parse_collection(&mut Builder::new(path, options), start).is_ok();
+    let outcome = stream::read_in_blocks(file, block, accepts_start, |bytes| {
         let mut features =
             serde_json::Deserializer::from_slice(bytes).into_iter::<RawFeature<'_>>();
         match features.next() {

@@ -46,11 +46,18 @@ enum Phase {
 /// Reads `reader` to its end, at least `block` bytes at a time, calling `take` for each
 /// feature of the first top-level `features` array, in order. Returns the rest of the
 /// document, the array left as `[]`.
+///
+/// Outside the array only nesting and strings are followed, so the document up to the
+/// array's `[`, closed by `]}`, is first handed to `accepts_start`: whatever the whole
+/// reading would refuse there (a bad literal, a `type` that is not "FeatureCollection")
+/// must not be passed over to reach the features, and gives up instead.
 pub fn read_in_blocks<E>(
     mut reader: impl Read,
     block: usize,
+    accepts_start: impl FnOnce(&[u8]) -> bool,
     mut take: impl FnMut(&[u8]) -> Result<Taken, Stop<E>>,
 ) -> Result<Vec<u8>, Stop<E>> {
+    let mut accepts_start = Some(accepts_start);
     let mut outside = Outside::default();
     let mut rest = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(block);
@@ -79,9 +86,10 @@ pub fn read_in_blocks<E>(
             match phase {
                 Phase::Outside => {
                     if outside.step(b, &mut rest)? {
-                        // Whatever the whole reading would refuse before the array must
-                        // not be passed over to reach the features.
-                        if !prefix_is_json(&rest) {
+                        let mut start = Vec::with_capacity(rest.len() + 2);
+                        start.extend_from_slice(&rest);
+                        start.extend_from_slice(b"]}");
+                        if !accepts_start.take().is_some_and(|accepts| accepts(&start)) {
                             return Err(Stop::Unexpected);
                         }
                         phase = Phase::Expect { first: true };
@@ -116,55 +124,6 @@ pub fn read_in_blocks<E>(
         return Err(Stop::Unexpected);
     }
     Ok(rest)
-}
-
-/// Whether the document up to its features array's `[` (at depth 1: only the top-level
-/// object is open), closed by `]}`, is what the whole reading accepts before the features:
-/// JSON that serde_json reads, keys whose escapes decode, a `type` of "FeatureCollection"
-/// and no earlier `features` that is not an array. The scan outside the array follows only
-/// nesting and strings, and would otherwise find such a problem only after the features.
-fn prefix_is_json(prefix: &[u8]) -> bool {
-    let mut doc = Vec::with_capacity(prefix.len() + 2);
-    doc.extend_from_slice(prefix);
-    doc.extend_from_slice(b"]}");
-    serde_json::from_slice::<CollectionStart>(&doc).is_ok()
-}
-
-/// The members of a FeatureCollection, read as the whole reading reads them, features aside.
-struct CollectionStart;
-
-impl<'de> serde::Deserialize<'de> for CollectionStart {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(CollectionStart)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for CollectionStart {
-    type Value = Self;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a GeoJSON FeatureCollection object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
-        use serde::de::{Error as _, IgnoredAny};
-        use std::borrow::Cow;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "type" => {
-                    let t: Cow<'de, str> = map.next_value()?;
-                    if t != "FeatureCollection" {
-                        return Err(A::Error::custom("not a FeatureCollection"));
-                    }
-                }
-                "features" => {
-                    map.next_value::<Vec<IgnoredAny>>()?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(self)
-    }
 }
 
 /// The length of the longest prefix of `buf` ending just after a delimiter (`,` `:` `]` `}`

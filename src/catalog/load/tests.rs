@@ -26,11 +26,7 @@ fn load(json: &str, policy: InvalidPolicy) -> Result<Loaded> {
 /// What a load gave, as text (ids sorted: maps have no order).
 fn summary(loaded: &Result<Loaded>) -> String {
     match loaded {
-        Ok(l) => {
-            let mut ids: Vec<_> = l.source_ids.iter().collect();
-            ids.sort();
-            format!("{:?} {:?} {ids:?} {:?}", l.fields, l.features, l.skipped)
-        }
+        Ok(l) => l.summary(),
         Err(e) => format!("{e:?}"),
     }
 }

@@ -6,11 +6,7 @@ use serde_json::Value;
 /// What a load gave, as text (string ids sorted: maps have no order).
 fn summary(loaded: &Result<Option<Loaded>>) -> String {
     match loaded {
-        Ok(Some(l)) => {
-            let mut ids: Vec<_> = l.source_ids.iter().collect();
-            ids.sort();
-            format!("{:?} {:?} {ids:?} {:?}", l.fields, l.features, l.skipped)
-        }
+        Ok(Some(l)) => l.summary(),
         Ok(None) => "read whole".to_owned(),
         Err(e) => format!("{e:?}"),
     }

@@ -1,10 +1,16 @@
 use super::*;
+use crate::catalog::load::{Builder, LoadOptions, parse_collection};
 use serde_json::{Value, json};
 
-/// Reads `doc` in blocks of `block` bytes, parsing each feature as serde_json does.
+/// Reads `doc` in blocks of `block` bytes, parsing each feature as serde_json does, and
+/// the start of the document as the whole reading does.
 fn read(doc: &str, block: usize) -> Result<(Vec<Value>, Value), &'static str> {
     let mut features = Vec::new();
-    let outcome = read_in_blocks::<()>(doc.as_bytes(), block, |bytes| {
+    let options = LoadOptions::default();
+    let path = std::path::Path::new("test.geojson");
+    let accepts_start =
+        |start: &[u8]| parse_collection(&mut Builder::new(path, &options), start).is_ok();
+    let outcome = read_in_blocks::<()>(doc.as_bytes(), block, accepts_start, |bytes| {
         let mut it = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
         match it.next() {
             Some(Ok(v)) => {
