@@ -162,6 +162,27 @@ impl SpatialIndex {
         })
     }
 
+    /// [`Self::in_envelope`] of a layer of single points (see [`Self::points_only`]), with
+    /// each point's `[lon, lat]` read from the index rather than from the feature; `None`
+    /// for other layers.
+    pub fn points_in_envelope(
+        &self,
+        w: f64,
+        s: f64,
+        e: f64,
+        n: f64,
+    ) -> Option<impl Iterator<Item = (usize, [f64; 2])> + '_> {
+        self.points_only().then(|| {
+            self.parts().flat_map(move |(part, level)| {
+                let tree = &part.envelopes;
+                tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
+                    .map(move |i| (i, tree.id(i), tree.point(i)))
+                    .filter(move |&(i, pos, _)| self.edits.live(level, Some(i), pos))
+                    .map(|(_, pos, at)| (pos, at))
+            })
+        })
+    }
+
     /// Positions that may lie within `metres` (geodesic) of `center`: every point geometry
     /// with a vertex that close, then every geometry that is not a point. Each position
     /// once; unsorted. The caller measures the exact distance.

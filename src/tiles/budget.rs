@@ -91,6 +91,8 @@ impl Pool<'_> {
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
     Points(&'c PointTile<'c>, Vec<(u32, u32)>),
+    /// Every point of a point tile ([`PointTile::listed`]).
+    Listed(&'c PointTile<'c>, &'c [(u32, [f64; 2])]),
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -106,8 +108,9 @@ pub fn encode_within_budget(
 
 /// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
 /// there are more than `max_features`, thinned by density (larger shapes first, then
-/// source order); when the encoded layer exceeds `max_bytes`, thinned further to the count
-/// its bytes per feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
+/// source order); when the encoded layer exceeds `max_bytes` (or its first [`PROBE`]
+/// features project it to half as much again), thinned further to the count its bytes per
+/// feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
 /// properties of features come from `values` when given (and no candidate is a cluster):
 /// the same layer, written faster.
 pub fn encode_pool_within_budget(
@@ -133,6 +136,9 @@ pub fn encode_pool_within_budget(
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
     let mut round = 0;
+    // Every point of a point tile, listed from the index once they may all fit: features
+    // are then read only as they are encoded, so a layer over its byte budget reads few.
+    let mut listed: Option<Vec<(u32, [f64; 2])>> = None;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
         let from_pyramid = match &pool {
@@ -140,7 +146,18 @@ pub fn encode_pool_within_budget(
             _ => None,
         };
         if from_pyramid.is_none() {
+            if let Pool::Points(points, _) = &pool
+                && listed.is_none()
+                && points.points <= limit
+            {
+                listed = points.listed();
+                if let Some(all) = &listed {
+                    report.candidates = all.len();
+                }
+            }
+            let all_fit = listed.as_ref().is_some_and(|all| all.len() <= limit);
             pool = match pool {
+                points @ Pool::Points(..) if all_fit => points,
                 Pool::Points(_, gather) => {
                     let candidates = gather();
                     report.candidates = candidates.len();
@@ -149,9 +166,10 @@ pub fn encode_pool_within_budget(
                 gathered @ Pool::Gathered(_) => gathered,
             };
         }
-        let kept = match (&pool, from_pyramid) {
-            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
-            (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
+        let kept = match (&pool, from_pyramid, listed.as_deref()) {
+            (Pool::Points(points, _), Some(kept), _) => Round::Points(points, kept),
+            (Pool::Points(points, _), None, Some(all)) => Round::Listed(points, all),
+            (Pool::Gathered(candidates), _, _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
                     .into_iter()
@@ -160,11 +178,12 @@ pub fn encode_pool_within_budget(
             } else {
                 candidates.iter().map(|c| (c, 1)).collect()
             }),
-            (Pool::Points(..), None) => Round::Refs(Vec::new()),
+            (Pool::Points(..), None, None) => Round::Refs(Vec::new()),
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
             Round::Points(_, k) => k.len(),
+            Round::Listed(_, all) => all.len(),
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
@@ -173,7 +192,7 @@ pub fn encode_pool_within_budget(
         let mut written = 0usize;
         let clusters = match &kept {
             Round::Refs(k) => k.iter().any(|(c, _)| matches!(c.what, Item::Cluster(_))),
-            Round::Points(..) => false,
+            Round::Points(..) | Round::Listed(..) => false,
         };
         let mut table = values
             .filter(|_| !clusters)
@@ -207,7 +226,10 @@ pub fn encode_pool_within_budget(
                 if budget.max_bytes > 0
                     && round < MAX_ROUNDS - 1
                     && written.is_multiple_of(64)
-                    && encoder.size() > budget.max_bytes
+                    && (encoder.size() > budget.max_bytes
+                        || (written == PROBE
+                            && projected(encoder.size(), written, kept_len)
+                                > budget.max_bytes + budget.max_bytes / 2))
                 {
                     return true;
                 }
@@ -218,6 +240,11 @@ pub fn encode_pool_within_budget(
             Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
             Round::Points(points, k) => k.chunks(WARM_CHUNK).any(|chunk| {
                 let owned = points.candidates(chunk);
+                let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
+                encode_chunk(&refs)
+            }),
+            Round::Listed(points, all) => all.chunks(WARM_CHUNK).any(|chunk| {
+                let owned = points.listed_candidates(chunk);
                 let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
                 encode_chunk(&refs)
             }),
@@ -245,6 +272,16 @@ pub fn encode_pool_within_budget(
             features = report.features, "tile budget thinned the layer");
     }
     (encoder, report)
+}
+
+/// Features encoded before the layer's size is projected from them: a layer projected
+/// to exceed its byte budget by half is thinned then, not after encoding up to the budget.
+const PROBE: usize = 256;
+
+/// The bytes of `total` features at the bytes per feature of the first `written`: more
+/// than the layer will take, as later features share more values with earlier ones.
+fn projected(size: usize, written: usize, total: usize) -> usize {
+    size.saturating_mul(total) / written.max(1)
 }
 
 /// Most features an encoder makes room for beforehand.

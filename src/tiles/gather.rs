@@ -44,6 +44,8 @@ pub struct PointTile<'a> {
     /// Points in the tile and its buffer.
     pub points: usize,
     tf: TileTransform,
+    lonlat_box: [f64; 4],
+    clip: ClipBox,
 }
 
 impl PointTile<'_> {
@@ -52,6 +54,47 @@ impl PointTile<'_> {
     /// pyramid cannot tell. [`Self::candidates`] makes them candidates.
     pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(u32, u32)>> {
         self.pyramid.thin(&self.region, self.points, limit, extent)
+    }
+
+    /// Every point of the tile and its buffer as `(position, tile coordinates)` by position:
+    /// the candidates [`candidates`] gathers, read from the layer's index without reading a
+    /// feature. `None` when the index is not one of single points.
+    pub fn listed(&self) -> Option<Vec<(u32, [f64; 2])>> {
+        let [w, s, e, n] = self.lonlat_box;
+        let mut out: Vec<(u32, [f64; 2])> = self
+            .layer
+            .index
+            .points_in_envelope(w, s, e, n)?
+            .filter_map(|(pos, [lon, lat])| {
+                let t = self.tf.apply(lonlat_to_merc(lon, lat));
+                if self.clip.contains(t) {
+                    Some((u32::try_from(pos).ok()?, t))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        out.sort_unstable_by_key(|&(pos, _)| pos);
+        Some(out)
+    }
+
+    /// The candidates of listed points (from [`Self::listed`]), each standing for itself.
+    pub fn listed_candidates(&self, listed: &[(u32, [f64; 2])]) -> Vec<(Candidate, u32)> {
+        listed
+            .iter()
+            .filter_map(|&(pos, t)| {
+                let pos = usize::try_from(pos).ok()?;
+                let id = self.layer.features.get(pos)?.id;
+                let candidate = Candidate {
+                    what: Item::Point(pos),
+                    id,
+                    geometry: TileGeometry::Point(clip::snap(t)),
+                    at: t,
+                    size: 0.0,
+                };
+                Some((candidate, 1))
+            })
+            .collect()
     }
 
     /// The candidates of kept points (from [`Self::thin`]), with their counts.
@@ -101,12 +144,15 @@ pub fn pool<'a>(
         && let Some(pyramid) = prepared.pyramid()
         && let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer)
     {
+        let buffer = f64::from(cfg.buffer) / f64::from(cfg.extent);
         let tile = PointTile {
             layer,
             pyramid,
             points: pyramid.count(&region),
             region,
             tf: coord.transform(cfg.extent),
+            lonlat_box: coord.buffered_bounds_lonlat(buffer),
+            clip: ClipBox::new(cfg.extent, cfg.buffer),
         };
         return Pool::Points(
             tile,
