@@ -91,8 +91,6 @@ impl Pool<'_> {
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
     Points(&'c PointTile<'c>, Vec<(u32, u32)>),
-    /// Every point of a point tile ([`PointTile::listed`]).
-    Listed(&'c PointTile<'c>, &'c [(u32, [f64; 2])]),
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -136,28 +134,30 @@ pub fn encode_pool_within_budget(
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
     let mut round = 0;
-    // Every point of a point tile, listed from the index once they may all fit: features
-    // are then read only as they are encoded, so a layer over its byte budget reads few.
-    let mut listed: Option<Vec<(u32, [f64; 2])>> = None;
+    // Whether the points of a point tile were listed from the index (once, when they may
+    // all fit): features are then read only as they are encoded, so a layer over its byte
+    // budget reads few of them.
+    let mut listed = false;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
-        let from_pyramid = match &pool {
+        let mut from_pyramid = match &pool {
             Pool::Points(points, _) if points.points > limit => points.thin(limit, cfg.extent),
             _ => None,
         };
         if from_pyramid.is_none() {
             if let Pool::Points(points, _) = &pool
-                && listed.is_none()
+                && !listed
                 && points.points <= limit
             {
-                listed = points.listed();
-                if let Some(all) = &listed {
+                listed = true;
+                from_pyramid = points.listed();
+                if let Some(all) = &from_pyramid {
                     report.candidates = all.len();
                 }
             }
-            let all_fit = listed.as_ref().is_some_and(|all| all.len() <= limit);
+            from_pyramid = from_pyramid.filter(|all| all.len() <= limit);
             pool = match pool {
-                points @ Pool::Points(..) if all_fit => points,
+                points @ Pool::Points(..) if from_pyramid.is_some() => points,
                 Pool::Points(_, gather) => {
                     let candidates = gather();
                     report.candidates = candidates.len();
@@ -166,10 +166,9 @@ pub fn encode_pool_within_budget(
                 gathered @ Pool::Gathered(_) => gathered,
             };
         }
-        let kept = match (&pool, from_pyramid, listed.as_deref()) {
-            (Pool::Points(points, _), Some(kept), _) => Round::Points(points, kept),
-            (Pool::Points(points, _), None, Some(all)) => Round::Listed(points, all),
-            (Pool::Gathered(candidates), _, _) => Round::Refs(if candidates.len() > limit {
+        let kept = match (&pool, from_pyramid) {
+            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
+            (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
                     .into_iter()
@@ -178,12 +177,11 @@ pub fn encode_pool_within_budget(
             } else {
                 candidates.iter().map(|c| (c, 1)).collect()
             }),
-            (Pool::Points(..), None, None) => Round::Refs(Vec::new()),
+            (Pool::Points(..), None) => Round::Refs(Vec::new()),
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
             Round::Points(_, k) => k.len(),
-            Round::Listed(_, all) => all.len(),
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
@@ -192,11 +190,11 @@ pub fn encode_pool_within_budget(
         let mut written = 0usize;
         let clusters = match &kept {
             Round::Refs(k) => k.iter().any(|(c, _)| matches!(c.what, Item::Cluster(_))),
-            Round::Points(..) | Round::Listed(..) => false,
+            Round::Points(..) => false,
         };
         let mut table = values
             .filter(|_| !clusters)
-            .map(|v| TileValues::new(v, thinned, kept_len.min(MAX_RESERVED)));
+            .map(|v| TileValues::new(v, kept_len.min(MAX_RESERVED)));
         if table.is_some() {
             let bytes = if budget.max_bytes > 0 {
                 budget.max_bytes + budget.max_bytes / 8
@@ -240,11 +238,6 @@ pub fn encode_pool_within_budget(
             Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
             Round::Points(points, k) => k.chunks(WARM_CHUNK).any(|chunk| {
                 let owned = points.candidates(chunk);
-                let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
-                encode_chunk(&refs)
-            }),
-            Round::Listed(points, all) => all.chunks(WARM_CHUNK).any(|chunk| {
-                let owned = points.listed_candidates(chunk);
                 let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
                 encode_chunk(&refs)
             }),

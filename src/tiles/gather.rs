@@ -56,45 +56,27 @@ impl PointTile<'_> {
         self.pyramid.thin(&self.region, self.points, limit, extent)
     }
 
-    /// Every point of the tile and its buffer as `(position, tile coordinates)` by position:
-    /// the candidates [`candidates`] gathers, read from the layer's index without reading a
-    /// feature. `None` when the index is not one of single points.
-    pub fn listed(&self) -> Option<Vec<(u32, [f64; 2])>> {
+    /// Every point of the tile and its buffer as `(position, 1)` by position, as
+    /// [`Self::thin`] gives kept points: the candidates [`candidates`] gathers, listed from
+    /// the layer's index. Only the points in a thin band along the edge of the buffered
+    /// tile are projected to tell whether they are in it; features are read only when
+    /// [`Self::candidates`] makes the listed points candidates. `None` when the index is
+    /// not one of single points.
+    pub fn listed(&self) -> Option<Vec<(u32, u32)>> {
         let [w, s, e, n] = self.lonlat_box;
-        let mut out: Vec<(u32, [f64; 2])> = self
+        let inner = [w + EDGE_BAND, s + EDGE_BAND, e - EDGE_BAND, n - EDGE_BAND];
+        let mut out: Vec<(u32, u32)> = self
             .layer
             .index
             .points_in_envelope(w, s, e, n)?
-            .filter_map(|(pos, [lon, lat])| {
-                let t = self.tf.apply(lonlat_to_merc(lon, lat));
-                if self.clip.contains(t) {
-                    Some((u32::try_from(pos).ok()?, t))
-                } else {
-                    None
-                }
+            .filter(|&(_, [lon, lat])| {
+                (inner[0] < lon && lon < inner[2] && inner[1] < lat && lat < inner[3])
+                    || self.clip.contains(self.tf.apply(lonlat_to_merc(lon, lat)))
             })
+            .filter_map(|(pos, _)| Some((u32::try_from(pos).ok()?, 1)))
             .collect();
-        out.sort_unstable_by_key(|&(pos, _)| pos);
+        radsort::sort_by_key(&mut out, |&(pos, _)| pos);
         Some(out)
-    }
-
-    /// The candidates of listed points (from [`Self::listed`]), each standing for itself.
-    pub fn listed_candidates(&self, listed: &[(u32, [f64; 2])]) -> Vec<(Candidate, u32)> {
-        listed
-            .iter()
-            .filter_map(|&(pos, t)| {
-                let pos = usize::try_from(pos).ok()?;
-                let id = self.layer.features.get(pos)?.id;
-                let candidate = Candidate {
-                    what: Item::Point(pos),
-                    id,
-                    geometry: TileGeometry::Point(clip::snap(t)),
-                    at: t,
-                    size: 0.0,
-                };
-                Some((candidate, 1))
-            })
-            .collect()
     }
 
     /// The candidates of kept points (from [`Self::thin`]), with their counts.
@@ -127,6 +109,10 @@ impl PointTile<'_> {
             .collect()
     }
 }
+
+/// Degrees inside the edge of a buffered tile's lon/lat box beyond which a point is surely
+/// in the tile's clip box (the projection's rounding is some 1e-14 degrees).
+const EDGE_BAND: f64 = 1e-9;
 
 /// The features of `layer` in the tile `coord` for the budget: from the layer's point
 /// pyramid when it has one and the tile is neither clustered nor filtered (the candidates
@@ -245,7 +231,7 @@ fn gather(
         .in_envelope(w, s, e, n)
         .filter(|&p| region.keep.as_ref().is_none_or(|k| k(p)))
         .collect();
-    positions.sort_unstable();
+    radsort::sort(&mut positions);
     for chunk in positions.chunks(WARM_CHUNK) {
         warm(layer, chunk);
         for &pos in chunk {

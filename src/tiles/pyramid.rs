@@ -369,7 +369,9 @@ impl Pyramid {
             .into_iter()
             .map(|(_, first, count)| (first, count))
             .collect();
-        kept.sort_unstable();
+        // By position (each cell's first position is its own): a radix sort, several times
+        // faster than a comparison sort on the thousands of cells of a dense tile.
+        radsort::sort_by_key(&mut kept, |&(first, _)| first);
         kept.truncate(max);
         Some(kept)
     }
@@ -378,7 +380,7 @@ impl Pyramid {
 /// Cells merged into cells `shift` bits coarser, in code order.
 fn coarse_cells(cells: &[Cell], shift: u32) -> Vec<Cell> {
     let mut cells: Vec<Cell> = cells.iter().map(|&(c, f, n)| (c >> shift, f, n)).collect();
-    cells.sort_unstable_by_key(|c| c.0);
+    radsort::sort_by_key(&mut cells, |c| c.0);
     let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
     for (code, first, count) in cells {
         match out.last_mut() {

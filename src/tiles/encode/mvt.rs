@@ -175,20 +175,11 @@ impl LayerEncoder {
 
     /// A value given as its encoded `Value` message (field 4 of `Layer`, key included, as
     /// [`write_value`] writes it), added without looking for it among the values added so
-    /// far: the caller knows it is new. `int` is the value when it is an integer that
-    /// [`Self::value`] may be asked for too: an integer value already added is reused.
-    pub fn encoded_value(&mut self, encoded: &[u8], int: Option<i64>) -> u32 {
-        if let Some(n) = int
-            && let Some(&i) = self.ints.get(&n)
-        {
-            return i;
-        }
+    /// far: the caller knows it is new.
+    pub fn encoded_value(&mut self, encoded: &[u8]) -> u32 {
         self.values.extend_from_slice(encoded);
         let i = self.value_count;
         self.value_count += 1;
-        if let Some(n) = int {
-            self.ints.insert(n, i);
-        }
         i
     }
 
@@ -326,31 +317,6 @@ pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
     }
 }
 
-/// The integer of a `Value` message written by [`write_value`], `None` when it holds
-/// another type.
-pub fn encoded_int(encoded: &[u8]) -> Option<i64> {
-    let (_, rest) = read_varint(encoded.get(1..)?)?;
-    let (&key, rest) = rest.split_first()?;
-    let (v, _) = read_varint(rest)?;
-    match key {
-        0x28 => i64::try_from(v).ok(),
-        0x30 => Some(((v >> 1) as i64) ^ -((v & 1) as i64)),
-        _ => None,
-    }
-}
-
-/// A varint at the start of `buf`, and the bytes after it.
-fn read_varint(buf: &[u8]) -> Option<(u64, &[u8])> {
-    let mut v = 0u64;
-    for (i, &b) in buf.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7F) << (7 * i);
-        if b < 0x80 {
-            return Some((v, &buf[i + 1..]));
-        }
-    }
-    None
-}
-
 /// Writes the command stream; returns the MVT `GeomType` (1 point, 2 line, 3 polygon).
 fn encode_geometry(g: &TileGeometry, out: &mut Vec<u32>) -> u64 {
     let mut cursor = [0i32, 0i32];
@@ -433,7 +399,21 @@ fn write_packed(buf: &mut Vec<u8>, field: u32, values: &[u32]) {
     let len: usize = values.iter().map(|&v| varint_len(u64::from(v))).sum();
     write_key(buf, field, WIRE_LEN);
     write_varint(buf, len as u64);
+    buf.reserve(len);
     for &v in values {
+        write_varint32(buf, v);
+    }
+}
+
+/// [`write_varint`] of a `u32`, with the one- and two-byte forms (tag indices, point
+/// deltas) written at once.
+#[inline]
+fn write_varint32(buf: &mut Vec<u8>, v: u32) {
+    if v < 0x80 {
+        buf.push(v as u8);
+    } else if v < 0x4000 {
+        buf.extend_from_slice(&[(v as u8) | 0x80, (v >> 7) as u8]);
+    } else {
         write_varint(buf, u64::from(v));
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
-use super::mvt::{LayerEncoder, TileGeometry, TileValue, encoded_int, write_value};
+use super::mvt::{LayerEncoder, TileGeometry, TileValue, write_value};
 use super::prop_value;
 use crate::catalog::Layer;
 
@@ -169,22 +169,18 @@ pub struct TileValues<'t> {
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
-    /// Whether features carry `represents`: integer values are then shared with it.
-    counted: bool,
     /// An inline integer's encoded value.
     scratch: Vec<u8>,
 }
 
 impl<'t> TileValues<'t> {
-    /// Values of `table` for one layer encoder of about `features` features; `counted`
-    /// when features are written with their `represents` count.
-    pub fn new(table: &'t ValueTable, counted: bool, features: usize) -> Self {
+    /// Values of `table` for one layer encoder of about `features` features.
+    pub fn new(table: &'t ValueTable, features: usize) -> Self {
         Self {
             table,
             local: HashMap::with_capacity_and_hasher(2 * features, RandomState::default()),
             keys: vec![NONE; table.fields],
             represents: None,
-            counted,
             scratch: Vec::with_capacity(16),
         }
     }
@@ -235,34 +231,37 @@ impl<'t> TileValues<'t> {
                     k
                 }
             };
-            let value = match self.local.entry(id) {
-                std::collections::hash_map::Entry::Occupied(o) => *o.get(),
-                std::collections::hash_map::Entry::Vacant(v) if id & INLINE != 0 => {
-                    let n = i64::from(id & !INLINE);
-                    self.scratch.clear();
-                    write_value(&mut self.scratch, TileValue::Int(n));
-                    let int = self.counted.then_some(n);
-                    *v.insert(encoder.encoded_value(&self.scratch, int))
-                }
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let encoded = self.table.encoded(id);
-                    let int = if self.counted {
-                        encoded_int(encoded)
-                    } else {
-                        None
-                    };
-                    *v.insert(encoder.encoded_value(encoded, int))
-                }
-            };
             tags.push(key);
-            tags.push(value);
+            tags.push(self.value(encoder, id));
         }
         if let Some(n) = represents {
             let key = *self
                 .represents
                 .get_or_insert_with(|| encoder.key("represents"));
             tags.push(key);
-            tags.push(encoder.value(TileValue::Int(i64::from(n))));
+            // A count is the same value as the property integer it equals: both are
+            // looked up as inline integers, so the encoder need not index its integers.
+            let value = if n < INLINE - 1 {
+                self.value(encoder, INLINE | n)
+            } else {
+                encoder.value(TileValue::Int(i64::from(n)))
+            };
+            tags.push(value);
+        }
+    }
+
+    /// The encoder's index of value `id` of the table, added when first used.
+    fn value(&mut self, encoder: &mut LayerEncoder, id: u32) -> u32 {
+        match self.local.entry(id) {
+            std::collections::hash_map::Entry::Occupied(o) => *o.get(),
+            std::collections::hash_map::Entry::Vacant(v) if id & INLINE != 0 => {
+                self.scratch.clear();
+                write_value(&mut self.scratch, TileValue::Int(i64::from(id & !INLINE)));
+                *v.insert(encoder.encoded_value(&self.scratch))
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                *v.insert(encoder.encoded_value(self.table.encoded(id)))
+            }
         }
     }
 }
