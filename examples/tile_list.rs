@@ -23,6 +23,17 @@ use khorasan_atlas::tiles::{PreparedLayer, TileLayerConfig, render_prepared};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// The resident set of this process in MB (0 when /proc is not there).
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn main() -> Res<()> {
     let mut args = std::env::args().skip(1);
     let (Some(data), Some(list)) = (args.next(), args.next()) else {
@@ -32,8 +43,15 @@ fn main() -> Res<()> {
     let loaded = load_file(Path::new(&data), &LoadOptions::default())?;
     let layer = setup::layer("points", loaded);
     let started = Instant::now();
+    let before = rss_mb();
     let prepared = PreparedLayer::new(&layer);
-    println!("prepared in {:.1?}", started.elapsed());
+    println!(
+        "prepared in {:.1?}, RSS {before} -> {} MB; pyramid {} KB, values {} KB",
+        started.elapsed(),
+        rss_mb(),
+        prepared.pyramid().map_or(0, |p| p.heap_bytes() / 1024),
+        prepared.values().map_or(0, |v| v.heap_bytes() / 1024),
+    );
     let cfg = TileLayerConfig::default();
     let sources = [(&layer, &cfg, &prepared)];
     let tiles: Vec<TileCoord> = std::fs::read_to_string(&list)?

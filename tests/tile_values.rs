@@ -222,3 +222,89 @@ fn table_encoded_tiles_hold_the_source_properties() {
         "thinned {thinned}, whole {whole}"
     );
 }
+
+/// A field with more distinct values than a row's two-byte index holds is stored as plain
+/// ids: on 70,000 points with unique strings, unique integers beyond the inline range,
+/// unique inline integers and gaps in each, tiles through the table are the per-feature
+/// encoder's bytes, thinned and whole.
+#[test]
+fn fields_of_unique_values_encode_as_the_features_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = StdRng::seed_from_u64(11);
+    let features: Vec<Value> = (0..70_000u64)
+        .map(|i| {
+            let lon = 69.0 + 0.4 * (rng.r#gen::<f64>() - 0.5);
+            let lat = 34.5 + 0.4 * (rng.r#gen::<f64>() - 0.5);
+            let mut props = serde_json::Map::new();
+            if i % 7 != 0 {
+                props.insert("code".into(), json!(format!("c{i}")));
+            }
+            if i % 11 != 0 {
+                props.insert("uid".into(), json!((1u64 << 40) + i));
+            }
+            props.insert("key".into(), json!(i));
+            if i % 3 != 0 {
+                props.insert("kind".into(), json!(["x", "y"][(i % 2) as usize]));
+            }
+            props.insert("count".into(), json!(i % 4));
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": props})
+        })
+        .collect();
+    let path = dir.path().join("unique.geojson");
+    std::fs::write(
+        &path,
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let (mut thinned, mut whole) = (0, 0);
+    for budget in ["", "max_features=0\nmax_bytes=0\n"] {
+        let state = state_from_toml(&format!(
+            "[[layers]]\nid='u'\nfile='{path}'\n[layers.tiles]\n{budget}"
+        ));
+        let layer = state.catalog.get("u").unwrap().snapshot();
+        let cfg = state.tiler.layer_config("u");
+        let prepared = state.tiler.prepared(&layer);
+        let table = prepared.values().expect("values encoded");
+        for (z, x, y) in [
+            (0, 0, 0),
+            (4, 11, 6),
+            (8, 177, 101),
+            (9, 354, 203),
+            (12, 2833, 1629),
+        ] {
+            let coord = TileCoord { z, x, y };
+            let at = format!("z{z}/{x}/{y} {budget:?}");
+            let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
+            let (by_table, report) = encode_pool_within_budget(
+                &layer,
+                cfg,
+                Pool::Gathered(gathered),
+                coord,
+                Some(table),
+            );
+            let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
+            let (by_feature, expected) = encode_within_budget(&layer, cfg, gathered, coord);
+            assert_eq!(report, expected, "{at}");
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            if by_feature.is_empty() {
+                continue;
+            }
+            by_table.finish(&mut a);
+            by_feature.finish(&mut b);
+            assert!(a == b, "{at}: the table's bytes differ");
+            let rendered = render_prepared(&[(&layer, cfg, &prepared)], coord).unwrap();
+            assert!(rendered.mvt == b, "{at}: the rendered bytes differ");
+            if expected.thinned {
+                thinned += 1;
+            } else {
+                whole += 1;
+            }
+        }
+    }
+    assert!(
+        thinned >= 2 && whole >= 3,
+        "thinned {thinned}, whole {whole}"
+    );
+}

@@ -251,6 +251,11 @@ pub fn serve(
     let limits = config.limits.clone();
     let watch_files = config.watch_files;
     let state = AppState::open(config, catalog)?;
+    let tiler = std::sync::Arc::clone(&state.tiler);
+    let snapshots: Vec<_> = state.catalog.layers.iter().map(|l| l.snapshot()).collect();
+    std::thread::Builder::new()
+        .name("tile-prepare".to_owned())
+        .spawn(move || tiler.prepare_all(snapshots))?;
     let _watcher = if watch_files {
         Some(crate::catalog::watch::watch(
             std::sync::Arc::clone(&state.catalog),

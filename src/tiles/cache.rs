@@ -257,6 +257,21 @@ impl Tiler {
         self
     }
 
+    /// Prepares every layer of `layers` whose tiles are on ([`Self::prepared`]), so that
+    /// the first tile of each does not wait for it (a point layer's pyramid and encoded
+    /// values take about 0.3 s at 1M points). The server runs it once at start, on a
+    /// thread of its own.
+    pub fn prepare_all(&self, layers: impl IntoIterator<Item = Arc<Layer>>) {
+        for layer in layers {
+            if self.layer_config(layer.id()).enabled {
+                let started = Instant::now();
+                self.prepared(&layer);
+                tracing::info!(layer = %layer.id(), took_ms = started.elapsed().as_millis(),
+                    "prepared for tiles");
+            }
+        }
+    }
+
     /// The prepared form of a layer snapshot, built once per generation. Preparing a
     /// layer holds up only the requests that need that same generation (they wait for it
     /// rather than prepare it again); other layers' requests go on.

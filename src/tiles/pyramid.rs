@@ -174,7 +174,7 @@ impl Pyramid {
             }
             top = level;
         }
-        let finest = finest_level(&points, FINEST as usize);
+        let mut finest = finest_level(&points, FINEST as usize);
         drop(points);
         let mut levels: Vec<Level> = Vec::with_capacity(top + 1);
         levels.push(coarser(&finest, 2 * (FINEST as usize - top)));
@@ -183,10 +183,23 @@ impl Pyramid {
             levels.extend(next);
         }
         levels.reverse();
+        for level in levels.iter_mut().chain(std::iter::once(&mut finest)) {
+            level.codes.shrink_to_fit();
+            level.cum.shrink_to_fit();
+            level.first.shrink_to_fit();
+        }
         Some(Self {
             levels,
             points: finest,
         })
+    }
+
+    /// Bytes the pyramid holds.
+    pub fn heap_bytes(&self) -> usize {
+        std::iter::once(&self.points)
+            .chain(&self.levels)
+            .map(|l| l.codes.capacity() * 8 + (l.cum.capacity() + l.first.capacity()) * 4)
+            .sum()
     }
 
     /// The finest level kept besides [`FINEST`].

@@ -3,9 +3,11 @@
 //! Owns: the properties a tile feature carries (a feature's own, or a cluster's from
 //! [`Cluster::properties`], plus `represents` when the budget thinned the layer) as MVT
 //! values. The wire format itself is [`mvt`]; the values of a layer encoded once per
-//! layer snapshot, for its tiles to copy, are [`values`].
+//! layer snapshot, for its tiles to copy, are [`values`] (their ids per feature kept in
+//! [`rows`]).
 
 pub mod mvt;
+pub mod rows;
 pub mod values;
 
 use super::cluster::{Cluster, ClusterValue, Item};

@@ -15,6 +15,7 @@ use foldhash::fast::RandomState;
 
 use super::mvt::{LayerEncoder, TileGeometry, TileValue, write_value};
 use super::prop_value;
+use super::rows::{Cell, Rows};
 use crate::catalog::Layer;
 
 /// A missing value: absent, null, or a double that is not finite.
@@ -29,8 +30,8 @@ const INLINE: u32 = 1 << 31;
 pub struct ValueTable {
     /// Fields of the layer (value ids per feature position).
     fields: usize,
-    /// `ids[pos * fields + field]`: the value id, or [`NONE`].
-    ids: Vec<u32>,
+    /// The value ids of each position, field by field ([`NONE`] for a missing value).
+    rows: Rows,
     /// The `Value` messages, one after the other.
     bytes: Vec<u8>,
     /// `offsets[id]..offsets[id + 1]`: the message of value `id` in `bytes`.
@@ -44,22 +45,23 @@ impl ValueTable {
         let fields = layer.fields.len();
         let mut table = Self {
             fields,
-            ids: Vec::with_capacity(layer.features.slots().checked_mul(fields)?),
+            rows: Rows::default(),
             bytes: Vec::new(),
             offsets: vec![0],
         };
+        let mut ids: Vec<u32> = Vec::with_capacity(layer.features.slots().checked_mul(fields)?);
         let mut strings: HashMap<Box<str>, u32, RandomState> = HashMap::default();
         let mut ints: HashMap<i64, u32, RandomState> = HashMap::default();
         let mut doubles: HashMap<u64, u32, RandomState> = HashMap::default();
         let mut bools = [NONE; 2];
         for feature in layer.features.by_slot() {
             let Some(feature) = feature else {
-                table.ids.extend(std::iter::repeat_n(NONE, fields));
+                ids.extend(std::iter::repeat_n(NONE, fields));
                 continue;
             };
             for i in 0..fields {
                 let Some(value) = feature.props.get(i).and_then(prop_value) else {
-                    table.ids.push(NONE);
+                    ids.push(NONE);
                     continue;
                 };
                 let next = u32::try_from(table.offsets.len() - 1).ok()?;
@@ -89,10 +91,11 @@ impl ValueTable {
                     write_value(&mut table.bytes, value);
                     table.offsets.push(u32::try_from(table.bytes.len()).ok()?);
                 }
-                table.ids.push(id);
+                ids.push(id);
             }
         }
-        table.ids.shrink_to_fit();
+        table.rows = Rows::new(&ids, fields);
+        drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
         Some(table)
@@ -100,20 +103,12 @@ impl ValueTable {
 
     /// Bytes the table holds.
     pub fn heap_bytes(&self) -> usize {
-        self.ids.capacity() * 4 + self.bytes.capacity() + self.offsets.capacity() * 4
+        self.rows.heap_bytes() + self.bytes.capacity() + self.offsets.capacity() * 4
     }
 
     /// Number of distinct values.
     pub fn values(&self) -> usize {
         self.offsets.len() - 1
-    }
-
-    /// The value ids of the feature at `pos` (empty past the end).
-    fn row(&self, pos: usize) -> &[u32] {
-        let start = pos.saturating_mul(self.fields);
-        self.ids
-            .get(start..start.saturating_add(self.fields))
-            .unwrap_or(&[])
     }
 
     /// The encoded message of value `id`.
@@ -125,18 +120,10 @@ impl ValueTable {
         }
     }
 
-    /// Reads the value ids of the features at `positions` and the start of their encoded
-    /// values, in a loop of independent loads, so that their cache misses overlap instead
-    /// of stalling the encoding one by one.
+    /// Reads the rows of the features at `positions` in a loop of independent loads, so
+    /// that their cache misses overlap instead of stalling the encoding one by one.
     pub fn warm(&self, positions: impl Iterator<Item = usize>) {
-        let mut touched = 0u32;
-        for pos in positions {
-            for &id in self.row(pos).iter().filter(|&&id| id & INLINE == 0) {
-                if let Some(&at) = self.offsets.get(id as usize) {
-                    touched ^= at ^ u32::from(self.bytes.get(at as usize).copied().unwrap_or(0));
-                }
-            }
-        }
+        let touched = positions.fold(0u8, |t, pos| t ^ self.rows.touch(pos));
         std::hint::black_box(touched);
     }
 }
@@ -160,12 +147,25 @@ fn string_entry(
     (next, true)
 }
 
+/// Not looked up yet (an encoder's value index never reaches it).
+const UNSET: u32 = u32::MAX - 1;
+
+/// Inline integers below this are looked up by index once they were used in a tile.
+const SMALL_INTS: u32 = 1024;
+
 /// The values of one encoded layer of a tile, from a [`ValueTable`]: layer-wide value ids
 /// and field indices mapped to the layer encoder's indices as they are first used.
 pub struct TileValues<'t> {
     table: &'t ValueTable,
     /// Layer-wide value id -> the encoder's value index.
     local: HashMap<u32, u32, RandomState>,
+    /// For each field stored as indices into its list of ids ([`Rows::cells`]): index ->
+    /// the encoder's value index, [`UNSET`] until used, [`NONE`] for a missing value. Only
+    /// a value's first use in the tile is looked up in `local`.
+    listed: Vec<Vec<u32>>,
+    /// Inline integers below [`SMALL_INTS`] (counts, `represents`) -> the encoder's value
+    /// index, [`UNSET`] until used.
+    small: Vec<u32>,
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
@@ -179,6 +179,10 @@ impl<'t> TileValues<'t> {
         Self {
             table,
             local: HashMap::with_capacity_and_hasher(2 * features, RandomState::default()),
+            listed: (0..table.fields)
+                .map(|field| vec![UNSET; table.rows.listed(field)])
+                .collect(),
+            small: Vec::new(),
             keys: vec![NONE; table.fields],
             represents: None,
             scratch: Vec::with_capacity(16),
@@ -216,10 +220,40 @@ impl<'t> TileValues<'t> {
         represents: Option<u32>,
         tags: &mut Vec<u32>,
     ) {
-        for (field, &id) in self.table.row(pos).iter().enumerate() {
-            if id == NONE {
-                continue;
-            }
+        let table = self.table;
+        for (field, cell) in table.rows.cells(pos).enumerate() {
+            let value = match cell {
+                Cell::Listed(i) => {
+                    let Some(&slot) = self.listed.get(field).and_then(|l| l.get(usize::from(i)))
+                    else {
+                        continue;
+                    };
+                    let value = if slot == UNSET {
+                        let id = table.rows.listed_id(field, i);
+                        let value = if id == NONE {
+                            NONE
+                        } else {
+                            self.value(encoder, id)
+                        };
+                        if let Some(slot) = self
+                            .listed
+                            .get_mut(field)
+                            .and_then(|l| l.get_mut(usize::from(i)))
+                        {
+                            *slot = value;
+                        }
+                        value
+                    } else {
+                        slot
+                    };
+                    if value == NONE {
+                        continue;
+                    }
+                    value
+                }
+                Cell::Id(NONE) => continue,
+                Cell::Id(id) => self.value(encoder, id),
+            };
             let key = match self.keys.get(field) {
                 Some(&k) if k != NONE => k,
                 _ => {
@@ -232,7 +266,7 @@ impl<'t> TileValues<'t> {
                 }
             };
             tags.push(key);
-            tags.push(self.value(encoder, id));
+            tags.push(value);
         }
         if let Some(n) = represents {
             let key = *self
@@ -241,7 +275,21 @@ impl<'t> TileValues<'t> {
             tags.push(key);
             // A count is the same value as the property integer it equals: both are
             // looked up as inline integers, so the encoder need not index its integers.
-            let value = if n < INLINE - 1 {
+            let value = if n < SMALL_INTS {
+                if self.small.is_empty() {
+                    self.small = vec![UNSET; SMALL_INTS as usize];
+                }
+                match self.small.get(n as usize) {
+                    Some(&v) if v != UNSET => v,
+                    _ => {
+                        let v = self.value(encoder, INLINE | n);
+                        if let Some(slot) = self.small.get_mut(n as usize) {
+                            *slot = v;
+                        }
+                        v
+                    }
+                }
+            } else if n < INLINE - 1 {
                 self.value(encoder, INLINE | n)
             } else {
                 encoder.value(TileValue::Int(i64::from(n)))

@@ -1,0 +1,225 @@
+//! Compact rows of value ids, one row per feature position.
+//!
+//! Owns: [`Rows`], the storage of [`super::values::ValueTable`]'s value ids. A field with
+//! at most 65,536 distinct ids (categories, dates, names, small counts: most fields) keeps
+//! a two-byte index into its own list of ids; a field with more (a column of unique ids)
+//! keeps the four-byte id itself. One row is the fields' bytes side by side, so reading a
+//! feature's values is one cache line, as with plain `u32`s, in little more than half the
+//! memory on typical layers.
+
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
+
+/// Most distinct ids of a field stored as two-byte indices.
+const MAX_LISTED: usize = 1 << 16;
+
+/// One field of a row as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// An index into the field's list of ids ([`Rows::listed_id`]).
+    Listed(u16),
+    /// The id itself.
+    Id(u32),
+}
+
+/// How one field is stored in a row.
+#[derive(Debug, Clone)]
+enum Column {
+    /// A two-byte index into the field's ids.
+    Listed(Vec<u32>),
+    /// The four-byte id.
+    Plain,
+}
+
+/// Value ids of every position, `fields` to a row.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// How each field is stored, and at which byte of a row it starts.
+    columns: Vec<(Column, usize)>,
+    row_bytes: usize,
+    bytes: Vec<u8>,
+}
+
+impl Rows {
+    /// The rows of `ids`, `fields` ids per position (`ids.len()` a multiple of `fields`).
+    pub fn new(ids: &[u32], fields: usize) -> Self {
+        if fields == 0 {
+            return Self::default();
+        }
+        let mut listed: Vec<Option<HashMap<u32, u16, RandomState>>> =
+            vec![Some(HashMap::default()); fields];
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); fields];
+        for row in ids.chunks_exact(fields) {
+            for ((&id, map), list) in row.iter().zip(&mut listed).zip(&mut lists) {
+                let Some(m) = map else { continue };
+                if m.contains_key(&id) {
+                    continue;
+                }
+                match u16::try_from(list.len()) {
+                    Ok(local) => {
+                        m.insert(id, local);
+                        list.push(id);
+                    }
+                    Err(_) => *map = None,
+                }
+            }
+        }
+        let mut columns = Vec::with_capacity(fields);
+        let mut at = 0;
+        for (map, list) in listed.iter().zip(lists) {
+            let (column, width) = match map {
+                Some(_) if list.len() <= MAX_LISTED => (Column::Listed(list), 2),
+                _ => (Column::Plain, 4),
+            };
+            columns.push((column, at));
+            at += width;
+        }
+        let row_bytes = at;
+        let mut bytes = Vec::with_capacity(ids.len() / fields * row_bytes);
+        for row in ids.chunks_exact(fields) {
+            for ((&id, map), (column, _)) in row.iter().zip(&listed).zip(&columns) {
+                match (column, map) {
+                    (Column::Listed(_), Some(m)) => {
+                        let local = m.get(&id).copied().unwrap_or_default();
+                        bytes.extend_from_slice(&local.to_le_bytes());
+                    }
+                    _ => bytes.extend_from_slice(&id.to_le_bytes()),
+                }
+            }
+        }
+        Self {
+            columns,
+            row_bytes,
+            bytes,
+        }
+    }
+
+    /// Bytes the rows take.
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self
+                .columns
+                .iter()
+                .map(|(c, _)| match c {
+                    Column::Listed(list) => list.capacity() * 4,
+                    Column::Plain => 0,
+                })
+                .sum::<usize>()
+    }
+
+    /// The number of distinct ids of `field` when it keeps indices into its list of ids
+    /// (see [`Cell::Listed`]), else 0.
+    pub fn listed(&self, field: usize) -> usize {
+        match self.columns.get(field) {
+            Some((Column::Listed(list), _)) => list.len(),
+            _ => 0,
+        }
+    }
+
+    /// The id at index `local` of the list of `field` (`u32::MAX` when there is none).
+    pub fn listed_id(&self, field: usize, local: u16) -> u32 {
+        match self.columns.get(field) {
+            Some((Column::Listed(list), _)) => {
+                list.get(usize::from(local)).copied().unwrap_or(u32::MAX)
+            }
+            _ => u32::MAX,
+        }
+    }
+
+    /// The row at `pos` as stored, field by field (none past the end): callers that look
+    /// values up per field can key them by the field's index without reading its list.
+    pub fn cells(&self, pos: usize) -> impl Iterator<Item = Cell> + '_ {
+        let start = pos.saturating_mul(self.row_bytes);
+        let row = self
+            .bytes
+            .get(start..start.saturating_add(self.row_bytes))
+            .unwrap_or(&[]);
+        let columns = if row.is_empty() {
+            &[][..]
+        } else {
+            &self.columns[..]
+        };
+        columns.iter().map(move |(column, at)| match column {
+            Column::Listed(_) => Cell::Listed(u16::from_le_bytes([row[*at], row[*at + 1]])),
+            Column::Plain => Cell::Id(u32::from_le_bytes([
+                row[*at],
+                row[*at + 1],
+                row[*at + 2],
+                row[*at + 3],
+            ])),
+        })
+    }
+
+    /// The first byte of the row at `pos` (0 past the end), to bring it into the cache.
+    pub fn touch(&self, pos: usize) -> u8 {
+        self.bytes
+            .get(pos.saturating_mul(self.row_bytes))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The ids of the row at `pos`, field by field (none past the end).
+    pub fn row(&self, pos: usize) -> impl Iterator<Item = u32> + '_ {
+        let start = pos.saturating_mul(self.row_bytes);
+        let row = self
+            .bytes
+            .get(start..start.saturating_add(self.row_bytes))
+            .unwrap_or(&[]);
+        let columns = if row.is_empty() {
+            &[][..]
+        } else {
+            &self.columns[..]
+        };
+        columns.iter().map(move |(column, at)| match column {
+            Column::Listed(list) => {
+                let local = u16::from_le_bytes([row[*at], row[*at + 1]]);
+                list.get(usize::from(local)).copied().unwrap_or(u32::MAX)
+            }
+            Column::Plain => {
+                u32::from_le_bytes([row[*at], row[*at + 1], row[*at + 2], row[*at + 3]])
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_give_back_every_id() {
+        // Field 0: unique ids (stored plain), field 1: few values, field 2: exactly the
+        // most a two-byte index holds.
+        let n = 70_000u32;
+        let ids: Vec<u32> = (0..n)
+            .flat_map(|i| [i * 7, u32::MAX - i % 5, i % 65_536])
+            .collect();
+        let rows = Rows::new(&ids, 3);
+        assert_eq!(rows.row_bytes, 4 + 2 + 2);
+        for (pos, expected) in ids.chunks_exact(3).enumerate() {
+            assert_eq!(rows.row(pos).collect::<Vec<_>>(), expected, "row {pos}");
+        }
+        assert_eq!(rows.row(n as usize).count(), 0);
+        // The stored form gives the same ids through the lists.
+        let cells: Vec<Cell> = rows.cells(9).collect();
+        assert_eq!(cells[0], Cell::Id(63));
+        let Cell::Listed(local) = cells[1] else {
+            panic!("field 1 is listed: {cells:?}")
+        };
+        assert_eq!(rows.listed_id(1, local), u32::MAX - 4);
+        assert_eq!(
+            (rows.listed(0), rows.listed(1), rows.listed(2)),
+            (0, 5, 65_536)
+        );
+    }
+
+    #[test]
+    fn a_field_over_the_index_range_is_stored_plain() {
+        let ids: Vec<u32> = (0..65_537u32).collect();
+        let rows = Rows::new(&ids, 1);
+        assert_eq!(rows.row_bytes, 4);
+        assert_eq!(rows.row(65_536).collect::<Vec<_>>(), vec![65_536]);
+        assert_eq!(Rows::new(&[], 0).row(0).count(), 0);
+    }
+}
