@@ -224,9 +224,10 @@ fn table_encoded_tiles_hold_the_source_properties() {
 }
 
 /// A field with more distinct values than a row's two-byte index holds is stored as plain
-/// ids: on 70,000 points with unique strings, unique integers beyond the inline range,
-/// unique inline integers and gaps in each, tiles through the table are the per-feature
-/// encoder's bytes, thinned and whole.
+/// ids, and one repeating the feature's id is not stored: on 70,000 points with unique
+/// strings, unique integers beyond the inline range, unique inline integers, a copy of the
+/// feature id and gaps, tiles through the table are the per-feature encoder's bytes,
+/// thinned and whole.
 #[test]
 fn fields_of_unique_values_encode_as_the_features_do() {
     let dir = tempfile::tempdir().unwrap();
@@ -247,8 +248,9 @@ fn fields_of_unique_values_encode_as_the_features_do() {
                 props.insert("kind".into(), json!(["x", "y"][(i % 2) as usize]));
             }
             props.insert("count".into(), json!(i % 4));
-            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": props})
+            props.insert("ref".into(), json!(i + 1));
+            json!({"type": "Feature", "id": i + 1,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
         })
         .collect();
     let path = dir.path().join("unique.geojson");

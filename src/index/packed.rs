@@ -13,7 +13,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod count;
 pub mod multi;
@@ -31,8 +31,9 @@ pub struct PackedTree<const D: usize> {
     min: Vec<[f64; D]>,
     /// The highest corner of each item; empty when every item is a point.
     max: Vec<[f64; D]>,
-    /// The position each item stands for.
-    ids: Vec<u32>,
+    /// The position each item stands for (shared with the trees made by
+    /// [`Self::map_points`]).
+    ids: Arc<[u32]>,
     /// Node boxes, lowest level first; the last level has one node.
     levels: Vec<Vec<Bounds<D>>>,
     /// The smallest position under each node, level by level as `levels`; made on the first
@@ -61,7 +62,7 @@ impl<const D: usize> PackedTree<D> {
         let mut tree = Self {
             min: min_sorted,
             max: max_sorted,
-            ids: ids_sorted,
+            ids: ids_sorted.into(),
             levels: Vec::new(),
             min_ids: OnceLock::new(),
         };
@@ -75,7 +76,7 @@ impl<const D: usize> PackedTree<D> {
         let mut tree = PackedTree {
             min: self.min.iter().map(|&p| f(p)).collect(),
             max: Vec::new(),
-            ids: self.ids.clone(),
+            ids: Arc::clone(&self.ids),
             levels: Vec::new(),
             min_ids: OnceLock::new(),
         };

@@ -2,8 +2,9 @@
 //!
 //! Owns: [`Rows`], the storage of [`super::values::ValueTable`]'s value ids. A field with
 //! at most 65,536 distinct ids (categories, dates, names, small counts: most fields) keeps
-//! a two-byte index into its own list of ids; a field with more (a column of unique ids)
-//! keeps the four-byte id itself. One row is the fields' bytes side by side, so reading a
+//! a two-byte index into its own list of ids; a field that repeats each feature's own id
+//! keeps nothing (the caller knows the id); any other field (unique values) keeps the
+//! four-byte id itself. One row is the fields' bytes side by side, so reading a
 //! feature's values is one cache line, as with plain `u32`s, in little more than half the
 //! memory on typical layers.
 
@@ -21,6 +22,8 @@ pub enum Cell {
     Listed(u16),
     /// The id itself.
     Id(u32),
+    /// The id of the feature's own id, as an inline integer.
+    FeatureId,
 }
 
 /// How one field is stored in a row.
@@ -30,6 +33,8 @@ enum Column {
     Listed(Vec<u32>),
     /// The four-byte id.
     Plain,
+    /// Nothing: the value is the feature's id.
+    FeatureId,
 }
 
 /// Value ids of every position, `fields` to a row.
@@ -38,12 +43,17 @@ pub struct Rows {
     /// How each field is stored, and at which byte of a row it starts.
     columns: Vec<(Column, usize)>,
     row_bytes: usize,
+    /// Rows (positions).
+    len: usize,
     bytes: Vec<u8>,
 }
 
 impl Rows {
-    /// The rows of `ids`, `fields` ids per position (`ids.len()` a multiple of `fields`).
-    pub fn new(ids: &[u32], fields: usize) -> Self {
+    /// The rows of `ids`, one id per field of `feature_ids` per position (`ids.len()` a
+    /// multiple of it); `feature_ids[field]` when the field's value is the feature's id in
+    /// every row.
+    pub fn new(ids: &[u32], feature_ids: &[bool]) -> Self {
+        let fields = feature_ids.len();
         if fields == 0 {
             return Self::default();
         }
@@ -67,8 +77,9 @@ impl Rows {
         }
         let mut columns = Vec::with_capacity(fields);
         let mut at = 0;
-        for (map, list) in listed.iter().zip(lists) {
+        for ((map, list), &feature_id) in listed.iter().zip(lists).zip(feature_ids) {
             let (column, width) = match map {
+                _ if feature_id => (Column::FeatureId, 0),
                 Some(_) if list.len() <= MAX_LISTED => (Column::Listed(list), 2),
                 _ => (Column::Plain, 4),
             };
@@ -84,6 +95,7 @@ impl Rows {
                         let local = m.get(&id).copied().unwrap_or_default();
                         bytes.extend_from_slice(&local.to_le_bytes());
                     }
+                    (Column::FeatureId, _) => {}
                     _ => bytes.extend_from_slice(&id.to_le_bytes()),
                 }
             }
@@ -91,6 +103,7 @@ impl Rows {
         Self {
             columns,
             row_bytes,
+            len: ids.len() / fields,
             bytes,
         }
     }
@@ -103,7 +116,7 @@ impl Rows {
                 .iter()
                 .map(|(c, _)| match c {
                     Column::Listed(list) => list.capacity() * 4,
-                    Column::Plain => 0,
+                    Column::Plain | Column::FeatureId => 0,
                 })
                 .sum::<usize>()
     }
@@ -135,7 +148,7 @@ impl Rows {
             .bytes
             .get(start..start.saturating_add(self.row_bytes))
             .unwrap_or(&[]);
-        let columns = if row.is_empty() {
+        let columns = if pos >= self.len || row.len() < self.row_bytes {
             &[][..]
         } else {
             &self.columns[..]
@@ -148,6 +161,7 @@ impl Rows {
                 row[*at + 2],
                 row[*at + 3],
             ])),
+            Column::FeatureId => Cell::FeatureId,
         })
     }
 
@@ -158,56 +172,42 @@ impl Rows {
             .copied()
             .unwrap_or(0)
     }
-
-    /// The ids of the row at `pos`, field by field (none past the end).
-    pub fn row(&self, pos: usize) -> impl Iterator<Item = u32> + '_ {
-        let start = pos.saturating_mul(self.row_bytes);
-        let row = self
-            .bytes
-            .get(start..start.saturating_add(self.row_bytes))
-            .unwrap_or(&[]);
-        let columns = if row.is_empty() {
-            &[][..]
-        } else {
-            &self.columns[..]
-        };
-        columns.iter().map(move |(column, at)| match column {
-            Column::Listed(list) => {
-                let local = u16::from_le_bytes([row[*at], row[*at + 1]]);
-                list.get(usize::from(local)).copied().unwrap_or(u32::MAX)
-            }
-            Column::Plain => {
-                u32::from_le_bytes([row[*at], row[*at + 1], row[*at + 2], row[*at + 3]])
-            }
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The ids of row `pos` through its cells, `feature` standing for a feature's id.
+    fn row_ids(rows: &Rows, pos: usize, feature: u32) -> Vec<u32> {
+        rows.cells(pos)
+            .enumerate()
+            .map(|(field, cell)| match cell {
+                Cell::Listed(local) => rows.listed_id(field, local),
+                Cell::Id(id) => id,
+                Cell::FeatureId => feature,
+            })
+            .collect()
+    }
+
     #[test]
     fn rows_give_back_every_id() {
         // Field 0: unique ids (stored plain), field 1: few values, field 2: exactly the
-        // most a two-byte index holds.
+        // most a two-byte index holds, field 3: the feature's id.
         let n = 70_000u32;
         let ids: Vec<u32> = (0..n)
-            .flat_map(|i| [i * 7, u32::MAX - i % 5, i % 65_536])
+            .flat_map(|i| [i * 7, u32::MAX - i % 5, i % 65_536, 1_000_000 + i])
             .collect();
-        let rows = Rows::new(&ids, 3);
+        let rows = Rows::new(&ids, &[false, false, false, true]);
         assert_eq!(rows.row_bytes, 4 + 2 + 2);
-        for (pos, expected) in ids.chunks_exact(3).enumerate() {
-            assert_eq!(rows.row(pos).collect::<Vec<_>>(), expected, "row {pos}");
+        for (pos, expected) in ids.chunks_exact(4).enumerate() {
+            let feature = 1_000_000 + u32::try_from(pos).unwrap_or(0);
+            assert_eq!(row_ids(&rows, pos, feature), expected, "row {pos}");
         }
-        assert_eq!(rows.row(n as usize).count(), 0);
-        // The stored form gives the same ids through the lists.
+        assert_eq!(rows.cells(n as usize).count(), 0);
         let cells: Vec<Cell> = rows.cells(9).collect();
         assert_eq!(cells[0], Cell::Id(63));
-        let Cell::Listed(local) = cells[1] else {
-            panic!("field 1 is listed: {cells:?}")
-        };
-        assert_eq!(rows.listed_id(1, local), u32::MAX - 4);
+        assert_eq!(cells[3], Cell::FeatureId);
         assert_eq!(
             (rows.listed(0), rows.listed(1), rows.listed(2)),
             (0, 5, 65_536)
@@ -217,9 +217,17 @@ mod tests {
     #[test]
     fn a_field_over_the_index_range_is_stored_plain() {
         let ids: Vec<u32> = (0..65_537u32).collect();
-        let rows = Rows::new(&ids, 1);
+        let rows = Rows::new(&ids, &[false]);
         assert_eq!(rows.row_bytes, 4);
-        assert_eq!(rows.row(65_536).collect::<Vec<_>>(), vec![65_536]);
-        assert_eq!(Rows::new(&[], 0).row(0).count(), 0);
+        assert_eq!(ids_of_last(&rows), vec![65_536]);
+        assert_eq!(Rows::new(&[], &[]).cells(0).count(), 0);
+        // Rows of nothing but feature ids take no bytes and still end.
+        let only = Rows::new(&[0, 0, 0], &[true]);
+        assert_eq!((only.row_bytes, only.cells(2).count()), (0, 1));
+        assert_eq!(only.cells(3).count(), 0);
+    }
+
+    fn ids_of_last(rows: &Rows) -> Vec<u32> {
+        row_ids(rows, 65_536, 0)
     }
 }

@@ -54,6 +54,9 @@ impl ValueTable {
         let mut ints: HashMap<i64, u32, RandomState> = HashMap::default();
         let mut doubles: HashMap<u64, u32, RandomState> = HashMap::default();
         let mut bools = [NONE; 2];
+        // Fields whose value is the feature's own id in every feature (ids repeated in the
+        // properties, as many files do): their rows need not store it.
+        let mut feature_ids = vec![true; fields];
         for feature in layer.features.by_slot() {
             let Some(feature) = feature else {
                 ids.extend(std::iter::repeat_n(NONE, fields));
@@ -61,14 +64,17 @@ impl ValueTable {
             };
             for i in 0..fields {
                 let Some(value) = feature.props.get(i).and_then(prop_value) else {
+                    feature_ids[i] = false;
                     ids.push(NONE);
                     continue;
                 };
                 let next = u32::try_from(table.offsets.len() - 1).ok()?;
                 let json;
                 let (id, new) = match value {
-                    TileValue::Int(n) if (0..i64::from(INLINE - 1)).contains(&n) => {
-                        (INLINE | u32::try_from(n).ok()?, false)
+                    TileValue::Int(n)
+                        if let Some(id) = u64::try_from(n).ok().and_then(inline_id) =>
+                    {
+                        (id, false)
                     }
                     TileValue::Int(n) => entry(ints.entry(n), next),
                     TileValue::Double(f) => entry(doubles.entry(f.to_bits()), next),
@@ -91,10 +97,13 @@ impl ValueTable {
                     write_value(&mut table.bytes, value);
                     table.offsets.push(u32::try_from(table.bytes.len()).ok()?);
                 }
+                if feature_ids[i] && Some(id) != inline_id(feature.id) {
+                    feature_ids[i] = false;
+                }
                 ids.push(id);
             }
         }
-        table.rows = Rows::new(&ids, fields);
+        table.rows = Rows::new(&ids, &feature_ids);
         drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
@@ -126,6 +135,14 @@ impl ValueTable {
         let touched = positions.fold(0u8, |t, pos| t ^ self.rows.touch(pos));
         std::hint::black_box(touched);
     }
+}
+
+/// The value id of the integer `n` held inline, when it can be.
+fn inline_id(n: u64) -> Option<u32> {
+    u32::try_from(n)
+        .ok()
+        .filter(|&n| n < INLINE - 1)
+        .map(|n| INLINE | n)
 }
 
 fn entry<K>(e: std::collections::hash_map::Entry<'_, K, u32>, next: u32) -> (u32, bool) {
@@ -208,7 +225,7 @@ impl<'t> TileValues<'t> {
             return;
         }
         encoder.add_with_tags(Some(id), geometry, |encoder, tags| {
-            self.tags(encoder, layer, pos, represents, tags);
+            self.tags(encoder, layer, (pos, id), represents, tags);
         });
     }
 
@@ -216,7 +233,7 @@ impl<'t> TileValues<'t> {
         &mut self,
         encoder: &mut LayerEncoder,
         layer: &Layer,
-        pos: usize,
+        (pos, feature_id): (usize, u64),
         represents: Option<u32>,
         tags: &mut Vec<u32>,
     ) {
@@ -253,6 +270,10 @@ impl<'t> TileValues<'t> {
                 }
                 Cell::Id(NONE) => continue,
                 Cell::Id(id) => self.value(encoder, id),
+                Cell::FeatureId => match inline_id(feature_id) {
+                    Some(id) => self.value(encoder, id),
+                    None => continue,
+                },
             };
             let key = match self.keys.get(field) {
                 Some(&k) if k != NONE => k,
