@@ -62,9 +62,9 @@ impl ValueTable {
                 ids.extend(std::iter::repeat_n(NONE, fields));
                 continue;
             };
-            for i in 0..fields {
+            for (i, feature_id) in feature_ids.iter_mut().enumerate() {
                 let Some(value) = feature.props.get(i).and_then(prop_value) else {
-                    feature_ids[i] = false;
+                    *feature_id = false;
                     ids.push(NONE);
                     continue;
                 };
@@ -97,8 +97,8 @@ impl ValueTable {
                     write_value(&mut table.bytes, value);
                     table.offsets.push(u32::try_from(table.bytes.len()).ok()?);
                 }
-                if feature_ids[i] && Some(id) != inline_id(feature.id) {
-                    feature_ids[i] = false;
+                if *feature_id && Some(id) != inline_id(feature.id) {
+                    *feature_id = false;
                 }
                 ids.push(id);
             }
