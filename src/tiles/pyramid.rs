@@ -55,11 +55,24 @@ struct Level {
 }
 
 impl Level {
-    /// The cells with codes in `lo..hi`, as an index range.
-    fn range(&self, lo: u64, hi: u64) -> std::ops::Range<usize> {
-        let a = self.codes.partition_point(|&c| c < lo);
-        let b = a + self.codes[a..].partition_point(|&c| c < hi);
-        a..b
+    /// The cells with codes in each of `ranges` (half-open code ranges at level `base`,
+    /// sorted and disjoint, as a [`Region`] holds them) at this level, `shift` bits finer,
+    /// as index ranges. The search for each range gallops on from the end of the one
+    /// before: a tile's ring of small buffer ranges then costs a few steps each, in the
+    /// part of the level already in the cache, instead of two binary searches of the whole
+    /// level.
+    fn ranges<'a>(
+        &'a self,
+        ranges: &'a [(u64, u64)],
+        shift: u32,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+        let mut cursor = 0;
+        ranges.iter().map(move |&(lo, hi)| {
+            let a = gallop(&self.codes, cursor, lo << shift);
+            let b = gallop(&self.codes, a, hi << shift);
+            cursor = b;
+            a..b
+        })
     }
 
     fn count(&self, i: usize) -> u32 {
@@ -83,12 +96,27 @@ pub struct Region {
     z: u32,
     /// `z + b`.
     base: u32,
-    /// Half-open Morton code ranges at level `base`: the tile, then the buffer ring.
+    /// Half-open Morton code ranges at level `base`, disjoint, in code order: the tile and
+    /// the cells of its buffer ring.
     ranges: Vec<(u64, u64)>,
 }
 
 /// A cell: Morton code, first position, points.
 type Cell = (u64, u32, u32);
+
+/// The first index at or after `from` whose code is at least `key`, in `codes` sorted
+/// with every code before `from` below `key`: steps of 1, 2, 4... from `from`, then a
+/// binary search in the last step.
+fn gallop(codes: &[u64], from: usize, key: u64) -> usize {
+    let (mut lo, mut hi, mut step) = (from, from, 1);
+    while hi < codes.len() && codes[hi] < key {
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    let hi = hi.min(codes.len());
+    lo + codes[lo..hi].partition_point(|&c| c < key)
+}
 
 /// Spreads the bits of `v` to the even bits of the result.
 fn spread(v: u32) -> u64 {
@@ -249,6 +277,8 @@ impl Pyramid {
                 }
             }
         }
+        // In code order, for the galloping searches of `Level::ranges`.
+        ranges.sort_unstable();
         Some(Region { z, base, ranges })
     }
 
@@ -256,13 +286,9 @@ impl Pyramid {
     pub fn count(&self, region: &Region) -> usize {
         let (at, level) = self.stored(region.base);
         let shift = 2 * (at - region.base);
-        region
-            .ranges
-            .iter()
-            .map(|&(lo, hi)| {
-                let r = level.range(lo << shift, hi << shift);
-                (level.cum[r.end] - level.cum[r.start]) as usize
-            })
+        level
+            .ranges(&region.ranges, shift)
+            .map(|r| (level.cum[r.end] - level.cum[r.start]) as usize)
             .sum()
     }
 
@@ -275,9 +301,9 @@ impl Pyramid {
         let shift = 2 * (at - region.base);
         let up = 2 * (at - level);
         let mut out: Vec<Cell> = Vec::new();
-        for &(lo, hi) in &region.ranges {
+        for range in stored.ranges(&region.ranges, shift) {
             let start = out.len();
-            for i in stored.range(lo << shift, hi << shift) {
+            for i in range {
                 let (code, first, count) =
                     (stored.codes[i] >> up, stored.first[i], stored.count(i));
                 let open = out.len() > start;
@@ -299,8 +325,7 @@ impl Pyramid {
         let shift = 2 * (FINEST - region.base);
         let mut counts = vec![0usize; (FINEST - region.base + 1) as usize];
         let mut starts = vec![0usize; counts.len() + 1];
-        for &(lo, hi) in &region.ranges {
-            let r = self.points.range(lo << shift, hi << shift);
+        for r in self.points.ranges(&region.ranges, shift) {
             if r.is_empty() {
                 continue;
             }
@@ -352,11 +377,7 @@ impl Pyramid {
         let stored_cells = |level: u32| -> usize {
             let shift = 2 * (level - region.base);
             let l = &self.levels[level as usize];
-            region
-                .ranges
-                .iter()
-                .map(|&(lo, hi)| l.range(lo << shift, hi << shift).len())
-                .sum()
+            l.ranges(&region.ranges, shift).map(|r| r.len()).sum()
         };
         // Levels finer than the kept ones have at least as many cells as the finest kept:
         // when that one is already over the budget, so are they.
@@ -458,6 +479,20 @@ fn coarser(finer: &Level, shift: usize) -> Level {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn galloping_finds_what_a_binary_search_finds() {
+        let codes: Vec<u64> = (0..300u64).map(|i| i * 3 + i % 7).collect();
+        for from in [0, 1, 5, 100, 299, 300] {
+            for key in 0..1000u64 {
+                let expected = codes.partition_point(|&c| c < key);
+                if expected >= from {
+                    assert_eq!(gallop(&codes, from, key), expected, "from {from} key {key}");
+                }
+            }
+        }
+        assert_eq!(gallop(&[], 0, 5), 0);
+    }
 
     #[test]
     fn morton_codes_nest_by_level() {
