@@ -68,7 +68,6 @@ pub struct LayerEncoder {
     /// index (a hit skips hashing the key).
     key_memo: Vec<((usize, usize), u32)>,
     geom: Vec<u32>,
-    scratch: Vec<u8>,
 }
 
 impl LayerEncoder {
@@ -90,7 +89,6 @@ impl LayerEncoder {
             tags: Vec::new(),
             key_memo: Vec::new(),
             geom: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -184,21 +182,34 @@ impl LayerEncoder {
     }
 
     fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: u64) {
-        let scratch = &mut self.scratch;
-        scratch.clear();
+        // The feature's length first, so that it is written in place, field by field.
+        let packed =
+            |values: &[u32]| -> usize { values.iter().map(|&v| varint_len(u64::from(v))).sum() };
+        let (tags_len, geom_len) = (packed(tags), packed(&self.geom));
+        let with_len = |len: usize| 1 + varint_len(len as u64) + len;
+        let len = id.map_or(0, |id| 1 + varint_len(id))
+            + if tags.is_empty() {
+                0
+            } else {
+                with_len(tags_len)
+            }
+            + 1
+            + varint_len(kind)
+            + with_len(geom_len);
+        let out = &mut self.features;
+        out.reserve(1 + varint_len(len as u64) + len);
+        write_key(out, 2, WIRE_LEN);
+        write_varint(out, len as u64);
         if let Some(id) = id {
-            write_key(scratch, 1, WIRE_VARINT);
-            write_varint(scratch, id);
+            write_key(out, 1, WIRE_VARINT);
+            write_varint(out, id);
         }
         if !tags.is_empty() {
-            write_packed(scratch, 2, tags);
+            write_packed_len(out, 2, tags, tags_len);
         }
-        write_key(scratch, 3, WIRE_VARINT);
-        write_varint(scratch, kind);
-        write_packed(scratch, 4, &self.geom);
-        write_key(&mut self.features, 2, WIRE_LEN);
-        write_varint(&mut self.features, scratch.len() as u64);
-        self.features.extend_from_slice(scratch);
+        write_key(out, 3, WIRE_VARINT);
+        write_varint(out, kind);
+        write_packed_len(out, 4, &self.geom, geom_len);
         self.count += 1;
     }
 
@@ -255,24 +266,31 @@ impl LayerEncoder {
     /// Appends the layer (as field 3 of `Tile`) to `tile`. Empty layers are written too;
     /// callers skip them if they wish.
     pub fn finish(self, tile: &mut Vec<u8>) {
-        let mut body = Vec::with_capacity(self.features.len() + self.values.len() + 64);
-        write_key(&mut body, 15, WIRE_VARINT);
-        write_varint(&mut body, 2);
-        write_key(&mut body, 1, WIRE_LEN);
-        write_varint(&mut body, self.name.len() as u64);
-        body.extend_from_slice(self.name.as_bytes());
-        body.extend_from_slice(&self.features);
-        for k in &self.keys {
-            write_key(&mut body, 3, WIRE_LEN);
-            write_varint(&mut body, k.len() as u64);
-            body.extend_from_slice(k.as_bytes());
-        }
-        body.extend_from_slice(&self.values);
-        write_key(&mut body, 5, WIRE_VARINT);
-        write_varint(&mut body, u64::from(self.extent));
+        let string = |len: usize| 1 + varint_len(len as u64) + len;
+        let len = 2
+            + string(self.name.len())
+            + self.features.len()
+            + self.keys.iter().map(|k| string(k.len())).sum::<usize>()
+            + self.values.len()
+            + 1
+            + varint_len(u64::from(self.extent));
+        tile.reserve(1 + varint_len(len as u64) + len);
         write_key(tile, 3, WIRE_LEN);
-        write_varint(tile, body.len() as u64);
-        tile.extend_from_slice(&body);
+        write_varint(tile, len as u64);
+        write_key(tile, 15, WIRE_VARINT);
+        write_varint(tile, 2);
+        write_key(tile, 1, WIRE_LEN);
+        write_varint(tile, self.name.len() as u64);
+        tile.extend_from_slice(self.name.as_bytes());
+        tile.extend_from_slice(&self.features);
+        for k in &self.keys {
+            write_key(tile, 3, WIRE_LEN);
+            write_varint(tile, k.len() as u64);
+            tile.extend_from_slice(k.as_bytes());
+        }
+        tile.extend_from_slice(&self.values);
+        write_key(tile, 5, WIRE_VARINT);
+        write_varint(tile, u64::from(self.extent));
     }
 }
 
@@ -395,11 +413,10 @@ fn write_key(buf: &mut Vec<u8>, field: u32, wire: u8) {
     write_varint(buf, (u64::from(field) << 3) | u64::from(wire));
 }
 
-fn write_packed(buf: &mut Vec<u8>, field: u32, values: &[u32]) {
-    let len: usize = values.iter().map(|&v| varint_len(u64::from(v))).sum();
+/// Writes `values` as a packed field whose payload is `len` bytes.
+fn write_packed_len(buf: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
     write_key(buf, field, WIRE_LEN);
     write_varint(buf, len as u64);
-    buf.reserve(len);
     for &v in values {
         write_varint32(buf, v);
     }
