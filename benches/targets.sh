@@ -7,7 +7,8 @@
 #   ROWS="load items compress" bash benches/targets.sh
 #   BIN=path/to/khorasan-atlas POINTS=1000000 DURATION=10 PORT=18140 bash benches/targets.sh
 #
-# Rows: load (load + index time and the CPU time it took, RSS after load, peak), items (bbox limit=100), radius (50 km,
+# Rows: load (load + index time and the CPU time it took, the tile preparation that follows,
+# RSS after both, peak), items (bbox limit=100), radius (50 km,
 # limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
 # against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
 # cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
@@ -65,13 +66,20 @@ for _ in $(seq 1 1200); do
 done
 ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 ready_cpu_ms=$(( $(cpu_ticks) * 1000 / $(getconf CLK_TCK) ))
+# The server prepares the layer for tiles (pyramid, encoded values) on a thread of its own
+# once it serves: the RSS after load is read when that is done.
+for _ in $(seq 1 1200); do
+  grep -q "prepared for tiles" "$log" && break
+  sleep 0.05
+done
+prepared_ms=$(sed -n 's/.*prepared for tiles.*took_ms=\([0-9]*\).*/\1/p' "$log" | head -1)
 sleep 1
 rss_load=$(rss VmRSS)
 row() { printf '| %-44s | %-60s | load %s |\n' "$1" "$2" "$(loadavg)"; }
 echo "| row | figure | machine |"
 echo "|---|---|---|"
 [[ " $ROWS " == *" load "* ]] &&
-  row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), RSS $rss_load MB, peak $(rss VmHWM) MB"
+  row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), prepared for tiles in ${prepared_ms:-?} ms more, RSS $rss_load MB, peak $(rss VmHWM) MB"
 
 # One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request". The
 # server's CPU time per request (from /proc) depends much less on other load than req/s.

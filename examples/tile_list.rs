@@ -8,6 +8,7 @@
 //! ```
 //!
 //! The list holds paths ending in `{z}/{x}/{y}` (the request lists of `../shared/bench`).
+//! `MAX_FEATURES=N` sets the layer's feature budget (default 20,000).
 
 #[path = "../benches/support/setup.rs"]
 #[expect(dead_code, reason = "the benches' setup, of which this uses the layer")]
@@ -52,7 +53,11 @@ fn main() -> Res<()> {
         prepared.pyramid().map_or(0, |p| p.heap_bytes() / 1024),
         prepared.values().map_or(0, |v| v.heap_bytes() / 1024),
     );
-    let cfg = TileLayerConfig::default();
+    // MAX_FEATURES=N renders with another feature budget, to compare.
+    let mut cfg = TileLayerConfig::default();
+    if let Some(n) = std::env::var("MAX_FEATURES").ok().and_then(|n| n.parse().ok()) {
+        cfg.max_features = n;
+    }
     let sources = [(&layer, &cfg, &prepared)];
     let tiles: Vec<TileCoord> = std::fs::read_to_string(&list)?
         .lines()
