@@ -8,7 +8,10 @@
 //! candidates its cell held, which the renderer writes as the `represents` property, and
 //! the layer's [`LayerReport`] tells the thinning (features before and after) so that it is
 //! never silent. The byte budget is enforced while encoding ([`encode_within_budget`]): an
-//! encoded layer that grows too large is thinned further and encoded again.
+//! encoded layer that grows too large, or whose first features project it well over the
+//! budget, is thinned further and encoded again. The points of a point tile come from the
+//! layer's pyramid (thinned) or its index (all of them), and a feature is read only when it
+//! is encoded.
 
 use std::collections::HashMap;
 
