@@ -55,7 +55,10 @@ fn main() -> Res<()> {
     );
     // MAX_FEATURES=N renders with another feature budget, to compare.
     let mut cfg = TileLayerConfig::default();
-    if let Some(n) = std::env::var("MAX_FEATURES").ok().and_then(|n| n.parse().ok()) {
+    if let Some(n) = std::env::var("MAX_FEATURES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
         cfg.max_features = n;
     }
     let sources = [(&layer, &cfg, &prepared)];
