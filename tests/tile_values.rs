@@ -15,10 +15,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::state_from_toml;
+use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::tiles::budget::{Pool, encode_pool_within_budget, encode_within_budget};
 use khorasan_atlas::tiles::coord::TileCoord;
-use khorasan_atlas::tiles::{gather, render_prepared};
+use khorasan_atlas::tiles::encode::values::ValueTable;
+use khorasan_atlas::tiles::{LayerReport, PreparedLayer, TileLayerConfig, gather, render_prepared};
 use mvt_reader::Reader;
 use mvt_reader::feature::Value as MvtValue;
 use rand::rngs::StdRng;
@@ -122,6 +124,33 @@ fn same(v: &Value, got: &MvtValue) -> bool {
     }
 }
 
+/// The tile's gathered candidates encoded through the table and through the per-feature
+/// encoder: the two layers' bytes (empty for an empty layer) and the report, which must be
+/// the same both ways.
+fn both_ways(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    table: &ValueTable,
+    coord: TileCoord,
+    at: &str,
+) -> (Vec<u8>, Vec<u8>, LayerReport) {
+    let gathered = gather::candidates(layer, cfg, prepared, coord, None);
+    let (by_table, report) =
+        encode_pool_within_budget(layer, cfg, Pool::Gathered(gathered), coord, Some(table));
+    let gathered = gather::candidates(layer, cfg, prepared, coord, None);
+    let (by_feature, expected) = encode_within_budget(layer, cfg, gathered, coord);
+    assert_eq!(report, expected, "{at}");
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    if !by_table.is_empty() {
+        by_table.finish(&mut a);
+    }
+    if !by_feature.is_empty() {
+        by_feature.finish(&mut b);
+    }
+    (a, b, expected)
+}
+
 #[test]
 fn table_encoded_tiles_hold_the_source_properties() {
     let dir = tempfile::tempdir().unwrap();
@@ -155,24 +184,8 @@ fn table_encoded_tiles_hold_the_source_properties() {
                     let coord = TileCoord { z, x: tx, y: ty };
                     let at = format!("z{z}/{tx}/{ty} {budget:?}");
                     let rendered = render_prepared(&[(&layer, cfg, &prepared)], coord).unwrap();
-                    // The same candidates through the table and through the encoder.
-                    let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
-                    let (by_table, report) = encode_pool_within_budget(
-                        &layer,
-                        cfg,
-                        Pool::Gathered(gathered),
-                        coord,
-                        Some(table),
-                    );
-                    let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
-                    let (by_feature, expected) = encode_within_budget(&layer, cfg, gathered, coord);
-                    assert_eq!(report, expected, "{at}");
+                    let (a, b, expected) = both_ways(&layer, cfg, &prepared, table, coord, &at);
                     assert_eq!(rendered.layers[0], expected, "{at}");
-                    let (mut a, mut b) = (Vec::new(), Vec::new());
-                    if !by_table.is_empty() {
-                        by_table.finish(&mut a);
-                        by_feature.finish(&mut b);
-                    }
                     assert!(a == b, "{at}: the table's bytes differ");
                     assert!(rendered.mvt == b, "{at}: the rendered bytes differ");
                     if rendered.mvt.is_empty() {
@@ -278,23 +291,10 @@ fn fields_of_unique_values_encode_as_the_features_do() {
         ] {
             let coord = TileCoord { z, x, y };
             let at = format!("z{z}/{x}/{y} {budget:?}");
-            let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
-            let (by_table, report) = encode_pool_within_budget(
-                &layer,
-                cfg,
-                Pool::Gathered(gathered),
-                coord,
-                Some(table),
-            );
-            let gathered = gather::candidates(&layer, cfg, &prepared, coord, None);
-            let (by_feature, expected) = encode_within_budget(&layer, cfg, gathered, coord);
-            assert_eq!(report, expected, "{at}");
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            if by_feature.is_empty() {
+            let (a, b, expected) = both_ways(&layer, cfg, &prepared, table, coord, &at);
+            if b.is_empty() {
                 continue;
             }
-            by_table.finish(&mut a);
-            by_feature.finish(&mut b);
             assert!(a == b, "{at}: the table's bytes differ");
             let rendered = render_prepared(&[(&layer, cfg, &prepared)], coord).unwrap();
             assert!(rendered.mvt == b, "{at}: the rendered bytes differ");

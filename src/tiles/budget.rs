@@ -143,24 +143,26 @@ pub fn encode_pool_within_budget(
     let mut listed = false;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
-        let mut from_pyramid = match &pool {
+        // The points of a point tile kept this round: thinned from the pyramid, or every
+        // one listed from the index.
+        let mut points_kept = match &pool {
             Pool::Points(points, _) if points.points > limit => points.thin(limit, cfg.extent),
             _ => None,
         };
-        if from_pyramid.is_none() {
+        if points_kept.is_none() {
             if let Pool::Points(points, _) = &pool
                 && !listed
                 && points.points <= limit
             {
                 listed = true;
-                from_pyramid = points.listed();
-                if let Some(all) = &from_pyramid {
+                points_kept = points.listed();
+                if let Some(all) = &points_kept {
                     report.candidates = all.len();
                 }
             }
-            from_pyramid = from_pyramid.filter(|all| all.len() <= limit);
+            points_kept = points_kept.filter(|all| all.len() <= limit);
             pool = match pool {
-                points @ Pool::Points(..) if from_pyramid.is_some() => points,
+                points @ Pool::Points(..) if points_kept.is_some() => points,
                 Pool::Points(_, gather) => {
                     let candidates = gather();
                     report.candidates = candidates.len();
@@ -169,7 +171,7 @@ pub fn encode_pool_within_budget(
                 gathered @ Pool::Gathered(_) => gathered,
             };
         }
-        let kept = match (&pool, from_pyramid) {
+        let kept = match (&pool, points_kept) {
             (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
             (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();

@@ -186,16 +186,15 @@ impl LayerEncoder {
         let packed =
             |values: &[u32]| -> usize { values.iter().map(|&v| varint_len(u64::from(v))).sum() };
         let (tags_len, geom_len) = (packed(tags), packed(&self.geom));
-        let with_len = |len: usize| 1 + varint_len(len as u64) + len;
         let len = id.map_or(0, |id| 1 + varint_len(id))
             + if tags.is_empty() {
                 0
             } else {
-                with_len(tags_len)
+                delimited_len(tags_len)
             }
             + 1
             + varint_len(kind)
-            + with_len(geom_len);
+            + delimited_len(geom_len);
         let out = &mut self.features;
         out.reserve(1 + varint_len(len as u64) + len);
         write_key(out, 2, WIRE_LEN);
@@ -266,11 +265,14 @@ impl LayerEncoder {
     /// Appends the layer (as field 3 of `Tile`) to `tile`. Empty layers are written too;
     /// callers skip them if they wish.
     pub fn finish(self, tile: &mut Vec<u8>) {
-        let string = |len: usize| 1 + varint_len(len as u64) + len;
         let len = 2
-            + string(self.name.len())
+            + delimited_len(self.name.len())
             + self.features.len()
-            + self.keys.iter().map(|k| string(k.len())).sum::<usize>()
+            + self
+                .keys
+                .iter()
+                .map(|k| delimited_len(k.len()))
+                .sum::<usize>()
             + self.values.len()
             + 1
             + varint_len(u64::from(self.extent));
@@ -433,6 +435,11 @@ fn write_varint32(buf: &mut Vec<u8>, v: u32) {
     } else {
         write_varint(buf, u64::from(v));
     }
+}
+
+/// The bytes of a length-delimited field (of a field number below 16) of `len` bytes.
+fn delimited_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
 }
 
 fn varint_len(v: u64) -> usize {

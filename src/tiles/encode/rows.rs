@@ -57,8 +57,11 @@ impl Rows {
         if fields == 0 {
             return Self::default();
         }
-        let mut listed: Vec<Option<HashMap<u32, u16, RandomState>>> =
-            vec![Some(HashMap::default()); fields];
+        // A field of feature ids is not listed (nor stored).
+        let mut listed: Vec<Option<HashMap<u32, u16, RandomState>>> = feature_ids
+            .iter()
+            .map(|&feature_id| (!feature_id).then(HashMap::default))
+            .collect();
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); fields];
         for row in ids.chunks_exact(fields) {
             for ((&id, map), list) in row.iter().zip(&mut listed).zip(&mut lists) {

@@ -167,9 +167,6 @@ fn string_entry(
 /// Not looked up yet (an encoder's value index never reaches it).
 const UNSET: u32 = u32::MAX - 1;
 
-/// Inline integers below this are looked up by index once they were used in a tile.
-const SMALL_INTS: u32 = 1024;
-
 /// The values of one encoded layer of a tile, from a [`ValueTable`]: layer-wide value ids
 /// and field indices mapped to the layer encoder's indices as they are first used.
 pub struct TileValues<'t> {
@@ -180,9 +177,6 @@ pub struct TileValues<'t> {
     /// the encoder's value index, [`UNSET`] until used, [`NONE`] for a missing value. Only
     /// a value's first use in the tile is looked up in `local`.
     listed: Vec<Vec<u32>>,
-    /// Inline integers below [`SMALL_INTS`] (counts, `represents`) -> the encoder's value
-    /// index, [`UNSET`] until used.
-    small: Vec<u32>,
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
@@ -199,7 +193,6 @@ impl<'t> TileValues<'t> {
             listed: (0..table.fields)
                 .map(|field| vec![UNSET; table.rows.listed(field)])
                 .collect(),
-            small: Vec::new(),
             keys: vec![NONE; table.fields],
             represents: None,
             scratch: Vec::with_capacity(16),
@@ -241,24 +234,21 @@ impl<'t> TileValues<'t> {
         for (field, cell) in table.rows.cells(pos).enumerate() {
             let value = match cell {
                 Cell::Listed(i) => {
-                    let Some(&slot) = self.listed.get(field).and_then(|l| l.get(usize::from(i)))
+                    let Some(slot) = self
+                        .listed
+                        .get(field)
+                        .and_then(|l| l.get(usize::from(i)))
+                        .copied()
                     else {
                         continue;
                     };
                     let value = if slot == UNSET {
-                        let id = table.rows.listed_id(field, i);
-                        let value = if id == NONE {
-                            NONE
-                        } else {
-                            self.value(encoder, id)
+                        let value = match table.rows.listed_id(field, i) {
+                            NONE => NONE,
+                            id => self.value(encoder, id),
                         };
-                        if let Some(slot) = self
-                            .listed
-                            .get_mut(field)
-                            .and_then(|l| l.get_mut(usize::from(i)))
-                        {
-                            *slot = value;
-                        }
+                        // In range: `slot` was read from there.
+                        self.listed[field][usize::from(i)] = value;
                         value
                     } else {
                         slot
@@ -296,24 +286,9 @@ impl<'t> TileValues<'t> {
             tags.push(key);
             // A count is the same value as the property integer it equals: both are
             // looked up as inline integers, so the encoder need not index its integers.
-            let value = if n < SMALL_INTS {
-                if self.small.is_empty() {
-                    self.small = vec![UNSET; SMALL_INTS as usize];
-                }
-                match self.small.get(n as usize) {
-                    Some(&v) if v != UNSET => v,
-                    _ => {
-                        let v = self.value(encoder, INLINE | n);
-                        if let Some(slot) = self.small.get_mut(n as usize) {
-                            *slot = v;
-                        }
-                        v
-                    }
-                }
-            } else if n < INLINE - 1 {
-                self.value(encoder, INLINE | n)
-            } else {
-                encoder.value(TileValue::Int(i64::from(n)))
+            let value = match inline_id(u64::from(n)) {
+                Some(id) => self.value(encoder, id),
+                None => encoder.value(TileValue::Int(i64::from(n))),
             };
             tags.push(value);
         }
