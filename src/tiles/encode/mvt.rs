@@ -68,6 +68,8 @@ pub struct LayerEncoder {
     /// index (a hit skips hashing the key).
     key_memo: Vec<((usize, usize), u32)>,
     geom: Vec<u32>,
+    /// Where a small feature is put together before it is appended ([`SmallFeature`]).
+    small: SmallFeature,
 }
 
 impl LayerEncoder {
@@ -89,6 +91,7 @@ impl LayerEncoder {
             tags: Vec::new(),
             key_memo: Vec::new(),
             geom: Vec::new(),
+            small: SmallFeature::new(),
         }
     }
 
@@ -182,34 +185,21 @@ impl LayerEncoder {
     }
 
     fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: u64) {
-        // The feature's length first, so that it is written in place, field by field.
-        let packed =
-            |values: &[u32]| -> usize { values.iter().map(|&v| varint_len(u64::from(v))).sum() };
-        let (tags_len, geom_len) = (packed(tags), packed(&self.geom));
-        let len = id.map_or(0, |id| 1 + varint_len(id))
-            + if tags.is_empty() {
-                0
-            } else {
-                delimited_len(tags_len)
-            }
-            + 1
-            + varint_len(kind)
-            + delimited_len(geom_len);
-        let out = &mut self.features;
-        out.reserve(1 + varint_len(len as u64) + len);
-        write_key(out, 2, WIRE_LEN);
-        write_varint(out, len as u64);
-        if let Some(id) = id {
-            write_key(out, 1, WIRE_VARINT);
-            write_varint(out, id);
-        }
-        if !tags.is_empty() {
-            write_packed_len(out, 2, tags, tags_len);
-        }
-        write_key(out, 3, WIRE_VARINT);
-        write_varint(out, kind);
-        write_packed_len(out, 4, &self.geom, geom_len);
         self.count += 1;
+        if let Some(bytes) = self.small.write(id, tags, kind, &self.geom) {
+            self.features.extend_from_slice(bytes);
+            return;
+        }
+        write_feature_fields(&mut self.features, id, tags, kind, &self.geom);
+    }
+
+    /// Adds the integer `n` to the layer's values as [`write_value`] writes it, without
+    /// looking for it among the values added so far: the caller knows it is new.
+    pub fn new_int_value(&mut self, n: u64) -> u32 {
+        write_int_value(&mut self.values, 5, n);
+        let i = self.value_count;
+        self.value_count += 1;
+        i
     }
 
     /// The index of `key` in the layer's keys, added when new.
@@ -323,10 +313,7 @@ pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
             } else {
                 (6, zigzag64(i))
             };
-            write_key(values, 4, WIRE_LEN);
-            write_varint(values, 1 + varint_len(v) as u64);
-            write_key(values, field, WIRE_VARINT);
-            write_varint(values, v);
+            write_int_value(values, field, v);
         }
         TileValue::Bool(b) => {
             write_key(values, 4, WIRE_LEN);
@@ -335,6 +322,132 @@ pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
             write_varint(values, u64::from(b));
         }
     }
+}
+
+/// Writes a `Feature` (field 2 of `Layer`) of `id`, the tag indices `tags`, the geometry
+/// type `kind` and the command integers `geom`, each field in place: the feature's length
+/// is computed first.
+fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: u64, geom: &[u32]) {
+    let packed =
+        |values: &[u32]| -> usize { values.iter().map(|&v| varint_len(u64::from(v))).sum() };
+    let (tags_len, geom_len) = (packed(tags), packed(geom));
+    let len = id.map_or(0, |id| 1 + varint_len(id))
+        + if tags.is_empty() {
+            0
+        } else {
+            delimited_len(tags_len)
+        }
+        + 1
+        + varint_len(kind)
+        + delimited_len(geom_len);
+    out.reserve(1 + varint_len(len as u64) + len);
+    write_key(out, 2, WIRE_LEN);
+    write_varint(out, len as u64);
+    if let Some(id) = id {
+        write_key(out, 1, WIRE_VARINT);
+        write_varint(out, id);
+    }
+    if !tags.is_empty() {
+        write_packed_len(out, 2, tags, tags_len);
+    }
+    write_key(out, 3, WIRE_VARINT);
+    write_varint(out, kind);
+    write_packed_len(out, 4, geom, geom_len);
+}
+
+/// Writes an integer `Value` message: `v` as field `field` (5 unsigned, 6 zig-zag).
+fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
+    let len = varint_len(v);
+    if len == 1 {
+        values.extend_from_slice(&[0x22, 2, (field << 3) as u8, v as u8]);
+        return;
+    }
+    write_key(values, 4, WIRE_LEN);
+    write_varint(values, 1 + len as u64);
+    write_key(values, field, WIRE_VARINT);
+    write_varint(values, v);
+}
+
+/// Most tag and geometry integers of a feature put together in a [`SmallFeature`].
+const SMALL_VALUES: usize = 64;
+/// Room before a small feature's tags for the fields that precede them: the feature's key
+/// and length (at most 3 bytes, as the feature is short), its id (at most 11) and the tags'
+/// key and length (at most 3).
+const SMALL_HEAD: usize = 17;
+/// Bytes of a [`SmallFeature`]: the head, the tags, the type, the geometry's key and length.
+const SMALL_BYTES: usize = SMALL_HEAD + 5 * SMALL_VALUES + 8;
+
+/// A feature of few tags and geometry integers (a point's, most often) put together in one
+/// buffer and appended at once, instead of varint by varint into the layer.
+#[derive(Debug)]
+struct SmallFeature {
+    buf: Box<[u8; SMALL_BYTES]>,
+    geom: Box<[u8; 5 * SMALL_VALUES]>,
+}
+
+impl SmallFeature {
+    fn new() -> Self {
+        Self {
+            buf: Box::new([0; SMALL_BYTES]),
+            geom: Box::new([0; 5 * SMALL_VALUES]),
+        }
+    }
+
+    /// The encoded feature (as [`write_feature_fields`] writes it), or `None` when
+    /// it has too many integers to be small.
+    fn write(&mut self, id: Option<u64>, tags: &[u32], kind: u64, geom: &[u32]) -> Option<&[u8]> {
+        if tags.len() + geom.len() > SMALL_VALUES || kind > 0x7f {
+            return None;
+        }
+        let mut end = SMALL_HEAD;
+        for &v in tags {
+            end = put_varint(&mut self.buf[..], end, u64::from(v));
+        }
+        let tags_len = end - SMALL_HEAD;
+        let mut geom_len = 0;
+        for &v in geom {
+            geom_len = put_varint(&mut self.geom[..], geom_len, u64::from(v));
+        }
+        self.buf[end] = (3 << 3) | WIRE_VARINT;
+        self.buf[end + 1] = kind as u8;
+        self.buf[end + 2] = (4 << 3) | WIRE_LEN;
+        end = put_varint(&mut self.buf[..], end + 3, geom_len as u64);
+        self.buf[end..end + geom_len].copy_from_slice(&self.geom[..geom_len]);
+        end += geom_len;
+        // The fields before the tags, written so that they end where the tags start.
+        let id_len = id.map_or(0, |id| 1 + varint_len(id));
+        let tags_head = if tags.is_empty() {
+            0
+        } else {
+            1 + varint_len(tags_len as u64)
+        };
+        let len = id_len + tags_head + (end - SMALL_HEAD);
+        let start = SMALL_HEAD - tags_head - id_len - 1 - varint_len(len as u64);
+        let mut at = start;
+        self.buf[at] = (2 << 3) | WIRE_LEN;
+        at = put_varint(&mut self.buf[..], at + 1, len as u64);
+        if let Some(id) = id {
+            self.buf[at] = (1 << 3) | WIRE_VARINT;
+            at = put_varint(&mut self.buf[..], at + 1, id);
+        }
+        if !tags.is_empty() {
+            self.buf[at] = (2 << 3) | WIRE_LEN;
+            put_varint(&mut self.buf[..], at + 1, tags_len as u64);
+        }
+        Some(&self.buf[start..end])
+    }
+}
+
+/// Writes the varint `v` into `buf` at `at`; returns where it ends.
+#[inline]
+fn put_varint(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
+    while v >= 0x80 {
+        buf[at] = (v as u8) | 0x80;
+        v >>= 7;
+        at += 1;
+    }
+    buf[at] = v as u8;
+    at + 1
 }
 
 /// Writes the command stream; returns the MVT `GeomType` (1 point, 2 line, 3 polygon).
@@ -478,6 +591,40 @@ mod tests {
         out.clear();
         encode_geometry(&TileGeometry::Points(vec![[25, 17]]), &mut out);
         assert_eq!(out, [9, 50, 34]);
+    }
+
+    #[test]
+    fn small_features_are_written_as_any_other() {
+        let mut small = SmallFeature::new();
+        let ids = [None, Some(0), Some(127), Some(128), Some(u64::MAX)];
+        let ints = [0, 1, 127, 128, 16_383, 16_384, 1 << 21, u32::MAX];
+        for id in ids {
+            for n in [0, 1, 2, 31, 32, 33, 40, 64, 65] {
+                let tags: Vec<u32> = (0..n).map(|i| ints[i % ints.len()]).collect();
+                for g in [1, 3, 31, 64, 65] {
+                    let geom: Vec<u32> = (0..g).map(|i| ints[(i * 3 + n) % ints.len()]).collect();
+                    let mut expected = Vec::new();
+                    write_feature_fields(&mut expected, id, &tags, 1, &geom);
+                    match small.write(id, &tags, 1, &geom) {
+                        Some(bytes) => assert_eq!(bytes, &expected[..], "{id:?} {n} {g}"),
+                        None => assert!(n + g > SMALL_VALUES, "{n} + {g} values not small"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn int_values_are_written_as_any_other() {
+        for n in [0u64, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            write_int_value(&mut a, 5, n);
+            write_key(&mut b, 4, WIRE_LEN);
+            write_varint(&mut b, 1 + varint_len(n) as u64);
+            write_key(&mut b, 5, WIRE_VARINT);
+            write_varint(&mut b, n);
+            assert_eq!(a, b, "{n}");
+        }
     }
 
     #[test]

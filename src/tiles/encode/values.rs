@@ -180,8 +180,6 @@ pub struct TileValues<'t> {
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
-    /// An inline integer's encoded value.
-    scratch: Vec<u8>,
 }
 
 impl<'t> TileValues<'t> {
@@ -195,7 +193,6 @@ impl<'t> TileValues<'t> {
                 .collect(),
             keys: vec![NONE; table.fields],
             represents: None,
-            scratch: Vec::with_capacity(16),
         }
     }
 
@@ -299,9 +296,7 @@ impl<'t> TileValues<'t> {
         match self.local.entry(id) {
             std::collections::hash_map::Entry::Occupied(o) => *o.get(),
             std::collections::hash_map::Entry::Vacant(v) if id & INLINE != 0 => {
-                self.scratch.clear();
-                write_value(&mut self.scratch, TileValue::Int(i64::from(id & !INLINE)));
-                *v.insert(encoder.encoded_value(&self.scratch))
+                *v.insert(encoder.new_int_value(u64::from(id & !INLINE)))
             }
             std::collections::hash_map::Entry::Vacant(v) => {
                 *v.insert(encoder.encoded_value(self.table.encoded(id)))
