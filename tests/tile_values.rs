@@ -243,7 +243,6 @@ fn table_encoded_tiles_hold_the_source_properties() {
 /// thinned and whole.
 #[test]
 fn fields_of_unique_values_encode_as_the_features_do() {
-    let dir = tempfile::tempdir().unwrap();
     let mut rng = StdRng::seed_from_u64(11);
     let features: Vec<Value> = (0..70_000u64)
         .map(|i| {
@@ -266,6 +265,37 @@ fn fields_of_unique_values_encode_as_the_features_do() {
                 "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
         })
         .collect();
+    encodes_as_the_features_do(&features);
+}
+
+/// Feature ids beyond the small integers, in a layer whose only other integers are rare:
+/// the ids are written without a lookup until a later property equals one of them
+/// (`prev`, the id of the feature before), which must then find it. The tiles through
+/// the table are the per-feature encoder's bytes.
+#[test]
+fn feature_ids_met_again_as_values_are_found() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let features: Vec<Value> = (0..70_000u64)
+        .map(|i| {
+            let lon = 69.0 + 0.4 * (rng.r#gen::<f64>() - 0.5);
+            let lat = 34.5 + 0.4 * (rng.r#gen::<f64>() - 0.5);
+            let mut props = serde_json::Map::new();
+            props.insert("name".into(), json!(format!("n{}", i % 500)));
+            if i % 97 == 0 {
+                props.insert("prev".into(), json!(i));
+            }
+            props.insert("id".into(), json!(i + 1));
+            json!({"type": "Feature", "id": i + 1,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
+        })
+        .collect();
+    encodes_as_the_features_do(&features);
+}
+
+/// Tiles of a layer of `features` (points around 69E 34.5N), thinned and whole, encoded
+/// through the layer's value table are the per-feature encoder's bytes.
+fn encodes_as_the_features_do(features: &[Value]) {
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unique.geojson");
     std::fs::write(
         &path,

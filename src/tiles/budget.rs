@@ -197,9 +197,12 @@ pub fn encode_pool_within_budget(
             Round::Refs(k) => k.iter().any(|(c, _)| matches!(c.what, Item::Cluster(_))),
             Round::Points(..) => false,
         };
-        let mut table = values
-            .filter(|_| !clusters)
-            .map(|v| TileValues::new(v, kept_len.min(MAX_RESERVED)));
+        let mut table = values.filter(|_| !clusters).map(|v| {
+            // The kept points of a point tile are distinct positions; gathered
+            // candidates may hold a feature twice (across the antimeridian).
+            let distinct = matches!(kept, Round::Points(..));
+            TileValues::new(v, kept_len.min(MAX_RESERVED), distinct)
+        });
         if table.is_some() {
             let bytes = if budget.max_bytes > 0 {
                 budget.max_bytes + budget.max_bytes / 8
@@ -207,7 +210,7 @@ pub fn encode_pool_within_budget(
                 usize::MAX
             };
             let features = kept_len.min(MAX_RESERVED);
-            encoder.reserve((features * 32).min(bytes), 2 * features);
+            encoder.reserve((features * 64).min(bytes), 2 * features);
         }
         let mut encode_chunk = |chunk: &[(&Candidate, u32)]| -> bool {
             match &table {

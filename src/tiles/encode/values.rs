@@ -167,12 +167,29 @@ fn string_entry(
 /// Not looked up yet (an encoder's value index never reaches it).
 const UNSET: u32 = u32::MAX - 1;
 
+/// Inline integers below this are looked up in an array rather than hashed: counts, small
+/// ids and most integer properties.
+const SMALL_INTS: usize = 4096;
+
 /// The values of one encoded layer of a tile, from a [`ValueTable`]: layer-wide value ids
 /// and field indices mapped to the layer encoder's indices as they are first used.
 pub struct TileValues<'t> {
     table: &'t ValueTable,
-    /// Layer-wide value id -> the encoder's value index.
+    /// Layer-wide value id -> the encoder's value index: every id but inline integers
+    /// below [`SMALL_INTS`] and, until `merged`, the feature ids in `feature_ids`.
     local: HashMap<u32, u32, RandomState>,
+    /// Inline integer `n` below [`SMALL_INTS`] -> the encoder's value index ([`UNSET`]
+    /// until used).
+    small: Vec<u32>,
+    /// Large inline integers met as feature ids (value id, encoder index) while no other
+    /// value looked one up: the features of the tile are distinct, so their ids are
+    /// distinct too and need no lookup among themselves.
+    feature_ids: Vec<(u32, u32)>,
+    /// Whether `local` holds every large inline integer (always, when the features of the
+    /// tile may repeat).
+    merged: bool,
+    /// Features of the layer expected, for the size of `local` once merged.
+    features: usize,
     /// For each field stored as indices into its list of ids ([`Rows::cells`]): index ->
     /// the encoder's value index, [`UNSET`] until used, [`NONE`] for a missing value. Only
     /// a value's first use in the tile is looked up in `local`.
@@ -183,11 +200,17 @@ pub struct TileValues<'t> {
 }
 
 impl<'t> TileValues<'t> {
-    /// Values of `table` for one layer encoder of about `features` features.
-    pub fn new(table: &'t ValueTable, features: usize) -> Self {
+    /// Values of `table` for one layer encoder of about `features` features; `distinct`
+    /// when no feature is written twice (then no feature id is looked up unless another
+    /// value may equal it).
+    pub fn new(table: &'t ValueTable, features: usize, distinct: bool) -> Self {
         Self {
             table,
             local: HashMap::with_capacity_and_hasher(2 * features, RandomState::default()),
+            small: vec![UNSET; SMALL_INTS],
+            feature_ids: Vec::new(),
+            merged: !distinct,
+            features,
             listed: (0..table.fields)
                 .map(|field| vec![UNSET; table.rows.listed(field)])
                 .collect(),
@@ -258,7 +281,7 @@ impl<'t> TileValues<'t> {
                 Cell::Id(NONE) => continue,
                 Cell::Id(id) => self.value(encoder, id),
                 Cell::FeatureId => match inline_id(feature_id) {
-                    Some(id) => self.value(encoder, id),
+                    Some(id) => self.feature_id_value(encoder, id),
                     None => continue,
                 },
             };
@@ -293,6 +316,16 @@ impl<'t> TileValues<'t> {
 
     /// The encoder's index of value `id` of the table, added when first used.
     fn value(&mut self, encoder: &mut LayerEncoder, id: u32) -> u32 {
+        if id & INLINE != 0 {
+            let n = id & !INLINE;
+            if let Some(slot) = self.small.get_mut(n as usize) {
+                if *slot == UNSET {
+                    *slot = encoder.new_int_value(u64::from(n));
+                }
+                return *slot;
+            }
+            self.merge();
+        }
         match self.local.entry(id) {
             std::collections::hash_map::Entry::Occupied(o) => *o.get(),
             std::collections::hash_map::Entry::Vacant(v) if id & INLINE != 0 => {
@@ -301,6 +334,27 @@ impl<'t> TileValues<'t> {
             std::collections::hash_map::Entry::Vacant(v) => {
                 *v.insert(encoder.encoded_value(self.table.encoded(id)))
             }
+        }
+    }
+
+    /// [`Self::value`] of the inline integer `id`, a feature's own id: a large one is new
+    /// unless a value other than a feature id looked one up (see `feature_ids`).
+    fn feature_id_value(&mut self, encoder: &mut LayerEncoder, id: u32) -> u32 {
+        if self.merged || ((id & !INLINE) as usize) < SMALL_INTS {
+            return self.value(encoder, id);
+        }
+        let index = encoder.new_int_value(u64::from(id & !INLINE));
+        self.feature_ids.push((id, index));
+        index
+    }
+
+    /// Puts the feature ids met so far in `local`, which from now on holds every large
+    /// inline integer.
+    fn merge(&mut self) {
+        if !self.merged {
+            self.merged = true;
+            self.local.reserve(2 * self.features);
+            self.local.extend(self.feature_ids.drain(..));
         }
     }
 }
