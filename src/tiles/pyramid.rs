@@ -300,8 +300,10 @@ impl Pyramid {
         let (at, stored) = self.stored(level);
         let shift = 2 * (at - region.base);
         let up = 2 * (at - level);
-        let mut out: Vec<Cell> = Vec::new();
-        for range in stored.ranges(&region.ranges, shift) {
+        let ranges: Vec<std::ops::Range<usize>> = stored.ranges(&region.ranges, shift).collect();
+        let mut out: Vec<Cell> =
+            Vec::with_capacity(ranges.iter().map(ExactSizeIterator::len).sum());
+        for range in ranges {
             let start = out.len();
             for i in range {
                 let (code, first, count) =
@@ -317,6 +319,28 @@ impl Pyramid {
             }
         }
         out
+    }
+
+    /// The first position and the count of each cell of `region` at `level` (as
+    /// [`Self::cells`] has them): read straight from a stored level.
+    fn firsts_and_counts(&self, region: &Region, level: u32) -> Vec<(u32, u32)> {
+        match self.levels.get(level as usize) {
+            Some(stored) if level >= region.base => {
+                let shift = 2 * (level - region.base);
+                let ranges: Vec<std::ops::Range<usize>> =
+                    stored.ranges(&region.ranges, shift).collect();
+                let mut out = Vec::with_capacity(ranges.iter().map(ExactSizeIterator::len).sum());
+                for range in ranges {
+                    out.extend(range.map(|i| (stored.first[i], stored.count(i))));
+                }
+                out
+            }
+            _ => self
+                .cells(region, level)
+                .into_iter()
+                .map(|(_, first, count)| (first, count))
+                .collect(),
+        }
     }
 
     /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
@@ -398,11 +422,7 @@ impl Pyramid {
             }
             level -= 1;
         }
-        let mut kept: Vec<(u32, u32)> = self
-            .cells(region, level)
-            .into_iter()
-            .map(|(_, first, count)| (first, count))
-            .collect();
+        let mut kept = self.firsts_and_counts(region, level);
         // By position (each cell's first position is its own): a radix sort, several times
         // faster than a comparison sort on the thousands of cells of a dense tile.
         radsort::sort_by_key(&mut kept, |&(first, _)| first);

@@ -99,7 +99,7 @@ impl LayerEncoder {
     /// large layer does not grow its buffers step by step.
     pub fn reserve(&mut self, bytes: usize, values: usize) {
         self.features.reserve(bytes);
-        self.values.reserve(values * 8);
+        self.values.reserve(values * 16);
     }
 
     /// Number of features added.
