@@ -93,7 +93,9 @@ impl Pool<'_> {
 /// (made candidates as they are encoded), and how many each stands for.
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
-    Points(&'c PointTile<'c>, Vec<(u32, u32)>),
+    /// The kept points and how many of the first are in order (the others come after
+    /// them, and are put in order only if they are encoded).
+    Points(&'c PointTile<'c>, Vec<(u32, u32)>, usize),
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -146,7 +148,11 @@ pub fn encode_pool_within_budget(
         // The points of a point tile kept this round: thinned from the pyramid, or every
         // one listed from the index.
         let mut points_kept = match &pool {
-            Pool::Points(points, _) if points.points > limit => points.thin(limit, cfg.extent),
+            Pool::Points(points, _) if points.points > limit => {
+                // Only the features the byte probe reads need be in order at first.
+                let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
+                points.thin_partly(limit, cfg.extent, if probing { PROBE } else { 0 })
+            }
             _ => None,
         };
         if points_kept.is_none() {
@@ -155,12 +161,15 @@ pub fn encode_pool_within_budget(
                 && points.points <= limit
             {
                 listed = true;
-                points_kept = points.listed();
-                if let Some(all) = &points_kept {
+                points_kept = points.listed().map(|all| {
+                    let sorted = all.len();
+                    (all, sorted)
+                });
+                if let Some((all, _)) = &points_kept {
                     report.candidates = all.len();
                 }
             }
-            points_kept = points_kept.filter(|all| all.len() <= limit);
+            points_kept = points_kept.filter(|(all, _)| all.len() <= limit);
             pool = match pool {
                 points @ Pool::Points(..) if points_kept.is_some() => points,
                 Pool::Points(_, gather) => {
@@ -171,8 +180,8 @@ pub fn encode_pool_within_budget(
                 gathered @ Pool::Gathered(_) => gathered,
             };
         }
-        let kept = match (&pool, points_kept) {
-            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
+        let mut kept = match (&pool, points_kept) {
+            (Pool::Points(points, _), Some((kept, sorted))) => Round::Points(points, kept, sorted),
             (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
@@ -186,7 +195,7 @@ pub fn encode_pool_within_budget(
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
-            Round::Points(_, k) => k.len(),
+            Round::Points(_, k, _) => k.len(),
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
@@ -242,13 +251,22 @@ pub fn encode_pool_within_budget(
             }
             false
         };
-        let overflow = match &kept {
+        let overflow = match &mut kept {
             Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
-            Round::Points(points, k) => k.chunks(WARM_CHUNK).any(|chunk| {
-                let owned = points.candidates(chunk);
-                let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
-                encode_chunk(&refs)
-            }),
+            Round::Points(points, k, sorted) => {
+                let mut encode_points = |chunk: &[(u32, u32)]| {
+                    let owned = points.candidates(chunk);
+                    let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
+                    encode_chunk(&refs)
+                };
+                // The sorted head is a whole number of chunks (see `PROBE`).
+                let (head, tail) = k.split_at_mut(*sorted);
+                head.chunks(WARM_CHUNK).any(&mut encode_points)
+                    || (!tail.is_empty() && {
+                        radsort::sort_by_key(tail, |&(first, _)| first);
+                        tail.chunks(WARM_CHUNK).any(&mut encode_points)
+                    })
+            }
         };
         report.features = encoder.len();
         report.thinned = thinned;
@@ -277,6 +295,7 @@ pub fn encode_pool_within_budget(
 
 /// Features encoded before the layer's size is projected from them: a layer projected
 /// to exceed its byte budget by half is thinned then, not after encoding up to the budget.
+/// A multiple of [`WARM_CHUNK`]: the points read before it are sorted first.
 const PROBE: usize = 256;
 
 /// The bytes of `total` features at the bytes per feature of the first `written`: more

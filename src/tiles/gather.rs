@@ -50,14 +50,21 @@ pub struct PointTile<'a> {
 
 impl PointTile<'_> {
     /// The points kept when at most `limit` may be, as `(position, number of points it
-    /// stands for)` by position, as [`super::budget::thin`] keeps them; `None` when the
-    /// pyramid cannot tell. [`Self::candidates`] makes them candidates.
-    pub fn thin(&self, limit: usize, extent: u32) -> Option<Vec<(u32, u32)>> {
-        self.pyramid.thin(&self.region, self.points, limit, extent)
+    /// stands for)` by position, as [`super::budget::thin`] keeps them, with only the first
+    /// `prefix` in order (see [`Pyramid::thin_partly`]), and how many are in order; `None`
+    /// when the pyramid cannot tell. [`Self::candidates`] makes them candidates.
+    pub fn thin_partly(
+        &self,
+        limit: usize,
+        extent: u32,
+        prefix: usize,
+    ) -> Option<(Vec<(u32, u32)>, usize)> {
+        self.pyramid
+            .thin_partly(&self.region, self.points, limit, extent, prefix)
     }
 
     /// Every point of the tile and its buffer as `(position, 1)` by position, as
-    /// [`Self::thin`] gives kept points: the candidates [`candidates`] gathers, listed from
+    /// [`Self::thin_partly`] gives kept points: the candidates [`candidates`] gathers, listed from
     /// the layer's index. Only the points in a thin band along the edge of the buffered
     /// tile are projected to tell whether they are in it; features are read only when
     /// [`Self::candidates`] makes the listed points candidates. `None` when the index is

@@ -382,6 +382,22 @@ impl Pyramid {
         max: usize,
         extent: u32,
     ) -> Option<Vec<(u32, u32)>> {
+        self.thin_partly(region, n, max, extent, 0)
+            .map(|(kept, _)| kept)
+    }
+
+    /// [`Self::thin`] with only the first `prefix` kept points put in order (all of them
+    /// when `prefix` is 0): returns the kept points and how many of them are in order; the
+    /// others all come after those, in no order. A caller that may need only the first few
+    /// then sorts the rest only if it needs them.
+    pub fn thin_partly(
+        &self,
+        region: &Region,
+        n: usize,
+        max: usize,
+        extent: u32,
+        prefix: usize,
+    ) -> Option<(Vec<(u32, u32)>, usize)> {
         let max = max.max(1);
         #[expect(
             clippy::cast_precision_loss,
@@ -423,11 +439,18 @@ impl Pyramid {
             level -= 1;
         }
         let mut kept = self.firsts_and_counts(region, level);
+        if prefix > 0 && prefix < kept.len() && kept.len() <= max {
+            // The `prefix` first by position, then those in order.
+            kept.select_nth_unstable_by_key(prefix, |&(first, _)| first);
+            radsort::sort_by_key(&mut kept[..prefix], |&(first, _)| first);
+            return Some((kept, prefix));
+        }
         // By position (each cell's first position is its own): a radix sort, several times
         // faster than a comparison sort on the thousands of cells of a dense tile.
         radsort::sort_by_key(&mut kept, |&(first, _)| first);
         kept.truncate(max);
-        Some(kept)
+        let sorted = kept.len();
+        Some((kept, sorted))
     }
 }
 
