@@ -12,7 +12,8 @@
 # limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
 # against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
 # cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
-# radius and a z4 backlog), growth (RSS after the loads above against RSS after load).
+# radius and a z4 backlog), growth (RSS after the loads above against RSS after load), cached
+# (the first 300 z6-10 tiles from the default tile cache, identity and gzip).
 # Data and request lists are made once under SCRATCH (default benches/data/dense).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18140}
 BIN=${BIN:-target/release/khorasan-atlas}
-ROWS=${ROWS:-load items radius nearest compress tiles z4 disconnect growth}
+ROWS=${ROWS:-load items radius nearest compress tiles z4 disconnect growth cached}
 
 command -v wrk >/dev/null || { echo "targets.sh: wrk is needed (apt-get install -y wrk)" >&2; exit 1; }
 [[ -x $BIN ]] || cargo build --release --quiet --bin khorasan-atlas
@@ -126,3 +127,24 @@ if [[ " $ROWS " == *" disconnect "* ]]; then
 fi
 [[ " $ROWS " == *" growth "* ]] &&
   row "RSS after the loads above" "$(rss VmRSS) MB (after load: $rss_load MB; peak $(rss VmHWM) MB)"
+# Cached tiles: a second server with the default tile cache; the first 300 paths of the z6-10
+# list are fetched once plain and once gzip-encoded (the cache keeps both), then replayed.
+if [[ " $ROWS " == *" cached "* ]]; then
+  cleanup
+  CACHED="$SCRATCH/urls_tiles_300.txt"
+  head -300 "$TILES" >"$CACHED"
+  printf '[server]\nmax_limit = 10000\n' >"$conf"
+  : >"$log"
+  RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" --listen "127.0.0.1:$PORT" >"$log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 1200); do
+    grep -q "prepared for tiles" "$log" && break
+    sleep 0.05
+  done
+  while read -r path; do
+    curl -s -o /dev/null "http://127.0.0.1:$PORT$path"
+    curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT$path"
+  done <"$CACHED"
+  wrow "tiles z6-10 cached (300), identity" "$CACHED"
+  wrow "tiles z6-10 cached (300), gzip" "$CACHED" -H 'Accept-Encoding: gzip'
+fi

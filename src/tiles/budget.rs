@@ -111,8 +111,8 @@ pub fn encode_within_budget(
 
 /// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
 /// there are more than `max_features`, thinned by density (larger shapes first, then
-/// source order); when the encoded layer exceeds `max_bytes` (or its first [`PROBE`]
-/// features project it to half as much again), thinned further to the count its bytes per
+/// source order); when the encoded layer exceeds `max_bytes` (or is projected well over it,
+/// see [`over_projection`]), thinned further to the count its bytes per
 /// feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
 /// properties of features come from `values` when given (and no candidate is a cluster):
 /// the same layer, written faster.
@@ -242,9 +242,7 @@ pub fn encode_pool_within_budget(
                     && round < MAX_ROUNDS - 1
                     && written.is_multiple_of(64)
                     && (encoder.size() > budget.max_bytes
-                        || (written == PROBE
-                            && projected(encoder.size(), written, kept_len)
-                                > budget.max_bytes + budget.max_bytes / 2))
+                        || over_projection(encoder.size(), written, kept_len, budget.max_bytes))
                 {
                     return true;
                 }
@@ -297,6 +295,22 @@ pub fn encode_pool_within_budget(
 /// to exceed its byte budget by half is thinned then, not after encoding up to the budget.
 /// A multiple of [`WARM_CHUNK`]: the points read before it are sorted first.
 const PROBE: usize = 256;
+
+/// Whether a layer of `size` bytes after its first `written` features of `total` is
+/// projected so far over `max_bytes` that it is thinned now: by half again after [`PROBE`]
+/// features, by an eighth after [`SECOND_PROBE`], when the bytes per feature are closer
+/// to the layer's.
+fn over_projection(size: usize, written: usize, total: usize, max_bytes: usize) -> bool {
+    let margin = match written {
+        PROBE => max_bytes / 2,
+        SECOND_PROBE => max_bytes / 8,
+        _ => return false,
+    };
+    projected(size, written, total) > max_bytes + margin
+}
+
+/// Features encoded before the layer's size is projected a second time.
+const SECOND_PROBE: usize = 8 * PROBE;
 
 /// The bytes of `total` features at the bytes per feature of the first `written`: more
 /// than the layer will take, as later features share more values with earlier ones.
@@ -404,6 +418,21 @@ mod tests {
         // The lone points survive; the blob is thinned.
         let lone = kept.iter().filter(|k| k.0 >= 10_000).count();
         assert_eq!(lone, 10);
+    }
+
+    #[test]
+    fn layers_projected_over_the_budget_are_thinned_at_the_probes() {
+        // 100 bytes a feature, 10,000 features: 1 MB projected against 400 KB.
+        let at =
+            |written: usize, total: usize| over_projection(100 * written, written, total, 400_000);
+        assert!(at(PROBE, 10_000));
+        assert!(at(SECOND_PROBE, 10_000));
+        assert!(!at(PROBE + 64, 10_000), "only at the probes");
+        // 5,000 features (500 KB): within half again at the first probe, not at the second.
+        assert!(!at(PROBE, 5_000));
+        assert!(at(SECOND_PROBE, 5_000));
+        // 4,400 features (440 KB): within an eighth at both.
+        assert!(!at(SECOND_PROBE, 4_400));
     }
 
     #[test]
