@@ -51,28 +51,32 @@ source benches/support/server.sh
 rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat"; }
 
-# Starts the server with the tile cache off (every tile rendered), waits for it to serve.
 log="$SCRATCH/server.log"
 conf="$SCRATCH/targets.toml"
-printf '[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = 0\n' >"$conf"
-: >"$log" # emptied before the server starts, so that an old log never reads as ready
+start_server() { # config text: starts the server on the data with it (SERVER_PID)
+  printf '%b' "$1" >"$conf"
+  : >"$log" # emptied before the server starts, so that an old log never reads as ready
+  RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" \
+    --listen "127.0.0.1:$PORT" ${SERVER_ARGS:-} >"$log" 2>&1 &
+  SERVER_PID=$!
+}
+wait_log() { # pattern: waits (up to 60 s) until the server's log has it
+  for _ in $(seq 1 1200); do
+    grep -q "$1" "$log" && return
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+# Starts the server with the tile cache off (every tile rendered), waits for it to serve.
 started=$(date +%s%N)
-RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" \
-  --listen "127.0.0.1:$PORT" ${SERVER_ARGS:-} >"$log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 1200); do
-  grep -q "serving http" "$log" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.05
-done
+start_server '[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = 0\n'
+wait_log "serving http"
 ready_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 ready_cpu_ms=$(( $(cpu_ticks) * 1000 / $(getconf CLK_TCK) ))
 # The server prepares the layer for tiles (pyramid, encoded values) on a thread of its own
 # once it serves: the RSS after load is read when that is done.
-for _ in $(seq 1 1200); do
-  grep -q "prepared for tiles" "$log" && break
-  sleep 0.05
-done
+wait_log "prepared for tiles"
 prepared_ms=$(sed -n 's/.*prepared for tiles.*took_ms=\([0-9]*\).*/\1/p' "$log" | head -1)
 sleep 1
 rss_load=$(rss VmRSS)
@@ -133,14 +137,8 @@ if [[ " $ROWS " == *" cached "* ]]; then
   cleanup
   CACHED="$SCRATCH/urls_tiles_300.txt"
   head -300 "$TILES" >"$CACHED"
-  printf '[server]\nmax_limit = 10000\n' >"$conf"
-  : >"$log"
-  RUST_LOG=info NO_COLOR=1 "$BIN" --config "$conf" --layer "points=$data" --listen "127.0.0.1:$PORT" >"$log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 1200); do
-    grep -q "prepared for tiles" "$log" && break
-    sleep 0.05
-  done
+  start_server '[server]\nmax_limit = 10000\n'
+  wait_log "prepared for tiles"
   while read -r path; do
     curl -s -o /dev/null "http://127.0.0.1:$PORT$path"
     curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT$path"

@@ -243,29 +243,22 @@ fn table_encoded_tiles_hold_the_source_properties() {
 /// thinned and whole.
 #[test]
 fn fields_of_unique_values_encode_as_the_features_do() {
-    let mut rng = StdRng::seed_from_u64(11);
-    let features: Vec<Value> = (0..70_000u64)
-        .map(|i| {
-            let lon = 69.0 + 0.4 * (rng.r#gen::<f64>() - 0.5);
-            let lat = 34.5 + 0.4 * (rng.r#gen::<f64>() - 0.5);
-            let mut props = serde_json::Map::new();
-            if i % 7 != 0 {
-                props.insert("code".into(), json!(format!("c{i}")));
-            }
-            if i % 11 != 0 {
-                props.insert("uid".into(), json!((1u64 << 40) + i));
-            }
-            props.insert("key".into(), json!(i));
-            if i % 3 != 0 {
-                props.insert("kind".into(), json!(["x", "y"][(i % 2) as usize]));
-            }
-            props.insert("count".into(), json!(i % 4));
-            props.insert("ref".into(), json!(i + 1));
-            json!({"type": "Feature", "id": i + 1,
-                "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
-        })
-        .collect();
-    encodes_as_the_features_do(&features);
+    encodes_as_the_features_do(11, |i| {
+        let mut props = serde_json::Map::new();
+        if i % 7 != 0 {
+            props.insert("code".into(), json!(format!("c{i}")));
+        }
+        if i % 11 != 0 {
+            props.insert("uid".into(), json!((1u64 << 40) + i));
+        }
+        props.insert("key".into(), json!(i));
+        if i % 3 != 0 {
+            props.insert("kind".into(), json!(["x", "y"][(i % 2) as usize]));
+        }
+        props.insert("count".into(), json!(i % 4));
+        props.insert("ref".into(), json!(i + 1));
+        props
+    });
 }
 
 /// Feature ids beyond the small integers, in a layer whose only other integers are rare:
@@ -274,27 +267,30 @@ fn fields_of_unique_values_encode_as_the_features_do() {
 /// the table are the per-feature encoder's bytes.
 #[test]
 fn feature_ids_met_again_as_values_are_found() {
-    let mut rng = StdRng::seed_from_u64(12);
+    encodes_as_the_features_do(12, |i| {
+        let mut props = serde_json::Map::new();
+        props.insert("name".into(), json!(format!("n{}", i % 500)));
+        if i % 97 == 0 {
+            props.insert("prev".into(), json!(i));
+        }
+        props.insert("id".into(), json!(i + 1));
+        props
+    });
+}
+
+/// Tiles of a layer of 70,000 points around 69E 34.5N (placed by a generator seeded with
+/// `seed`, feature `i` with id `i + 1` and the properties `props(i)`), thinned and whole,
+/// encoded through the layer's value table are the per-feature encoder's bytes.
+fn encodes_as_the_features_do(seed: u64, props: impl Fn(u64) -> serde_json::Map<String, Value>) {
+    let mut rng = StdRng::seed_from_u64(seed);
     let features: Vec<Value> = (0..70_000u64)
         .map(|i| {
             let lon = 69.0 + 0.4 * (rng.r#gen::<f64>() - 0.5);
             let lat = 34.5 + 0.4 * (rng.r#gen::<f64>() - 0.5);
-            let mut props = serde_json::Map::new();
-            props.insert("name".into(), json!(format!("n{}", i % 500)));
-            if i % 97 == 0 {
-                props.insert("prev".into(), json!(i));
-            }
-            props.insert("id".into(), json!(i + 1));
             json!({"type": "Feature", "id": i + 1,
-                "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
+                "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props(i)})
         })
         .collect();
-    encodes_as_the_features_do(&features);
-}
-
-/// Tiles of a layer of `features` (points around 69E 34.5N), thinned and whole, encoded
-/// through the layer's value table are the per-feature encoder's bytes.
-fn encodes_as_the_features_do(features: &[Value]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unique.geojson");
     std::fs::write(

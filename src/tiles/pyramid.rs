@@ -75,6 +75,17 @@ impl Level {
         })
     }
 
+    /// [`Self::ranges`] collected, and the number of cells they hold.
+    fn ranges_and_cells(
+        &self,
+        ranges: &[(u64, u64)],
+        shift: u32,
+    ) -> (Vec<std::ops::Range<usize>>, usize) {
+        let ranges: Vec<std::ops::Range<usize>> = self.ranges(ranges, shift).collect();
+        let cells = ranges.iter().map(ExactSizeIterator::len).sum();
+        (ranges, cells)
+    }
+
     fn count(&self, i: usize) -> u32 {
         self.cum[i + 1] - self.cum[i]
     }
@@ -300,9 +311,8 @@ impl Pyramid {
         let (at, stored) = self.stored(level);
         let shift = 2 * (at - region.base);
         let up = 2 * (at - level);
-        let ranges: Vec<std::ops::Range<usize>> = stored.ranges(&region.ranges, shift).collect();
-        let mut out: Vec<Cell> =
-            Vec::with_capacity(ranges.iter().map(ExactSizeIterator::len).sum());
+        let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
+        let mut out: Vec<Cell> = Vec::with_capacity(cells);
         for range in ranges {
             let start = out.len();
             for i in range {
@@ -327,9 +337,8 @@ impl Pyramid {
         match self.levels.get(level as usize) {
             Some(stored) if level >= region.base => {
                 let shift = 2 * (level - region.base);
-                let ranges: Vec<std::ops::Range<usize>> =
-                    stored.ranges(&region.ranges, shift).collect();
-                let mut out = Vec::with_capacity(ranges.iter().map(ExactSizeIterator::len).sum());
+                let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
+                let mut out = Vec::with_capacity(cells);
                 for range in ranges {
                     out.extend(range.map(|i| (stored.first[i], stored.count(i))));
                 }

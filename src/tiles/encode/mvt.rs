@@ -328,9 +328,7 @@ pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
 /// type `kind` and the command integers `geom`, each field in place: the feature's length
 /// is computed first.
 fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: u64, geom: &[u32]) {
-    let packed =
-        |values: &[u32]| -> usize { values.iter().map(|&v| varint_len(u64::from(v))).sum() };
-    let (tags_len, geom_len) = (packed(tags), packed(geom));
+    let (tags_len, geom_len) = (packed_len(tags), packed_len(geom));
     let len = id.map_or(0, |id| 1 + varint_len(id))
         + if tags.is_empty() {
             0
@@ -353,6 +351,11 @@ fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: 
     write_key(out, 3, WIRE_VARINT);
     write_varint(out, kind);
     write_packed_len(out, 4, geom, geom_len);
+}
+
+/// The payload bytes of `values` as a packed field of varints.
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| varint_len(u64::from(v))).sum()
 }
 
 /// Writes an integer `Value` message: `v` as field `field` (5 unsigned, 6 zig-zag).
@@ -382,14 +385,12 @@ const SMALL_BYTES: usize = SMALL_HEAD + 5 * SMALL_VALUES + 8;
 #[derive(Debug)]
 struct SmallFeature {
     buf: Box<[u8; SMALL_BYTES]>,
-    geom: Box<[u8; 5 * SMALL_VALUES]>,
 }
 
 impl SmallFeature {
     fn new() -> Self {
         Self {
             buf: Box::new([0; SMALL_BYTES]),
-            geom: Box::new([0; 5 * SMALL_VALUES]),
         }
     }
 
@@ -404,16 +405,13 @@ impl SmallFeature {
             end = put_varint(&mut self.buf[..], end, u64::from(v));
         }
         let tags_len = end - SMALL_HEAD;
-        let mut geom_len = 0;
-        for &v in geom {
-            geom_len = put_varint(&mut self.geom[..], geom_len, u64::from(v));
-        }
         self.buf[end] = (3 << 3) | WIRE_VARINT;
         self.buf[end + 1] = kind as u8;
         self.buf[end + 2] = (4 << 3) | WIRE_LEN;
-        end = put_varint(&mut self.buf[..], end + 3, geom_len as u64);
-        self.buf[end..end + geom_len].copy_from_slice(&self.geom[..geom_len]);
-        end += geom_len;
+        end = put_varint(&mut self.buf[..], end + 3, packed_len(geom) as u64);
+        for &v in geom {
+            end = put_varint(&mut self.buf[..], end, u64::from(v));
+        }
         // The fields before the tags, written so that they end where the tags start.
         let id_len = id.map_or(0, |id| 1 + varint_len(id));
         let tags_head = if tags.is_empty() {
