@@ -278,6 +278,22 @@ fn feature_ids_met_again_as_values_are_found() {
     });
 }
 
+/// Strings shared between two fields (`from`, `to`) beside a field no other holds
+/// (`only`) and one whose values are also counts (`n`): a field is added without a lookup
+/// only when no other field can hold its values. The tiles through the table are the
+/// per-feature encoder's bytes.
+#[test]
+fn values_shared_between_fields_are_found() {
+    encodes_as_the_features_do(13, |i| {
+        let mut props = serde_json::Map::new();
+        props.insert("from".into(), json!(format!("t{}", i % 300)));
+        props.insert("to".into(), json!(format!("t{}", (i * 7) % 400)));
+        props.insert("only".into(), json!(format!("o{}", i % 50)));
+        props.insert("n".into(), json!(i % 9));
+        props
+    });
+}
+
 /// Tiles of a layer of 70,000 points around 69E 34.5N (placed by a generator seeded with
 /// `seed`, feature `i` with id `i + 1` and the properties `props(i)`), thinned and whole,
 /// encoded through the layer's value table are the per-feature encoder's bytes.

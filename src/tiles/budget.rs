@@ -22,7 +22,7 @@ use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
 use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
-use super::gather::{Candidate, PointTile};
+use super::gather::{Candidate, LocatedPoint, PointTile};
 use super::settings::TileLayerConfig;
 use crate::catalog::{Layer, Prop};
 
@@ -96,6 +96,21 @@ enum Round<'c> {
     /// The kept points and how many of the first are in order (the others come after
     /// them, and are put in order only if they are encoded).
     Points(&'c PointTile<'c>, Vec<(u32, u32)>, usize),
+}
+
+/// A chunk of features to encode: candidates, or located points of a point tile.
+enum Chunk<'a, 'c> {
+    Refs(&'a [(&'c Candidate, u32)]),
+    Points(&'a [LocatedPoint]),
+}
+
+impl Chunk<'_, '_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Refs(r) => r.len(),
+            Self::Points(p) => p.len(),
+        }
+    }
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
@@ -221,21 +236,45 @@ pub fn encode_pool_within_budget(
             let features = kept_len.min(MAX_RESERVED);
             encoder.reserve((features * 64).min(bytes), 2 * features);
         }
-        let mut encode_chunk = |chunk: &[(&Candidate, u32)]| -> bool {
-            match &table {
-                Some(t) => t.warm(chunk.iter().filter_map(|(c, _)| match c.what {
-                    Item::Point(pos) => Some(pos),
-                    Item::Cluster(_) => None,
-                })),
-                None => warm(layer, chunk),
+        // Points of a point tile are written straight from their positions when the
+        // layer's values are encoded; otherwise they are made candidates.
+        let direct = table.is_some();
+        let mut encode_chunk = |chunk: Chunk<'_, '_>| -> bool {
+            match (&table, &chunk) {
+                (Some(t), Chunk::Refs(refs)) => {
+                    t.warm(refs.iter().filter_map(|(c, _)| match c.what {
+                        Item::Point(pos) => Some(pos),
+                        Item::Cluster(_) => None,
+                    }))
+                }
+                (Some(t), Chunk::Points(points)) => t.warm(points.iter().map(|p| p.pos)),
+                (None, Chunk::Refs(refs)) => warm(layer, refs),
+                (None, Chunk::Points(_)) => {}
             }
-            for &(c, represents) in chunk {
-                let represents = thinned.then_some(represents);
-                match (&mut table, &c.what) {
-                    (Some(tile), Item::Point(pos)) => {
-                        tile.write(&mut encoder, layer, (*pos, c.id), &c.geometry, represents);
+            for i in 0..chunk.len() {
+                match (&mut table, &chunk) {
+                    (Some(tile), Chunk::Points(points)) => {
+                        let p = points[i];
+                        let represents = thinned.then_some(p.represents);
+                        tile.write_point(&mut encoder, layer, (p.pos, p.id), p.at, represents);
                     }
-                    _ => write_candidate(&mut encoder, layer, cfg, c, represents),
+                    (table, Chunk::Refs(refs)) => {
+                        let (c, represents) = refs[i];
+                        let represents = thinned.then_some(represents);
+                        match (table, &c.what) {
+                            (Some(tile), Item::Point(pos)) => {
+                                tile.write(
+                                    &mut encoder,
+                                    layer,
+                                    (*pos, c.id),
+                                    &c.geometry,
+                                    represents,
+                                );
+                            }
+                            _ => write_candidate(&mut encoder, layer, cfg, c, represents),
+                        }
+                    }
+                    (None, Chunk::Points(_)) => {}
                 }
                 written += 1;
                 if budget.max_bytes > 0
@@ -250,12 +289,17 @@ pub fn encode_pool_within_budget(
             false
         };
         let overflow = match &mut kept {
-            Round::Refs(k) => k.chunks(WARM_CHUNK).any(&mut encode_chunk),
+            Round::Refs(k) => k.chunks(WARM_CHUNK).any(|c| encode_chunk(Chunk::Refs(c))),
             Round::Points(points, k, sorted) => {
                 let mut encode_points = |chunk: &[(u32, u32)]| {
-                    let owned = points.candidates(chunk);
-                    let refs: Vec<(&Candidate, u32)> = owned.iter().map(|(c, n)| (c, *n)).collect();
-                    encode_chunk(&refs)
+                    if direct {
+                        encode_chunk(Chunk::Points(&points.located(chunk)))
+                    } else {
+                        let owned = points.candidates(chunk);
+                        let refs: Vec<(&Candidate, u32)> =
+                            owned.iter().map(|(c, n)| (c, *n)).collect();
+                        encode_chunk(Chunk::Refs(&refs))
+                    }
                 };
                 // The sorted head is a whole number of chunks (see `PROBE`).
                 let (head, tail) = k.split_at_mut(*sorted);

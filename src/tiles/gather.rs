@@ -86,8 +86,9 @@ impl PointTile<'_> {
         Some(out)
     }
 
-    /// The candidates of kept points (from [`Self::thin`]), with their counts.
-    pub fn candidates(&self, kept: &[(u32, u32)]) -> Vec<(Candidate, u32)> {
+    /// The kept points (from [`Self::thin_partly`] or [`Self::listed`]) as encoding reads
+    /// them: position, feature id, tile units snapped, and count.
+    pub fn located(&self, kept: &[(u32, u32)]) -> Vec<LocatedPoint> {
         // Positions first, in a loop of independent loads (the features are far apart in
         // memory, so their cache misses overlap), then the projections.
         let at: Vec<(usize, u64, [f64; 2], u32)> = kept
@@ -102,19 +103,44 @@ impl PointTile<'_> {
             })
             .collect();
         at.into_iter()
-            .map(|(pos, id, [lon, lat], n)| {
-                let t = self.tf.apply(lonlat_to_merc(lon, lat));
-                let candidate = Candidate {
-                    what: Item::Point(pos),
-                    id,
-                    geometry: TileGeometry::Point(clip::snap(t)),
-                    at: t,
-                    size: 0.0,
-                };
-                (candidate, n)
+            .map(|(pos, id, [lon, lat], represents)| LocatedPoint {
+                pos,
+                id,
+                at: clip::snap(self.tf.apply(lonlat_to_merc(lon, lat))),
+                represents,
             })
             .collect()
     }
+
+    /// The candidates of kept points (as [`Self::located`] has them), with their counts.
+    pub fn candidates(&self, kept: &[(u32, u32)]) -> Vec<(Candidate, u32)> {
+        self.located(kept)
+            .into_iter()
+            .map(|p| {
+                let candidate = Candidate {
+                    what: Item::Point(p.pos),
+                    id: p.id,
+                    geometry: TileGeometry::Point(p.at),
+                    at: [f64::from(p.at[0]), f64::from(p.at[1])],
+                    size: 0.0,
+                };
+                (candidate, p.represents)
+            })
+            .collect()
+    }
+}
+
+/// A kept point of a [`PointTile`], ready to encode.
+#[derive(Debug, Clone, Copy)]
+pub struct LocatedPoint {
+    /// Position in the layer.
+    pub pos: usize,
+    /// The feature's id.
+    pub id: u64,
+    /// Tile units.
+    pub at: [i32; 2],
+    /// Points it stands for.
+    pub represents: u32,
 }
 
 /// Degrees inside the edge of a buffered tile's lon/lat box beyond which a point is surely

@@ -169,9 +169,41 @@ impl LayerEncoder {
         let mut list = std::mem::take(&mut self.tags);
         list.clear();
         tags(self, &mut list);
-        self.write_feature(id, &list, kind);
+        self.count += 1;
+        write_feature(
+            &mut self.small,
+            &mut self.features,
+            id,
+            &list,
+            kind,
+            &self.geom,
+        );
         self.tags = list;
         true
+    }
+
+    /// Adds a feature of one point at `at` (tile units), whose tags `tags` pushes (as
+    /// [`Self::add_with_tags`] has them): the same bytes, without a geometry to encode.
+    pub fn add_point(
+        &mut self,
+        id: u64,
+        at: [i32; 2],
+        tags: impl FnOnce(&mut Self, &mut Vec<u32>),
+    ) {
+        let geom = [command(1, 1), zigzag32(at[0]), zigzag32(at[1])];
+        let mut list = std::mem::take(&mut self.tags);
+        list.clear();
+        tags(self, &mut list);
+        self.count += 1;
+        write_feature(
+            &mut self.small,
+            &mut self.features,
+            Some(id),
+            &list,
+            1,
+            &geom,
+        );
+        self.tags = list;
     }
 
     /// A value given as its encoded `Value` message (field 4 of `Layer`, key included, as
@@ -182,15 +214,6 @@ impl LayerEncoder {
         let i = self.value_count;
         self.value_count += 1;
         i
-    }
-
-    fn write_feature(&mut self, id: Option<u64>, tags: &[u32], kind: u64) {
-        self.count += 1;
-        if let Some(bytes) = self.small.write(id, tags, kind, &self.geom) {
-            self.features.extend_from_slice(bytes);
-            return;
-        }
-        write_feature_fields(&mut self.features, id, tags, kind, &self.geom);
     }
 
     /// Adds the integer `n` to the layer's values as [`write_value`] writes it, without
@@ -321,6 +344,22 @@ pub fn write_value(values: &mut Vec<u8>, value: TileValue<'_>) {
             write_key(values, 7, WIRE_VARINT);
             write_varint(values, u64::from(b));
         }
+    }
+}
+
+/// Appends a feature to `features`: through `small` when it is small enough, else with
+/// [`write_feature_fields`].
+fn write_feature(
+    small: &mut SmallFeature,
+    features: &mut Vec<u8>,
+    id: Option<u64>,
+    tags: &[u32],
+    kind: u64,
+    geom: &[u32],
+) {
+    match small.write(id, tags, kind, geom) {
+        Some(bytes) => features.extend_from_slice(bytes),
+        None => write_feature_fields(features, id, tags, kind, geom),
     }
 }
 

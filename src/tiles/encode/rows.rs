@@ -111,6 +111,16 @@ impl Rows {
         }
     }
 
+    /// Fields of a row.
+    pub fn fields(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether `field` is the feature's own id (and stored as nothing).
+    pub fn is_feature_id(&self, field: usize) -> bool {
+        matches!(self.columns.get(field), Some((Column::FeatureId, _)))
+    }
+
     /// Bytes the rows take.
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity()

@@ -32,6 +32,10 @@ pub struct ValueTable {
     fields: usize,
     /// The value ids of each position, field by field ([`NONE`] for a missing value).
     rows: Rows,
+    /// Per field: whether it is stored as indices into its list of ids and no other field
+    /// (nor a feature id or count) holds any of its values. A tile then adds such a value
+    /// at its first use in the field without looking for it among the values added.
+    exclusive: Vec<bool>,
     /// The `Value` messages, one after the other.
     bytes: Vec<u8>,
     /// `offsets[id]..offsets[id + 1]`: the message of value `id` in `bytes`.
@@ -46,6 +50,7 @@ impl ValueTable {
         let mut table = Self {
             fields,
             rows: Rows::default(),
+            exclusive: Vec::new(),
             bytes: Vec::new(),
             offsets: vec![0],
         };
@@ -104,6 +109,7 @@ impl ValueTable {
             }
         }
         table.rows = Rows::new(&ids, &feature_ids);
+        table.exclusive = exclusive_fields(&table.rows, &ids, table.values());
         drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
@@ -135,6 +141,61 @@ impl ValueTable {
         let touched = positions.fold(0u8, |t, pos| t ^ self.rows.touch(pos));
         std::hint::black_box(touched);
     }
+}
+
+/// Which fields of `rows` (made from `ids`, rows of `rows.fields` ids each, of `values`
+/// distinct table values) are exclusive (see [`ValueTable::exclusive`]): listed, without
+/// inline integers, and sharing no value with another field.
+fn exclusive_fields(rows: &Rows, ids: &[u32], values: usize) -> Vec<bool> {
+    let fields = rows.fields();
+    const UNOWNED: u32 = u32::MAX;
+    const SHARED: u32 = u32::MAX - 1;
+    let mut exclusive: Vec<bool> = (0..fields).map(|f| rows.listed(f) > 0).collect();
+    let Ok(field_count) = u32::try_from(fields) else {
+        return vec![false; fields];
+    };
+    if field_count >= SHARED {
+        return vec![false; fields];
+    }
+    let mut owner = vec![UNOWNED; values];
+    let mut own = |field: u32, id: u32| {
+        if id == NONE || id & INLINE != 0 {
+            return;
+        }
+        if let Some(o) = owner.get_mut(id as usize) {
+            *o = match *o {
+                UNOWNED => field,
+                o if o == field => o,
+                _ => SHARED,
+            };
+        }
+    };
+    for (field, f) in (0..field_count).zip(0..fields) {
+        let listed = rows.listed(f);
+        if listed > 0 {
+            for local in 0..listed {
+                own(
+                    field,
+                    rows.listed_id(f, u16::try_from(local).unwrap_or(u16::MAX)),
+                );
+            }
+        } else if !rows.is_feature_id(f) {
+            for row in ids.chunks_exact(fields) {
+                own(field, row[f]);
+            }
+        }
+    }
+    for (f, ex) in exclusive.iter_mut().enumerate() {
+        if !*ex {
+            continue;
+        }
+        let field = u32::try_from(f).unwrap_or(SHARED);
+        *ex = (0..rows.listed(f)).all(|local| {
+            let id = rows.listed_id(f, u16::try_from(local).unwrap_or(u16::MAX));
+            id == NONE || (id & INLINE == 0 && owner.get(id as usize) == Some(&field))
+        });
+    }
+    exclusive
 }
 
 /// The value id of the integer `n` held inline, when it can be.
@@ -242,6 +303,23 @@ impl<'t> TileValues<'t> {
         });
     }
 
+    /// [`Self::write`] for a point at `at` (tile units): the same bytes.
+    pub fn write_point(
+        &mut self,
+        encoder: &mut LayerEncoder,
+        layer: &Layer,
+        (pos, id): (usize, u64),
+        at: [i32; 2],
+        represents: Option<u32>,
+    ) {
+        if pos >= layer.features.slots() {
+            return;
+        }
+        encoder.add_point(id, at, |encoder, tags| {
+            self.tags(encoder, layer, (pos, id), represents, tags);
+        });
+    }
+
     fn tags(
         &mut self,
         encoder: &mut LayerEncoder,
@@ -265,6 +343,10 @@ impl<'t> TileValues<'t> {
                     let value = if slot == UNSET {
                         let value = match table.rows.listed_id(field, i) {
                             NONE => NONE,
+                            // No other field holds it: new to the tile at its first use.
+                            id if table.exclusive.get(field) == Some(&true) => {
+                                encoder.encoded_value(table.encoded(id))
+                            }
                             id => self.value(encoder, id),
                         };
                         // In range: `slot` was read from there.
