@@ -11,6 +11,7 @@ use std::path::Path;
 use common::state_from_toml;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::tiles::budget::encode_within_budget;
+use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::gather;
 use khorasan_atlas::tiles::render_prepared;
@@ -34,14 +35,20 @@ fn write_layer(dir: &Path, n: usize) -> String {
             )
         })
         .collect();
+    let mut last = (0.0, 0.0);
     let features: Vec<serde_json::Value> = (0..n)
         .map(|i| {
-            let (lon, lat) = if rng.r#gen::<f64>() < 0.7 {
+            // Every 50th point repeats the one before: tiles holding such a pair list
+            // their points from the index, the others from the pyramid.
+            let (lon, lat) = if i % 50 == 49 {
+                last
+            } else if rng.r#gen::<f64>() < 0.7 {
                 let (x, y, sd) = towns[i % towns.len()];
                 (x + sd * gauss(&mut rng), y + sd * gauss(&mut rng))
             } else {
                 (60.0 + 15.0 * rng.r#gen::<f64>(), 24.0 + 14.0 * rng.r#gen::<f64>())
             };
+            last = (lon, lat);
             serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
                 "coordinates": [lon, lat]}, "properties": {"n": i % 13, "tag": format!("t{}", i % 7)}})
         })
@@ -69,6 +76,8 @@ fn pyramid_thinning_is_the_budgets_thinning() {
         "max_features=1000\nbuffer=5\n",
     ];
     let mut from_pyramid = 0;
+    // Tiles whose points the pyramid lists, and tiles it leaves to the index.
+    let (mut listed, mut unlisted) = (0, 0);
     for budget in budgets {
         let state = state_from_toml(&format!(
             "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\n{budget}"
@@ -111,6 +120,30 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                         cfg.max_features
                     };
                     if let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer) {
+                        let mut gathered: Vec<usize> =
+                            gather::candidates(&layer, cfg, &prepared, coord, None)
+                                .iter()
+                                .filter_map(|c| match c.what {
+                                    Item::Point(pos) => Some(pos),
+                                    Item::Cluster(_) => None,
+                                })
+                                .collect();
+                        gathered.sort_unstable();
+                        match pyramid.listed(&region, 0) {
+                            Some((list, sorted)) => {
+                                listed += 1;
+                                assert_eq!(sorted, list.len());
+                                let list: Vec<usize> = list
+                                    .iter()
+                                    .map(|&(pos, n)| {
+                                        assert_eq!(n, 1);
+                                        pos as usize
+                                    })
+                                    .collect();
+                                assert_eq!(list, gathered, "z{z}/{tx}/{ty} {budget:?}: listed");
+                            }
+                            None => unlisted += 1,
+                        }
                         let points = pyramid.count(&region);
                         assert_eq!(points, report.candidates, "z{z}/{tx}/{ty} {budget:?}");
                         if points > limit
@@ -126,6 +159,10 @@ fn pyramid_thinning_is_the_budgets_thinning() {
     assert!(
         from_pyramid > 50,
         "only {from_pyramid} tiles thinned from the pyramid"
+    );
+    assert!(
+        listed > 50 && unlisted > 50,
+        "{listed} tiles listed from the pyramid, {unlisted} from the index"
     );
 }
 

@@ -162,11 +162,12 @@ pub fn encode_pool_within_budget(
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
         // The points of a point tile kept this round: thinned from the pyramid, or every
         // one listed from the index.
+        // Only the features the byte probe reads need be in order at first.
+        let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
+        let prefix = if probing { PROBE } else { 0 };
         let mut points_kept = match &pool {
             Pool::Points(points, _) if points.points > limit => {
-                // Only the features the byte probe reads need be in order at first.
-                let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
-                points.thin_partly(limit, cfg.extent, if probing { PROBE } else { 0 })
+                points.thin_partly(limit, cfg.extent, prefix)
             }
             _ => None,
         };
@@ -176,10 +177,7 @@ pub fn encode_pool_within_budget(
                 && points.points <= limit
             {
                 listed = true;
-                points_kept = points.listed().map(|all| {
-                    let sorted = all.len();
-                    (all, sorted)
-                });
+                points_kept = points.listed(prefix);
                 if let Some((all, _)) = &points_kept {
                     report.candidates = all.len();
                 }

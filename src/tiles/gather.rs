@@ -63,13 +63,18 @@ impl PointTile<'_> {
             .thin_partly(&self.region, self.points, limit, extent, prefix)
     }
 
-    /// Every point of the tile and its buffer as `(position, 1)` by position, as
-    /// [`Self::thin_partly`] gives kept points: the candidates [`candidates`] gathers, listed from
-    /// the layer's index. Only the points in a thin band along the edge of the buffered
-    /// tile are projected to tell whether they are in it; features are read only when
-    /// [`Self::candidates`] makes the listed points candidates. `None` when the index is
+    /// Every point of the tile and its buffer as `(position, 1)`, the candidates
+    /// [`candidates`] gathers, with the first `prefix` by position in order (see
+    /// [`Self::thin_partly`]), and how many are in order. They are read from the pyramid's
+    /// finest level when its cells there are single points, else listed from the layer's
+    /// index (all in order): only the points in a thin band along the edge of the
+    /// buffered tile are projected to tell whether they are in it. Features are read
+    /// only when [`Self::located`] locates the listed points. `None` when the index is
     /// not one of single points.
-    pub fn listed(&self) -> Option<Vec<(u32, u32)>> {
+    pub fn listed(&self, prefix: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+        if let Some(listed) = self.pyramid.listed(&self.region, prefix) {
+            return Some(listed);
+        }
         let [w, s, e, n] = self.lonlat_box;
         let inner = [w + EDGE_BAND, s + EDGE_BAND, e - EDGE_BAND, n - EDGE_BAND];
         let mut out: Vec<(u32, u32)> = self
@@ -83,7 +88,8 @@ impl PointTile<'_> {
             .filter_map(|(pos, _)| Some((u32::try_from(pos).ok()?, 1)))
             .collect();
         radsort::sort_by_key(&mut out, |&(pos, _)| pos);
-        Some(out)
+        let sorted = out.len();
+        Some((out, sorted))
     }
 
     /// The kept points (from [`Self::thin_partly`] or [`Self::listed`]) as encoding reads

@@ -447,20 +447,49 @@ impl Pyramid {
             }
             level -= 1;
         }
-        let mut kept = self.firsts_and_counts(region, level);
-        if prefix > 0 && prefix < kept.len() && kept.len() <= max {
-            // The `prefix` first by position, then those in order.
-            kept.select_nth_unstable_by_key(prefix, |&(first, _)| first);
-            radsort::sort_by_key(&mut kept[..prefix], |&(first, _)| first);
-            return Some((kept, prefix));
-        }
-        // By position (each cell's first position is its own): a radix sort, several times
-        // faster than a comparison sort on the thousands of cells of a dense tile.
-        radsort::sort_by_key(&mut kept, |&(first, _)| first);
-        kept.truncate(max);
-        let sorted = kept.len();
-        Some((kept, sorted))
+        Some(by_position(
+            self.firsts_and_counts(region, level),
+            max,
+            prefix,
+        ))
     }
+
+    /// Every point of `region` as `(position, 1)`, with only the first `prefix` by
+    /// position in order (all of them when `prefix` is 0), and how many are in order:
+    /// read from the finest level, whose cells are then single points. `None` when two
+    /// points of the region share a cell (the same position), which only the layer's
+    /// index can list.
+    pub fn listed(&self, region: &Region, prefix: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+        let finest = &self.points;
+        let shift = 2 * (FINEST - region.base);
+        let (ranges, cells) = finest.ranges_and_cells(&region.ranges, shift);
+        let mut all = Vec::with_capacity(cells);
+        for range in ranges {
+            if finest.cum[range.end] - finest.cum[range.start] != u32::try_from(range.len()).ok()? {
+                return None;
+            }
+            all.extend(finest.first[range].iter().map(|&pos| (pos, 1)));
+        }
+        Some(by_position(all, usize::MAX, prefix))
+    }
+}
+
+/// At most `max` of `kept` (cells as `(first position, count)`) by position, with only the
+/// first `prefix` in order when `prefix` is not 0 and all of them are kept; and how many
+/// are in order.
+fn by_position(mut kept: Vec<(u32, u32)>, max: usize, prefix: usize) -> (Vec<(u32, u32)>, usize) {
+    if prefix > 0 && prefix < kept.len() && kept.len() <= max {
+        // The `prefix` first by position, then those in order.
+        kept.select_nth_unstable_by_key(prefix, |&(first, _)| first);
+        radsort::sort_by_key(&mut kept[..prefix], |&(first, _)| first);
+        return (kept, prefix);
+    }
+    // By position (each cell's first position is its own): a radix sort, several times
+    // faster than a comparison sort on the thousands of cells of a dense tile.
+    radsort::sort_by_key(&mut kept, |&(first, _)| first);
+    kept.truncate(max);
+    let sorted = kept.len();
+    (kept, sorted)
 }
 
 /// Cells merged into cells `shift` bits coarser, in code order.
