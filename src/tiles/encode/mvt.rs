@@ -43,6 +43,41 @@ pub enum TileValue<'a> {
     Json(&'a serde_json::Value),
 }
 
+/// Where the tags of a feature (key and value indices) go as they are found.
+pub trait TagSink {
+    fn push_tag(&mut self, key: u32, value: u32);
+}
+
+impl TagSink for Vec<u32> {
+    #[inline]
+    fn push_tag(&mut self, key: u32, value: u32) {
+        self.push(key);
+        self.push(value);
+    }
+}
+
+/// Tags written straight as the varints of a packed field.
+#[derive(Debug, Default)]
+pub struct TagBytes(Vec<u8>);
+
+impl TagSink for TagBytes {
+    #[inline(always)]
+    fn push_tag(&mut self, key: u32, value: u32) {
+        // Keys are few and a tile's values at most some thousands: one byte and two.
+        match (u8::try_from(key), value) {
+            (Ok(k @ 0..0x80), 0..0x80) => self.0.extend_from_slice(&[k, value as u8]),
+            (Ok(k @ 0..0x80), 0x80..0x4000) => {
+                self.0
+                    .extend_from_slice(&[k, (value as u8) | 0x80, (value >> 7) as u8]);
+            }
+            _ => {
+                write_varint(&mut self.0, u64::from(key));
+                write_varint(&mut self.0, u64::from(value));
+            }
+        }
+    }
+}
+
 const WIRE_VARINT: u8 = 0;
 const WIRE_I64: u8 = 1;
 const WIRE_LEN: u8 = 2;
@@ -68,6 +103,8 @@ pub struct LayerEncoder {
     /// index (a hit skips hashing the key).
     key_memo: Vec<((usize, usize), u32)>,
     geom: Vec<u32>,
+    /// The tags of a point being added ([`Self::add_point`]).
+    tag_bytes: TagBytes,
     /// Where a small feature is put together before it is appended ([`SmallFeature`]).
     small: SmallFeature,
 }
@@ -91,6 +128,7 @@ impl LayerEncoder {
             tags: Vec::new(),
             key_memo: Vec::new(),
             geom: Vec::new(),
+            tag_bytes: TagBytes::default(),
             small: SmallFeature::new(),
         }
     }
@@ -183,27 +221,47 @@ impl LayerEncoder {
     }
 
     /// Adds a feature of one point at `at` (tile units), whose tags `tags` pushes (as
-    /// [`Self::add_with_tags`] has them): the same bytes, without a geometry to encode.
+    /// [`Self::add_with_tags`] has them): the same bytes, the tags written as varints as
+    /// they come and no geometry to encode.
     pub fn add_point(
         &mut self,
         id: u64,
         at: [i32; 2],
-        tags: impl FnOnce(&mut Self, &mut Vec<u32>),
+        tags: impl FnOnce(&mut Self, &mut TagBytes),
     ) {
-        let geom = [command(1, 1), zigzag32(at[0]), zigzag32(at[1])];
-        let mut list = std::mem::take(&mut self.tags);
-        list.clear();
+        let mut list = std::mem::take(&mut self.tag_bytes);
+        list.0.clear();
         tags(self, &mut list);
         self.count += 1;
-        write_feature(
-            &mut self.small,
-            &mut self.features,
-            Some(id),
-            &list,
-            1,
-            &geom,
-        );
-        self.tags = list;
+        let tags = &list.0[..];
+        let (x, y) = (u64::from(zigzag32(at[0])), u64::from(zigzag32(at[1])));
+        // Type, then the geometry: one MoveTo and the point.
+        let mut tail = [0u8; 24];
+        tail[..4].copy_from_slice(&[(3 << 3) | WIRE_VARINT, 1, (4 << 3) | WIRE_LEN, 0]);
+        tail[4] = 9;
+        let mut end = put_varint(&mut tail, 5, x);
+        end = put_varint(&mut tail, end, y);
+        tail[3] = (end - 4) as u8;
+        let tags_head = if tags.is_empty() {
+            0
+        } else {
+            1 + varint_len(tags.len() as u64)
+        };
+        let len = 1 + varint_len(id) + tags_head + tags.len() + end;
+        let mut head = [0u8; 32];
+        head[0] = (2 << 3) | WIRE_LEN;
+        let mut at = put_varint(&mut head, 1, len as u64);
+        head[at] = (1 << 3) | WIRE_VARINT;
+        at = put_varint(&mut head, at + 1, id);
+        if !tags.is_empty() {
+            head[at] = (2 << 3) | WIRE_LEN;
+            at = put_varint(&mut head, at + 1, tags.len() as u64);
+        }
+        self.features.reserve(at + tags.len() + end);
+        self.features.extend_from_slice(&head[..at]);
+        self.features.extend_from_slice(tags);
+        self.features.extend_from_slice(&tail[..end]);
+        self.tag_bytes = list;
     }
 
     /// A value given as its encoded `Value` message (field 4 of `Layer`, key included, as
@@ -646,6 +704,39 @@ mod tests {
                         Some(bytes) => assert_eq!(bytes, &expected[..], "{id:?} {n} {g}"),
                         None => assert!(n + g > SMALL_VALUES, "{n} + {g} values not small"),
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn points_are_written_as_any_other() {
+        let ids = [0, 127, 128, u64::MAX];
+        let ints = [0, 1, 127, 128, 16_383, 16_384, 1 << 21, u32::MAX];
+        let coords = [0, 1, -1, 63, -64, 64, 4095, 8191, -8192, i32::MAX, i32::MIN];
+        for id in ids {
+            for n in [0, 1, 2, 7, 40, 64, 65] {
+                // Every key with every value, from a different pair for each `n`.
+                let tags: Vec<u32> = (0..n)
+                    .flat_map(|i| {
+                        let pair = (i + 3 * n) % (ints.len() * ints.len());
+                        [ints[pair / ints.len()], ints[pair % ints.len()]]
+                    })
+                    .collect();
+                for (i, &x) in coords.iter().enumerate() {
+                    let at = [x, coords[(i * 7 + n) % coords.len()]];
+                    let (mut general, mut point) =
+                        (LayerEncoder::new("p", 4096), LayerEncoder::new("p", 4096));
+                    general.add_with_tags(Some(id), &TileGeometry::Point(at), |_, list| {
+                        list.extend_from_slice(&tags);
+                    });
+                    point.add_point(id, at, |_, sink| {
+                        for pair in tags.chunks_exact(2) {
+                            sink.push_tag(pair[0], pair[1]);
+                        }
+                    });
+                    assert_eq!(point.features, general.features, "{id} {n} {at:?}");
+                    assert_eq!(point.len(), 1);
                 }
             }
         }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
-use super::mvt::{LayerEncoder, TileGeometry, TileValue, write_value};
+use super::mvt::{LayerEncoder, TagSink, TileGeometry, TileValue, write_value};
 use super::prop_value;
 use super::rows::{Cell, Rows};
 use crate::catalog::Layer;
@@ -326,7 +326,7 @@ impl<'t> TileValues<'t> {
         layer: &Layer,
         (pos, feature_id): (usize, u64),
         represents: Option<u32>,
-        tags: &mut Vec<u32>,
+        tags: &mut impl TagSink,
     ) {
         let table = self.table;
         for (field, cell) in table.rows.cells(pos).enumerate() {
@@ -378,21 +378,19 @@ impl<'t> TileValues<'t> {
                     k
                 }
             };
-            tags.push(key);
-            tags.push(value);
+            tags.push_tag(key, value);
         }
         if let Some(n) = represents {
             let key = *self
                 .represents
                 .get_or_insert_with(|| encoder.key("represents"));
-            tags.push(key);
             // A count is the same value as the property integer it equals: both are
             // looked up as inline integers, so the encoder need not index its integers.
             let value = match inline_id(u64::from(n)) {
                 Some(id) => self.value(encoder, id),
                 None => encoder.value(TileValue::Int(i64::from(n))),
             };
-            tags.push(value);
+            tags.push_tag(key, value);
         }
     }
 
