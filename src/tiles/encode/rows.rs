@@ -26,6 +26,26 @@ pub enum Cell {
     FeatureId,
 }
 
+/// How a field is stored in a row, with the byte it starts at ([`Rows::layout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Listed(usize),
+    Plain(usize),
+    FeatureId,
+}
+
+/// The cell of `row` laid out as `layout` (`None` when the row is too short).
+#[inline]
+pub fn cell(row: &[u8], layout: Layout) -> Option<Cell> {
+    Some(match layout {
+        Layout::Listed(at) => {
+            Cell::Listed(u16::from_le_bytes(row.get(at..at + 2)?.try_into().ok()?))
+        }
+        Layout::Plain(at) => Cell::Id(u32::from_le_bytes(row.get(at..at + 4)?.try_into().ok()?)),
+        Layout::FeatureId => Cell::FeatureId,
+    })
+}
+
 /// How one field is stored in a row.
 #[derive(Debug, Clone)]
 enum Column {
@@ -153,29 +173,30 @@ impl Rows {
         }
     }
 
-    /// The row at `pos` as stored, field by field (none past the end): callers that look
-    /// values up per field can key them by the field's index without reading its list.
-    pub fn cells(&self, pos: usize) -> impl Iterator<Item = Cell> + '_ {
-        let start = pos.saturating_mul(self.row_bytes);
-        let row = self
-            .bytes
-            .get(start..start.saturating_add(self.row_bytes))
-            .unwrap_or(&[]);
-        let columns = if pos >= self.len || row.len() < self.row_bytes {
-            &[][..]
-        } else {
-            &self.columns[..]
-        };
-        columns.iter().map(move |(column, at)| match column {
-            Column::Listed(_) => Cell::Listed(u16::from_le_bytes([row[*at], row[*at + 1]])),
-            Column::Plain => Cell::Id(u32::from_le_bytes([
-                row[*at],
-                row[*at + 1],
-                row[*at + 2],
-                row[*at + 3],
-            ])),
-            Column::FeatureId => Cell::FeatureId,
+    /// How `field` is stored in a row, and at which byte it starts.
+    pub fn layout(&self, field: usize) -> Option<Layout> {
+        self.columns.get(field).map(|(column, at)| match column {
+            Column::Listed(_) => Layout::Listed(*at),
+            Column::Plain => Layout::Plain(*at),
+            Column::FeatureId => Layout::FeatureId,
         })
+    }
+
+    /// The bytes of the row at `pos` (`None` past the end), read with [`Self::layout`].
+    pub fn row(&self, pos: usize) -> Option<&[u8]> {
+        if pos >= self.len {
+            return None;
+        }
+        let start = pos.checked_mul(self.row_bytes)?;
+        self.bytes.get(start..start.checked_add(self.row_bytes)?)
+    }
+
+    /// The row at `pos` as stored, field by field (none past the end).
+    pub fn cells(&self, pos: usize) -> impl Iterator<Item = Cell> + '_ {
+        let row = self.row(pos);
+        let fields = if row.is_some() { self.columns.len() } else { 0 };
+        let row = row.unwrap_or(&[]);
+        (0..fields).filter_map(move |field| cell(row, self.layout(field)?))
     }
 
     /// The first byte of the row at `pos` (0 past the end), to bring it into the cache.

@@ -15,7 +15,7 @@ use foldhash::fast::RandomState;
 
 use super::mvt::{LayerEncoder, TagSink, TileGeometry, TileValue, write_value};
 use super::prop_value;
-use super::rows::{Cell, Rows};
+use super::rows::{Cell, Layout, Rows, cell};
 use crate::catalog::Layer;
 
 /// A missing value: absent, null, or a double that is not finite.
@@ -251,10 +251,14 @@ pub struct TileValues<'t> {
     merged: bool,
     /// Features of the layer expected, for the size of `local` once merged.
     features: usize,
-    /// For each field stored as indices into its list of ids ([`Rows::cells`]): index ->
-    /// the encoder's value index, [`UNSET`] until used, [`NONE`] for a missing value. Only
-    /// a value's first use in the tile is looked up in `local`.
-    listed: Vec<Vec<u32>>,
+    /// For the fields stored as indices into their list of ids ([`Rows::layout`]), one
+    /// after the other: index -> the encoder's value index, [`UNSET`] until used, [`NONE`]
+    /// for a missing value. Only a value's first use in the tile is looked up in `local`.
+    listed: Vec<u32>,
+    /// Where each field's indices start in `listed`.
+    listed_at: Vec<usize>,
+    /// How each field is stored in a row.
+    layouts: Vec<Layout>,
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
@@ -272,8 +276,16 @@ impl<'t> TileValues<'t> {
             feature_ids: Vec::new(),
             merged: !distinct,
             features,
-            listed: (0..table.fields)
-                .map(|field| vec![UNSET; table.rows.listed(field)])
+            listed: vec![UNSET; (0..table.fields).map(|f| table.rows.listed(f)).sum()],
+            listed_at: (0..table.fields)
+                .scan(0, |at, f| {
+                    let start = *at;
+                    *at += table.rows.listed(f);
+                    Some(start)
+                })
+                .collect(),
+            layouts: (0..table.fields)
+                .filter_map(|f| table.rows.layout(f))
                 .collect(),
             keys: vec![NONE; table.fields],
             represents: None,
@@ -329,47 +341,33 @@ impl<'t> TileValues<'t> {
         tags: &mut impl TagSink,
     ) {
         let table = self.table;
-        for (field, cell) in table.rows.cells(pos).enumerate() {
-            let value = match cell {
-                Cell::Listed(i) => {
-                    let Some(slot) = self
-                        .listed
-                        .get(field)
-                        .and_then(|l| l.get(usize::from(i)))
-                        .copied()
-                    else {
-                        continue;
-                    };
-                    let value = if slot == UNSET {
-                        let value = match table.rows.listed_id(field, i) {
-                            NONE => NONE,
-                            // No other field holds it: new to the tile at its first use.
-                            id if table.exclusive.get(field) == Some(&true) => {
-                                encoder.encoded_value(table.encoded(id))
-                            }
-                            id => self.value(encoder, id),
-                        };
-                        // In range: `slot` was read from there.
-                        self.listed[field][usize::from(i)] = value;
-                        value
-                    } else {
-                        slot
-                    };
-                    if value == NONE {
-                        continue;
+        let Some(row) = table.rows.row(pos) else {
+            return;
+        };
+        // Taken for the loop (which calls `&mut self` methods), put back after it.
+        let layouts = std::mem::take(&mut self.layouts);
+        for (field, &layout) in layouts.iter().enumerate() {
+            let value = match cell(row, layout) {
+                Some(Cell::Listed(i)) => {
+                    let at = self.listed_at[field] + usize::from(i);
+                    match self.listed.get(at) {
+                        Some(&NONE) | None => continue,
+                        Some(&UNSET) => match self.first_listed(encoder, field, i, at) {
+                            NONE => continue,
+                            value => value,
+                        },
+                        Some(&value) => value,
                     }
-                    value
                 }
-                Cell::Id(NONE) => continue,
-                Cell::Id(id) => self.value(encoder, id),
-                Cell::FeatureId => match inline_id(feature_id) {
+                Some(Cell::Id(NONE)) | None => continue,
+                Some(Cell::Id(id)) => self.value(encoder, id),
+                Some(Cell::FeatureId) => match inline_id(feature_id) {
                     Some(id) => self.feature_id_value(encoder, id),
                     None => continue,
                 },
             };
-            let key = match self.keys.get(field) {
-                Some(&k) if k != NONE => k,
-                _ => {
+            let key = match self.keys[field] {
+                NONE => {
                     let Some(name) = layer.fields.get(field) else {
                         continue;
                     };
@@ -377,9 +375,11 @@ impl<'t> TileValues<'t> {
                     self.keys[field] = k;
                     k
                 }
+                k => k,
             };
             tags.push_tag(key, value);
         }
+        self.layouts = layouts;
         if let Some(n) = represents {
             let key = *self
                 .represents
@@ -392,6 +392,24 @@ impl<'t> TileValues<'t> {
             };
             tags.push_tag(key, value);
         }
+    }
+
+    /// The encoder's index of the value at index `i` of the list of `field` at its first
+    /// use in the tile (kept at `at` of `listed`; [`NONE`] for a missing value).
+    fn first_listed(&mut self, encoder: &mut LayerEncoder, field: usize, i: u16, at: usize) -> u32 {
+        let table = self.table;
+        let value = match table.rows.listed_id(field, i) {
+            NONE => NONE,
+            // No other field holds it: new to the tile at its first use.
+            id if table.exclusive.get(field) == Some(&true) => {
+                encoder.encoded_value(table.encoded(id))
+            }
+            id => self.value(encoder, id),
+        };
+        if let Some(slot) = self.listed.get_mut(at) {
+            *slot = value;
+        }
+        value
     }
 
     /// The encoder's index of value `id` of the table, added when first used.
