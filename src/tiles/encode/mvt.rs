@@ -257,10 +257,10 @@ impl LayerEncoder {
             head[at] = (2 << 3) | WIRE_LEN;
             at = put_varint(&mut head, at + 1, tags.len() as u64);
         }
-        self.features.reserve(at + tags.len() + end);
-        self.features.extend_from_slice(&head[..at]);
+        self.features.reserve(head.len() + tags.len() + tail.len());
+        append_cut(&mut self.features, &head, at);
         self.features.extend_from_slice(tags);
-        self.features.extend_from_slice(&tail[..end]);
+        append_cut(&mut self.features, &tail, end);
         self.tag_bytes = list;
     }
 
@@ -457,15 +457,30 @@ fn packed_len(values: &[u32]) -> usize {
 
 /// Writes an integer `Value` message: `v` as field `field` (5 unsigned, 6 zig-zag).
 fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
-    let len = varint_len(v);
-    if len == 1 {
-        values.extend_from_slice(&[0x22, 2, (field << 3) as u8, v as u8]);
+    let Ok(key @ 0..0x80) = u8::try_from(field << 3) else {
+        write_key(values, 4, WIRE_LEN);
+        write_varint(values, 1 + varint_len(v) as u64);
+        write_key(values, field, WIRE_VARINT);
+        write_varint(values, v);
         return;
-    }
-    write_key(values, 4, WIRE_LEN);
-    write_varint(values, 1 + len as u64);
-    write_key(values, field, WIRE_VARINT);
-    write_varint(values, v);
+    };
+    // Put together on the stack and appended whole (a copy of known length, then cut to
+    // the message's): no call to copy a few bytes.
+    let mut buf = [0u8; 13];
+    buf[0] = (4 << 3) | WIRE_LEN;
+    buf[2] = key;
+    let end = put_varint(&mut buf, 3, v);
+    buf[1] = (end - 2) as u8;
+    append_cut(values, &buf, end);
+}
+
+/// Appends the first `len` bytes of `buf` to `out`: the whole array (a copy whose length
+/// is known when compiling), then the rest cut off.
+#[inline]
+fn append_cut<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], len: usize) {
+    let keep = out.len() + len.min(N);
+    out.extend_from_slice(buf);
+    out.truncate(keep);
 }
 
 /// Most tag and geometry integers of a feature put together in a [`SmallFeature`].
@@ -744,14 +759,16 @@ mod tests {
 
     #[test]
     fn int_values_are_written_as_any_other() {
-        for n in [0u64, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            write_int_value(&mut a, 5, n);
-            write_key(&mut b, 4, WIRE_LEN);
-            write_varint(&mut b, 1 + varint_len(n) as u64);
-            write_key(&mut b, 5, WIRE_VARINT);
-            write_varint(&mut b, n);
-            assert_eq!(a, b, "{n}");
+        for field in [5, 6, 16] {
+            for n in [0u64, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+                let (mut a, mut b) = (vec![7], vec![7]);
+                write_int_value(&mut a, field, n);
+                write_key(&mut b, 4, WIRE_LEN);
+                write_varint(&mut b, 1 + varint_len(n) as u64);
+                write_key(&mut b, field, WIRE_VARINT);
+                write_varint(&mut b, n);
+                assert_eq!(a, b, "{field} {n}");
+            }
         }
     }
 
