@@ -97,17 +97,15 @@ impl PointTile<'_> {
     pub fn located(&self, kept: &[(u32, u32)]) -> Vec<LocatedPoint> {
         // Positions first, in a loop of independent loads (the features are far apart in
         // memory, so their cache misses overlap), then the projections.
-        let at: Vec<(usize, u64, [f64; 2], u32)> = kept
-            .iter()
-            .filter_map(|&(pos, n)| {
-                let pos = usize::try_from(pos).ok()?;
-                let feature = self.layer.features.get(pos)?;
-                let Geometry::Point(p) = &feature.geometry else {
-                    return None;
-                };
-                Some((pos, feature.id, [p.x(), p.y()], n))
-            })
-            .collect();
+        let mut at: Vec<(usize, u64, [f64; 2], u32)> = Vec::with_capacity(kept.len());
+        at.extend(kept.iter().filter_map(|&(pos, n)| {
+            let pos = usize::try_from(pos).ok()?;
+            let feature = self.layer.features.get(pos)?;
+            let Geometry::Point(p) = &feature.geometry else {
+                return None;
+            };
+            Some((pos, feature.id, [p.x(), p.y()], n))
+        }));
         at.into_iter()
             .map(|(pos, id, [lon, lat], represents)| LocatedPoint {
                 pos,
