@@ -9,6 +9,7 @@
 pub mod mvt;
 pub mod rows;
 pub mod values;
+mod wire;
 
 use super::cluster::{Cluster, ClusterValue, Item};
 use super::gather::Candidate;

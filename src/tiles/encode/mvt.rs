@@ -14,6 +14,11 @@ use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 
+use super::wire::{
+    WIRE_I64, WIRE_LEN, WIRE_VARINT, append_cut, command, delimited_len, packed_len, put_varint,
+    varint_len, write_key, write_packed_len, write_varint, zigzag32, zigzag64,
+};
+
 type Map<K, V> = HashMap<K, V, RandomState>;
 
 /// Geometry in tile units, ready to encode.
@@ -77,10 +82,6 @@ impl TagSink for TagBytes {
         }
     }
 }
-
-const WIRE_VARINT: u8 = 0;
-const WIRE_I64: u8 = 1;
-const WIRE_LEN: u8 = 2;
 
 /// Encodes one layer of a tile. Create it, add features, then [`LayerEncoder::finish`]
 /// into the tile buffer.
@@ -450,11 +451,6 @@ fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: 
     write_packed_len(out, 4, geom, geom_len);
 }
 
-/// The payload bytes of `values` as a packed field of varints.
-fn packed_len(values: &[u32]) -> usize {
-    values.iter().map(|&v| varint_len(u64::from(v))).sum()
-}
-
 /// Writes an integer `Value` message: `v` as field `field` (5 unsigned, 6 zig-zag).
 fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
     let Ok(key @ 0..0x80) = u8::try_from(field << 3) else {
@@ -472,15 +468,6 @@ fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
     let end = put_varint(&mut buf, 3, v);
     buf[1] = (end - 2) as u8;
     append_cut(values, &buf, end);
-}
-
-/// Appends the first `len` bytes of `buf` to `out`: the whole array (a copy whose length
-/// is known when compiling), then the rest cut off.
-#[inline]
-fn append_cut<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], len: usize) {
-    let keep = out.len() + len.min(N);
-    out.extend_from_slice(buf);
-    out.truncate(keep);
 }
 
 /// Most tag and geometry integers of a feature put together in a [`SmallFeature`].
@@ -548,18 +535,6 @@ impl SmallFeature {
     }
 }
 
-/// Writes the varint `v` into `buf` at `at`; returns where it ends.
-#[inline]
-fn put_varint(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
-    while v >= 0x80 {
-        buf[at] = (v as u8) | 0x80;
-        v >>= 7;
-        at += 1;
-    }
-    buf[at] = v as u8;
-    at + 1
-}
-
 /// Writes the command stream; returns the MVT `GeomType` (1 point, 2 line, 3 polygon).
 fn encode_geometry(g: &TileGeometry, out: &mut Vec<u32>) -> u64 {
     let mut cursor = [0i32, 0i32];
@@ -609,84 +584,9 @@ fn encode_geometry(g: &TileGeometry, out: &mut Vec<u32>) -> u64 {
     }
 }
 
-#[inline]
-fn command(id: u32, count: usize) -> u32 {
-    (id & 7) | (u32::try_from(count).unwrap_or(u32::MAX >> 3) << 3)
-}
-
-#[inline]
-fn zigzag32(n: i32) -> u32 {
-    ((n << 1) ^ (n >> 31)).cast_unsigned()
-}
-
-#[inline]
-fn zigzag64(n: i64) -> u64 {
-    ((n << 1) ^ (n >> 63)).cast_unsigned()
-}
-
-#[inline]
-fn write_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-#[inline]
-fn write_key(buf: &mut Vec<u8>, field: u32, wire: u8) {
-    write_varint(buf, (u64::from(field) << 3) | u64::from(wire));
-}
-
-/// Writes `values` as a packed field whose payload is `len` bytes.
-fn write_packed_len(buf: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
-    write_key(buf, field, WIRE_LEN);
-    write_varint(buf, len as u64);
-    for &v in values {
-        write_varint32(buf, v);
-    }
-}
-
-/// [`write_varint`] of a `u32`, with the one- and two-byte forms (tag indices, point
-/// deltas) written at once.
-#[inline]
-fn write_varint32(buf: &mut Vec<u8>, v: u32) {
-    if v < 0x80 {
-        buf.push(v as u8);
-    } else if v < 0x4000 {
-        buf.extend_from_slice(&[(v as u8) | 0x80, (v >> 7) as u8]);
-    } else {
-        write_varint(buf, u64::from(v));
-    }
-}
-
-/// The bytes of a length-delimited field (of a field number below 16) of `len` bytes.
-fn delimited_len(len: usize) -> usize {
-    1 + varint_len(len as u64) + len
-}
-
-fn varint_len(v: u64) -> usize {
-    let bits = 64 - (v | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varints_and_zigzag() {
-        let mut b = Vec::new();
-        write_varint(&mut b, 300);
-        assert_eq!(b, [0xAC, 0x02]);
-        assert_eq!(zigzag32(0), 0);
-        assert_eq!(zigzag32(-1), 1);
-        assert_eq!(zigzag32(1), 2);
-        assert_eq!(zigzag64(-2), 3);
-        assert_eq!(varint_len(127), 1);
-        assert_eq!(varint_len(128), 2);
-        assert_eq!(varint_len(0), 1);
-    }
 
     #[test]
     fn spec_example_geometry() {

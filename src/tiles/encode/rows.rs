@@ -191,14 +191,6 @@ impl Rows {
         self.bytes.get(start..start.checked_add(self.row_bytes)?)
     }
 
-    /// The row at `pos` as stored, field by field (none past the end).
-    pub fn cells(&self, pos: usize) -> impl Iterator<Item = Cell> + '_ {
-        let row = self.row(pos);
-        let fields = if row.is_some() { self.columns.len() } else { 0 };
-        let row = row.unwrap_or(&[]);
-        (0..fields).filter_map(move |field| cell(row, self.layout(field)?))
-    }
-
     /// The first byte of the row at `pos` (0 past the end), to bring it into the cache.
     pub fn touch(&self, pos: usize) -> u8 {
         self.bytes
@@ -211,6 +203,16 @@ impl Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Rows {
+        /// The row at `pos` as stored, field by field (none past the end).
+        fn cells(&self, pos: usize) -> impl Iterator<Item = Cell> + '_ {
+            let row = self.row(pos);
+            let fields = if row.is_some() { self.columns.len() } else { 0 };
+            let row = row.unwrap_or(&[]);
+            (0..fields).filter_map(move |field| cell(row, self.layout(field)?))
+        }
+    }
 
     /// The ids of row `pos` through its cells, `feature` standing for a feature's id.
     fn row_ids(rows: &Rows, pos: usize, feature: u32) -> Vec<u32> {
