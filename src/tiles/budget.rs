@@ -160,11 +160,11 @@ pub fn encode_pool_within_budget(
     let mut listed = false;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
-        // The points of a point tile kept this round: thinned from the pyramid, or every
-        // one listed from the index.
         // Only the features the byte probe reads need be in order at first.
         let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
         let prefix = if probing { PROBE } else { 0 };
+        // The points of a point tile kept this round: thinned from the pyramid, or every
+        // one listed (from the pyramid or the index).
         let mut points_kept = match &pool {
             Pool::Points(points, _) if points.points > limit => {
                 points.thin_partly(limit, cfg.extent, prefix)

@@ -36,6 +36,11 @@ pub struct ValueTable {
     /// (nor a feature id or count) holds any of its values. A tile then adds such a value
     /// at its first use in the field without looking for it among the values added.
     exclusive: Vec<bool>,
+    /// How each field is stored in a row.
+    layouts: Vec<Layout>,
+    /// Where each field's indices start in a tile's [`TileValues`] `listed`, and (last)
+    /// how many there are in all.
+    listed_at: Vec<usize>,
     /// The `Value` messages, one after the other.
     bytes: Vec<u8>,
     /// `offsets[id]..offsets[id + 1]`: the message of value `id` in `bytes`.
@@ -51,6 +56,8 @@ impl ValueTable {
             fields,
             rows: Rows::default(),
             exclusive: Vec::new(),
+            layouts: Vec::new(),
+            listed_at: Vec::new(),
             bytes: Vec::new(),
             offsets: vec![0],
         };
@@ -110,6 +117,13 @@ impl ValueTable {
         }
         table.rows = Rows::new(&ids, &feature_ids);
         table.exclusive = exclusive_fields(&table.rows, &ids, table.values());
+        table.layouts = (0..fields).filter_map(|f| table.rows.layout(f)).collect();
+        table.listed_at = std::iter::once(0)
+            .chain((0..fields).scan(0, |at, f| {
+                *at += table.rows.listed(f);
+                Some(*at)
+            }))
+            .collect();
         drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
@@ -255,10 +269,6 @@ pub struct TileValues<'t> {
     /// after the other: index -> the encoder's value index, [`UNSET`] until used, [`NONE`]
     /// for a missing value. Only a value's first use in the tile is looked up in `local`.
     listed: Vec<u32>,
-    /// Where each field's indices start in `listed`.
-    listed_at: Vec<usize>,
-    /// How each field is stored in a row.
-    layouts: Vec<Layout>,
     /// Field index -> the encoder's key index ([`NONE`] until used).
     keys: Vec<u32>,
     represents: Option<u32>,
@@ -276,17 +286,7 @@ impl<'t> TileValues<'t> {
             feature_ids: Vec::new(),
             merged: !distinct,
             features,
-            listed: vec![UNSET; (0..table.fields).map(|f| table.rows.listed(f)).sum()],
-            listed_at: (0..table.fields)
-                .scan(0, |at, f| {
-                    let start = *at;
-                    *at += table.rows.listed(f);
-                    Some(start)
-                })
-                .collect(),
-            layouts: (0..table.fields)
-                .filter_map(|f| table.rows.layout(f))
-                .collect(),
+            listed: vec![UNSET; table.listed_at.last().copied().unwrap_or(0)],
             keys: vec![NONE; table.fields],
             represents: None,
         }
@@ -344,12 +344,10 @@ impl<'t> TileValues<'t> {
         let Some(row) = table.rows.row(pos) else {
             return;
         };
-        // Taken for the loop (which calls `&mut self` methods), put back after it.
-        let layouts = std::mem::take(&mut self.layouts);
-        for (field, &layout) in layouts.iter().enumerate() {
+        for (field, &layout) in table.layouts.iter().enumerate() {
             let value = match cell(row, layout) {
                 Some(Cell::Listed(i)) => {
-                    let at = self.listed_at[field] + usize::from(i);
+                    let at = table.listed_at[field] + usize::from(i);
                     match self.listed.get(at) {
                         Some(&NONE) | None => continue,
                         Some(&UNSET) => match self.first_listed(encoder, field, i, at) {
@@ -379,7 +377,6 @@ impl<'t> TileValues<'t> {
             };
             tags.push_tag(key, value);
         }
-        self.layouts = layouts;
         if let Some(n) = represents {
             let key = *self
                 .represents
