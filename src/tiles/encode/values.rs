@@ -25,6 +25,14 @@ const NONE: u32 = u32::MAX;
 /// counts) need no entry in the table, and a tile encodes them without reading it.
 const INLINE: u32 = 1 << 31;
 
+/// How a tile reads one field of a row: its layout and, for a field stored as indices,
+/// where its indices start in the tile's [`TileValues`] `listed`.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    layout: Layout,
+    listed_at: usize,
+}
+
 /// The encoded property values of one layer snapshot.
 #[derive(Debug)]
 pub struct ValueTable {
@@ -36,11 +44,11 @@ pub struct ValueTable {
     /// (nor a feature id or count) holds any of its values. A tile then adds such a value
     /// at its first use in the field without looking for it among the values added.
     exclusive: Vec<bool>,
-    /// How each field is stored in a row.
-    layouts: Vec<Layout>,
-    /// Where each field's indices start in a tile's [`TileValues`] `listed`, and (last)
-    /// how many there are in all.
-    listed_at: Vec<usize>,
+    /// How a tile reads each field of a row.
+    steps: Vec<Step>,
+    /// How many indices the listed fields have in all (the length of a tile's
+    /// [`TileValues`] `listed`).
+    listed_total: usize,
     /// The `Value` messages, one after the other.
     bytes: Vec<u8>,
     /// `offsets[id]..offsets[id + 1]`: the message of value `id` in `bytes`.
@@ -56,8 +64,8 @@ impl ValueTable {
             fields,
             rows: Rows::default(),
             exclusive: Vec::new(),
-            layouts: Vec::new(),
-            listed_at: Vec::new(),
+            steps: Vec::new(),
+            listed_total: 0,
             bytes: Vec::new(),
             offsets: vec![0],
         };
@@ -117,13 +125,18 @@ impl ValueTable {
         }
         table.rows = Rows::new(&ids, &feature_ids);
         table.exclusive = exclusive_fields(&table.rows, &ids, table.values());
-        table.layouts = (0..fields).filter_map(|f| table.rows.layout(f)).collect();
-        table.listed_at = std::iter::once(0)
-            .chain((0..fields).scan(0, |at, f| {
-                *at += table.rows.listed(f);
-                Some(*at)
-            }))
+        let mut listed_at = 0;
+        table.steps = (0..fields)
+            .filter_map(|f| {
+                let step = Step {
+                    layout: table.rows.layout(f)?,
+                    listed_at,
+                };
+                listed_at += table.rows.listed(f);
+                Some(step)
+            })
             .collect();
+        table.listed_total = listed_at;
         drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
@@ -286,7 +299,7 @@ impl<'t> TileValues<'t> {
             feature_ids: Vec::new(),
             merged: !distinct,
             features,
-            listed: vec![UNSET; table.listed_at.last().copied().unwrap_or(0)],
+            listed: vec![UNSET; table.listed_total],
             keys: vec![NONE; table.fields],
             represents: None,
         }
@@ -344,10 +357,13 @@ impl<'t> TileValues<'t> {
         let Some(row) = table.rows.row(pos) else {
             return;
         };
-        for (field, &layout) in table.layouts.iter().enumerate() {
-            let value = match cell(row, layout) {
+        // The keys are taken out while the fields are read, so that the loop walks them
+        // beside the steps.
+        let mut keys = std::mem::take(&mut self.keys);
+        for (field, (step, key)) in table.steps.iter().zip(&mut keys).enumerate() {
+            let value = match cell(row, step.layout) {
                 Some(Cell::Listed(i)) => {
-                    let at = table.listed_at[field] + usize::from(i);
+                    let at = step.listed_at + usize::from(i);
                     match self.listed.get(at) {
                         Some(&NONE) | None => continue,
                         Some(&UNSET) => match self.first_listed(encoder, field, i, at) {
@@ -364,19 +380,15 @@ impl<'t> TileValues<'t> {
                     None => continue,
                 },
             };
-            let key = match self.keys[field] {
-                NONE => {
-                    let Some(name) = layer.fields.get(field) else {
-                        continue;
-                    };
-                    let k = encoder.key(&name.name);
-                    self.keys[field] = k;
-                    k
-                }
-                k => k,
-            };
-            tags.push_tag(key, value);
+            if *key == NONE {
+                let Some(name) = layer.fields.get(field) else {
+                    continue;
+                };
+                *key = encoder.key(&name.name);
+            }
+            tags.push_tag(*key, value);
         }
+        self.keys = keys;
         if let Some(n) = represents {
             let key = *self
                 .represents
