@@ -9,11 +9,14 @@ mod common;
 use std::path::Path;
 
 use common::state_from_toml;
+use geo::Geometry;
+use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::tiles::budget::encode_within_budget;
 use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::gather;
+use khorasan_atlas::tiles::grid::{morton, quantize};
 use khorasan_atlas::tiles::render_prepared;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -60,6 +63,16 @@ fn write_layer(dir: &Path, n: usize) -> String {
     )
     .unwrap();
     path.display().to_string()
+}
+
+/// The code of the quantized position of the point at `pos`, computed from its lon/lat.
+fn code_of(layer: &Layer, pos: usize) -> u64 {
+    let feature = layer.features.get(pos).expect("a feature");
+    let Geometry::Point(p) = &feature.geometry else {
+        panic!("not a point");
+    };
+    let [x, y] = lonlat_to_merc(p.x(), p.y());
+    morton(quantize(x), quantize(y))
 }
 
 #[test]
@@ -135,9 +148,13 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                                 assert_eq!(sorted, list.len());
                                 let list: Vec<usize> = list
                                     .iter()
-                                    .map(|&(pos, n)| {
-                                        assert_eq!(n, 1);
-                                        pos as usize
+                                    .map(|k| {
+                                        assert_eq!(k.count, 1);
+                                        assert_eq!(
+                                            pyramid.code(k.finest),
+                                            code_of(&layer, k.pos as usize)
+                                        );
+                                        k.pos as usize
                                     })
                                     .collect();
                                 assert_eq!(list, gathered, "z{z}/{tx}/{ty} {budget:?}: listed");
@@ -147,9 +164,17 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                         let points = pyramid.count(&region);
                         assert_eq!(points, report.candidates, "z{z}/{tx}/{ty} {budget:?}");
                         if points > limit
-                            && pyramid.thin(&region, points, limit, cfg.extent).is_some()
+                            && let Some(kept) = pyramid.thin(&region, points, limit, cfg.extent)
                         {
                             from_pyramid += 1;
+                            for k in kept {
+                                assert_eq!(
+                                    pyramid.code(k.finest),
+                                    code_of(&layer, k.pos as usize),
+                                    "z{z}/{tx}/{ty} {budget:?}: the code of {}",
+                                    k.pos
+                                );
+                            }
                         }
                     }
                 }

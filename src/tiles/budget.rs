@@ -23,6 +23,7 @@ use super::encode::mvt::LayerEncoder;
 use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
 use super::gather::{Candidate, LocatedPoint, PointTile};
+use super::pyramid::Kept;
 use super::settings::TileLayerConfig;
 use crate::catalog::{Layer, Prop};
 
@@ -95,7 +96,7 @@ enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
     /// The kept points and how many of the first are in order (the others come after
     /// them, and are put in order only if they are encoded).
-    Points(&'c PointTile<'c>, Vec<(u32, u32)>, usize),
+    Points(&'c PointTile<'c>, Vec<Kept>, usize),
 }
 
 /// A chunk of features to encode: candidates, or located points of a point tile.
@@ -289,7 +290,7 @@ pub fn encode_pool_within_budget(
         let overflow = match &mut kept {
             Round::Refs(k) => k.chunks(WARM_CHUNK).any(|c| encode_chunk(Chunk::Refs(c))),
             Round::Points(points, k, sorted) => {
-                let mut encode_points = |chunk: &[(u32, u32)]| {
+                let mut encode_points = |chunk: &[Kept]| {
                     if direct {
                         encode_chunk(Chunk::Points(&points.located(chunk)))
                     } else {
@@ -303,7 +304,7 @@ pub fn encode_pool_within_budget(
                 let (head, tail) = k.split_at_mut(*sorted);
                 head.chunks(WARM_CHUNK).any(&mut encode_points)
                     || (!tail.is_empty() && {
-                        radsort::sort_by_key(tail, |&(first, _)| first);
+                        radsort::sort_by_key(tail, |k| k.pos);
                         tail.chunks(WARM_CHUNK).any(&mut encode_points)
                     })
             }

@@ -8,6 +8,7 @@
 //! Checks come first: `z <= max_zoom` and `x, y < 2^z` are tested on the parsed numbers
 //! before any shift or multiplication, so a hostile `z=64` can never overflow.
 
+use super::grid::UnitGrid;
 use crate::error::{Error, Result};
 use crate::geom::mercator::merc_y_to_lat;
 
@@ -138,6 +139,7 @@ impl TileCoord {
             y0: f64::from(self.y),
             tiles: s,
             extent: f64::from(extent),
+            grid: UnitGrid::new(self.z, self.x, self.y, extent),
         }
     }
 }
@@ -155,6 +157,9 @@ pub struct TileTransform {
     y0: f64,
     tiles: f64,
     extent: f64,
+    /// Where the tile's units are no finer than the quantized grid: its units there, by
+    /// which points are snapped.
+    grid: Option<UnitGrid>,
 }
 
 impl TileTransform {
@@ -162,8 +167,14 @@ impl TileTransform {
     /// the east), so that a tile on the antimeridian can place, in its buffer, what lies just
     /// across it: with `worlds = 1`, Mercator x near 1 (lon 180) lands left of the tile's x 0.
     pub fn shifted(&self, worlds: f64) -> TileTransform {
+        #[expect(clippy::cast_possible_truncation, reason = "whole worlds, one or two")]
+        let whole = worlds as i64;
         TileTransform {
             x0: self.x0 + worlds * self.tiles,
+            grid: self
+                .grid
+                .filter(|_| worlds.fract() == 0.0)
+                .map(|g| g.shifted(whole)),
             ..*self
         }
     }
@@ -175,6 +186,29 @@ impl TileTransform {
             (p[0] * self.tiles - self.x0) * self.extent,
             (p[1] * self.tiles - self.y0) * self.extent,
         ]
+    }
+
+    /// The grid of the tile's units over the quantized Mercator grid ([`UnitGrid`]), when
+    /// its units are no finer than it.
+    pub fn grid(&self) -> Option<UnitGrid> {
+        self.grid
+    }
+
+    /// Tile units of a point at normalized Mercator `p`: its quantized position rounded
+    /// to units ([`UnitGrid`]), so that a point is placed alike from its lon/lat and from
+    /// the point pyramid's codes; `p`'s floating units rounded where units are finer than
+    /// the quantized grid.
+    #[inline]
+    pub fn point_units(&self, p: [f64; 2]) -> [i32; 2] {
+        match &self.grid {
+            Some(grid) => grid.merc_units(p),
+            None => {
+                let [x, y] = self.apply(p);
+                #[expect(clippy::cast_possible_truncation, reason = "`as` saturates")]
+                let units = [x.round() as i32, y.round() as i32];
+                units
+            }
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use super::coord::{TileCoord, TileTransform};
 use super::encode::mvt::TileGeometry;
 use super::filter::Keep;
 use super::project::feature_geometry;
-use super::pyramid::{Pyramid, Region as PyramidRegion};
+use super::pyramid::{Kept, NOT_IN_PYRAMID, Pyramid, Region as PyramidRegion};
 use super::settings::TileLayerConfig;
 use super::simplify::{PreparedLayer, sq_tolerance};
 use crate::catalog::{GeometryKind, Layer};
@@ -58,7 +58,7 @@ impl PointTile<'_> {
         limit: usize,
         extent: u32,
         prefix: usize,
-    ) -> Option<(Vec<(u32, u32)>, usize)> {
+    ) -> Option<(Vec<Kept>, usize)> {
         self.pyramid
             .thin_partly(&self.region, self.points, limit, extent, prefix)
     }
@@ -71,13 +71,13 @@ impl PointTile<'_> {
     /// buffered tile are projected to tell whether they are in it. Features are read
     /// only when [`Self::located`] locates the listed points. `None` when the index is
     /// not one of single points.
-    pub fn listed(&self, prefix: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+    pub fn listed(&self, prefix: usize) -> Option<(Vec<Kept>, usize)> {
         if let Some(listed) = self.pyramid.listed(&self.region, prefix) {
             return Some(listed);
         }
         let [w, s, e, n] = self.lonlat_box;
         let inner = [w + EDGE_BAND, s + EDGE_BAND, e - EDGE_BAND, n - EDGE_BAND];
-        let mut out: Vec<(u32, u32)> = self
+        let mut out: Vec<Kept> = self
             .layer
             .index
             .points_in_envelope(w, s, e, n)?
@@ -85,39 +85,59 @@ impl PointTile<'_> {
                 (inner[0] < lon && lon < inner[2] && inner[1] < lat && lat < inner[3])
                     || self.clip.contains(self.tf.apply(lonlat_to_merc(lon, lat)))
             })
-            .filter_map(|(pos, _)| Some((u32::try_from(pos).ok()?, 1)))
+            .filter_map(|(pos, _)| {
+                Some(Kept {
+                    pos: u32::try_from(pos).ok()?,
+                    count: 1,
+                    finest: NOT_IN_PYRAMID,
+                })
+            })
             .collect();
-        radsort::sort_by_key(&mut out, |&(pos, _)| pos);
+        radsort::sort_by_key(&mut out, |k| k.pos);
         let sorted = out.len();
         Some((out, sorted))
     }
 
     /// The kept points (from [`Self::thin_partly`] or [`Self::listed`]) as encoding reads
-    /// them: position, feature id, tile units snapped, and count.
-    pub fn located(&self, kept: &[(u32, u32)]) -> Vec<LocatedPoint> {
-        // Positions first, in a loop of independent loads (the features are far apart in
-        // memory, so their cache misses overlap), then the projections.
-        let mut at: Vec<(usize, u64, [f64; 2], u32)> = Vec::with_capacity(kept.len());
-        at.extend(kept.iter().filter_map(|&(pos, n)| {
-            let pos = usize::try_from(pos).ok()?;
+    /// them: position, feature id, tile units snapped, and count. A point of the pyramid
+    /// is placed from its code there, as [`TileTransform::point_units`] places it from
+    /// its lon/lat (with no projection to compute).
+    pub fn located(&self, kept: &[Kept]) -> Vec<LocatedPoint> {
+        let grid = self.tf.grid();
+        // Features and codes first, in a loop of independent loads (the features are far
+        // apart in memory, so their cache misses overlap), then the units.
+        let mut at: Vec<(usize, u64, Where, u32)> = Vec::with_capacity(kept.len());
+        at.extend(kept.iter().filter_map(|k| {
+            let pos = usize::try_from(k.pos).ok()?;
             let feature = self.layer.features.get(pos)?;
-            let Geometry::Point(p) = &feature.geometry else {
-                return None;
+            let place = match grid {
+                Some(grid) if k.finest != NOT_IN_PYRAMID => {
+                    Where::Units(grid.code_units(self.pyramid.code(k.finest)))
+                }
+                _ => {
+                    let Geometry::Point(p) = &feature.geometry else {
+                        return None;
+                    };
+                    Where::LonLat([p.x(), p.y()])
+                }
             };
-            Some((pos, feature.id, [p.x(), p.y()], n))
+            Some((pos, feature.id, place, k.count))
         }));
         at.into_iter()
-            .map(|(pos, id, [lon, lat], represents)| LocatedPoint {
+            .map(|(pos, id, place, represents)| LocatedPoint {
                 pos,
                 id,
-                at: clip::snap(self.tf.apply(lonlat_to_merc(lon, lat))),
+                at: match place {
+                    Where::Units(units) => units,
+                    Where::LonLat([lon, lat]) => self.tf.point_units(lonlat_to_merc(lon, lat)),
+                },
                 represents,
             })
             .collect()
     }
 
     /// The candidates of kept points (as [`Self::located`] has them), with their counts.
-    pub fn candidates(&self, kept: &[(u32, u32)]) -> Vec<(Candidate, u32)> {
+    pub fn candidates(&self, kept: &[Kept]) -> Vec<(Candidate, u32)> {
         self.located(kept)
             .into_iter()
             .map(|p| {
@@ -132,6 +152,14 @@ impl PointTile<'_> {
             })
             .collect()
     }
+}
+
+/// A kept point's place: tile units read from its code in the pyramid, or its lon/lat
+/// to project.
+#[derive(Clone, Copy)]
+enum Where {
+    Units([i32; 2]),
+    LonLat([f64; 2]),
 }
 
 /// A kept point of a [`PointTile`], ready to encode.
@@ -247,7 +275,10 @@ fn gather(
         ) {
             let t = region.tf.apply(item.merc(layer));
             if region.clip.contains(t) {
-                let geometry = TileGeometry::Point(clip::snap(t));
+                let geometry = TileGeometry::Point(match &item {
+                    Item::Point(_) => region.tf.point_units(item.merc(layer)),
+                    Item::Cluster(_) => clip::snap(t),
+                });
                 let id = match &item {
                     Item::Point(pos) => layer.features.get(*pos).map_or(0, |f| f.id),
                     Item::Cluster(c) => c.id,

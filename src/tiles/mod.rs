@@ -42,6 +42,7 @@ pub mod cover;
 pub mod encode;
 pub mod filter;
 pub mod gather;
+pub mod grid;
 pub mod project;
 pub mod pyramid;
 pub mod render;

@@ -27,10 +27,11 @@ pub fn feature_geometry(
     match prepared {
         Prepared::Points => {
             if let Geometry::Point(p) = g {
-                let t = tf.apply(lonlat_to_merc(p.x(), p.y()));
+                let merc = lonlat_to_merc(p.x(), p.y());
+                let t = tf.apply(merc);
                 return clip
                     .contains(t)
-                    .then(|| (TileGeometry::Point(clip::snap(t)), t, 0.0));
+                    .then(|| (TileGeometry::Point(tf.point_units(merc)), t, 0.0));
             }
             let mut pts = Vec::new();
             let mut push = |lon: f64, lat: f64| {

@@ -31,11 +31,9 @@
 use geo::Geometry;
 
 use super::coord::TileCoord;
+use super::grid::{FINEST, morton, quantize};
 use crate::catalog::Layer;
 use crate::geom::mercator::lonlat_to_merc;
-
-/// Bits of the quantized coordinates: cells of levels `0..=FINEST`.
-const FINEST: u32 = 31;
 
 /// Largest `b` (buffer level below the tile) answered; the ring has `4 * 2^b * r` cells.
 const MAX_BUFFER_LEVEL: u32 = 8;
@@ -50,7 +48,9 @@ struct Level {
     codes: Vec<u64>,
     /// `cum[i]`: points in the cells before cell `i` (one more entry than cells).
     cum: Vec<u32>,
-    /// The smallest feature position in each cell.
+    /// The point of smallest feature position in each cell: at the finest level that
+    /// position, at the others the point's index in the finest level (where its position
+    /// and its code are).
     first: Vec<u32>,
 }
 
@@ -112,8 +112,23 @@ pub struct Region {
     ranges: Vec<(u64, u64)>,
 }
 
-/// A cell: Morton code, first position, points.
+/// A cell: Morton code, the finest level's index of its point of smallest position,
+/// points.
 type Cell = (u64, u32, u32);
+
+/// A point kept for a tile: the cell of a level that it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    /// Its feature's position in the layer.
+    pub pos: u32,
+    /// Points of its cell.
+    pub count: u32,
+    /// Its index in the pyramid's finest level ([`Pyramid::code`]), or [`NOT_IN_PYRAMID`].
+    pub finest: u32,
+}
+
+/// [`Kept::finest`] of a point listed from the layer's index.
+pub const NOT_IN_PYRAMID: u32 = u32::MAX;
 
 /// The first index at or after `from` whose code is at least `key`, in `codes` sorted
 /// with every code before `from` below `key`: steps of 1, 2, 4... from `from`, then a
@@ -127,33 +142,6 @@ fn gallop(codes: &[u64], from: usize, key: u64) -> usize {
     }
     let hi = hi.min(codes.len());
     lo + codes[lo..hi].partition_point(|&c| c < key)
-}
-
-/// Spreads the bits of `v` to the even bits of the result.
-fn spread(v: u32) -> u64 {
-    let mut x = u64::from(v);
-    x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
-    x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
-    x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
-    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
-    x = (x | (x << 1)) & 0x5555_5555_5555_5555;
-    x
-}
-
-/// The Morton code of cell `(x, y)`.
-fn morton(x: u32, y: u32) -> u64 {
-    spread(x) | (spread(y) << 1)
-}
-
-/// A normalized Mercator coordinate (`0..=1`) as a cell of level [`FINEST`].
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "checked to lie in 0..=1 and clamped"
-)]
-fn quantize(v: f64) -> u32 {
-    let max = (1u32 << FINEST) - 1;
-    ((v * f64::from(1u32 << FINEST)).floor() as u32).min(max)
 }
 
 /// The finest level at which two codes of level [`FINEST`] are in the same cell, or
@@ -216,9 +204,14 @@ impl Pyramid {
         let mut finest = finest_level(&points, FINEST as usize);
         drop(points);
         let mut levels: Vec<Level> = Vec::with_capacity(top + 1);
-        levels.push(coarser(&finest, 2 * (FINEST as usize - top)));
+        levels.push(coarser(
+            &finest,
+            2 * (FINEST as usize - top),
+            &finest.first,
+            true,
+        ));
         for _ in 0..top {
-            let next = levels.last().map(|l| coarser(l, 2));
+            let next = levels.last().map(|l| coarser(l, 2, &finest.first, false));
             levels.extend(next);
         }
         levels.reverse();
@@ -279,17 +272,33 @@ impl Pyramid {
         let (ix0, iy0) = (i64::from(x0), i64::from(y0));
         let (r, s) = (i64::from(ring), i64::from(side));
         let rows = i64::try_from(world).unwrap_or(i64::MAX);
+        // The ring: whole rows above and below the tile, `r` cells either side of it in
+        // the tile's rows.
+        let mut add = |cx: i64, cy: i64| {
+            if let (Ok(cx), Ok(cy)) = (u32::try_from(cx), u32::try_from(cy)) {
+                let code = morton(cx, cy);
+                ranges.push((code, code + 1));
+            }
+        };
         for cy in (iy0 - r..iy0 + s + r).filter(|cy| (0..rows).contains(cy)) {
-            for cx in ix0 - r..ix0 + s + r {
-                let inside = (ix0..ix0 + s).contains(&cx) && (iy0..iy0 + s).contains(&cy);
-                if let (false, Ok(cx), Ok(cy)) = (inside, u32::try_from(cx), u32::try_from(cy)) {
-                    let code = morton(cx, cy);
-                    ranges.push((code, code + 1));
-                }
+            if (iy0..iy0 + s).contains(&cy) {
+                (ix0 - r..ix0)
+                    .chain(ix0 + s..ix0 + s + r)
+                    .for_each(|cx| add(cx, cy));
+            } else {
+                (ix0 - r..ix0 + s + r).for_each(|cx| add(cx, cy));
             }
         }
-        // In code order, for the galloping searches of `Level::ranges`.
+        // In code order, for the galloping searches of `Level::ranges`, cells next to each
+        // other in it as one range.
         ranges.sort_unstable();
+        ranges.dedup_by(|next, range| {
+            let joined = range.1 == next.0;
+            if joined {
+                range.1 = next.1;
+            }
+            joined
+        });
         Some(Region { z, base, ranges })
     }
 
@@ -306,22 +315,31 @@ impl Pyramid {
     /// The cells of `region` at `level`, by code within each range of the region.
     fn cells(&self, region: &Region, level: u32) -> Vec<Cell> {
         if level < region.base {
-            return coarse_cells(&self.cells(region, region.base), 2 * (region.base - level));
+            return coarse_cells(
+                &self.cells(region, region.base),
+                2 * (region.base - level),
+                &self.points.first,
+            );
         }
         let (at, stored) = self.stored(level);
         let shift = 2 * (at - region.base);
         let up = 2 * (at - level);
         let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
+        let positions = &self.points.first;
         let mut out: Vec<Cell> = Vec::with_capacity(cells);
         for range in ranges {
             let start = out.len();
             for i in range {
-                let (code, first, count) =
-                    (stored.codes[i] >> up, stored.first[i], stored.count(i));
+                let first = if at == FINEST {
+                    u32::try_from(i).unwrap_or(u32::MAX)
+                } else {
+                    stored.first[i]
+                };
+                let (code, count) = (stored.codes[i] >> up, stored.count(i));
                 let open = out.len() > start;
                 match out.last_mut() {
                     Some(last) if open && last.0 == code => {
-                        last.1 = last.1.min(first);
+                        last.1 = earlier(positions, last.1, first);
                         last.2 += count;
                     }
                     _ => out.push((code, first, count)),
@@ -331,23 +349,43 @@ impl Pyramid {
         out
     }
 
-    /// The first position and the count of each cell of `region` at `level` (as
-    /// [`Self::cells`] has them): read straight from a stored level.
-    fn firsts_and_counts(&self, region: &Region, level: u32) -> Vec<(u32, u32)> {
+    /// The code of the point at index `finest` of the finest level (0 when there is none).
+    pub fn code(&self, finest: u32) -> u64 {
+        self.points.codes.get(finest as usize).copied().unwrap_or(0)
+    }
+
+    /// The kept point of the cell whose point of smallest position is at index `finest`
+    /// of the finest level, and which holds `count` points.
+    fn kept(&self, finest: u32, count: u32) -> Kept {
+        Kept {
+            pos: self
+                .points
+                .first
+                .get(finest as usize)
+                .copied()
+                .unwrap_or(u32::MAX),
+            count,
+            finest,
+        }
+    }
+
+    /// The kept point of each cell of `region` at `level` (as [`Self::cells`] has them):
+    /// read straight from a stored level.
+    fn firsts_and_counts(&self, region: &Region, level: u32) -> Vec<Kept> {
         match self.levels.get(level as usize) {
             Some(stored) if level >= region.base => {
                 let shift = 2 * (level - region.base);
                 let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
                 let mut out = Vec::with_capacity(cells);
                 for range in ranges {
-                    out.extend(range.map(|i| (stored.first[i], stored.count(i))));
+                    out.extend(range.map(|i| self.kept(stored.first[i], stored.count(i))));
                 }
                 out
             }
             _ => self
                 .cells(region, level)
                 .into_iter()
-                .map(|(_, first, count)| (first, count))
+                .map(|(_, first, count)| self.kept(first, count))
                 .collect(),
         }
     }
@@ -384,13 +422,7 @@ impl Pyramid {
     /// The thinning of [`super::budget::thin`] for the `n` points of `region` with at most
     /// `max` kept and tile units of `extent`: `(position, points of its cell)` by position.
     /// `None` when the pyramid cannot answer.
-    pub fn thin(
-        &self,
-        region: &Region,
-        n: usize,
-        max: usize,
-        extent: u32,
-    ) -> Option<Vec<(u32, u32)>> {
+    pub fn thin(&self, region: &Region, n: usize, max: usize, extent: u32) -> Option<Vec<Kept>> {
         self.thin_partly(region, n, max, extent, 0)
             .map(|(kept, _)| kept)
     }
@@ -406,7 +438,7 @@ impl Pyramid {
         max: usize,
         extent: u32,
         prefix: usize,
-    ) -> Option<(Vec<(u32, u32)>, usize)> {
+    ) -> Option<(Vec<Kept>, usize)> {
         let max = max.max(1);
         #[expect(
             clippy::cast_precision_loss,
@@ -459,7 +491,7 @@ impl Pyramid {
     /// read from the finest level, whose cells are then single points. `None` when two
     /// points of the region share a cell (the same position), which only the layer's
     /// index can list.
-    pub fn listed(&self, region: &Region, prefix: usize) -> Option<(Vec<(u32, u32)>, usize)> {
+    pub fn listed(&self, region: &Region, prefix: usize) -> Option<(Vec<Kept>, usize)> {
         let finest = &self.points;
         let shift = 2 * (FINEST - region.base);
         let (ranges, cells) = finest.ranges_and_cells(&region.ranges, shift);
@@ -468,39 +500,50 @@ impl Pyramid {
             if finest.cum[range.end] - finest.cum[range.start] != u32::try_from(range.len()).ok()? {
                 return None;
             }
-            all.extend(finest.first[range].iter().map(|&pos| (pos, 1)));
+            let start = u32::try_from(range.start).ok()?;
+            all.extend((start..).zip(&finest.first[range]).map(|(i, &pos)| Kept {
+                pos,
+                count: 1,
+                finest: i,
+            }));
         }
         Some(by_position(all, usize::MAX, prefix))
     }
 }
 
-/// At most `max` of `kept` (cells as `(first position, count)`) by position, with only the
-/// first `prefix` in order when `prefix` is not 0 and all of them are kept; and how many
-/// are in order.
-fn by_position(mut kept: Vec<(u32, u32)>, max: usize, prefix: usize) -> (Vec<(u32, u32)>, usize) {
+/// At most `max` of `kept` by position, with only the first `prefix` in order when
+/// `prefix` is not 0 and all of them are kept; and how many are in order.
+fn by_position(mut kept: Vec<Kept>, max: usize, prefix: usize) -> (Vec<Kept>, usize) {
     if prefix > 0 && prefix < kept.len() && kept.len() <= max {
         // The `prefix` first by position, then those in order.
-        kept.select_nth_unstable_by_key(prefix, |&(first, _)| first);
-        radsort::sort_by_key(&mut kept[..prefix], |&(first, _)| first);
+        kept.select_nth_unstable_by_key(prefix, |k| k.pos);
+        radsort::sort_by_key(&mut kept[..prefix], |k| k.pos);
         return (kept, prefix);
     }
     // By position (each cell's first position is its own): a radix sort, several times
     // faster than a comparison sort on the thousands of cells of a dense tile.
-    radsort::sort_by_key(&mut kept, |&(first, _)| first);
+    radsort::sort_by_key(&mut kept, |k| k.pos);
     kept.truncate(max);
     let sorted = kept.len();
     (kept, sorted)
 }
 
-/// Cells merged into cells `shift` bits coarser, in code order.
-fn coarse_cells(cells: &[Cell], shift: u32) -> Vec<Cell> {
+/// Which of two indices of the finest level is the point of smaller position.
+fn earlier(positions: &[u32], a: u32, b: u32) -> u32 {
+    let pos = |i: u32| positions.get(i as usize).copied().unwrap_or(u32::MAX);
+    if pos(b) < pos(a) { b } else { a }
+}
+
+/// Cells merged into cells `shift` bits coarser, in code order (`positions`: the finest
+/// level's).
+fn coarse_cells(cells: &[Cell], shift: u32, positions: &[u32]) -> Vec<Cell> {
     let mut cells: Vec<Cell> = cells.iter().map(|&(c, f, n)| (c >> shift, f, n)).collect();
     radsort::sort_by_key(&mut cells, |c| c.0);
     let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
     for (code, first, count) in cells {
         match out.last_mut() {
             Some(last) if last.0 == code => {
-                last.1 = last.1.min(first);
+                last.1 = earlier(positions, last.1, first);
                 last.2 += count;
             }
             _ => out.push((code, first, count)),
@@ -534,23 +577,29 @@ fn finest_level(points: &[(u64, u32)], level: usize) -> Level {
     out
 }
 
-/// The level `shift / 2` levels above `finer`.
-fn coarser(finer: &Level, shift: usize) -> Level {
+/// The level `shift / 2` levels above `finer`, which is the finest level when
+/// `from_finest` (`positions`: the finest level's).
+fn coarser(finer: &Level, shift: usize, positions: &[u32], from_finest: bool) -> Level {
     let mut out = Level::default();
     out.cum.push(0);
     for (i, &code) in finer.codes.iter().enumerate() {
         let cell = code >> shift;
         let end = finer.cum[i + 1];
+        let point = if from_finest {
+            u32::try_from(i).unwrap_or(u32::MAX)
+        } else {
+            finer.first[i]
+        };
         if out.codes.last() == Some(&cell) {
             if let Some(first) = out.first.last_mut() {
-                *first = (*first).min(finer.first[i]);
+                *first = earlier(positions, *first, point);
             }
             if let Some(c) = out.cum.last_mut() {
                 *c = end;
             }
         } else {
             out.codes.push(cell);
-            out.first.push(finer.first[i]);
+            out.first.push(point);
             out.cum.push(end);
         }
     }

@@ -1,0 +1,180 @@
+//! The quantized Mercator grid that point positions are snapped through.
+//!
+//! Owns: the grid of `2^31` cells a side over the Web Mercator world ([`FINEST`]), the
+//! quantizing of a normalized Mercator coordinate to it, Morton codes of its cells (bits
+//! interleaved, x in the even bits) and their decoding, and [`UnitGrid`]: tile units of a
+//! quantized point. A point's tile units are its quantized position rounded to the tile's
+//! units, so that the point pyramid, which keeps positions as Morton codes, and the layer's
+//! features, which keep them as lon/lat, place a point on the same unit. A cell is 1.9 cm
+//! at the equator; a tile unit is one cell at zoom 19 (4,096 units a tile) and coarser
+//! below it.
+
+/// Bits of the quantized coordinates: cells of levels `0..=FINEST`.
+pub const FINEST: u32 = 31;
+
+/// Spreads the bits of `v` to the even bits of the result.
+pub fn spread(v: u32) -> u64 {
+    let mut x = u64::from(v);
+    x = (x | (x << 16)) & 0x0000_FFFF_0000_FFFF;
+    x = (x | (x << 8)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    x = (x | (x << 2)) & 0x3333_3333_3333_3333;
+    x = (x | (x << 1)) & 0x5555_5555_5555_5555;
+    x
+}
+
+/// The even bits of `v` gathered: the inverse of [`spread`].
+pub fn compact(v: u64) -> u32 {
+    let mut x = v & 0x5555_5555_5555_5555;
+    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
+    x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
+    x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+    x = (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF;
+    u32::try_from(x).unwrap_or(u32::MAX)
+}
+
+/// The Morton code of cell `(x, y)`.
+pub fn morton(x: u32, y: u32) -> u64 {
+    spread(x) | (spread(y) << 1)
+}
+
+/// The cell `(x, y)` of a Morton code.
+pub fn cell_of(code: u64) -> (u32, u32) {
+    (compact(code), compact(code >> 1))
+}
+
+/// The cell of a normalized Mercator coordinate, unbounded: the world is `0..2^31`, a copy
+/// of it one width east `2^31..2^32`.
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "normalized coordinates are a few worlds at most; `as` saturates"
+)]
+pub fn quantize_wide(v: f64) -> i64 {
+    (v * f64::from(1u32 << FINEST)).floor() as i64
+}
+
+/// The cell of a normalized Mercator coordinate in `0..=1`, clamped to the world.
+pub fn quantize(v: f64) -> u32 {
+    let max = (1u32 << FINEST) - 1;
+    u32::try_from(quantize_wide(v).clamp(0, i64::from(max))).unwrap_or(max)
+}
+
+/// Tile units of quantized points in one tile: the cell relative to the tile's first cell,
+/// rounded to units of `2^shift` cells (halves up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitGrid {
+    /// Cells a unit, as a power of two.
+    shift: u32,
+    /// The tile's first cell.
+    origin: [i64; 2],
+}
+
+impl UnitGrid {
+    /// The grid of tile `(z, x, y)` with `extent` units a side; `None` when `extent` is not
+    /// a power of two or its units are finer than a cell.
+    pub fn new(z: u8, x: u32, y: u32, extent: u32) -> Option<Self> {
+        if !extent.is_power_of_two() {
+            return None;
+        }
+        let tile_bits = FINEST.checked_sub(u32::from(z))?;
+        let shift = tile_bits.checked_sub(extent.trailing_zeros())?;
+        Some(Self {
+            shift,
+            origin: [i64::from(x) << tile_bits, i64::from(y) << tile_bits],
+        })
+    }
+
+    /// The same grid for a copy of the world `worlds` widths to the west (see
+    /// [`super::coord::TileTransform::shifted`]).
+    pub fn shifted(self, worlds: i64) -> Self {
+        Self {
+            origin: [
+                self.origin[0].saturating_add(worlds.saturating_mul(1 << FINEST)),
+                self.origin[1],
+            ],
+            ..self
+        }
+    }
+
+    /// Tile units of the cell `(x, y)`.
+    pub fn units(&self, x: i64, y: i64) -> [i32; 2] {
+        let round = |v: i64, origin: i64| -> i32 {
+            let v = v.saturating_sub(origin);
+            let v = match self.shift {
+                0 => v,
+                s => v.saturating_add(1 << (s - 1)) >> s,
+            };
+            i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+        };
+        [round(x, self.origin[0]), round(y, self.origin[1])]
+    }
+
+    /// Tile units of the cell of Morton code `code`.
+    pub fn code_units(&self, code: u64) -> [i32; 2] {
+        let (x, y) = cell_of(code);
+        self.units(i64::from(x), i64::from(y))
+    }
+
+    /// Tile units of a normalized Mercator point.
+    pub fn merc_units(&self, p: [f64; 2]) -> [i32; 2] {
+        self.units(quantize_wide(p[0]), quantize_wide(p[1]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_decode_to_their_cells() {
+        for (x, y) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (0x7FFF_FFFF, 0x1234_5678),
+            (977, 31),
+        ] {
+            assert_eq!(cell_of(morton(x, y)), (x, y));
+        }
+    }
+
+    #[test]
+    fn units_round_the_cells_of_a_tile() {
+        // Zoom 2, tile (1, 2), 4,096 units: a unit is 2^17 cells.
+        let grid = UnitGrid::new(2, 1, 2, 4096).expect("a grid");
+        let (x0, y0) = (1i64 << 29, 2i64 << 29);
+        assert_eq!(grid.units(x0, y0), [0, 0]);
+        assert_eq!(grid.units(x0 + (1 << 16) - 1, y0 + (1 << 16)), [0, 1]);
+        assert_eq!(grid.units(x0 - (1 << 17), y0 + (4096 << 17)), [-1, 4096]);
+        // The point's units agree with its floating tile units to within a unit's rounding.
+        let p = [0.3125 + 1e-7, 0.5625 - 3e-7];
+        let exact = [(p[0] * 4.0 - 1.0) * 4096.0, (p[1] * 4.0 - 2.0) * 4096.0];
+        let units = grid.merc_units(p);
+        for (u, e) in units.iter().zip(exact) {
+            assert!(
+                (f64::from(*u) - e).abs() <= 0.5 + 1e-6,
+                "{units:?} {exact:?}"
+            );
+        }
+        // A copy of the world one width west of the tile (shifted by one world) lands left
+        // of it by the world's width in units.
+        let west = grid.shifted(1);
+        assert_eq!(
+            west.merc_units([1.25 + 1e-9, 0.5]),
+            grid.merc_units([0.25 + 1e-9, 0.5])
+        );
+        // Units finer than the grid, or an extent not a power of two: no grid.
+        assert!(UnitGrid::new(20, 0, 0, 4096).is_none());
+        assert!(UnitGrid::new(19, 0, 0, 4096).is_some());
+        assert!(UnitGrid::new(4, 0, 0, 4000).is_none());
+    }
+
+    #[test]
+    fn quantizing_clamps_to_the_world() {
+        assert_eq!(quantize(0.0), 0);
+        assert_eq!(quantize(1.0), (1 << FINEST) - 1);
+        assert_eq!(quantize(-0.5), 0);
+        assert_eq!(quantize_wide(1.5), 3 << (FINEST - 1));
+    }
+}
