@@ -97,15 +97,13 @@ impl UnitGrid {
         }
     }
 
-    /// Tile units of the cell `(x, y)`.
+    /// Tile units of the cell `(x, y)` (cells of a few worlds at most).
     pub fn units(&self, x: i64, y: i64) -> [i32; 2] {
+        // Half a unit, to round: none when a unit is one cell.
+        let half = (1i64 << self.shift) >> 1;
         let round = |v: i64, origin: i64| -> i32 {
-            let v = v.saturating_sub(origin);
-            let v = match self.shift {
-                0 => v,
-                s => v.saturating_add(1 << (s - 1)) >> s,
-            };
-            i32::try_from(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))).unwrap_or(0)
+            let units = (v.wrapping_sub(origin).wrapping_add(half)) >> self.shift;
+            i32::try_from(units).unwrap_or(if units < 0 { i32::MIN } else { i32::MAX })
         };
         [round(x, self.origin[0]), round(y, self.origin[1])]
     }
