@@ -26,8 +26,10 @@ fn gauss(rng: &mut StdRng) -> f64 {
     (0..4).map(|_| rng.r#gen::<f64>()).sum::<f64>() - 2.0
 }
 
-/// `n` points: 70% in a few Gaussian towns, the rest uniform over lon 60..75, lat 24..38.
-fn write_layer(dir: &Path, n: usize) -> String {
+/// `n` points: 70% in a few Gaussian towns, the rest uniform over lon 60..75, lat 24..38;
+/// with `ids`, ids that do not follow the points' order (else none: each feature's id is
+/// its position in the file).
+fn write_layer(dir: &Path, n: usize, ids: bool) -> String {
     let mut rng = StdRng::seed_from_u64(42);
     let towns: Vec<(f64, f64, f64)> = (0..8)
         .map(|_| {
@@ -52,11 +54,19 @@ fn write_layer(dir: &Path, n: usize) -> String {
                 (60.0 + 15.0 * rng.r#gen::<f64>(), 24.0 + 14.0 * rng.r#gen::<f64>())
             };
             last = (lon, lat);
-            serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
-                "coordinates": [lon, lat]}, "properties": {"n": i % 13, "tag": format!("t{}", i % 7)}})
+            let mut feature = serde_json::json!({"type": "Feature", "geometry": {"type": "Point",
+                "coordinates": [lon, lat]}, "properties": {"n": i % 13, "tag": format!("t{}", i % 7)}});
+            if ids {
+                feature["id"] = serde_json::json!(3 * (n - i));
+            }
+            feature
         })
         .collect();
-    let path = dir.join("dense.geojson");
+    let path = dir.join(if ids {
+        "dense_ids.geojson"
+    } else {
+        "dense.geojson"
+    });
     std::fs::write(
         &path,
         serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
@@ -78,7 +88,10 @@ fn code_of(layer: &Layer, pos: usize) -> u64 {
 #[test]
 fn pyramid_thinning_is_the_budgets_thinning() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_layer(dir.path(), 30_000);
+    let paths = [
+        (write_layer(dir.path(), 30_000, false), false),
+        (write_layer(dir.path(), 30_000, true), true),
+    ];
     let budgets = [
         "",
         "max_features=300\n",
@@ -91,7 +104,15 @@ fn pyramid_thinning_is_the_budgets_thinning() {
     let mut from_pyramid = 0;
     // Tiles whose points the pyramid lists, and tiles it leaves to the index.
     let (mut listed, mut unlisted) = (0, 0);
-    for budget in budgets {
+    // The layer whose ids do not follow positions with a few of the budgets.
+    let runs = paths.iter().flat_map(|(path, ids)| {
+        let n = if *ids { 3 } else { budgets.len() };
+        budgets
+            .iter()
+            .take(n)
+            .map(move |budget| (path, *ids, budget))
+    });
+    for (path, ids, budget) in runs {
         let state = state_from_toml(&format!(
             "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\n{budget}"
         ));
@@ -99,6 +120,8 @@ fn pyramid_thinning_is_the_budgets_thinning() {
         let cfg = state.tiler.layer_config("dense");
         let prepared = state.tiler.prepared(&layer);
         let pyramid = prepared.pyramid().expect("a layer of points has a pyramid");
+        // Ids read from positions only where they follow them.
+        assert_eq!(pyramid.id_of(0).is_some(), !ids);
         for z in 0..=10u8 {
             let n = f64::from(1u32 << z);
             let [x0, y0] = lonlat_to_merc(59.0, 39.0);
@@ -194,7 +217,7 @@ fn pyramid_thinning_is_the_budgets_thinning() {
 #[test]
 fn a_new_layer_generation_gets_its_own_pyramid() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_layer(dir.path(), 3000);
+    let path = write_layer(dir.path(), 3000, false);
     let state = state_from_toml(&format!(
         "[server.tiles]\ncache_mib=0\n[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\nmax_features=200\n"
     ));

@@ -109,6 +109,14 @@ impl PointTile<'_> {
         let mut at: Vec<(usize, u64, Where, u32)> = Vec::with_capacity(kept.len());
         at.extend(kept.iter().filter_map(|k| {
             let pos = usize::try_from(k.pos).ok()?;
+            // With ids that follow positions, a point of the pyramid needs no read of its
+            // feature at all.
+            if let (Some(grid), Some(id)) = (grid, self.pyramid.id_of(k.pos))
+                && k.finest != NOT_IN_PYRAMID
+            {
+                let units = grid.code_units(self.pyramid.code(k.finest));
+                return Some((pos, id, Where::Units(units), k.count));
+            }
             let feature = self.layer.features.get(pos)?;
             let place = match grid {
                 Some(grid) if k.finest != NOT_IN_PYRAMID => {

@@ -99,6 +99,10 @@ pub struct Pyramid {
     levels: Vec<Level>,
     /// Level [`FINEST`]: each distinct point position.
     points: Level,
+    /// When the id of every point's feature is its position plus one offset (ids numbered
+    /// in file order, as many files have them): that offset, by which a tile knows a
+    /// point's id without reading its feature.
+    id_offset: Option<u64>,
 }
 
 /// The cells of a tile and its buffer at the level `z + b` ([`Pyramid::region`]).
@@ -110,6 +114,26 @@ pub struct Region {
     /// Half-open Morton code ranges at level `base`, disjoint, in code order: the tile and
     /// the cells of its buffer ring.
     ranges: Vec<(u64, u64)>,
+}
+
+/// What the points' ids and positions have in common, so far.
+#[derive(Debug, Clone, Copy)]
+enum IdOffset {
+    Unknown,
+    /// Every id is its position plus this.
+    All(u64),
+    Mixed,
+}
+
+impl IdOffset {
+    /// The offset with one more point's id less its position (`None` when below it).
+    fn and(self, offset: Option<u64>) -> Self {
+        match (self, offset) {
+            (Self::Unknown, Some(o)) => Self::All(o),
+            (Self::All(a), Some(o)) if a == o => self,
+            _ => Self::Mixed,
+        }
+    }
 }
 
 /// A cell: Morton code, the finest level's index of its point of smallest position,
@@ -161,9 +185,13 @@ impl Pyramid {
     /// geometry are left out) in the Web Mercator range.
     pub fn new(layer: &Layer) -> Option<Self> {
         let mut points: Vec<(u64, u32)> = Vec::with_capacity(layer.features.live());
+        // The offset of ids from positions while they all have the same one.
+        let mut id_offset = IdOffset::Unknown;
         for (pos, f) in layer.features.iter() {
             match &f.geometry {
                 Geometry::Point(p) => {
+                    id_offset =
+                        id_offset.and(f.id.checked_sub(u64::try_from(pos).unwrap_or(u64::MAX)));
                     let [mx, my] = lonlat_to_merc(p.x(), p.y());
                     if !((0.0..=1.0).contains(&mx) && (0.0..=1.0).contains(&my)) {
                         return None;
@@ -223,7 +251,17 @@ impl Pyramid {
         Some(Self {
             levels,
             points: finest,
+            id_offset: match id_offset {
+                IdOffset::All(offset) => Some(offset),
+                IdOffset::Unknown | IdOffset::Mixed => None,
+            },
         })
+    }
+
+    /// The id of the feature of the point at `pos`, when ids follow positions (see
+    /// `id_offset`).
+    pub fn id_of(&self, pos: u32) -> Option<u64> {
+        self.id_offset.map(|offset| offset + u64::from(pos))
     }
 
     /// Bytes the pyramid holds.
