@@ -48,10 +48,11 @@ struct Level {
     codes: Vec<u64>,
     /// `cum[i]`: points in the cells before cell `i` (one more entry than cells).
     cum: Vec<u32>,
-    /// The point of smallest feature position in each cell: at the finest level that
-    /// position, at the others the point's index in the finest level (where its position
-    /// and its code are).
+    /// The smallest feature position in each cell.
     first: Vec<u32>,
+    /// The index in the finest level of the point at that position (where its code is);
+    /// empty at the finest level itself.
+    finest: Vec<u32>,
 }
 
 impl Level {
@@ -88,6 +89,18 @@ impl Level {
 
     fn count(&self, i: usize) -> u32 {
         self.cum[i + 1] - self.cum[i]
+    }
+
+    /// Cell `i` as the point kept for it.
+    fn kept(&self, i: usize) -> Kept {
+        Kept {
+            pos: self.first[i],
+            count: self.count(i),
+            finest: match self.finest.get(i) {
+                Some(&finest) => finest,
+                None => u32::try_from(i).unwrap_or(NOT_IN_PYRAMID),
+            },
+        }
     }
 }
 
@@ -136,9 +149,8 @@ impl IdOffset {
     }
 }
 
-/// A cell: Morton code, the finest level's index of its point of smallest position,
-/// points.
-type Cell = (u64, u32, u32);
+/// A cell: Morton code, and the point kept for it.
+type Cell = (u64, Kept);
 
 /// A point kept for a tile: the cell of a level that it stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +165,18 @@ pub struct Kept {
 
 /// [`Kept::finest`] of a point listed from the layer's index.
 pub const NOT_IN_PYRAMID: u32 = u32::MAX;
+
+impl Kept {
+    /// The point kept for this cell and `other` merged: the one of smaller position,
+    /// standing for the points of both.
+    fn absorb(&mut self, other: Kept) {
+        if other.pos < self.pos {
+            self.pos = other.pos;
+            self.finest = other.finest;
+        }
+        self.count += other.count;
+    }
+}
 
 /// The first index at or after `from` whose code is at least `key`, in `codes` sorted
 /// with every code before `from` below `key`: steps of 1, 2, 4... from `from`, then a
@@ -232,14 +256,9 @@ impl Pyramid {
         let mut finest = finest_level(&points, FINEST as usize);
         drop(points);
         let mut levels: Vec<Level> = Vec::with_capacity(top + 1);
-        levels.push(coarser(
-            &finest,
-            2 * (FINEST as usize - top),
-            &finest.first,
-            true,
-        ));
+        levels.push(coarser(&finest, 2 * (FINEST as usize - top)));
         for _ in 0..top {
-            let next = levels.last().map(|l| coarser(l, 2, &finest.first, false));
+            let next = levels.last().map(|l| coarser(l, 2));
             levels.extend(next);
         }
         levels.reverse();
@@ -247,6 +266,7 @@ impl Pyramid {
             level.codes.shrink_to_fit();
             level.cum.shrink_to_fit();
             level.first.shrink_to_fit();
+            level.finest.shrink_to_fit();
         }
         Some(Self {
             levels,
@@ -268,7 +288,10 @@ impl Pyramid {
     pub fn heap_bytes(&self) -> usize {
         std::iter::once(&self.points)
             .chain(&self.levels)
-            .map(|l| l.codes.capacity() * 8 + (l.cum.capacity() + l.first.capacity()) * 4)
+            .map(|l| {
+                l.codes.capacity() * 8
+                    + (l.cum.capacity() + l.first.capacity() + l.finest.capacity()) * 4
+            })
             .sum()
     }
 
@@ -353,34 +376,21 @@ impl Pyramid {
     /// The cells of `region` at `level`, by code within each range of the region.
     fn cells(&self, region: &Region, level: u32) -> Vec<Cell> {
         if level < region.base {
-            return coarse_cells(
-                &self.cells(region, region.base),
-                2 * (region.base - level),
-                &self.points.first,
-            );
+            return coarse_cells(&self.cells(region, region.base), 2 * (region.base - level));
         }
         let (at, stored) = self.stored(level);
         let shift = 2 * (at - region.base);
         let up = 2 * (at - level);
         let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
-        let positions = &self.points.first;
         let mut out: Vec<Cell> = Vec::with_capacity(cells);
         for range in ranges {
             let start = out.len();
             for i in range {
-                let first = if at == FINEST {
-                    u32::try_from(i).unwrap_or(u32::MAX)
-                } else {
-                    stored.first[i]
-                };
-                let (code, count) = (stored.codes[i] >> up, stored.count(i));
+                let (code, kept) = (stored.codes[i] >> up, stored.kept(i));
                 let open = out.len() > start;
                 match out.last_mut() {
-                    Some(last) if open && last.0 == code => {
-                        last.1 = earlier(positions, last.1, first);
-                        last.2 += count;
-                    }
-                    _ => out.push((code, first, count)),
+                    Some(last) if open && last.0 == code => last.1.absorb(kept),
+                    _ => out.push((code, kept)),
                 }
             }
         }
@@ -392,21 +402,6 @@ impl Pyramid {
         self.points.codes.get(finest as usize).copied().unwrap_or(0)
     }
 
-    /// The kept point of the cell whose point of smallest position is at index `finest`
-    /// of the finest level, and which holds `count` points.
-    fn kept(&self, finest: u32, count: u32) -> Kept {
-        Kept {
-            pos: self
-                .points
-                .first
-                .get(finest as usize)
-                .copied()
-                .unwrap_or(u32::MAX),
-            count,
-            finest,
-        }
-    }
-
     /// The kept point of each cell of `region` at `level` (as [`Self::cells`] has them):
     /// read straight from a stored level.
     fn firsts_and_counts(&self, region: &Region, level: u32) -> Vec<Kept> {
@@ -416,14 +411,14 @@ impl Pyramid {
                 let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
                 let mut out = Vec::with_capacity(cells);
                 for range in ranges {
-                    out.extend(range.map(|i| self.kept(stored.first[i], stored.count(i))));
+                    out.extend(range.map(|i| stored.kept(i)));
                 }
                 out
             }
             _ => self
                 .cells(region, level)
                 .into_iter()
-                .map(|(_, first, count)| self.kept(first, count))
+                .map(|(_, kept)| kept)
                 .collect(),
         }
     }
@@ -566,25 +561,15 @@ fn by_position(mut kept: Vec<Kept>, max: usize, prefix: usize) -> (Vec<Kept>, us
     (kept, sorted)
 }
 
-/// Which of two indices of the finest level is the point of smaller position.
-fn earlier(positions: &[u32], a: u32, b: u32) -> u32 {
-    let pos = |i: u32| positions.get(i as usize).copied().unwrap_or(u32::MAX);
-    if pos(b) < pos(a) { b } else { a }
-}
-
-/// Cells merged into cells `shift` bits coarser, in code order (`positions`: the finest
-/// level's).
-fn coarse_cells(cells: &[Cell], shift: u32, positions: &[u32]) -> Vec<Cell> {
-    let mut cells: Vec<Cell> = cells.iter().map(|&(c, f, n)| (c >> shift, f, n)).collect();
+/// Cells merged into cells `shift` bits coarser, in code order.
+fn coarse_cells(cells: &[Cell], shift: u32) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = cells.iter().map(|&(c, k)| (c >> shift, k)).collect();
     radsort::sort_by_key(&mut cells, |c| c.0);
     let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
-    for (code, first, count) in cells {
+    for (code, kept) in cells {
         match out.last_mut() {
-            Some(last) if last.0 == code => {
-                last.1 = earlier(positions, last.1, first);
-                last.2 += count;
-            }
-            _ => out.push((code, first, count)),
+            Some(last) if last.0 == code => last.1.absorb(kept),
+            _ => out.push((code, kept)),
         }
     }
     out
@@ -615,30 +600,33 @@ fn finest_level(points: &[(u64, u32)], level: usize) -> Level {
     out
 }
 
-/// The level `shift / 2` levels above `finer`, which is the finest level when
-/// `from_finest` (`positions`: the finest level's).
-fn coarser(finer: &Level, shift: usize, positions: &[u32], from_finest: bool) -> Level {
+/// The level `shift / 2` levels above `finer`.
+fn coarser(finer: &Level, shift: usize) -> Level {
     let mut out = Level::default();
     out.cum.push(0);
     for (i, &code) in finer.codes.iter().enumerate() {
         let cell = code >> shift;
         let end = finer.cum[i + 1];
-        let point = if from_finest {
-            u32::try_from(i).unwrap_or(u32::MAX)
-        } else {
-            finer.first[i]
-        };
-        if out.codes.last() == Some(&cell) {
-            if let Some(first) = out.first.last_mut() {
-                *first = earlier(positions, *first, point);
+        let kept = finer.kept(i);
+        match (
+            out.codes.last(),
+            out.first.last_mut(),
+            out.finest.last_mut(),
+        ) {
+            (Some(&last), Some(first), Some(finest)) if last == cell => {
+                if kept.pos < *first {
+                    (*first, *finest) = (kept.pos, kept.finest);
+                }
+                if let Some(c) = out.cum.last_mut() {
+                    *c = end;
+                }
             }
-            if let Some(c) = out.cum.last_mut() {
-                *c = end;
+            _ => {
+                out.codes.push(cell);
+                out.first.push(kept.pos);
+                out.finest.push(kept.finest);
+                out.cum.push(end);
             }
-        } else {
-            out.codes.push(cell);
-            out.first.push(point);
-            out.cum.push(end);
         }
     }
     out
