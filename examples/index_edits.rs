@@ -42,7 +42,7 @@ fn main() -> Res<()> {
     let mut slots: Vec<Option<Geometry<f64>>> = loaded
         .features
         .into_iter()
-        .map(|f| Some(f.geometry))
+        .map(|f| Some(f.geometry.into_geometry()))
         .collect();
     println!(
         "loaded {} features in {:.1?}",

@@ -48,7 +48,7 @@ fn brute_force(layer: &Layer, center: Point<f64>) -> Vec<(usize, f64)> {
     let mut all: Vec<(usize, f64)> = layer
         .features
         .iter()
-        .map(|(i, f)| match f.geometry {
+        .map(|(i, f)| match *f.geometry.get() {
             Geometry::Point(p) => (i, Geodesic.distance(center, p)),
             _ => unreachable!(),
         })

@@ -83,7 +83,7 @@ fn envelope_counts_and_position_order_match_a_scan_of_points() {
     for n in [0, 1, 16, 17, 300, 20_000] {
         let points = random_points(n as u64, n);
         let index = SpatialIndex::build(
-            &points
+            points
                 .iter()
                 .map(|p| Geometry::Point(*p))
                 .collect::<Vec<_>>(),

@@ -9,7 +9,6 @@ mod common;
 use std::path::Path;
 
 use common::state_from_toml;
-use geo::Geometry;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::tiles::budget::encode_within_budget;
@@ -78,7 +77,7 @@ fn write_layer(dir: &Path, n: usize, ids: bool) -> String {
 /// The code of the quantized position of the point at `pos`, computed from its lon/lat.
 fn code_of(layer: &Layer, pos: usize) -> u64 {
     let feature = layer.features.get(pos).expect("a feature");
-    let Geometry::Point(p) = &feature.geometry else {
+    let Some(p) = feature.geometry.point() else {
         panic!("not a point");
     };
     let [x, y] = lonlat_to_merc(p.x(), p.y());

@@ -129,7 +129,7 @@ async fn points_land_where_the_features_are_with_the_feature_api_ids() {
     // Above the zooms where the default atlas clusters incidents, each is its own feature.
     let first = incident_cluster_max_zoom(&state) + 1;
     for (_, f) in layer.features.iter().step_by(9) {
-        let Geometry::Point(p) = f.geometry else {
+        let Some(p) = f.geometry.point() else {
             continue;
         };
         for z in [first, first + 2, 14] {
@@ -208,7 +208,7 @@ async fn default_atlas_clusters_account_for_every_incident() {
             .features
             .iter()
             .map(|(_, f)| f)
-            .filter(|f| match f.geometry {
+            .filter(|f| match *f.geometry.get() {
                 Geometry::Point(p) => p.x() >= w && p.x() < e && p.y() > s && p.y() <= nth,
                 _ => false,
             })
@@ -254,7 +254,7 @@ async fn typed_properties_survive() {
     let state = atlas();
     let layer = state.catalog.get("incidents").unwrap().snapshot();
     let f = layer.features.get(0).unwrap();
-    let Geometry::Point(p) = f.geometry else {
+    let Some(p) = f.geometry.point() else {
         panic!()
     };
     let z = incident_cluster_max_zoom(&state) + 1;
@@ -690,7 +690,7 @@ async fn a_new_layer_generation_is_never_served_from_the_cache() {
     let mut features: Vec<_> = layer.features.iter().map(|(_, f)| f.clone()).collect();
     let mut moved = features[0].clone();
     moved.id = 2;
-    moved.geometry = Geometry::Point(geo::Point::new(-20.0, -20.0));
+    moved.geometry = geo::Point::new(-20.0, -20.0).into();
     features.push(moved);
     handle.replace(layer.with_features(layer.fields.clone(), features));
     let second = get_with(&state, "/tiles/g/0/0/0", &[]).await;
@@ -941,7 +941,8 @@ async fn only_tiny_polygons_are_dropped() {
         world["countries"].iter().filter_map(|f| f.id).collect();
     let mut big = 0;
     for (_, f) in layer.features.iter() {
-        let parts: Vec<&geo::Polygon<f64>> = match &f.geometry {
+        let geometry = f.geometry.get();
+        let parts: Vec<&geo::Polygon<f64>> = match &*geometry {
             Geometry::Polygon(p) => vec![p],
             Geometry::MultiPolygon(mp) => mp.iter().collect(),
             _ => continue,

@@ -10,6 +10,7 @@
 //! end, and a deleted one leaves an empty slot (a tombstone). Only a full build of the
 //! layer ([`super::Layer::build`]) renumbers the slots, dropping the empty ones.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ pub const CHUNK: usize = 1024;
 
 type Chunk = Arc<Vec<Option<Feature>>>;
 
-const _: () = assert!(std::mem::size_of::<Option<Feature>>() == 104);
+const _: () = assert!(std::mem::size_of::<Option<Feature>>() == 72);
 
 /// The slots of a layer: each holds a feature or is empty. See the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -79,8 +80,8 @@ impl Features {
     }
 
     /// The geometry of every slot in position order, as the spatial index takes them.
-    pub fn geometries(&self) -> impl Iterator<Item = Option<&Geometry<f64>>> + '_ {
-        self.by_slot().map(|f| f.map(|f| &f.geometry))
+    pub fn geometries(&self) -> impl Iterator<Item = Option<Cow<'_, Geometry<f64>>>> + '_ {
+        self.by_slot().map(|f| f.map(|f| f.geometry.get()))
     }
 
     /// The positions of the live features from the `offset`-th (in position order), at most

@@ -52,7 +52,7 @@ pub fn containing_polygons(points: &Layer, polygons: &Layer) -> Vec<Option<usize
     points
         .features
         .by_slot()
-        .map(|f| polygon_containing(polygons, join_point(&f?.geometry)?))
+        .map(|f| polygon_containing(polygons, join_point(&f?.geometry.get())?))
         .collect()
 }
 
@@ -74,7 +74,7 @@ pub fn polygon_containing(polygons: &Layer, p: Point<f64>) -> Option<usize> {
             polygons
                 .features
                 .get(i)
-                .is_some_and(|f| f.geometry.intersects(&p))
+                .is_some_and(|f| f.geometry.get().intersects(&p))
         })
         .collect();
     hits.sort_unstable();
@@ -159,7 +159,7 @@ pub fn apply_incremental(
         None => None,
     };
     let owner = |layer: &Layer, id: u64| {
-        polygon_containing(polygons, join_point(&layer.feature(id)?.geometry)?)
+        polygon_containing(polygons, join_point(&layer.feature(id)?.geometry.get())?)
     };
     let mut delta: BTreeMap<usize, i64> = BTreeMap::new();
     let unique: HashSet<u64> = ids.iter().copied().collect();
@@ -246,7 +246,7 @@ mod tests {
                 };
                 features.push(Feature {
                     id: features.len() as u64 + 1,
-                    geometry: Geometry::Polygon(rect.to_polygon()),
+                    geometry: Geometry::Polygon(rect.to_polygon()).into(),
                     source_geometry: None,
                     props: vec![name].into_boxed_slice(),
                     time: crate::catalog::Time::NONE,
@@ -279,7 +279,7 @@ mod tests {
         props[0] = Prop::Int(id as i64);
         Feature {
             id,
-            geometry,
+            geometry: geometry.into(),
             source_geometry: None,
             props: props.into_boxed_slice(),
             time: crate::catalog::Time::NONE,
@@ -329,7 +329,7 @@ mod tests {
                         }
                         1 if !features.is_empty() => {
                             let at = rng.gen_range(0..features.len());
-                            features[at].geometry = random_geometry(&mut rng);
+                            features[at].geometry = random_geometry(&mut rng).into();
                             ids.push(features[at].id);
                         }
                         _ => {

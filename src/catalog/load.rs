@@ -342,7 +342,7 @@ impl<'p> Builder<'p> {
         let time = self.time_of(&props)?;
         Ok(Feature {
             id,
-            geometry: parsed.geometry,
+            geometry: parsed.geometry.into(),
             source_geometry: parsed.source_geometry,
             props: props.into_boxed_slice(),
             time: time.into(),

@@ -24,6 +24,7 @@ pub mod postgis_listen;
 pub mod reload;
 pub mod schema;
 pub mod settings;
+pub mod shape;
 pub mod time;
 pub mod watch;
 
@@ -41,6 +42,7 @@ pub use model::{
 pub use settings::{
     CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
 };
+pub use shape::Shape;
 
 use crate::error::{Error, Result};
 use crate::index::SpatialIndex;
@@ -91,7 +93,7 @@ impl Layer {
         for (_, f) in features.iter() {
             widen_time(&mut time_extent, f);
             if !f.has_null_geometry() {
-                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
             }
         }
         let generation = next_generation();
@@ -142,7 +144,7 @@ impl Layer {
         changed.sort_unstable();
         changed.dedup();
         let index = self.index.updated(features.slots(), &changed, |pos| {
-            features.get(pos).map(|f| &f.geometry)
+            features.get(pos).map(|f| f.geometry.get())
         });
         let mut extent = self.extent;
         let mut time_extent = self.time_extent;
@@ -152,7 +154,7 @@ impl Layer {
             if f.has_null_geometry() {
                 continue;
             }
-            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry));
+            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
             if let Some([w, s, e, n]) = f.bbox() {
                 extent = Some(extent.map_or([w, s, e, n], |[a, b, c, d]| {
                     [a.min(w), b.min(s), c.max(e), d.max(n)]

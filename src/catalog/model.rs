@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use arcstr::ArcStr;
-use geo::{BoundingRect, Geometry};
+use geo::Geometry;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::features::{Features, IdLookup};
 use super::settings::LayerSettings;
+use super::shape::Shape;
 use crate::index::SpatialIndex;
 
 /// One property value, stored compactly (16 bytes: a tag and one word). `Absent` marks a
@@ -273,7 +274,7 @@ pub struct Feature {
     /// Stable numeric id (see [`crate::catalog::load`] for how it is derived).
     pub id: u64,
     /// The 2-D geometry every query and tile uses; an empty collection for a null geometry.
-    pub geometry: Geometry<f64>,
+    pub geometry: Shape,
     /// The geometry as the source wrote it, kept only when `geometry` cannot give it back:
     /// a `null` geometry, or positions with an altitude.
     pub source_geometry: Option<SourceGeometry>,
@@ -300,7 +301,7 @@ impl Feature {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Feature>() == 104);
+const _: () = assert!(std::mem::size_of::<Feature>() == 72);
 
 /// What kind of geometries a layer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -127,7 +127,7 @@ impl Serialize for FeatureJson<'_> {
         map.serialize_entry("id", &self.layer.api_id(self.feature.id))?;
         match &self.feature.source_geometry {
             Some(source) => map.serialize_entry("geometry", source)?,
-            None => map.serialize_entry("geometry", &GeometryJson(&self.feature.geometry))?,
+            None => map.serialize_entry("geometry", &GeometryJson(&self.feature.geometry.get()))?,
         }
         map.serialize_entry(
             "properties",

@@ -10,7 +10,6 @@
 //! comes first, lines end with CRLF. Paging links and counts travel in headers (see
 //! [`super::features`]).
 
-use geo::Geometry;
 use wkt::ToWkt;
 
 use super::respond::CappedBuffer;
@@ -55,9 +54,9 @@ fn cell(prop: Option<&Prop>) -> String {
 }
 
 fn point_columns(feature: &Feature) -> [String; 2] {
-    match &feature.geometry {
-        Geometry::Point(p) => [p.x().to_string(), p.y().to_string()],
-        _ => [String::new(), String::new()],
+    match feature.geometry.point() {
+        Some(p) => [p.x().to_string(), p.y().to_string()],
+        None => [String::new(), String::new()],
     }
 }
 
@@ -115,7 +114,7 @@ pub fn page(
         row.push(if feature.has_null_geometry() {
             String::new()
         } else {
-            feature.geometry.wkt_string()
+            feature.geometry.get().wkt_string()
         });
         if points {
             row.extend(point_columns(feature));

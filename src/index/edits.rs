@@ -20,6 +20,7 @@
 //! Stamps and bits live in copy-on-write chunks and levels behind `Arc`, so the next
 //! snapshot copies only the chunks and levels a call touches.
 
+use std::borrow::Borrow;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -153,12 +154,12 @@ impl Edits {
     /// over the packed part `base`; `None` when the caller must rebuild the whole index
     /// instead: a geometry that is not a point comes into a part of points only, positions
     /// outgrow `u32`, or the call numbers run out.
-    pub fn updated<'a>(
+    pub fn updated<G: Borrow<Geometry<f64>>>(
         &self,
         base: &Part,
         slots: usize,
         changed: &[usize],
-        geometry: &impl Fn(usize) -> Option<&'a Geometry<f64>>,
+        geometry: &impl Fn(usize) -> Option<G>,
     ) -> Option<Self> {
         let call = self.calls.checked_add(1).filter(|&c| c < u32::MAX)?;
         u32::try_from(slots.max(self.slots)).ok()?;
@@ -175,7 +176,7 @@ impl Edits {
         if base.points_only
             && list
                 .iter()
-                .any(|&p| present(p).is_some_and(breaks_points_only))
+                .any(|&p| present(p).is_some_and(|g| breaks_points_only(g.borrow())))
         {
             return None;
         }
@@ -226,11 +227,11 @@ impl Edits {
 }
 
 impl Level {
-    fn build<'a>(
+    fn build<G: Borrow<Geometry<f64>>>(
         positions: Vec<u32>,
         first: u32,
         last: u32,
-        geometry: &impl Fn(usize) -> Option<&'a Geometry<f64>>,
+        geometry: &impl Fn(usize) -> Option<G>,
     ) -> Self {
         let part = Part::build(
             positions

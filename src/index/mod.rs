@@ -26,6 +26,7 @@ pub mod geodesic;
 pub mod packed;
 mod part;
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -70,14 +71,14 @@ pub struct SpatialIndex {
 impl SpatialIndex {
     /// Builds the trees; a geometry's position is its place in `geometries` (positions
     /// must fit in `u32`).
-    pub fn build<'a>(geometries: impl IntoIterator<Item = &'a Geometry<f64>>) -> Self {
+    pub fn build<G: Borrow<Geometry<f64>>>(geometries: impl IntoIterator<Item = G>) -> Self {
         Self::build_slots(geometries.into_iter().map(Some))
     }
 
     /// Builds the trees from optional geometries: a position is its place in `geometries`,
     /// and `None` (an empty slot) is in no tree, like an empty geometry.
-    pub fn build_slots<'a>(
-        geometries: impl IntoIterator<Item = Option<&'a Geometry<f64>>>,
+    pub fn build_slots<G: Borrow<Geometry<f64>>>(
+        geometries: impl IntoIterator<Item = Option<G>>,
     ) -> Self {
         let mut slots = 0;
         let base = Part::build(
@@ -101,11 +102,11 @@ impl SpatialIndex {
     /// Costs about `O(changed · log n)` (amortised over calls; now and then a call rebuilds
     /// a larger level of the edit part), and rebuilds everything from `geometry(0..slots)`
     /// only when a geometry that is not a single point comes into an index of points.
-    pub fn updated<'a>(
+    pub fn updated<G: Borrow<Geometry<f64>>>(
         &self,
         slots: usize,
         changed: &[usize],
-        geometry: impl Fn(usize) -> Option<&'a Geometry<f64>>,
+        geometry: impl Fn(usize) -> Option<G>,
     ) -> Self {
         match self.edits.updated(&self.base, slots, changed, &geometry) {
             Some(edits) => Self {

@@ -2,6 +2,7 @@
 //! their geometries (the whole layer for the packed part, the positions edited since for
 //! each level of the edit part).
 
+use std::borrow::Borrow;
 use std::sync::OnceLock;
 
 use geo::{BoundingRect, Geometry};
@@ -28,7 +29,7 @@ pub(super) struct Part {
 impl Part {
     /// Builds the trees over `(position, geometry)` pairs; geometries without a position
     /// (empty collections) are in neither tree.
-    pub fn build<'a>(geometries: impl IntoIterator<Item = (u32, &'a Geometry<f64>)>) -> Self {
+    pub fn build<G: Borrow<Geometry<f64>>>(geometries: impl IntoIterator<Item = (u32, G)>) -> Self {
         let mut lows = Vec::new();
         // Empty while every geometry is a point (its own highest corner).
         let mut highs = Vec::new();
@@ -38,6 +39,7 @@ impl Part {
         let mut non_points = Vec::new();
         let mut points_only = true;
         for (pos, geometry) in geometries {
+            let geometry = geometry.borrow();
             let Some(r) = geometry.bounding_rect() else {
                 continue;
             };

@@ -13,11 +13,11 @@ pub mod request;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use geo::{Geometry, Intersects, Point, Rect, coord};
+use geo::{Intersects, Point, Rect, coord};
 
 pub use params::{BBox, Interval, SortKey};
 
-use crate::catalog::{Layer, Prop};
+use crate::catalog::{Layer, Prop, Shape};
 use crate::index::Candidate;
 use crate::index::geodesic::{distance_to_geometry_m, geodesic_m};
 
@@ -88,8 +88,8 @@ impl Selection {
         b.envelopes().any(|[w, s, e, n]| {
             let rect = Rect::new(coord! { x: w, y: s }, coord! { x: e, y: n });
             match g {
-                Geometry::Point(p) => rect.intersects(p),
-                other => rect.intersects(other),
+                Shape::Point(p) => rect.intersects(p),
+                Shape::Other(other) => rect.intersects(&**other),
             }
         })
     }
@@ -457,8 +457,8 @@ pub fn nearest(
 
 fn distance_m(layer: &Layer, pos: usize, center: Point<f64>) -> f64 {
     match layer.features.get(pos).map(|f| &f.geometry) {
-        Some(Geometry::Point(p)) => geodesic_m(center, *p),
-        Some(g) => distance_to_geometry_m(center, g),
+        Some(Shape::Point(p)) => geodesic_m(center, *p),
+        Some(Shape::Other(g)) => distance_to_geometry_m(center, g),
         None => f64::INFINITY,
     }
 }

@@ -73,7 +73,7 @@ pub fn fingerprint(layer: &Layer, feature: &Feature, derived: &HashSet<&str>) ->
         .map(|(f, p)| (f.name.as_str(), p))
         .collect();
     let text = serde_json::to_string(&Content {
-        geometry: GeometryJson(&feature.geometry),
+        geometry: GeometryJson(&feature.geometry.get()),
         properties,
     })
     .map_err(|e| Error::Internal(format!("cannot fingerprint feature {}: {e}", feature.id)))?;
@@ -185,7 +185,7 @@ impl LayerEdit {
         };
         let feature = Feature {
             id,
-            geometry,
+            geometry: geometry.into(),
             source_geometry: source_geometry.map(Box::new),
             props: props.into_boxed_slice(),
             time: time.into(),

@@ -86,7 +86,7 @@ impl Repacks {
         changed.dedup();
         let features = &layer.features;
         let index = fresh.updated(features.slots(), &changed, |pos| {
-            features.get(pos).map(|f| &f.geometry)
+            features.get(pos).map(|f| f.geometry.get())
         });
         tracing::debug!(
             layer = id,

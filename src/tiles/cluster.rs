@@ -21,11 +21,10 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use geo::Geometry;
 
 use super::filter::Keep;
 use super::settings::ClusterConfig;
-use crate::catalog::{Layer, Prop};
+use crate::catalog::{Layer, Prop, Shape};
 use crate::error::{Error, Result};
 use crate::geom::mercator::{lonlat_to_merc, merc_to_lonlat, merc_x_to_lon, merc_y_to_lat};
 
@@ -146,11 +145,8 @@ impl Item {
 
 /// The normalized Mercator position of a `Point` geometry; other geometries are not
 /// clustered.
-pub fn point_merc(g: &Geometry<f64>) -> Option<[f64; 2]> {
-    match g {
-        Geometry::Point(p) => Some(lonlat_to_merc(p.x(), p.y())),
-        _ => None,
-    }
+pub fn point_merc(g: &Shape) -> Option<[f64; 2]> {
+    g.point().map(|p| lonlat_to_merc(p.x(), p.y()))
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -8,8 +8,6 @@
 
 use std::collections::HashMap;
 
-use geo::Geometry;
-
 use super::budget::Pool;
 use super::clip::{self, ClipBox};
 use super::cluster::{self, Item};
@@ -20,7 +18,7 @@ use super::project::feature_geometry;
 use super::pyramid::{Kept, NOT_IN_PYRAMID, Pyramid, Region as PyramidRegion};
 use super::settings::TileLayerConfig;
 use super::simplify::{PreparedLayer, sq_tolerance};
-use crate::catalog::{GeometryKind, Layer};
+use crate::catalog::{GeometryKind, Layer, Shape};
 use crate::geom::mercator::{lonlat_to_merc, merc_x_to_lon};
 
 /// One feature or cluster ready to encode.
@@ -123,9 +121,7 @@ impl PointTile<'_> {
                     Where::Units(grid.code_units(self.pyramid.code(k.finest)))
                 }
                 _ => {
-                    let Geometry::Point(p) = &feature.geometry else {
-                        return None;
-                    };
+                    let p = feature.geometry.point()?;
                     Where::LonLat([p.x(), p.y()])
                 }
             };
@@ -325,7 +321,7 @@ fn warm(layer: &Layer, positions: &[usize]) {
     let points = positions
         .iter()
         .filter_map(|&pos| layer.features.get(pos))
-        .filter(|f| matches!(f.geometry, Geometry::Point(_)))
+        .filter(|f| matches!(f.geometry, Shape::Point(_)))
         .count();
     std::hint::black_box(points);
 }
@@ -343,11 +339,11 @@ fn candidate(
     let Some(feature) = layer.features.get(pos) else {
         return;
     };
-    if region.clustering && matches!(feature.geometry, Geometry::Point(_)) {
+    if region.clustering && matches!(feature.geometry, Shape::Point(_)) {
         return;
     }
     if let Some((geometry, at, size)) = feature_geometry(
-        &feature.geometry,
+        &feature.geometry.get(),
         prepared.get(pos),
         &region.tf,
         region.clip,

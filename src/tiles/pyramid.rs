@@ -32,7 +32,7 @@ use geo::Geometry;
 
 use super::coord::TileCoord;
 use super::grid::{FINEST, morton, quantize};
-use crate::catalog::Layer;
+use crate::catalog::{Layer, Shape};
 use crate::geom::mercator::lonlat_to_merc;
 
 /// Largest `b` (buffer level below the tile) answered; the ring has `4 * 2^b * r` cells.
@@ -213,7 +213,7 @@ impl Pyramid {
         let mut id_offset = IdOffset::Unknown;
         for (pos, f) in layer.features.iter() {
             match &f.geometry {
-                Geometry::Point(p) => {
+                Shape::Point(p) => {
                     id_offset =
                         id_offset.and(f.id.checked_sub(u64::try_from(pos).unwrap_or(u64::MAX)));
                     let [mx, my] = lonlat_to_merc(p.x(), p.y());
@@ -223,8 +223,9 @@ impl Pyramid {
                     let pos = u32::try_from(pos).ok()?;
                     points.push((morton(quantize(mx), quantize(my)), pos));
                 }
-                Geometry::GeometryCollection(gc) if gc.0.is_empty() => {}
-                _ => return None,
+                Shape::Other(g) if matches!(&**g, Geometry::GeometryCollection(gc) if gc.0.is_empty()) =>
+                    {}
+                Shape::Other(_) => return None,
             }
         }
         if points.is_empty() || u32::try_from(points.len()).is_err() {

@@ -16,6 +16,7 @@
 //! vertex where rings meet or part (a *junction*) is always kept, and Douglas-Peucker runs on
 //! each chain between two junctions, which is the same chain, reversed, in the neighbour.
 
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 
 use geo::{Geometry, LineString, Polygon};
@@ -125,7 +126,7 @@ impl PreparedLayer {
                 layer
                     .features
                     .by_slot()
-                    .map(|f| f.map_or(&EMPTY, |f| &f.geometry)),
+                    .map(|f| f.map_or(Cow::Borrowed(&EMPTY), |f| f.geometry.get())),
             )
         };
         Self {
@@ -179,8 +180,10 @@ pub const SHARED_BORDER_VERTEX_LIMIT: usize = 5_000_000;
 /// simplified chain by chain between junctions, so that a border shared by two rings keeps
 /// the same vertices in both at every zoom (for layers of up to
 /// [`SHARED_BORDER_VERTEX_LIMIT`] ring vertices).
-pub fn prepare_layer<'a>(geometries: impl Iterator<Item = &'a Geometry<f64>>) -> Vec<Prepared> {
-    let mut prepared: Vec<Prepared> = geometries.map(Prepared::new).collect();
+pub fn prepare_layer<G: Borrow<Geometry<f64>>>(
+    geometries: impl Iterator<Item = G>,
+) -> Vec<Prepared> {
+    let mut prepared: Vec<Prepared> = geometries.map(|g| Prepared::new(g.borrow())).collect();
     let rings = || {
         prepared.iter().flat_map(|p| match p {
             Prepared::Polygons(polys) => polys.iter().flatten().collect::<Vec<_>>(),

@@ -136,7 +136,7 @@ pub fn layer_of(geometries: Vec<geo::Geometry<f64>>) -> khorasan_atlas::catalog:
         .enumerate()
         .map(|(i, geometry)| Feature {
             id: i as u64 + 1,
-            geometry,
+            geometry: geometry.into(),
             source_geometry: None,
             props: Box::new([]),
             time: Time::NONE,

@@ -67,7 +67,7 @@ pub fn check(data: &[u8]) {
     for f in &loaded.features {
         assert!(ids.insert(f.id), "id {} repeated", f.id);
         assert_eq!(f.props.len(), loaded.fields.len(), "feature {} props", f.id);
-        for c in f.geometry.coords_iter() {
+        for c in f.geometry.get().coords_iter() {
             assert!(
                 c.x.is_finite() && c.y.is_finite() && c.x.abs() <= 180.0 && c.y.abs() <= 90.0,
                 "feature {}: coordinate {c:?} kept",

@@ -98,7 +98,7 @@ pub fn check(data: &[u8]) {
         .zip(1..)
         .map(|(geometry, id)| Feature {
             id,
-            geometry,
+            geometry: geometry.into(),
             source_geometry: None,
             props: Box::new([]),
             time: khorasan_atlas::catalog::Time::NONE,

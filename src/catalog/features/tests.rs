@@ -1,4 +1,4 @@
-use geo::{Geometry, Point};
+use geo::Point;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -8,7 +8,7 @@ use crate::catalog::{Prop, Time};
 fn feature(id: u64, x: f64) -> Feature {
     Feature {
         id,
-        geometry: Geometry::Point(Point::new(x, 0.0)),
+        geometry: Point::new(x, 0.0).into(),
         source_geometry: None,
         props: vec![Prop::Int(id as i64)].into_boxed_slice(),
         time: Time::NONE,
@@ -19,9 +19,9 @@ fn feature(id: u64, x: f64) -> Feature {
 fn contents(f: &Features) -> Vec<Option<(u64, f64)>> {
     f.by_slot()
         .map(|f| {
-            f.map(|f| match f.geometry {
-                Geometry::Point(p) => (f.id, p.x()),
-                _ => (f.id, f64::NAN),
+            f.map(|f| match f.geometry.point() {
+                Some(p) => (f.id, p.x()),
+                None => (f.id, f64::NAN),
             })
         })
         .collect()

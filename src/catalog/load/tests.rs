@@ -50,13 +50,16 @@ fn null_geometry_and_altitude_are_kept_as_the_source_wrote_them() {
     let loaded = load(json, InvalidPolicy::Refuse).unwrap();
     let f = &loaded.features;
     assert!(f[0].has_null_geometry());
-    assert!(geo::BoundingRect::bounding_rect(&f[0].geometry).is_none());
+    assert!(f[0].geometry.bounding_rect().is_none());
     let source = f[1].source_geometry.as_ref().map(|g| g.get());
     assert_eq!(
         source,
         Some(r#"{"type":"Point","coordinates":[69.1,34.5,1800]}"#)
     );
-    assert_eq!(f[1].geometry, Geometry::Point(Point::new(69.1, 34.5)));
+    assert_eq!(
+        *f[1].geometry.get(),
+        Geometry::Point(Point::new(69.1, 34.5))
+    );
     assert!(f[2].source_geometry.is_none());
 }
 

@@ -3,10 +3,8 @@
 //! property names escaped once per page instead of once per feature, and a point written
 //! without going through a map serializer.
 
-use geo::Geometry;
-
 use crate::catalog::output::GeometryJson;
-use crate::catalog::{Feature, Layer, Prop};
+use crate::catalog::{Feature, Layer, Prop, Shape};
 
 /// Writes the features of one page of `layer`.
 pub(super) struct FeatureWriter<'a> {
@@ -46,14 +44,16 @@ impl<'a> FeatureWriter<'a> {
         out.extend_from_slice(br#","geometry":"#);
         match (&feature.source_geometry, &feature.geometry) {
             (Some(source), _) => serde_json::to_writer(&mut *out, source)?,
-            (None, Geometry::Point(p)) => {
+            (None, Shape::Point(p)) => {
                 out.extend_from_slice(br#"{"type":"Point","coordinates":["#);
                 serde_json::to_writer(&mut *out, &p.x())?;
                 out.push(b',');
                 serde_json::to_writer(&mut *out, &p.y())?;
                 out.extend_from_slice(b"]}");
             }
-            (None, geometry) => serde_json::to_writer(&mut *out, &GeometryJson(geometry))?,
+            (None, Shape::Other(geometry)) => {
+                serde_json::to_writer(&mut *out, &GeometryJson(geometry))?;
+            }
         }
         out.extend_from_slice(br#","properties":{"#);
         let mut first = true;
@@ -101,7 +101,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
 
-    use geo::{Point, Rect};
+    use geo::{Geometry, Point, Rect};
     use serde_json::value::RawValue;
 
     use super::*;
@@ -165,7 +165,7 @@ mod tests {
             .enumerate()
             .map(|(i, (geometry, source_geometry))| Feature {
                 id: i as u64 + 1,
-                geometry,
+                geometry: geometry.into(),
                 source_geometry,
                 props: props(i as i64),
                 time: Time::NONE,

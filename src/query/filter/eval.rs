@@ -75,7 +75,7 @@ pub fn test(node: &Node, f: &Feature) -> Option<bool> {
         Node::IsNull(v) => Some(value(v, f) == Scalar::Null),
         // A feature without geometry is unknown to every spatial predicate, as a null is.
         Node::Spatial(op, g) => {
-            (!f.has_null_geometry()).then(|| spatial::test(*op, &f.geometry, g))
+            (!f.has_null_geometry()).then(|| spatial::test(*op, &f.geometry.get(), g))
         }
         Node::Temporal(op, span) => f.time.get().map(|t| temporal::test(*op, t, *span)),
         Node::Array(op, field, items) => {

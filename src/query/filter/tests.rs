@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use geo::{Geometry, Point};
+use geo::Point;
 use serde_json::json;
 
 use super::Filter;
@@ -59,7 +59,7 @@ fn layer_of(count: u64) -> Layer {
             let day = (next() % 730) as i64;
             Feature {
                 id: i + 1,
-                geometry: Geometry::Point(Point::new(lon, lat)),
+                geometry: Point::new(lon, lat).into(),
                 source_geometry: None,
                 props: Box::new([
                     Prop::Int(n),
@@ -102,9 +102,9 @@ fn tags(f: &Feature) -> Vec<String> {
     }
 }
 fn lonlat(f: &Feature) -> (f64, f64) {
-    match f.geometry {
-        Geometry::Point(p) => (p.x(), p.y()),
-        _ => (f64::NAN, f64::NAN),
+    match f.geometry.point() {
+        Some(p) => (p.x(), p.y()),
+        None => (f64::NAN, f64::NAN),
     }
 }
 fn day(f: &Feature) -> i64 {

@@ -1,7 +1,5 @@
 use std::sync::Arc;
 
-use geo::Geometry;
-
 use super::*;
 use crate::catalog::{Feature, Field, FieldKind, Prop};
 
@@ -26,7 +24,7 @@ fn layer() -> Layer {
     let features = (0..3_i32)
         .map(|i| Feature {
             id: u64::try_from(i + 1).unwrap(),
-            geometry: Geometry::Point(Point::new(69.0 + f64::from(i), 34.5)),
+            geometry: Point::new(69.0 + f64::from(i), 34.5).into(),
             source_geometry: None,
             props: Box::new([Prop::Int(i64::from(i)), Prop::Str("Kabul".into())]),
             time: crate::catalog::Time::NONE,

@@ -21,7 +21,7 @@ fn layer(rng: &mut StdRng, n: u64) -> Layer {
     let features = (1..=n)
         .map(|id| Feature {
             id,
-            geometry: point(rng),
+            geometry: point(rng).into(),
             source_geometry: None,
             props: Vec::<Prop>::new().into_boxed_slice(),
             time: Time::NONE,
@@ -40,9 +40,9 @@ fn in_box(layer: &Layer, [w, s, e, n]: [f64; 4]) -> (BTreeSet<usize>, BTreeSet<u
     let brute = layer
         .features
         .iter()
-        .filter(|(_, f)| match f.geometry {
-            Geometry::Point(p) => p.x() >= w && p.x() <= e && p.y() >= s && p.y() <= n,
-            _ => false,
+        .filter(|(_, f)| match f.geometry.point() {
+            Some(p) => p.x() >= w && p.x() <= e && p.y() >= s && p.y() <= n,
+            None => false,
         })
         .map(|(pos, _)| pos)
         .collect();

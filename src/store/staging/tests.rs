@@ -14,7 +14,7 @@ const NOW: &str = "2026-03-04T05:06:07Z";
 fn layer() -> Layer {
     let feature = |id: u64, name: &str| Feature {
         id,
-        geometry: Geometry::Point(Point::new(69.0, 34.0)),
+        geometry: Point::new(69.0, 34.0).into(),
         source_geometry: None,
         props: vec![
             Prop::from_json(json!(name)),
