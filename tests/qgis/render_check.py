@@ -201,7 +201,7 @@ def near_edge(polygons, x, y, d):
 def check_countries(base, out_dir):
     """Land where the API's polygons are, sea where none is. Pixels within 3 px of any
     boundary are skipped: the tiles are simplified and antialiased there (the borders
-    themselves are checked on the tile geometry, in tests/tiles.rs)."""
+    themselves are checked on the tile geometry, in tests/tiles/)."""
     west, south, east, north = 44.0, 18.0, 90.0, 46.0
     image, to_pixel = render(tile_layer(base, "countries", "polygon"), west, south, east, north)
     if out_dir:

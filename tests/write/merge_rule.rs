@@ -1,0 +1,166 @@
+//! Stored changes win over a geodata file that changed under them, and each conflict is named in a
+//! warning.
+
+use super::*;
+
+fn fc(features: &[Value]) -> String {
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+fn point(id: &str, name: &str, lon: f64) -> Value {
+    json!({"type": "Feature", "id": id, "geometry": {"type": "Point", "coordinates": [lon, 10.0]}, "properties": {"name": name}})
+}
+
+fn config(dir: &Path, file: &Path) -> RawConfig {
+    let text = format!(
+        "[server]\ndata_dir = {:?}\nwrite_tokens_sha256 = [{:?}]\nwrite_rate_per_minute = 0\n\
+         [[layers]]\nid = \"pts\"\nfile = {:?}\nwritable = true\n",
+        dir.join("data"),
+        hash_token_hex(TOKEN),
+        file
+    );
+    toml::from_str(&text).unwrap()
+}
+
+fn names(state: &AppState) -> Vec<(String, String)> {
+    let layer = state.catalog.get("pts").unwrap().snapshot();
+    let name = layer.field_index("name").unwrap();
+    layer
+        .features
+        .iter()
+        .map(|(_, f)| {
+            let sid = layer
+                .source_ids
+                .iter()
+                .find(|(_, v)| **v == f.id)
+                .map_or_else(|| f.id.to_string(), |(k, _)| k.to_string());
+            (
+                sid,
+                f.props[name].to_json().as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Edits survive a new version of the file: the stored change wins over the file, a
+/// deleted shipped feature stays deleted, new shipped features appear, ids stay stable.
+#[actix_web::test]
+async fn stored_changes_win_over_a_changed_geodata_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file: PathBuf = dir.path().join("pts.geojson");
+    std::fs::write(
+        &file,
+        fc(&[
+            point("a", "A", 1.0),
+            point("b", "B", 2.0),
+            point("c", "C", 3.0),
+        ]),
+    )
+    .unwrap();
+    let state = common::open_writable(config(dir.path(), &file));
+    let app = test::init_service(http::app(state.clone())).await;
+    let edit = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [1.5, 10.0]}, "properties": {"name": "A edited"}});
+    assert_eq!(
+        call(
+            &app,
+            req(Method::PUT, "/collections/pts/items/a")
+                .auth()
+                .body(edit.to_string())
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        call(&app, req(Method::DELETE, "/collections/pts/items/b").auth())
+            .await
+            .status,
+        204
+    );
+    let new = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [4.0, 10.0]}, "properties": {"name": "N"}});
+    let r = call(
+        &app,
+        req(Method::POST, "/collections/pts/items")
+            .auth()
+            .body(new.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let new_id = r.json()["id"].as_u64().unwrap();
+    assert_eq!(new_id, 1, "string-id layers number new features from 1");
+    drop(app);
+    drop(state);
+
+    // The file changes underneath: a and b are edited upstream, the order changes, d is new.
+    std::fs::write(
+        &file,
+        fc(&[
+            point("d", "D", 5.0),
+            point("c", "C", 3.0),
+            point("b", "B upstream", 2.0),
+            point("a", "A upstream", 1.0),
+        ]),
+    )
+    .unwrap();
+    let state = common::open_writable(config(dir.path(), &file));
+    assert_eq!(
+        names(&state),
+        vec![
+            ("d".into(), "D".into()),
+            ("c".into(), "C".into()),
+            ("a".into(), "A edited".into()),
+            ("1".into(), "N".into()),
+        ]
+    );
+}
+
+#[test]
+fn warnings_name_each_conflict() {
+    use khorasan_atlas::store::merge::apply_records;
+    use khorasan_atlas::store::{Record, StoredFeature};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pts.geojson");
+    std::fs::write(&file, fc(&[point("a", "A", 1.0), point("b", "B", 2.0)])).unwrap();
+    let config = config(dir.path(), &file).validate().unwrap();
+    let catalog = Catalog::load(&config.catalog()).unwrap();
+    let layer = catalog.get("pts").unwrap().snapshot();
+    let a = layer.find("a").unwrap().id;
+    let stored = StoredFeature {
+        geometry: json!({"type": "Point", "coordinates": [0.0, 0.0]}),
+        properties: json!({"name": "Z"}).as_object().unwrap().clone(),
+    };
+    let records = vec![
+        Record {
+            layer: "pts".into(),
+            id: a,
+            feature: Some(stored.clone()),
+            base: Some("an older file".into()),
+        },
+        Record {
+            layer: "pts".into(),
+            id: 77,
+            feature: Some(stored.clone()),
+            base: Some("gone".into()),
+        },
+        Record {
+            layer: "gone".into(),
+            id: 1,
+            feature: None,
+            base: None,
+        },
+    ];
+    let warnings = apply_records(&catalog, &[], &records).unwrap();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("pts/") && w.contains("the stored change wins"))
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("pts/77") && w.contains("no longer has"))
+    );
+    assert!(warnings.iter().any(|w| w.contains("\"gone\"")));
+    assert_eq!(catalog.get("pts").unwrap().snapshot().features.live(), 3);
+}
