@@ -33,6 +33,15 @@ impl Shape {
         }
     }
 
+    /// Whether this is the empty collection that stands for a null geometry
+    /// ([`Self::empty`]).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Self::Other(g) => matches!(&**g, Geometry::GeometryCollection(gc) if gc.0.is_empty()),
+            Self::Point(_) => false,
+        }
+    }
+
     /// The point, when the geometry is a single point.
     pub fn point(&self) -> Option<Point<f64>> {
         match self {
@@ -89,6 +98,8 @@ mod tests {
             assert_eq!(shape.clone().into_geometry(), g);
         }
         assert_eq!(Shape::empty().into_geometry().bounding_rect(), None);
+        assert!(Shape::empty().is_empty_collection());
+        assert!(!Shape::from(Point::new(0.0, 0.0)).is_empty_collection());
         assert_eq!(std::mem::size_of::<Shape>(), 24);
     }
 }

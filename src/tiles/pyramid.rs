@@ -28,8 +28,6 @@
 //! fraction of the extent, an extent not a power of two, zooms or thinning levels finer
 //! than the levels kept; the caller then gathers the candidates as usual.
 
-use geo::Geometry;
-
 use super::coord::TileCoord;
 use super::grid::{FINEST, morton, quantize};
 use crate::catalog::{Layer, Shape};
@@ -223,8 +221,7 @@ impl Pyramid {
                     let pos = u32::try_from(pos).ok()?;
                     points.push((morton(quantize(mx), quantize(my)), pos));
                 }
-                Shape::Other(g) if matches!(&**g, Geometry::GeometryCollection(gc) if gc.0.is_empty()) =>
-                    {}
+                other if other.is_empty_collection() => {}
                 Shape::Other(_) => return None,
             }
         }
