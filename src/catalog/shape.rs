@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use geo::{BoundingRect, Geometry, GeometryCollection, Point, Rect};
+use geo::{BoundingRect, Geometry, Point, Rect};
 
 /// The geometry of a feature: a point inline, anything else boxed.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,13 +18,6 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// The empty collection that stands for a null geometry.
-    pub fn empty() -> Self {
-        Self::Other(Box::new(Geometry::GeometryCollection(
-            GeometryCollection::default(),
-        )))
-    }
-
     /// The geometry: borrowed, or for a point a `Geometry::Point` of its own.
     pub fn get(&self) -> Cow<'_, Geometry<f64>> {
         match self {
@@ -33,8 +26,8 @@ impl Shape {
         }
     }
 
-    /// Whether this is the empty collection that stands for a null geometry
-    /// ([`Self::empty`]).
+    /// Whether this is the empty collection that stands for a null geometry (see
+    /// [`crate::catalog::load`]).
     pub fn is_empty_collection(&self) -> bool {
         match self {
             Self::Other(g) => matches!(&**g, Geometry::GeometryCollection(gc) if gc.0.is_empty()),
@@ -85,6 +78,7 @@ impl From<Point<f64>> for Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::GeometryCollection;
 
     #[test]
     fn every_geometry_comes_back_as_given() {
@@ -97,8 +91,9 @@ mod tests {
             assert_eq!(shape.bounding_rect(), g.bounding_rect());
             assert_eq!(shape.clone().into_geometry(), g);
         }
-        assert_eq!(Shape::empty().into_geometry().bounding_rect(), None);
-        assert!(Shape::empty().is_empty_collection());
+        let empty = Shape::from(Geometry::GeometryCollection(GeometryCollection::default()));
+        assert_eq!(empty.bounding_rect(), None);
+        assert!(empty.is_empty_collection());
         assert!(!Shape::from(Point::new(0.0, 0.0)).is_empty_collection());
         assert_eq!(std::mem::size_of::<Shape>(), 24);
     }

@@ -107,20 +107,21 @@ impl PointTile<'_> {
         let mut at: Vec<(usize, u64, Where, u32)> = Vec::with_capacity(kept.len());
         at.extend(kept.iter().filter_map(|k| {
             let pos = usize::try_from(k.pos).ok()?;
+            let units = match grid {
+                Some(grid) if k.finest != NOT_IN_PYRAMID => {
+                    Some(grid.code_units(self.pyramid.code(k.finest)))
+                }
+                _ => None,
+            };
             // With ids that follow positions, a point of the pyramid needs no read of its
             // feature at all.
-            if let (Some(grid), Some(id)) = (grid, self.pyramid.id_of(k.pos))
-                && k.finest != NOT_IN_PYRAMID
-            {
-                let units = grid.code_units(self.pyramid.code(k.finest));
+            if let (Some(units), Some(id)) = (units, self.pyramid.id_of(k.pos)) {
                 return Some((pos, id, Where::Units(units), k.count));
             }
             let feature = self.layer.features.get(pos)?;
-            let place = match grid {
-                Some(grid) if k.finest != NOT_IN_PYRAMID => {
-                    Where::Units(grid.code_units(self.pyramid.code(k.finest)))
-                }
-                _ => {
+            let place = match units {
+                Some(units) => Where::Units(units),
+                None => {
                     let p = feature.geometry.point()?;
                     Where::LonLat([p.x(), p.y()])
                 }

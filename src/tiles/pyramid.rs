@@ -606,20 +606,14 @@ fn coarser(finer: &Level, shift: usize) -> Level {
         let cell = code >> shift;
         let end = finer.cum[i + 1];
         let kept = finer.kept(i);
-        match (
-            out.codes.last(),
-            out.first.last_mut(),
-            out.finest.last_mut(),
-        ) {
-            (Some(&last), Some(first), Some(finest)) if last == cell => {
-                if kept.pos < *first {
-                    (*first, *finest) = (kept.pos, kept.finest);
-                }
-                if let Some(c) = out.cum.last_mut() {
-                    *c = end;
-                }
+        let last = out.codes.len().checked_sub(1);
+        match last.filter(|&l| out.codes[l] == cell) {
+            Some(l) => {
+                let mut merged = out.kept(l);
+                merged.absorb(kept);
+                (out.first[l], out.finest[l], out.cum[l + 1]) = (merged.pos, merged.finest, end);
             }
-            _ => {
+            None => {
                 out.codes.push(cell);
                 out.first.push(kept.pos);
                 out.finest.push(kept.finest);

@@ -206,16 +206,7 @@ async fn an_idempotency_key_replays_the_first_result() {
     let dir = tempfile::tempdir().unwrap();
     let state = common::open_writable(raw_config(dir.path()));
     let app = test::init_service(http::app(state.clone())).await;
-    let count = |state: &AppState| {
-        state
-            .catalog
-            .get("incidents")
-            .unwrap()
-            .snapshot()
-            .features
-            .live()
-    };
-    let before = count(&state);
+    let before = live_incidents(&state);
     let body = incident("Idempotent");
     let first = call(&app, post(&body).header("Idempotency-Key", "key-1")).await;
     assert_eq!(first.status, 201);
@@ -225,7 +216,7 @@ async fn an_idempotency_key_replays_the_first_result() {
     assert_eq!(again.body, first.body);
     assert_eq!(again.header("location"), first.header("location"));
     assert_eq!(again.header("etag"), first.header("etag"));
-    assert_eq!(count(&state), before + 1);
+    assert_eq!(live_incidents(&state), before + 1);
     // The same key with another body is a conflict; another key is another feature.
     let r = call(
         &app,
@@ -250,7 +241,7 @@ async fn an_idempotency_key_replays_the_first_result() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_eq!(count(&state), before + 2);
+    assert_eq!(live_incidents(&state), before + 2);
     // And after a restart the key still replays.
     drop(app);
     drop(state);
@@ -258,5 +249,5 @@ async fn an_idempotency_key_replays_the_first_result() {
     let app = test::init_service(http::app(state.clone())).await;
     let r = call(&app, post(&body).header("Idempotency-Key", "key-1")).await;
     assert_eq!((r.status, r.body.clone()), (201, first.body));
-    assert_eq!(count(&state), before + 2);
+    assert_eq!(live_incidents(&state), before + 2);
 }

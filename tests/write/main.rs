@@ -120,6 +120,17 @@ fn without_links(mut v: Value) -> Value {
     v
 }
 
+/// How many incidents the layer holds now.
+fn live_incidents(state: &AppState) -> usize {
+    state
+        .catalog
+        .get("incidents")
+        .unwrap()
+        .snapshot()
+        .features
+        .live()
+}
+
 fn incident_count(state: &AppState, province: &str) -> i64 {
     let layer = state.catalog.get("provinces").unwrap().snapshot();
     let name = layer.field_index("name").unwrap();

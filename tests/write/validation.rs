@@ -6,13 +6,7 @@ use super::*;
 async fn every_rejection_is_a_4xx_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let state = common::open_writable(raw_config(dir.path()));
-    let before = state
-        .catalog
-        .get("incidents")
-        .unwrap()
-        .snapshot()
-        .features
-        .live();
+    let before = live_incidents(&state);
     let app = test::init_service(http::app(state.clone())).await;
     let with = |f: &dyn Fn(&mut Value)| {
         let mut v = incident("v");
@@ -195,13 +189,7 @@ async fn every_rejection_is_a_4xx_naming_the_field() {
     .await;
     assert_eq!(r.status, 404);
     assert_eq!(
-        state
-            .catalog
-            .get("incidents")
-            .unwrap()
-            .snapshot()
-            .features
-            .live(),
+        live_incidents(&state),
         before,
         "no rejected write changed anything"
     );
