@@ -278,6 +278,28 @@ fn feature_ids_met_again_as_values_are_found() {
     });
 }
 
+/// Large integers equal to feature ids met before and after those features: `next`
+/// holds the id of a feature written later in the tile (which must then find it rather
+/// than add it again), `prev` one written before, `far` one far ahead (a value past every
+/// id of the tile). The tiles through the table are the per-feature encoder's bytes.
+#[test]
+fn values_equal_to_feature_ids_before_and_after_them_are_found() {
+    encodes_as_the_features_do(14, |i| {
+        let mut props = serde_json::Map::new();
+        if i % 13 == 0 {
+            props.insert("next".into(), json!(i + 40));
+        }
+        if i % 29 == 0 {
+            props.insert("prev".into(), json!(i.saturating_sub(500)));
+        }
+        if i % 31 == 0 {
+            props.insert("far".into(), json!(i + 65_536));
+        }
+        props.insert("id".into(), json!(i + 1));
+        props
+    });
+}
+
 /// Strings shared between two fields (`from`, `to`) beside a field no other holds
 /// (`only`) and one whose values are also counts (`n`): a field is added without a lookup
 /// only when no other field can hold its values. The tiles through the table are the
