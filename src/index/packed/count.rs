@@ -214,11 +214,13 @@ impl Smallest {
     }
 
     fn offer(&mut self, id: u32) {
-        if self.admits(id) {
+        if self.heap.len() < self.want {
             self.heap.push(id);
-            if self.heap.len() > self.want {
-                self.heap.pop();
-            }
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && id < *worst
+        {
+            // The worst so far leaves and `id` takes its place: one sift down.
+            *worst = id;
         }
     }
 
