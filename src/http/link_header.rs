@@ -4,6 +4,8 @@
 //! queryables. Commas and semicolons in the URLs are percent-encoded, as they separate links
 //! and their parameters.
 
+use std::fmt::Write as _;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -22,28 +24,31 @@ fn media(format: Format) -> &'static str {
 /// Adds the `Link` header to `resp`, the listing of `layer_id` in `served`.
 pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: Format) {
     let base = respond::base_url(req);
-    let keep: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "f")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let url = |format: Format| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.extend_pairs(&keep);
-        query.append_pair("f", format.name());
-        let href = format!("{base}{}?{}", req.path(), query.finish());
-        href.replace(',', "%2C").replace(';', "%3B")
-    };
-    let mut links: Vec<String> = LISTING
-        .iter()
-        .map(|&f| {
-            let rel = if f == served { "self" } else { "alternate" };
-            format!("<{}>; rel=\"{rel}\"; type=\"{}\"", url(f), media(f))
-        })
-        .collect();
-    links.push(format!(
+    // The request's query without `f`, serialized once; each format's link adds its `f`.
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(
+        form_urlencoded::parse(req.query_string().as_bytes()).filter(|(k, _)| k != "f"),
+    );
+    let kept = query.finish();
+    let separator = if kept.is_empty() { "" } else { "&" };
+    let page = format!("{base}{}?{kept}{separator}f=", req.path())
+        .replace(',', "%2C")
+        .replace(';', "%3B");
+    let mut value = String::with_capacity(4 * (page.len() + 64));
+    for &f in LISTING {
+        let rel = if f == served { "self" } else { "alternate" };
+        // Format names are plain words: form encoding leaves them as they are.
+        let _ = write!(
+            value,
+            "<{page}{}>; rel=\"{rel}\"; type=\"{}\", ",
+            f.name(),
+            media(f)
+        );
+    }
+    let _ = write!(
+        value,
         "<{base}/collections/{layer_id}/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
-    ));
-    let value = links.join(", ");
+    );
     if let Ok(v) = HeaderValue::from_str(&value) {
         match resp.headers_mut().get(header::LINK).cloned() {
             // The CSV page carries its paging links already: keep them first.
@@ -55,6 +60,64 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
             }
             None => {
                 resp.headers_mut().insert(header::LINK, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    /// Each format's link built by serializing the kept query pairs and `f` anew, as a
+    /// reference for the links [`add`] builds from one serialization.
+    fn reference(req: &HttpRequest, layer_id: &str, served: Format) -> String {
+        let base = respond::base_url(req);
+        let keep: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, _)| k != "f")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut links: Vec<String> = LISTING
+            .iter()
+            .map(|&f| {
+                let mut query = form_urlencoded::Serializer::new(String::new());
+                query.extend_pairs(&keep);
+                query.append_pair("f", f.name());
+                let href = format!("{base}{}?{}", req.path(), query.finish())
+                    .replace(',', "%2C")
+                    .replace(';', "%3B");
+                let rel = if f == served { "self" } else { "alternate" };
+                format!("<{href}>; rel=\"{rel}\"; type=\"{}\"", media(f))
+            })
+            .collect();
+        links.push(format!(
+            "<{base}/collections/{layer_id}/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
+        ));
+        links.join(", ")
+    }
+
+    #[test]
+    fn links_are_those_of_each_format_serialized_anew() {
+        for uri in [
+            "/collections/x/items",
+            "/collections/x/items?f=json",
+            "/collections/x/items?bbox=1,2,3,4&limit=10",
+            "/collections/x/items?f=html&filter=name%20LIKE%20%27a%3Bb%27&bbox=-1.5,2,3,4",
+            "/collections/x/items?q=a+b&f=csv&datetime=2020-01-01T00:00:00Z/..&empty=",
+            "/collections/x/items?%C3%A9t%C3%A9=%E2%9C%93&f",
+        ] {
+            let req = TestRequest::get().uri(uri).to_http_request();
+            for served in LISTING.iter().copied() {
+                let mut resp = HttpResponse::Ok().finish();
+                add(&req, &mut resp, "x", served);
+                let got = resp
+                    .headers()
+                    .get(header::LINK)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                assert_eq!(got, reference(&req, "x", served), "{uri}");
             }
         }
     }
