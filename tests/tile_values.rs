@@ -279,9 +279,11 @@ fn feature_ids_met_again_as_values_are_found() {
 }
 
 /// Large integers equal to feature ids met before and after those features: `next`
-/// holds the id of a feature written later in the tile (which must then find it rather
-/// than add it again), `prev` one written before, `far` one far ahead (a value past every
-/// id of the tile). The tiles through the table are the per-feature encoder's bytes.
+/// holds the id of a feature 39 positions on, so written later in the same tile when both
+/// are in it (which must then find the value rather than add it again), `prev` one 500
+/// positions back, `far` one 65,536 on (past the layer's 70,000 ids for most features,
+/// another tile's feature for the rest). The tiles through the table are the per-feature
+/// encoder's bytes.
 #[test]
 fn values_equal_to_feature_ids_before_and_after_them_are_found() {
     encodes_as_the_features_do(14, |i| {

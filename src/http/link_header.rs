@@ -70,22 +70,18 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
+    use crate::http::html::links::with_format;
 
-    /// Each format's link built by serializing the kept query pairs and `f` anew, as a
+    /// Each format's link as the HTML pages set a URL's format
+    /// ([`crate::http::html::links::with_format`], which serializes the query anew), as a
     /// reference for the links [`add`] builds from one serialization.
     fn reference(req: &HttpRequest, layer_id: &str, served: Format) -> String {
         let base = respond::base_url(req);
-        let keep: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-            .filter(|(k, _)| k != "f")
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let here = format!("{base}{}?{}", req.path(), req.query_string());
         let mut links: Vec<String> = LISTING
             .iter()
             .map(|&f| {
-                let mut query = form_urlencoded::Serializer::new(String::new());
-                query.extend_pairs(&keep);
-                query.append_pair("f", f.name());
-                let href = format!("{base}{}?{}", req.path(), query.finish())
+                let href = with_format(&here, f.name())
                     .replace(',', "%2C")
                     .replace(';', "%3B");
                 let rel = if f == served { "self" } else { "alternate" };

@@ -10,7 +10,7 @@
 //! of a page of features is `/map/catalog.js` (built from `web/src/catalog-map.js`), reading
 //! the page's GeoJSON from a `<script type="application/json">` element.
 
-mod links;
+pub(in crate::http) mod links;
 mod render;
 
 use actix_web::http::header;
