@@ -61,9 +61,24 @@ impl TagSink for Vec<u32> {
     }
 }
 
-/// Tags written straight as the varints of a packed field.
+/// Tags written straight as the varints of a packed field, into the layer's features.
 #[derive(Debug, Default)]
 pub struct TagBytes(Vec<u8>);
+
+/// Writes `len` as the varint of the one byte reserved for it at `at` of `out`, moving
+/// the bytes after it when the varint takes more than one.
+#[inline]
+fn widen_length(out: &mut Vec<u8>, at: usize, len: usize) {
+    if let Ok(byte @ 0..0x80) = u8::try_from(len) {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = byte;
+        }
+        return;
+    }
+    let mut varint = [0u8; 10];
+    let n = put_varint(&mut varint, 0, len as u64);
+    out.splice(at..=at, varint[..n].iter().copied());
+}
 
 impl TagSink for TagBytes {
     #[inline(always)]
@@ -104,8 +119,6 @@ pub struct LayerEncoder {
     /// index (a hit skips hashing the key).
     key_memo: Vec<((usize, usize), u32)>,
     geom: Vec<u32>,
-    /// The tags of a point being added ([`Self::add_point`]).
-    tag_bytes: TagBytes,
     /// Where a small feature is put together before it is appended ([`SmallFeature`]).
     small: SmallFeature,
 }
@@ -129,7 +142,6 @@ impl LayerEncoder {
             tags: Vec::new(),
             key_memo: Vec::new(),
             geom: Vec::new(),
-            tag_bytes: TagBytes::default(),
             small: SmallFeature::new(),
         }
     }
@@ -222,19 +234,35 @@ impl LayerEncoder {
     }
 
     /// Adds a feature of one point at `at` (tile units), whose tags `tags` pushes (as
-    /// [`Self::add_with_tags`] has them): the same bytes, the tags written as varints as
-    /// they come and no geometry to encode.
+    /// [`Self::add_with_tags`] has them): the same bytes, the tags written as varints
+    /// straight into the layer as they come and no geometry to encode. The feature's and
+    /// the tags' lengths are written as one byte each and widened in place in the rare
+    /// feature that needs more.
     pub fn add_point(
         &mut self,
         id: u64,
         at: [i32; 2],
         tags: impl FnOnce(&mut Self, &mut TagBytes),
     ) {
-        let mut list = std::mem::take(&mut self.tag_bytes);
-        list.0.clear();
-        tags(self, &mut list);
+        let mut out = TagBytes(std::mem::take(&mut self.features));
+        let start = out.0.len();
+        let mut head = [0u8; 16];
+        head[0] = (2 << 3) | WIRE_LEN;
+        head[2] = (1 << 3) | WIRE_VARINT;
+        let mut head_len = put_varint(&mut head, 3, id);
+        head[head_len] = (2 << 3) | WIRE_LEN;
+        head_len += 2;
+        out.0.extend_from_slice(&head[..head_len]);
+        let tags_start = out.0.len();
+        tags(self, &mut out);
+        let mut out = out.0;
         self.count += 1;
-        let tags = &list.0[..];
+        let tags_len = out.len() - tags_start;
+        if tags_len == 0 {
+            out.truncate(tags_start - 2);
+        } else {
+            widen_length(&mut out, tags_start - 1, tags_len);
+        }
         let (x, y) = (u64::from(zigzag32(at[0])), u64::from(zigzag32(at[1])));
         // Type, then the geometry: one MoveTo and the point.
         let mut tail = [0u8; 24];
@@ -243,26 +271,10 @@ impl LayerEncoder {
         let mut end = put_varint(&mut tail, 5, x);
         end = put_varint(&mut tail, end, y);
         tail[3] = (end - 4) as u8;
-        let tags_head = if tags.is_empty() {
-            0
-        } else {
-            1 + varint_len(tags.len() as u64)
-        };
-        let len = 1 + varint_len(id) + tags_head + tags.len() + end;
-        let mut head = [0u8; 32];
-        head[0] = (2 << 3) | WIRE_LEN;
-        let mut at = put_varint(&mut head, 1, len as u64);
-        head[at] = (1 << 3) | WIRE_VARINT;
-        at = put_varint(&mut head, at + 1, id);
-        if !tags.is_empty() {
-            head[at] = (2 << 3) | WIRE_LEN;
-            at = put_varint(&mut head, at + 1, tags.len() as u64);
-        }
-        self.features.reserve(head.len() + tags.len() + tail.len());
-        append_cut(&mut self.features, &head, at);
-        self.features.extend_from_slice(tags);
-        append_cut(&mut self.features, &tail, end);
-        self.tag_bytes = list;
+        append_cut(&mut out, &tail, end);
+        let len = out.len() - start - 2;
+        widen_length(&mut out, start + 1, len);
+        self.features = out;
     }
 
     /// A value given as its encoded `Value` message (field 4 of `Layer`, key included, as
@@ -642,6 +654,11 @@ mod tests {
                     let at = [x, coords[(i * 7 + n) % coords.len()]];
                     let (mut general, mut point) =
                         (LayerEncoder::new("p", 4096), LayerEncoder::new("p", 4096));
+                    // A feature before, so that lengths are widened in the middle.
+                    general.add_with_tags(Some(9), &TileGeometry::Point([1, 2]), |_, list| {
+                        list.extend_from_slice(&[0, 0]);
+                    });
+                    point.add_point(9, [1, 2], |_, sink| sink.push_tag(0, 0));
                     general.add_with_tags(Some(id), &TileGeometry::Point(at), |_, list| {
                         list.extend_from_slice(&tags);
                     });
@@ -651,7 +668,7 @@ mod tests {
                         }
                     });
                     assert_eq!(point.features, general.features, "{id} {n} {at:?}");
-                    assert_eq!(point.len(), 1);
+                    assert_eq!(point.len(), 2);
                 }
             }
         }
