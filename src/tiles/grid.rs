@@ -2,7 +2,8 @@
 //!
 //! Owns: the grid of `2^31` cells a side over the Web Mercator world ([`FINEST`]), the
 //! quantizing of a normalized Mercator coordinate to it, Morton codes of its cells (bits
-//! interleaved, x in the even bits) and their decoding, and [`UnitGrid`]: tile units of a
+//! interleaved, x in the even bits) and their decoding, the code ranges of a tile and the
+//! ring of cells around it ([`tile_and_ring`]), and [`UnitGrid`]: tile units of a
 //! quantized point. A point's tile units are its quantized position rounded to the tile's
 //! units, so that the point pyramid, which keeps positions as Morton codes, and the layer's
 //! features, which keep them as lon/lat, place a point on the same unit. A cell is 1.9 cm
@@ -42,6 +43,58 @@ pub fn morton(x: u32, y: u32) -> u64 {
 /// The cell `(x, y)` of a Morton code.
 pub fn cell_of(code: u64) -> (u32, u32) {
     (compact(code), compact(code >> 1))
+}
+
+/// Tile `(x, y)` of level `z` and a ring of `r` cells of level `z + b` around it (`r`
+/// below `2^b`), as half-open Morton code ranges at level `z + b` in code order: the tile
+/// as one range of its `4^b` cells, each cell of the ring as its own. Rows of the ring
+/// outside the world (above its top or below its bottom) are left out; the caller makes
+/// sure that the columns are inside it.
+///
+/// The ring lies in the tile's eight neighbours, whose cells are ranges of codes ordered
+/// as the neighbours' own codes: the neighbours are taken in that order, and the few
+/// cells of each put in order on their own (a ring one cell wide is in order already).
+pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u64)> {
+    let side = 1i64 << b;
+    let rows = 1i64 << (z + b);
+    let (r, x0, y0) = (i64::from(r), i64::from(x) << b, i64::from(y) << b);
+    // Cells of the ring in each neighbour, by its offset: west or north, the tile's own
+    // columns or rows, east or south.
+    let span = |d: i64, start: i64| match d {
+        -1 => start - r..start,
+        0 => start..start + side,
+        _ => start + side..start + side + r,
+    };
+    let mut neighbours: Vec<(u64, i64, i64)> = Vec::with_capacity(9);
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            let (tx, ty) = (i64::from(x) + dx, i64::from(y) + dy);
+            if let (Ok(tx), Ok(ty)) = (u32::try_from(tx), u32::try_from(ty)) {
+                neighbours.push((morton(tx, ty), dx, dy));
+            }
+        }
+    }
+    neighbours.sort_unstable();
+    let mut ranges = Vec::with_capacity(1 + usize::try_from(4 * (side + r) * r).unwrap_or(0));
+    for (code, dx, dy) in neighbours {
+        if (dx, dy) == (0, 0) {
+            ranges.push((code << (2 * b), (code + 1) << (2 * b)));
+            continue;
+        }
+        let start = ranges.len();
+        for cy in span(dy, y0).filter(|cy| (0..rows).contains(cy)) {
+            for cx in span(dx, x0) {
+                if let (Ok(cx), Ok(cy)) = (u32::try_from(cx), u32::try_from(cy)) {
+                    let cell = morton(cx, cy);
+                    ranges.push((cell, cell + 1));
+                }
+            }
+        }
+        if let Some(piece) = ranges.get_mut(start..) {
+            piece.sort_unstable();
+        }
+    }
+    ranges
 }
 
 /// The cell of a normalized Mercator coordinate, unbounded: the world is `0..2^31`, a copy
@@ -174,5 +227,41 @@ mod tests {
         assert_eq!(quantize(1.0), (1 << FINEST) - 1);
         assert_eq!(quantize(-0.5), 0);
         assert_eq!(quantize_wide(1.5), 3 << (FINEST - 1));
+    }
+
+    #[test]
+    fn a_tile_and_its_ring_are_its_square_of_cells_in_code_order() {
+        for (z, x, y, b, r) in [
+            (0, 0, 0, 2, 1),
+            (3, 2, 5, 6, 1),
+            (3, 2, 0, 6, 1),
+            (3, 2, 7, 6, 3),
+            (5, 17, 9, 3, 5),
+            (8, 171, 104, 6, 1),
+            (1, 0, 1, 4, 15),
+        ] {
+            let got = tile_and_ring(z, (x, y), b, r);
+            // Every cell of the square around the tile inside the world's rows, the tile
+            // whole, by code.
+            let (side, rows) = (1i64 << b, 1i64 << (z + b));
+            let (x0, y0, r) = (i64::from(x) << b, i64::from(y) << b, i64::from(r));
+            let mut expected: Vec<(u64, u64)> = Vec::new();
+            let tile = morton(x, y) << (2 * b);
+            expected.push((tile, tile + (1 << (2 * b))));
+            for cy in (y0 - r..y0 + side + r).filter(|cy| (0..rows).contains(cy)) {
+                for cx in (x0 - r..x0 + side + r).filter(|&cx| cx >= 0) {
+                    if (x0..x0 + side).contains(&cx) && (y0..y0 + side).contains(&cy) {
+                        continue;
+                    }
+                    let code = morton(
+                        u32::try_from(cx).expect("a column"),
+                        u32::try_from(cy).expect("a row"),
+                    );
+                    expected.push((code, code + 1));
+                }
+            }
+            expected.sort_unstable();
+            assert_eq!(got, expected, "z {z} ({x}, {y}) b {b} r {r}");
+        }
     }
 }

@@ -29,7 +29,7 @@
 //! than the levels kept; the caller then gathers the candidates as usual.
 
 use super::coord::TileCoord;
-use super::grid::{FINEST, morton, quantize};
+use super::grid::{FINEST, morton, quantize, tile_and_ring};
 use crate::catalog::{Layer, Shape};
 use crate::geom::mercator::lonlat_to_merc;
 
@@ -321,36 +321,14 @@ impl Pyramid {
             return None;
         }
         let side = 1u32 << b;
-        let (x0, y0) = (coord.x << b, coord.y << b);
+        let x0 = coord.x << b;
         let world = 1u64 << base;
         if x0 < ring || u64::from(x0 + side + ring) > world {
             return None;
         }
-        let tile = morton(coord.x, coord.y) << (2 * b);
-        let mut ranges = vec![(tile, tile + (1u64 << (2 * b)))];
-        let (ix0, iy0) = (i64::from(x0), i64::from(y0));
-        let (r, s) = (i64::from(ring), i64::from(side));
-        let rows = i64::try_from(world).unwrap_or(i64::MAX);
-        // The ring: whole rows above and below the tile, `r` cells either side of it in
-        // the tile's rows.
-        let mut add = |cx: i64, cy: i64| {
-            if let (Ok(cx), Ok(cy)) = (u32::try_from(cx), u32::try_from(cy)) {
-                let code = morton(cx, cy);
-                ranges.push((code, code + 1));
-            }
-        };
-        for cy in (iy0 - r..iy0 + s + r).filter(|cy| (0..rows).contains(cy)) {
-            if (iy0..iy0 + s).contains(&cy) {
-                (ix0 - r..ix0)
-                    .chain(ix0 + s..ix0 + s + r)
-                    .for_each(|cx| add(cx, cy));
-            } else {
-                (ix0 - r..ix0 + s + r).for_each(|cx| add(cx, cy));
-            }
-        }
-        // In code order, for the galloping searches of `Level::ranges`, cells next to each
-        // other in it as one range.
-        ranges.sort_unstable();
+        let mut ranges = tile_and_ring(z, (coord.x, coord.y), b, ring);
+        // In code order (as made), for the galloping searches of `Level::ranges`, cells
+        // next to each other in it as one range.
         ranges.dedup_by(|next, range| {
             let joined = range.1 == next.0;
             if joined {
