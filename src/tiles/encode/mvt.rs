@@ -67,12 +67,18 @@ pub struct TagBytes(Vec<u8>);
 
 /// Writes `len` as the varint of the one byte reserved for it at `at` of `out`, moving
 /// the bytes after it when the varint takes more than one.
-#[inline]
+#[inline(always)]
 fn widen_length(out: &mut Vec<u8>, at: usize, len: usize) {
-    if let Ok(byte @ 0..0x80) = u8::try_from(len) {
-        if let Some(slot) = out.get_mut(at) {
-            *slot = byte;
-        }
+    match (u8::try_from(len), out.get_mut(at)) {
+        (Ok(byte @ 0..0x80), Some(slot)) => *slot = byte,
+        _ => widen_length_cold(out, at, len),
+    }
+}
+
+/// [`widen_length`] of a length of two bytes or more.
+#[cold]
+fn widen_length_cold(out: &mut Vec<u8>, at: usize, len: usize) {
+    if at >= out.len() {
         return;
     }
     let mut varint = [0u8; 10];
