@@ -243,7 +243,8 @@ impl LayerEncoder {
     /// [`Self::add_with_tags`] has them): the same bytes, the tags written as varints
     /// straight into the layer as they come and no geometry to encode. The feature's and
     /// the tags' lengths are written as one byte each and widened in place in the rare
-    /// feature that needs more.
+    /// feature that needs more. The layer's features are out of the encoder while `tags`
+    /// runs: it adds keys and values, never features.
     pub fn add_point(
         &mut self,
         id: u64,
