@@ -1,5 +1,6 @@
 //! The protobuf wire format under the MVT encoder: varints, zig-zag, field keys, packed
-//! fields and their lengths, and the MVT geometry command integer.
+//! fields and their lengths (also a length written ahead as one byte and widened in place
+//! when it needs more), and the MVT geometry command integer.
 //!
 //! Owns: the byte-level primitives [`super::mvt`] writes its messages with.
 
@@ -31,6 +32,27 @@ pub(super) fn put_varint(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
     }
     buf[at] = v as u8;
     at + 1
+}
+
+/// Writes `len` as the varint of the one byte reserved for it at `at` of `out`, moving
+/// the bytes after it when the varint takes more than one.
+#[inline(always)]
+pub(super) fn widen_length(out: &mut Vec<u8>, at: usize, len: usize) {
+    match (u8::try_from(len), out.get_mut(at)) {
+        (Ok(byte @ 0..0x80), Some(slot)) => *slot = byte,
+        _ => widen_length_cold(out, at, len),
+    }
+}
+
+/// [`widen_length`] of a length of two bytes or more.
+#[cold]
+fn widen_length_cold(out: &mut Vec<u8>, at: usize, len: usize) {
+    if at >= out.len() {
+        return;
+    }
+    let mut varint = [0u8; 10];
+    let n = put_varint(&mut varint, 0, len as u64);
+    out.splice(at..=at, varint[..n].iter().copied());
 }
 
 #[inline]
@@ -110,5 +132,17 @@ mod tests {
         assert_eq!(varint_len(127), 1);
         assert_eq!(varint_len(128), 2);
         assert_eq!(varint_len(0), 1);
+    }
+
+    #[test]
+    fn lengths_are_widened_in_place() {
+        for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 1 << 28] {
+            let mut out = vec![7, 0, 9, 9];
+            widen_length(&mut out, 1, len);
+            let mut expected = vec![7];
+            write_varint(&mut expected, len as u64);
+            expected.extend_from_slice(&[9, 9]);
+            assert_eq!(out, expected, "{len}");
+        }
     }
 }
