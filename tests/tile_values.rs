@@ -196,7 +196,7 @@ fn table_encoded_tiles_hold_the_source_properties() {
                     } else {
                         whole += 1;
                     }
-                    let reader = Reader::new(rendered.mvt.clone()).unwrap();
+                    let reader = Reader::new(rendered.mvt.to_vec()).unwrap();
                     let features = reader.get_features(0).unwrap();
                     assert_eq!(features.len(), expected.features, "{at}");
                     let mut represented = 0u64;

@@ -61,7 +61,7 @@ impl CachedTile {
     fn new(rendered: RenderedTile) -> Self {
         let etag = tile_etag(&rendered.mvt);
         Self {
-            mvt: Bytes::from(rendered.mvt),
+            mvt: rendered.mvt,
             encoded: std::array::from_fn(|_| OnceLock::new()),
             etag,
             layers: rendered.layers,

@@ -5,6 +5,8 @@
 //! empty tile (no feature in any layer) renders as zero bytes. Keeping prepared layers and
 //! rendered tiles between requests is [`super::cache`]'s job.
 
+use bytes::Bytes;
+
 use super::budget::{self, LayerReport};
 use super::coord::TileCoord;
 use super::encode::mvt::LayerEncoder;
@@ -20,7 +22,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct RenderedTile {
     /// MVT bytes; empty when no layer has a feature here.
-    pub mvt: Vec<u8>,
+    pub mvt: Bytes,
     pub layers: Vec<LayerReport>,
 }
 
@@ -51,9 +53,9 @@ pub fn render_cancellable(
     filter: Option<&TileFilter>,
     cancel: &Cancel,
 ) -> Result<RenderedTile> {
-    let mut mvt = Vec::new();
+    // The first layer written is the tile's buffer; the others are appended to it.
+    let mut tile: Option<(Vec<u8>, usize)> = None;
     let mut reports = Vec::with_capacity(layers.len());
-    let mut any = false;
     for (i, (layer, cfg, prepared)) in layers.iter().enumerate() {
         if cancel.is_cancelled() {
             return Err(Error::Internal(format!("tile {coord} cancelled")));
@@ -67,14 +69,19 @@ pub fn render_cancellable(
         let keep = filter.and_then(|f| f.keep.get(i));
         let (encoder, report) = render_layer(layer, cfg, prepared, coord, keep);
         if !encoder.is_empty() {
-            any = true;
-            encoder.finish(&mut mvt);
+            match tile.as_mut() {
+                Some((buf, _)) => encoder.finish(buf),
+                None => tile = Some(encoder.into_layer()),
+            }
         }
         reports.push(report);
     }
-    if !any {
-        mvt.clear();
-    }
+    // Shrunk in place (the buffer was made for the budget's estimate), then given out from
+    // where the layer starts, without a copy.
+    let mvt = tile.map_or_else(Bytes::new, |(mut buf, start)| {
+        buf.shrink_to_fit();
+        Bytes::from(buf).slice(start..)
+    });
     Ok(RenderedTile {
         mvt,
         layers: reports,

@@ -83,13 +83,24 @@ impl TagSink for TagBytes {
     }
 }
 
+/// Bytes at the front of a layer's buffer kept for the layer's key and length in the tile
+/// (field 3 of `Tile`): one byte, then a varint of at most five.
+const HEAD_ROOM: usize = 6;
+
 /// Encodes one layer of a tile. Create it, add features, then [`LayerEncoder::finish`]
-/// into the tile buffer.
+/// into the tile buffer, or take the layer in its own buffer ([`LayerEncoder::into_layer`]).
+///
+/// The layer's fields are written in the order of their numbers, as protobuf encoders
+/// write them: name, features, keys, values, extent, version. The name is written when
+/// the encoder is made, after room for the layer's key and length, and the features follow
+/// it in the same buffer, which thus becomes the layer without being copied.
 #[derive(Debug)]
 pub struct LayerEncoder {
-    name: String,
     extent: u32,
+    /// [`HEAD_ROOM`] bytes, the name (field 1), then the features (field 2) as added.
     features: Vec<u8>,
+    /// Where the features start in `features`.
+    features_start: usize,
     keys: Vec<String>,
     key_index: Map<String, u32>,
     values: Vec<u8>,
@@ -111,10 +122,15 @@ pub struct LayerEncoder {
 impl LayerEncoder {
     /// A layer named `name` with `extent` units per tile side.
     pub fn new(name: &str, extent: u32) -> Self {
+        let mut features = Vec::with_capacity(HEAD_ROOM + 6 + name.len());
+        features.resize(HEAD_ROOM, 0);
+        write_key(&mut features, 1, WIRE_LEN);
+        write_varint(&mut features, name.len() as u64);
+        features.extend_from_slice(name.as_bytes());
         Self {
-            name: name.to_owned(),
             extent,
-            features: Vec::new(),
+            features_start: features.len(),
+            features,
             keys: Vec::new(),
             key_index: Map::default(),
             values: Vec::new(),
@@ -150,7 +166,7 @@ impl LayerEncoder {
 
     /// Bytes written so far (features, keys and values), a lower bound of the layer size.
     pub fn size(&self) -> usize {
-        self.features.len()
+        (self.features.len() - self.features_start)
             + self.values.len()
             + self.keys.iter().map(|k| k.len() + 2).sum::<usize>()
     }
@@ -335,34 +351,41 @@ impl LayerEncoder {
     /// Appends the layer (as field 3 of `Tile`) to `tile`. Empty layers are written too;
     /// callers skip them if they wish.
     pub fn finish(self, tile: &mut Vec<u8>) {
-        let len = 2
-            + delimited_len(self.name.len())
-            + self.features.len()
-            + self
-                .keys
-                .iter()
-                .map(|k| delimited_len(k.len()))
-                .sum::<usize>()
-            + self.values.len()
-            + 1
-            + varint_len(u64::from(self.extent));
-        tile.reserve(1 + varint_len(len as u64) + len);
-        write_key(tile, 3, WIRE_LEN);
-        write_varint(tile, len as u64);
-        write_key(tile, 15, WIRE_VARINT);
-        write_varint(tile, 2);
-        write_key(tile, 1, WIRE_LEN);
-        write_varint(tile, self.name.len() as u64);
-        tile.extend_from_slice(self.name.as_bytes());
-        tile.extend_from_slice(&self.features);
+        let (layer, start) = self.into_layer();
+        tile.extend_from_slice(layer.get(start..).unwrap_or_default());
+    }
+
+    /// The layer completed in its own buffer (keys, values, extent and version after the
+    /// features; its key and length as field 3 of `Tile` just before its name): the buffer,
+    /// and where the layer starts in it. The bytes from there are a tile of this one layer,
+    /// which [`Self::finish`] would have appended.
+    pub fn into_layer(self) -> (Vec<u8>, usize) {
+        let mut layer = self.features;
+        let keys: usize = self.keys.iter().map(|k| delimited_len(k.len())).sum();
+        layer.reserve(keys + self.values.len() + 1 + varint_len(u64::from(self.extent)) + 2);
         for k in &self.keys {
-            write_key(tile, 3, WIRE_LEN);
-            write_varint(tile, k.len() as u64);
-            tile.extend_from_slice(k.as_bytes());
+            write_key(&mut layer, 3, WIRE_LEN);
+            write_varint(&mut layer, k.len() as u64);
+            layer.extend_from_slice(k.as_bytes());
         }
-        tile.extend_from_slice(&self.values);
-        write_key(tile, 5, WIRE_VARINT);
-        write_varint(tile, u64::from(self.extent));
+        layer.extend_from_slice(&self.values);
+        write_key(&mut layer, 5, WIRE_VARINT);
+        write_varint(&mut layer, u64::from(self.extent));
+        write_key(&mut layer, 15, WIRE_VARINT);
+        write_varint(&mut layer, 2);
+        let len = layer.len() - HEAD_ROOM;
+        let head = 1 + varint_len(len as u64);
+        let Some(start) = HEAD_ROOM.checked_sub(head) else {
+            // A layer of 32 GiB or more: its length takes more than the room kept.
+            let mut tile = Vec::with_capacity(head + len);
+            write_key(&mut tile, 3, WIRE_LEN);
+            write_varint(&mut tile, len as u64);
+            tile.extend_from_slice(&layer[HEAD_ROOM..]);
+            return (tile, 0);
+        };
+        layer[start] = (3 << 3) | WIRE_LEN;
+        put_varint(&mut layer, start + 1, len as u64);
+        (layer, start)
     }
 }
 

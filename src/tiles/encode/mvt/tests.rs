@@ -104,3 +104,79 @@ fn values_are_deduplicated() {
     assert_eq!(l.value_count, 2);
     assert!(!l.add_feature(None, [], &TileGeometry::Points(vec![])));
 }
+
+/// Reads a varint of `buf` at `*at`, moving past it.
+fn read_varint(buf: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0;
+    for shift in (0..64).step_by(7) {
+        let b = buf[*at];
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+    }
+    v
+}
+
+/// The field numbers of the message `buf`, in the order written, and the varint fields'
+/// values by number.
+fn fields_of(buf: &[u8]) -> (Vec<u32>, HashMap<u32, u64>) {
+    let (mut numbers, mut varints, mut at) = (Vec::new(), HashMap::new(), 0);
+    while at < buf.len() {
+        let key = read_varint(buf, &mut at);
+        numbers.push((key >> 3) as u32);
+        match (key & 7) as u8 {
+            WIRE_VARINT => {
+                varints.insert((key >> 3) as u32, read_varint(buf, &mut at));
+            }
+            WIRE_LEN => at += read_varint(buf, &mut at) as usize,
+            other => panic!("wire type {other}"),
+        }
+    }
+    (numbers, varints)
+}
+
+#[test]
+fn a_layer_is_a_tile_in_its_own_buffer() {
+    // Layers whose lengths take one, two and three bytes, with short and long names.
+    for name in ["p", &"n".repeat(130)] {
+        for features in [1u64, 3, 200, 3000] {
+            let layer = || {
+                let mut l = LayerEncoder::new(name, 4096);
+                for i in 0..features {
+                    let at = [(i % 4096) as i32, (i / 4096) as i32];
+                    l.add_point(i, at, |l, sink| {
+                        let key = l.key("n");
+                        let value = l.new_int_value(i);
+                        sink.push_tag(key, value);
+                    });
+                }
+                l
+            };
+            let (buf, start) = layer().into_layer();
+            let tile = &buf[start..];
+            // Appended after another layer, the same bytes.
+            let mut two = vec![0x1a, 0];
+            layer().finish(&mut two);
+            assert_eq!(&two[2..], tile, "{features}");
+            // One field 3 of `Tile` holding the rest.
+            let (numbers, _) = fields_of(tile);
+            assert_eq!(numbers, [3], "{features}");
+            let mut at = 1;
+            let len = read_varint(tile, &mut at) as usize;
+            assert_eq!(at + len, tile.len());
+            // The layer's fields in the order of their numbers.
+            let (numbers, varints) = fields_of(&tile[at..]);
+            assert!(numbers.is_sorted(), "{numbers:?}");
+            assert_eq!(numbers.iter().filter(|&&n| n == 2).count() as u64, features);
+            assert_eq!((varints[&5], varints[&15]), (4096, 2));
+            // An independent decoder reads it.
+            let reader = mvt_reader::Reader::new(tile.to_vec()).expect("a tile");
+            let names = reader.get_layer_names().expect("names");
+            assert_eq!(names, [name.to_owned()]);
+            let read = reader.get_features(0).expect("features");
+            assert_eq!(read.len() as u64, features);
+        }
+    }
+}
