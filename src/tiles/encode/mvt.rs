@@ -289,6 +289,15 @@ impl LayerEncoder {
         i
     }
 
+    /// [`Self::encoded_value`] of the first `len` bytes of `message`: a copy whose length
+    /// is known when compiling, then cut.
+    pub fn short_value<const N: usize>(&mut self, message: &[u8; N], len: usize) -> u32 {
+        append_cut(&mut self.values, message, len);
+        let i = self.value_count;
+        self.value_count += 1;
+        i
+    }
+
     /// Adds the integer `n` to the layer's values as [`write_value`] writes it, without
     /// looking for it among the values added so far: the caller knows it is new.
     pub fn new_int_value(&mut self, n: u64) -> u32 {

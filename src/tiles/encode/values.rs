@@ -53,6 +53,30 @@ pub struct ValueTable {
     bytes: Vec<u8>,
     /// `offsets[id]..offsets[id + 1]`: the message of value `id` in `bytes`.
     offsets: Vec<u32>,
+    /// Per index of a tile's `listed` (see [`TileValues`]): the message of the value there
+    /// when its field is exclusive and the message short, else [`ShortValue::NONE`]. A
+    /// tile copies such a value at its first use from this one place, instead of
+    /// following its id to its offsets and bytes (three reads far apart). Empty when no
+    /// value is kept here.
+    short: Vec<ShortValue>,
+}
+
+/// Longest `Value` message a [`ShortValue`] holds.
+const SHORT: usize = 15;
+
+/// A `Value` message of at most [`SHORT`] bytes, kept with its length.
+#[derive(Debug, Clone, Copy)]
+struct ShortValue {
+    /// Bytes of the message; 0 for none.
+    len: u8,
+    bytes: [u8; SHORT],
+}
+
+impl ShortValue {
+    const NONE: Self = Self {
+        len: 0,
+        bytes: [0; SHORT],
+    };
 }
 
 impl ValueTable {
@@ -68,6 +92,7 @@ impl ValueTable {
             listed_total: 0,
             bytes: Vec::new(),
             offsets: vec![0],
+            short: Vec::new(),
         };
         let mut ids: Vec<u32> = Vec::with_capacity(layer.features.slots().checked_mul(fields)?);
         let mut strings: HashMap<Box<str>, u32, RandomState> = HashMap::default();
@@ -137,15 +162,51 @@ impl ValueTable {
             })
             .collect();
         table.listed_total = listed_at;
+        table.short = table.short_values();
         drop(ids);
         table.bytes.shrink_to_fit();
         table.offsets.shrink_to_fit();
         Some(table)
     }
 
+    /// The short messages of the exclusive fields' values, by index of a tile's `listed`
+    /// (see [`Self::short`]).
+    fn short_values(&self) -> Vec<ShortValue> {
+        let mut short = Vec::new();
+        for (field, step) in self.steps.iter().enumerate() {
+            if self.exclusive.get(field) != Some(&true) {
+                continue;
+            }
+            for local in 0..self.rows.listed(field) {
+                let Ok(index) = u16::try_from(local) else {
+                    break;
+                };
+                let message = match self.rows.listed_id(field, index) {
+                    NONE => continue,
+                    id => self.encoded(id),
+                };
+                let (Ok(len @ 1..), Some(bytes)) = (u8::try_from(message.len()), pad(message))
+                else {
+                    continue;
+                };
+                let at = step.listed_at + local;
+                if short.len() <= at {
+                    short.resize(self.listed_total, ShortValue::NONE);
+                }
+                if let Some(slot) = short.get_mut(at) {
+                    *slot = ShortValue { len, bytes };
+                }
+            }
+        }
+        short
+    }
+
     /// Bytes the table holds.
     pub fn heap_bytes(&self) -> usize {
-        self.rows.heap_bytes() + self.bytes.capacity() + self.offsets.capacity() * 4
+        self.rows.heap_bytes()
+            + self.bytes.capacity()
+            + self.offsets.capacity() * 4
+            + self.short.capacity() * std::mem::size_of::<ShortValue>()
     }
 
     /// Number of distinct values.
@@ -223,6 +284,13 @@ fn exclusive_fields(rows: &Rows, ids: &[u32], values: usize) -> Vec<bool> {
         });
     }
     exclusive
+}
+
+/// `message` padded to [`SHORT`] bytes, when it is not longer.
+fn pad(message: &[u8]) -> Option<[u8; SHORT]> {
+    let mut bytes = [0; SHORT];
+    bytes.get_mut(..message.len())?.copy_from_slice(message);
+    Some(bytes)
 }
 
 /// The value id of the integer `n` held inline, when it can be.
@@ -407,6 +475,15 @@ impl<'t> TileValues<'t> {
     /// use in the tile (kept at `at` of `listed`; [`NONE`] for a missing value).
     fn first_listed(&mut self, encoder: &mut LayerEncoder, field: usize, i: u16, at: usize) -> u32 {
         let table = self.table;
+        if let Some(short) = table.short.get(at)
+            && short.len > 0
+        {
+            let value = encoder.short_value(&short.bytes, usize::from(short.len));
+            if let Some(slot) = self.listed.get_mut(at) {
+                *slot = value;
+            }
+            return value;
+        }
         let value = match table.rows.listed_id(field, i) {
             NONE => NONE,
             // No other field holds it: new to the tile at its first use.
