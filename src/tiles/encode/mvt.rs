@@ -284,24 +284,25 @@ impl LayerEncoder {
     /// far: the caller knows it is new.
     pub fn encoded_value(&mut self, encoded: &[u8]) -> u32 {
         self.values.extend_from_slice(encoded);
-        let i = self.value_count;
-        self.value_count += 1;
-        i
+        self.next_value()
     }
 
     /// [`Self::encoded_value`] of the first `len` bytes of `message`: a copy whose length
     /// is known when compiling, then cut.
     pub fn short_value<const N: usize>(&mut self, message: &[u8; N], len: usize) -> u32 {
         append_cut(&mut self.values, message, len);
-        let i = self.value_count;
-        self.value_count += 1;
-        i
+        self.next_value()
     }
 
     /// Adds the integer `n` to the layer's values as [`write_value`] writes it, without
     /// looking for it among the values added so far: the caller knows it is new.
     pub fn new_int_value(&mut self, n: u64) -> u32 {
         write_int_value(&mut self.values, 5, n);
+        self.next_value()
+    }
+
+    /// The index of the value just written to `values`.
+    fn next_value(&mut self) -> u32 {
         let i = self.value_count;
         self.value_count += 1;
         i
@@ -336,8 +337,7 @@ impl LayerEncoder {
             return i;
         }
         write_value(&mut self.values, value);
-        let i = self.value_count;
-        self.value_count += 1;
+        let i = self.next_value();
         match value {
             TileValue::Str(v) => {
                 self.strings.insert(v.into(), i);

@@ -157,9 +157,15 @@ impl Rows {
     /// The number of distinct ids of `field` when it keeps indices into its list of ids
     /// (see [`Cell::Listed`]), else 0.
     pub fn listed(&self, field: usize) -> usize {
+        self.list(field).len()
+    }
+
+    /// The list of ids of `field`, which its [`Cell::Listed`] indices index (empty when it
+    /// keeps no indices).
+    pub fn list(&self, field: usize) -> &[u32] {
         match self.columns.get(field) {
-            Some((Column::Listed(list), _)) => list.len(),
-            _ => 0,
+            Some((Column::Listed(list), _)) => list,
+            _ => &[],
         }
     }
 

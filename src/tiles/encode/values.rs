@@ -177,23 +177,19 @@ impl ValueTable {
             if self.exclusive.get(field) != Some(&true) {
                 continue;
             }
-            for local in 0..self.rows.listed(field) {
-                let Ok(index) = u16::try_from(local) else {
-                    break;
-                };
-                let message = match self.rows.listed_id(field, index) {
-                    NONE => continue,
-                    id => self.encoded(id),
-                };
+            for (local, &id) in self.rows.list(field).iter().enumerate() {
+                if id == NONE {
+                    continue;
+                }
+                let message = self.encoded(id);
                 let (Ok(len @ 1..), Some(bytes)) = (u8::try_from(message.len()), pad(message))
                 else {
                     continue;
                 };
-                let at = step.listed_at + local;
-                if short.len() <= at {
-                    short.resize(self.listed_total, ShortValue::NONE);
+                if short.is_empty() {
+                    short = vec![ShortValue::NONE; self.listed_total];
                 }
-                if let Some(slot) = short.get_mut(at) {
+                if let Some(slot) = short.get_mut(step.listed_at + local) {
                     *slot = ShortValue { len, bytes };
                 }
             }
@@ -259,13 +255,10 @@ fn exclusive_fields(rows: &Rows, ids: &[u32], values: usize) -> Vec<bool> {
         }
     };
     for (field, f) in (0..field_count).zip(0..fields) {
-        let listed = rows.listed(f);
-        if listed > 0 {
-            for local in 0..listed {
-                own(
-                    field,
-                    rows.listed_id(f, u16::try_from(local).unwrap_or(u16::MAX)),
-                );
+        let list = rows.list(f);
+        if !list.is_empty() {
+            for &id in list {
+                own(field, id);
             }
         } else if !rows.is_feature_id(f) {
             for row in ids.chunks_exact(fields) {
@@ -278,10 +271,10 @@ fn exclusive_fields(rows: &Rows, ids: &[u32], values: usize) -> Vec<bool> {
             continue;
         }
         let field = u32::try_from(f).unwrap_or(SHARED);
-        *ex = (0..rows.listed(f)).all(|local| {
-            let id = rows.listed_id(f, u16::try_from(local).unwrap_or(u16::MAX));
-            id == NONE || (id & INLINE == 0 && owner.get(id as usize) == Some(&field))
-        });
+        *ex = rows
+            .list(f)
+            .iter()
+            .all(|&id| id == NONE || (id & INLINE == 0 && owner.get(id as usize) == Some(&field)));
     }
     exclusive
 }
@@ -475,22 +468,20 @@ impl<'t> TileValues<'t> {
     /// use in the tile (kept at `at` of `listed`; [`NONE`] for a missing value).
     fn first_listed(&mut self, encoder: &mut LayerEncoder, field: usize, i: u16, at: usize) -> u32 {
         let table = self.table;
-        if let Some(short) = table.short.get(at)
+        let value = if let Some(short) = table.short.get(at)
             && short.len > 0
         {
-            let value = encoder.short_value(&short.bytes, usize::from(short.len));
-            if let Some(slot) = self.listed.get_mut(at) {
-                *slot = value;
+            // A short message of an exclusive field, copied from one place.
+            encoder.short_value(&short.bytes, usize::from(short.len))
+        } else {
+            match table.rows.listed_id(field, i) {
+                NONE => NONE,
+                // No other field holds it: new to the tile at its first use.
+                id if table.exclusive.get(field) == Some(&true) => {
+                    encoder.encoded_value(table.encoded(id))
+                }
+                id => self.value(encoder, id),
             }
-            return value;
-        }
-        let value = match table.rows.listed_id(field, i) {
-            NONE => NONE,
-            // No other field holds it: new to the tile at its first use.
-            id if table.exclusive.get(field) == Some(&true) => {
-                encoder.encoded_value(table.encoded(id))
-            }
-            id => self.value(encoder, id),
         };
         if let Some(slot) = self.listed.get_mut(at) {
             *slot = value;
