@@ -59,6 +59,25 @@ async function reachable(page, selector, { largest = false } = {}) {
   }, { selector, largest });
 }
 
+/**
+ * Like `reachable`, once the map has stopped moving: no zoom or cluster animation running and
+ * the element found at the same place in two reads 150 ms apart (a click on a marker that is
+ * still sliding out of its cluster lands on the empty map). Gives up after `ms`, returning the
+ * last answer of `reachable`.
+ */
+async function reachableAtRest(page, selector, ms = 8000) {
+  const moving = () => page.evaluate(() => Boolean(document.querySelector('#map .leaflet-zoom-anim, #map .leaflet-cluster-anim')));
+  const until = Date.now() + ms;
+  let last = null;
+  while (Date.now() < until) {
+    const before = (await moving()) ? null : await reachable(page, selector);
+    await page.waitForTimeout(150);
+    last = (await moving()) ? null : await reachable(page, selector);
+    if (before && last && before.fid === last.fid && before.x === last.x && before.y === last.y) return last;
+  }
+  return last;
+}
+
 /** Checks that the radius list on the page is the radius API's answer to query `q`. */
 async function compareRadius(page, q) {
   const dt = q.datetime ? `&datetime=${encodeURIComponent(q.datetime)}` : '';
@@ -317,15 +336,14 @@ async function main(context) {
       await page.click('#panel-close');
       await page.keyboard.press('Escape');
       await page.evaluate(() => window.atlas.fitIncidents());
-      await page.waitForTimeout(300);
+      await waitIdle(page);
       // Zoom in on clusters until a single marker can be clicked, then click it.
-      let at = await reachable(page, '.leaflet-marker-pane .incident-marker');
+      let at = await reachableAtRest(page, '.leaflet-marker-pane .incident-marker');
       for (let i = 0; i < 6 && !at; i += 1) {
-        const cluster = await reachable(page, '.leaflet-marker-pane .incident-cluster');
+        const cluster = await reachableAtRest(page, '.leaflet-marker-pane .incident-cluster');
         assert(cluster, 'neither a marker nor a cluster to click on the map');
         await page.mouse.click(cluster.x, cluster.y);
-        await page.waitForTimeout(700);
-        at = await reachable(page, '.leaflet-marker-pane .incident-marker');
+        at = await reachableAtRest(page, '.leaflet-marker-pane .incident-marker');
       }
       assert(at, 'no single marker reachable after zooming in');
       await page.mouse.click(at.x, at.y);
