@@ -61,18 +61,19 @@ async function reachable(page, selector, { largest = false } = {}) {
 
 /**
  * Like `reachable`, once the map has stopped moving: no zoom or cluster animation running and
- * the element found at the same place in two reads 150 ms apart (a click on a marker that is
- * still sliding out of its cluster lands on the empty map). Gives up after `ms`, returning the
- * last answer of `reachable`.
+ * the element found at the same place in two reads 150 ms apart (a marker clicked while it
+ * slides out of its cluster can be drawn again when the animation ends, which closes its
+ * popup). Gives up after `ms`, returning the last read (null while the map moved).
  */
 async function reachableAtRest(page, selector, ms = 8000) {
   const moving = () => page.evaluate(() => Boolean(document.querySelector('#map .leaflet-zoom-anim, #map .leaflet-cluster-anim')));
+  const read = async () => ((await moving()) ? null : reachable(page, selector));
   const until = Date.now() + ms;
   let last = null;
   while (Date.now() < until) {
-    const before = (await moving()) ? null : await reachable(page, selector);
+    const before = await read();
     await page.waitForTimeout(150);
-    last = (await moving()) ? null : await reachable(page, selector);
+    last = await read();
     if (before && last && before.fid === last.fid && before.x === last.x && before.y === last.y) return last;
   }
   return last;

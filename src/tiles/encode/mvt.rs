@@ -360,41 +360,53 @@ impl LayerEncoder {
     /// Appends the layer (as field 3 of `Tile`) to `tile`. Empty layers are written too;
     /// callers skip them if they wish.
     pub fn finish(self, tile: &mut Vec<u8>) {
-        let (layer, start) = self.into_layer();
-        tile.extend_from_slice(layer.get(start..).unwrap_or_default());
+        let body = self.features.get(HEAD_ROOM..).unwrap_or_default();
+        let len = body.len() + self.trailer_len();
+        tile.reserve(1 + varint_len(len as u64) + len);
+        write_key(tile, 3, WIRE_LEN);
+        write_varint(tile, len as u64);
+        tile.extend_from_slice(body);
+        self.write_trailer(tile);
     }
 
     /// The layer completed in its own buffer (keys, values, extent and version after the
     /// features; its key and length as field 3 of `Tile` just before its name): the buffer,
     /// and where the layer starts in it. The bytes from there are a tile of this one layer,
-    /// which [`Self::finish`] would have appended.
-    pub fn into_layer(self) -> (Vec<u8>, usize) {
-        let mut layer = self.features;
-        let keys: usize = self.keys.iter().map(|k| delimited_len(k.len())).sum();
-        layer.reserve(keys + self.values.len() + 1 + varint_len(u64::from(self.extent)) + 2);
-        for k in &self.keys {
-            write_key(&mut layer, 3, WIRE_LEN);
-            write_varint(&mut layer, k.len() as u64);
-            layer.extend_from_slice(k.as_bytes());
-        }
-        layer.extend_from_slice(&self.values);
-        write_key(&mut layer, 5, WIRE_VARINT);
-        write_varint(&mut layer, u64::from(self.extent));
-        write_key(&mut layer, 15, WIRE_VARINT);
-        write_varint(&mut layer, 2);
-        let len = layer.len() - HEAD_ROOM;
-        let head = 1 + varint_len(len as u64);
-        let Some(start) = HEAD_ROOM.checked_sub(head) else {
+    /// the bytes [`Self::finish`] appends.
+    pub fn into_layer(mut self) -> (Vec<u8>, usize) {
+        let len = self.features.len() - HEAD_ROOM + self.trailer_len();
+        let Some(start) = HEAD_ROOM.checked_sub(1 + varint_len(len as u64)) else {
             // A layer of 32 GiB or more: its length takes more than the room kept.
-            let mut tile = Vec::with_capacity(head + len);
-            write_key(&mut tile, 3, WIRE_LEN);
-            write_varint(&mut tile, len as u64);
-            tile.extend_from_slice(&layer[HEAD_ROOM..]);
+            let mut tile = Vec::new();
+            self.finish(&mut tile);
             return (tile, 0);
         };
+        let mut layer = std::mem::take(&mut self.features);
+        layer.reserve(self.trailer_len());
+        self.write_trailer(&mut layer);
         layer[start] = (3 << 3) | WIRE_LEN;
         put_varint(&mut layer, start + 1, len as u64);
         (layer, start)
+    }
+
+    /// Bytes of the fields after the features: keys, values, extent and version.
+    fn trailer_len(&self) -> usize {
+        let keys: usize = self.keys.iter().map(|k| delimited_len(k.len())).sum();
+        keys + self.values.len() + 1 + varint_len(u64::from(self.extent)) + 2
+    }
+
+    /// Writes the fields after the features ([`Self::trailer_len`] bytes).
+    fn write_trailer(&self, out: &mut Vec<u8>) {
+        for k in &self.keys {
+            write_key(out, 3, WIRE_LEN);
+            write_varint(out, k.len() as u64);
+            out.extend_from_slice(k.as_bytes());
+        }
+        out.extend_from_slice(&self.values);
+        write_key(out, 5, WIRE_VARINT);
+        write_varint(out, u64::from(self.extent));
+        write_key(out, 15, WIRE_VARINT);
+        write_varint(out, 2);
     }
 }
 
