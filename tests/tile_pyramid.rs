@@ -11,14 +11,31 @@ use std::path::Path;
 use common::state_from_toml;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
+use khorasan_atlas::http::AppState;
 use khorasan_atlas::tiles::budget::encode_within_budget;
 use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::gather;
 use khorasan_atlas::tiles::grid::{morton, quantize};
+use khorasan_atlas::tiles::pyramid::{Kept, Pyramid, Region, Thinning};
 use khorasan_atlas::tiles::render_prepared;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// A thinning read in part (its first points in order) made whole: its head, then its
+/// rest taken from the pyramid and put in order. Checks that the head is in order and that
+/// every point of the rest comes after it.
+fn made_whole(pyramid: &Pyramid, region: &Region, mut part: Thinning) -> Vec<Kept> {
+    assert!(part.head.windows(2).all(|w| w[0].pos < w[1].pos));
+    let mut rest = pyramid.take_rest(region, &mut part);
+    let last = part.head.last().map(|k| k.pos);
+    assert!(rest.iter().all(|k| Some(k.pos) > last));
+    rest.sort_by_key(|k| k.pos);
+    let mut whole = part.head;
+    whole.append(&mut rest);
+    assert_eq!(whole.len(), part.total);
+    whole
+}
 
 /// About normal (sum of uniforms).
 fn gauss(rng: &mut StdRng) -> f64 {
@@ -74,6 +91,13 @@ fn write_layer(dir: &Path, n: usize, ids: bool) -> String {
     path.display().to_string()
 }
 
+/// A server of the layer at `path` as `dense`, with the tile settings `budget`.
+fn dense_state(path: &str, budget: &str) -> AppState {
+    state_from_toml(&format!(
+        "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\n{budget}"
+    ))
+}
+
 /// The code of the quantized position of the point at `pos`, computed from its lon/lat.
 fn code_of(layer: &Layer, pos: usize) -> u64 {
     let feature = layer.features.get(pos).expect("a feature");
@@ -112,9 +136,7 @@ fn pyramid_thinning_is_the_budgets_thinning() {
             .map(move |budget| (path, *ids, budget))
     });
     for (path, ids, budget) in runs {
-        let state = state_from_toml(&format!(
-            "[[layers]]\nid='dense'\nfile='{path}'\n[layers.tiles]\n{budget}"
-        ));
+        let state = dense_state(path, budget);
         let layer = state.catalog.get("dense").unwrap().snapshot();
         let cfg = state.tiler.layer_config("dense");
         let prepared = state.tiler.prepared(&layer);
@@ -165,10 +187,11 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                                 .collect();
                         gathered.sort_unstable();
                         match pyramid.listed(&region, 0) {
-                            Some((list, sorted)) => {
+                            Some(all) => {
                                 listed += 1;
-                                assert_eq!(sorted, list.len());
-                                let list: Vec<usize> = list
+                                assert_eq!(all.total, all.head.len());
+                                let list: Vec<usize> = all
+                                    .head
                                     .iter()
                                     .map(|k| {
                                         assert_eq!(k.count, 1);
@@ -180,6 +203,11 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                                     })
                                     .collect();
                                 assert_eq!(list, gathered, "z{z}/{tx}/{ty} {budget:?}: listed");
+                                for prefix in [1, 64, 256] {
+                                    let part = pyramid.listed(&region, prefix).unwrap();
+                                    assert_eq!(part.head.len(), prefix.min(all.total));
+                                    assert_eq!(made_whole(pyramid, &region, part), all.head);
+                                }
                             }
                             None => unlisted += 1,
                         }
@@ -189,6 +217,12 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                             && let Some(kept) = pyramid.thin(&region, points, limit, cfg.extent)
                         {
                             from_pyramid += 1;
+                            for prefix in [1, 64, 256] {
+                                let part = pyramid
+                                    .thin_partly(&region, points, limit, cfg.extent, prefix)
+                                    .unwrap();
+                                assert_eq!(made_whole(pyramid, &region, part), kept);
+                            }
                             for k in kept {
                                 assert_eq!(
                                     pyramid.code(k.finest),
@@ -210,6 +244,58 @@ fn pyramid_thinning_is_the_budgets_thinning() {
     assert!(
         listed > 50 && unlisted > 50,
         "{listed} tiles listed from the pyramid, {unlisted} from the index"
+    );
+}
+
+/// Tiles of many cells (the first points of their thinning chosen where they lie, the
+/// others read again only if asked for): rendered both ways, and read in part then made
+/// whole, under the default budget and one of few bytes.
+#[test]
+fn a_dense_tile_read_in_part_is_the_budgets_thinning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_layer(dir.path(), 60_000, false);
+    let mut many_cells = 0;
+    for budget in ["", "max_bytes=20000\n"] {
+        let state = dense_state(&path, budget);
+        let layer = state.catalog.get("dense").unwrap().snapshot();
+        let cfg = state.tiler.layer_config("dense");
+        let prepared = state.tiler.prepared(&layer);
+        let pyramid = prepared.pyramid().expect("a layer of points has a pyramid");
+        for z in 0..=4u8 {
+            let n = 1u32 << z;
+            for (tx, ty) in (0..n).flat_map(|x| (0..n).map(move |y| (x, y))) {
+                let coord = TileCoord { z, x: tx, y: ty };
+                let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer) else {
+                    continue;
+                };
+                let points = pyramid.count(&region);
+                if points == 0 {
+                    continue;
+                }
+                let rendered = render_prepared(&[(&layer, cfg, &prepared)], coord).unwrap();
+                let candidates = gather::candidates(&layer, cfg, &prepared, coord, None);
+                let (encoder, _) = encode_within_budget(&layer, cfg, candidates, coord);
+                let mut expected = Vec::new();
+                encoder.finish(&mut expected);
+                assert!(
+                    rendered.mvt == expected,
+                    "z{z}/{tx}/{ty} {budget:?}: bytes differ"
+                );
+                let limit = cfg.max_features;
+                let Some(kept) = pyramid.thin(&region, points, limit, cfg.extent) else {
+                    continue;
+                };
+                let part = pyramid
+                    .thin_partly(&region, points, limit, cfg.extent, 256)
+                    .unwrap();
+                many_cells += usize::from(part.total >= 8192);
+                assert_eq!(made_whole(pyramid, &region, part), kept, "z{z}/{tx}/{ty}");
+            }
+        }
+    }
+    assert!(
+        many_cells >= 2,
+        "only {many_cells} tiles of 8,192 cells or more"
     );
 }
 

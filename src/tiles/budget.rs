@@ -23,7 +23,7 @@ use super::encode::mvt::LayerEncoder;
 use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
 use super::gather::{Candidate, LocatedPoint, PointTile};
-use super::pyramid::Kept;
+use super::pyramid::{Kept, Thinning};
 use super::settings::TileLayerConfig;
 use crate::catalog::{Layer, Prop};
 
@@ -94,9 +94,9 @@ impl Pool<'_> {
 /// (made candidates as they are encoded), and how many each stands for.
 enum Round<'c> {
     Refs(Vec<(&'c Candidate, u32)>),
-    /// The kept points and how many of the first are in order (the others come after
-    /// them, and are put in order only if they are encoded).
-    Points(&'c PointTile<'c>, Vec<Kept>, usize),
+    /// The kept points, only the first of them in order (the others come after them, and
+    /// are listed and put in order only if they are encoded).
+    Points(&'c PointTile<'c>, Thinning),
 }
 
 /// A chunk of features to encode: candidates, or located points of a point tile.
@@ -161,9 +161,11 @@ pub fn encode_pool_within_budget(
     let mut listed = false;
     let encoder = loop {
         let mut encoder = LayerEncoder::new(layer.id(), cfg.extent);
-        // Only the features the byte probe reads need be in order at first.
+        // Only the features the byte probe reads need be in order at first, in the first
+        // round: a dense tile is thinned again after them. A later round is thinned to
+        // what its bytes per feature let fit, so it is put in order at once.
         let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
-        let prefix = if probing { PROBE } else { 0 };
+        let prefix = if probing && round == 0 { PROBE } else { 0 };
         // The points of a point tile kept this round: thinned from the pyramid, or every
         // one listed (from the pyramid or the index).
         let mut points_kept = match &pool {
@@ -179,11 +181,11 @@ pub fn encode_pool_within_budget(
             {
                 listed = true;
                 points_kept = points.listed(prefix);
-                if let Some((all, _)) = &points_kept {
-                    report.candidates = all.len();
+                if let Some(all) = &points_kept {
+                    report.candidates = all.total;
                 }
             }
-            points_kept = points_kept.filter(|(all, _)| all.len() <= limit);
+            points_kept = points_kept.filter(|all| all.total <= limit);
             pool = match pool {
                 points @ Pool::Points(..) if points_kept.is_some() => points,
                 Pool::Points(_, gather) => {
@@ -195,7 +197,7 @@ pub fn encode_pool_within_budget(
             };
         }
         let mut kept = match (&pool, points_kept) {
-            (Pool::Points(points, _), Some((kept, sorted))) => Round::Points(points, kept, sorted),
+            (Pool::Points(points, _), Some(kept)) => Round::Points(points, kept),
             (Pool::Gathered(candidates), _) => Round::Refs(if candidates.len() > limit {
                 let at: Vec<[f64; 2]> = candidates.iter().map(|c| c.at).collect();
                 thin(&at, limit, cfg.extent)
@@ -209,7 +211,7 @@ pub fn encode_pool_within_budget(
         };
         let kept_len = match &kept {
             Round::Refs(k) => k.len(),
-            Round::Points(_, k, _) => k.len(),
+            Round::Points(_, k) => k.total,
         };
         let thinned = kept_len < report.candidates;
         // Stop as soon as the byte budget is exceeded: the bytes per feature so far tell
@@ -289,7 +291,7 @@ pub fn encode_pool_within_budget(
         };
         let overflow = match &mut kept {
             Round::Refs(k) => k.chunks(WARM_CHUNK).any(|c| encode_chunk(Chunk::Refs(c))),
-            Round::Points(points, k, sorted) => {
+            Round::Points(points, k) => {
                 let mut encode_points = |chunk: &[Kept]| {
                     if direct {
                         encode_chunk(Chunk::Points(&points.located(chunk)))
@@ -300,13 +302,12 @@ pub fn encode_pool_within_budget(
                         encode_chunk(Chunk::Refs(&refs))
                     }
                 };
-                // The sorted head is a whole number of chunks (see `PROBE`).
-                let (head, tail) = k.split_at_mut(*sorted);
-                head.chunks(WARM_CHUNK).any(&mut encode_points)
-                    || (!tail.is_empty() && {
-                        radsort::sort_by_key(tail, |k| k.pos);
-                        tail.chunks(WARM_CHUNK).any(&mut encode_points)
-                    })
+                // The head is a whole number of chunks (see `PROBE`).
+                k.head.chunks(WARM_CHUNK).any(&mut encode_points) || {
+                    let mut tail = points.take_rest(k);
+                    radsort::sort_by_key(&mut tail, |k| k.pos);
+                    tail.chunks(WARM_CHUNK).any(&mut encode_points)
+                }
             }
         };
         report.features = encoder.len();

@@ -15,7 +15,7 @@ use super::coord::{TileCoord, TileTransform};
 use super::encode::mvt::TileGeometry;
 use super::filter::Keep;
 use super::project::feature_geometry;
-use super::pyramid::{Kept, NOT_IN_PYRAMID, Pyramid, Region as PyramidRegion};
+use super::pyramid::{Kept, NOT_IN_PYRAMID, Pyramid, Region as PyramidRegion, Thinning};
 use super::settings::TileLayerConfig;
 use super::simplify::{PreparedLayer, sq_tolerance};
 use crate::catalog::{GeometryKind, Layer, Shape};
@@ -49,27 +49,22 @@ pub struct PointTile<'a> {
 impl PointTile<'_> {
     /// The points kept when at most `limit` may be, as `(position, number of points it
     /// stands for)` by position, as [`super::budget::thin`] keeps them, with only the first
-    /// `prefix` in order (see [`Pyramid::thin_partly`]), and how many are in order; `None`
-    /// when the pyramid cannot tell. [`Self::candidates`] makes them candidates.
-    pub fn thin_partly(
-        &self,
-        limit: usize,
-        extent: u32,
-        prefix: usize,
-    ) -> Option<(Vec<Kept>, usize)> {
+    /// `prefix` in order (see [`Pyramid::thin_partly`]); `None` when the pyramid cannot
+    /// tell. [`Self::candidates`] makes them candidates.
+    pub fn thin_partly(&self, limit: usize, extent: u32, prefix: usize) -> Option<Thinning> {
         self.pyramid
             .thin_partly(&self.region, self.points, limit, extent, prefix)
     }
 
     /// Every point of the tile and its buffer as `(position, 1)`, the candidates
     /// [`candidates`] gathers, with the first `prefix` by position in order (see
-    /// [`Self::thin_partly`]), and how many are in order. They are read from the pyramid's
+    /// [`Self::thin_partly`]). They are read from the pyramid's
     /// finest level when its cells there are single points, else listed from the layer's
     /// index (all in order): only the points in a thin band along the edge of the
     /// buffered tile are projected to tell whether they are in it. Features are read
     /// only when [`Self::located`] locates the listed points. `None` when the index is
     /// not one of single points.
-    pub fn listed(&self, prefix: usize) -> Option<(Vec<Kept>, usize)> {
+    pub fn listed(&self, prefix: usize) -> Option<Thinning> {
         if let Some(listed) = self.pyramid.listed(&self.region, prefix) {
             return Some(listed);
         }
@@ -92,8 +87,13 @@ impl PointTile<'_> {
             })
             .collect();
         radsort::sort_by_key(&mut out, |k| k.pos);
-        let sorted = out.len();
-        Some((out, sorted))
+        Some(Thinning::all(out))
+    }
+
+    /// The kept points of `thinning` after its head, in no order, taken out of it
+    /// ([`Pyramid::take_rest`]).
+    pub fn take_rest(&self, thinning: &mut Thinning) -> Vec<Kept> {
+        self.pyramid.take_rest(&self.region, thinning)
     }
 
     /// The kept points (from [`Self::thin_partly`] or [`Self::listed`]) as encoding reads

@@ -28,6 +28,11 @@
 //! fraction of the extent, an extent not a power of two, zooms or thinning levels finer
 //! than the levels kept; the caller then gathers the candidates as usual.
 
+mod order;
+
+use order::Rest;
+pub use order::Thinning;
+
 use super::coord::TileCoord;
 use super::grid::{FINEST, morton, quantize, tile_and_ring};
 use crate::catalog::{Layer, Shape};
@@ -378,24 +383,75 @@ impl Pyramid {
         self.points.codes.get(finest as usize).copied().unwrap_or(0)
     }
 
-    /// The kept point of each cell of `region` at `level` (as [`Self::cells`] has them):
-    /// read straight from a stored level.
-    fn firsts_and_counts(&self, region: &Region, level: u32) -> Vec<Kept> {
-        match self.levels.get(level as usize) {
-            Some(stored) if level >= region.base => {
+    /// The kept point of each cell of `region` at `level` (as [`Self::cells`] has them), at
+    /// most `max` by position, with only the first `prefix` in order when `prefix` is not 0
+    /// (see [`order::by_position`]). From a stored level, only those first are read: the
+    /// others are read when [`Self::take_rest`] is asked for them.
+    fn kept_by_position(&self, region: &Region, level: u32, max: usize, prefix: usize) -> Thinning {
+        let stored = if level >= region.base {
+            self.levels.get(level as usize)
+        } else {
+            None
+        };
+        let Some(stored) = stored else {
+            let kept = self.cells(region, level).into_iter().map(|(_, kept)| kept);
+            return order::by_position(kept.collect(), max, prefix);
+        };
+        let shift = 2 * (level - region.base);
+        let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
+        if order::worth_a_heap(prefix, cells) && cells <= max {
+            return Self::first_cells(stored, level, &ranges, cells, prefix);
+        }
+        let mut kept = Vec::with_capacity(cells);
+        for range in ranges {
+            kept.extend(range.map(|i| stored.kept(i)));
+        }
+        order::by_position(kept, max, prefix)
+    }
+
+    /// The first `prefix` of the `cells` cells in `ranges` of the stored `level` by
+    /// position, and the others to be read by [`Self::take_rest`].
+    fn first_cells(
+        stored: &Level,
+        level: u32,
+        ranges: &[std::ops::Range<usize>],
+        cells: usize,
+        prefix: usize,
+    ) -> Thinning {
+        let mut smallest = order::Smallest::new(prefix);
+        for range in ranges {
+            smallest.offer_all(&stored.first[range.clone()], range.start);
+        }
+        let head = smallest
+            .indices()
+            .into_iter()
+            .map(|i| stored.kept(i as usize))
+            .collect();
+        Thinning::split(head, cells, |after| Rest::Cells { level, after })
+    }
+
+    /// The kept points of `thinning` (of `region`) after its head, in no order, taken out
+    /// of it.
+    pub fn take_rest(&self, region: &Region, thinning: &mut Thinning) -> Vec<Kept> {
+        match std::mem::replace(&mut thinning.rest, Rest::None) {
+            Rest::None => Vec::new(),
+            Rest::Listed(rest) => rest,
+            Rest::Cells { level, after } => {
+                let (at, stored) = self.stored(level);
+                if at != level || level < region.base {
+                    return Vec::new();
+                }
                 let shift = 2 * (level - region.base);
-                let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
-                let mut out = Vec::with_capacity(cells);
-                for range in ranges {
-                    out.extend(range.map(|i| stored.kept(i)));
+                let mut out = Vec::with_capacity(thinning.total - thinning.head.len());
+                for range in stored.ranges(&region.ranges, shift) {
+                    out.extend(
+                        range
+                            .filter(|&i| stored.first[i] > after)
+                            .map(|i| stored.kept(i)),
+                    );
                 }
                 out
             }
-            _ => self
-                .cells(region, level)
-                .into_iter()
-                .map(|(_, kept)| kept)
-                .collect(),
         }
     }
 
@@ -433,13 +489,12 @@ impl Pyramid {
     /// `None` when the pyramid cannot answer.
     pub fn thin(&self, region: &Region, n: usize, max: usize, extent: u32) -> Option<Vec<Kept>> {
         self.thin_partly(region, n, max, extent, 0)
-            .map(|(kept, _)| kept)
+            .map(|thinning| thinning.head)
     }
 
     /// [`Self::thin`] with only the first `prefix` kept points put in order (all of them
-    /// when `prefix` is 0): returns the kept points and how many of them are in order; the
-    /// others all come after those, in no order. A caller that may need only the first few
-    /// then sorts the rest only if it needs them.
+    /// when `prefix` is 0); the others all come after those, and a caller that may need
+    /// only the first few asks for the rest ([`Self::take_rest`]) only if it needs them.
     pub fn thin_partly(
         &self,
         region: &Region,
@@ -447,7 +502,7 @@ impl Pyramid {
         max: usize,
         extent: u32,
         prefix: usize,
-    ) -> Option<(Vec<Kept>, usize)> {
+    ) -> Option<Thinning> {
         let max = max.max(1);
         #[expect(
             clippy::cast_precision_loss,
@@ -488,27 +543,28 @@ impl Pyramid {
             }
             level -= 1;
         }
-        Some(by_position(
-            self.firsts_and_counts(region, level),
-            max,
-            prefix,
-        ))
+        Some(self.kept_by_position(region, level, max, prefix))
     }
 
     /// Every point of `region` as `(position, 1)`, with only the first `prefix` by
-    /// position in order (all of them when `prefix` is 0), and how many are in order:
+    /// position in order (all of them when `prefix` is 0, see [`Self::thin_partly`]):
     /// read from the finest level, whose cells are then single points. `None` when two
     /// points of the region share a cell (the same position), which only the layer's
     /// index can list.
-    pub fn listed(&self, region: &Region, prefix: usize) -> Option<(Vec<Kept>, usize)> {
+    pub fn listed(&self, region: &Region, prefix: usize) -> Option<Thinning> {
         let finest = &self.points;
         let shift = 2 * (FINEST - region.base);
         let (ranges, cells) = finest.ranges_and_cells(&region.ranges, shift);
-        let mut all = Vec::with_capacity(cells);
-        for range in ranges {
+        for range in &ranges {
             if finest.cum[range.end] - finest.cum[range.start] != u32::try_from(range.len()).ok()? {
                 return None;
             }
+        }
+        if order::worth_a_heap(prefix, cells) {
+            return Some(Self::first_cells(finest, FINEST, &ranges, cells, prefix));
+        }
+        let mut all = Vec::with_capacity(cells);
+        for range in ranges {
             let start = u32::try_from(range.start).ok()?;
             all.extend((start..).zip(&finest.first[range]).map(|(i, &pos)| Kept {
                 pos,
@@ -516,25 +572,8 @@ impl Pyramid {
                 finest: i,
             }));
         }
-        Some(by_position(all, usize::MAX, prefix))
+        Some(order::by_position(all, usize::MAX, prefix))
     }
-}
-
-/// At most `max` of `kept` by position, with only the first `prefix` in order when
-/// `prefix` is not 0 and all of them are kept; and how many are in order.
-fn by_position(mut kept: Vec<Kept>, max: usize, prefix: usize) -> (Vec<Kept>, usize) {
-    if prefix > 0 && prefix < kept.len() && kept.len() <= max {
-        // The `prefix` first by position, then those in order.
-        kept.select_nth_unstable_by_key(prefix, |k| k.pos);
-        radsort::sort_by_key(&mut kept[..prefix], |k| k.pos);
-        return (kept, prefix);
-    }
-    // By position (each cell's first position is its own): a radix sort, several times
-    // faster than a comparison sort on the thousands of cells of a dense tile.
-    radsort::sort_by_key(&mut kept, |k| k.pos);
-    kept.truncate(max);
-    let sorted = kept.len();
-    (kept, sorted)
 }
 
 /// Cells merged into cells `shift` bits coarser, in code order.
