@@ -41,7 +41,8 @@ impl Thinning {
         }
     }
 
-    /// The position of the last point of the head, when the head is not everything.
+    /// `head` (in order) of `total` kept points, the others made by `rest` from the
+    /// position of the head's last; the head alone when it holds them all.
     pub(super) fn split(head: Vec<Kept>, total: usize, rest: impl FnOnce(u32) -> Rest) -> Self {
         match head.last() {
             Some(last) if head.len() < total => {
