@@ -17,7 +17,7 @@ use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::gather;
 use khorasan_atlas::tiles::grid::{morton, quantize};
-use khorasan_atlas::tiles::pyramid::{Kept, Pyramid, Region, Thinning};
+use khorasan_atlas::tiles::pyramid::{Kept, Pyramid, Thinning};
 use khorasan_atlas::tiles::render_prepared;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -25,9 +25,9 @@ use rand::{Rng, SeedableRng};
 /// A thinning read in part (its first points in order) made whole: its head, then its
 /// rest taken from the pyramid and put in order. Checks that the head is in order and that
 /// every point of the rest comes after it.
-fn made_whole(pyramid: &Pyramid, region: &Region, mut part: Thinning) -> Vec<Kept> {
+fn made_whole(pyramid: &Pyramid, mut part: Thinning) -> Vec<Kept> {
     assert!(part.head.windows(2).all(|w| w[0].pos < w[1].pos));
-    let mut rest = pyramid.take_rest(region, &mut part);
+    let mut rest = pyramid.take_rest(&mut part);
     let last = part.head.last().map(|k| k.pos);
     assert!(rest.iter().all(|k| Some(k.pos) > last));
     rest.sort_by_key(|k| k.pos);
@@ -206,7 +206,7 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                                 for prefix in [1, 64, 256] {
                                     let part = pyramid.listed(&region, prefix).unwrap();
                                     assert_eq!(part.head.len(), prefix.min(all.total));
-                                    assert_eq!(made_whole(pyramid, &region, part), all.head);
+                                    assert_eq!(made_whole(pyramid, part), all.head);
                                 }
                             }
                             None => unlisted += 1,
@@ -221,7 +221,7 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                                 let part = pyramid
                                     .thin_partly(&region, points, limit, cfg.extent, prefix)
                                     .unwrap();
-                                assert_eq!(made_whole(pyramid, &region, part), kept);
+                                assert_eq!(made_whole(pyramid, part), kept);
                             }
                             for k in kept {
                                 assert_eq!(
@@ -289,7 +289,7 @@ fn a_dense_tile_read_in_part_is_the_budgets_thinning() {
                     .thin_partly(&region, points, limit, cfg.extent, 256)
                     .unwrap();
                 many_cells += usize::from(part.total >= 8192);
-                assert_eq!(made_whole(pyramid, &region, part), kept, "z{z}/{tx}/{ty}");
+                assert_eq!(made_whole(pyramid, part), kept, "z{z}/{tx}/{ty}");
             }
         }
     }

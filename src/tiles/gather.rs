@@ -93,7 +93,7 @@ impl PointTile<'_> {
     /// The kept points of `thinning` after its head, in no order, taken out of it
     /// ([`Pyramid::take_rest`]).
     pub fn take_rest(&self, thinning: &mut Thinning) -> Vec<Kept> {
-        self.pyramid.take_rest(&self.region, thinning)
+        self.pyramid.take_rest(thinning)
     }
 
     /// The kept points (from [`Self::thin_partly`] or [`Self::listed`]) as encoding reads

@@ -94,6 +94,17 @@ impl Level {
         self.cum[i + 1] - self.cum[i]
     }
 
+    /// Cell `i` of a level whose cells each hold one point (the finest level of a region
+    /// without shared positions) as the point kept for it: [`Self::kept`] without reading
+    /// the counts.
+    fn single(&self, i: usize) -> Kept {
+        Kept {
+            pos: self.first[i],
+            count: 1,
+            finest: u32::try_from(i).unwrap_or(NOT_IN_PYRAMID),
+        }
+    }
+
     /// Cell `i` as the point kept for it.
     fn kept(&self, i: usize) -> Kept {
         Kept {
@@ -400,7 +411,7 @@ impl Pyramid {
         let shift = 2 * (level - region.base);
         let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
         if order::worth_a_heap(prefix, cells) && cells <= max {
-            return Self::first_cells(stored, level, &ranges, cells, prefix);
+            return Self::first_cells(stored, level, ranges, cells, prefix);
         }
         let mut kept = Vec::with_capacity(cells);
         for range in ranges {
@@ -414,12 +425,12 @@ impl Pyramid {
     fn first_cells(
         stored: &Level,
         level: u32,
-        ranges: &[std::ops::Range<usize>],
+        ranges: Vec<std::ops::Range<usize>>,
         cells: usize,
         prefix: usize,
     ) -> Thinning {
         let mut smallest = order::Smallest::new(prefix);
-        for range in ranges {
+        for range in &ranges {
             smallest.offer_all(&stored.first[range.clone()], range.start);
         }
         let head = smallest
@@ -427,23 +438,26 @@ impl Pyramid {
             .into_iter()
             .map(|i| stored.kept(i as usize))
             .collect();
-        Thinning::split(head, cells, |after| Rest::Cells { level, after })
+        Thinning::split(head, cells, |after| Rest::Cells {
+            level,
+            ranges,
+            after,
+        })
     }
 
-    /// The kept points of `thinning` (of `region`) after its head, in no order, taken out
-    /// of it.
-    pub fn take_rest(&self, region: &Region, thinning: &mut Thinning) -> Vec<Kept> {
+    /// The kept points of `thinning` after its head, in no order, taken out of it.
+    pub fn take_rest(&self, thinning: &mut Thinning) -> Vec<Kept> {
         match std::mem::replace(&mut thinning.rest, Rest::None) {
             Rest::None => Vec::new(),
             Rest::Listed(rest) => rest,
-            Rest::Cells { level, after } => {
-                let (at, stored) = self.stored(level);
-                if at != level || level < region.base {
-                    return Vec::new();
-                }
-                let shift = 2 * (level - region.base);
+            Rest::Cells {
+                level,
+                ranges,
+                after,
+            } => {
+                let (_, stored) = self.stored(level);
                 let mut out = Vec::with_capacity(thinning.total - thinning.head.len());
-                for range in stored.ranges(&region.ranges, shift) {
+                for range in ranges {
                     out.extend(
                         range
                             .filter(|&i| stored.first[i] > after)
@@ -561,16 +575,11 @@ impl Pyramid {
             }
         }
         if order::worth_a_heap(prefix, cells) {
-            return Some(Self::first_cells(finest, FINEST, &ranges, cells, prefix));
+            return Some(Self::first_cells(finest, FINEST, ranges, cells, prefix));
         }
         let mut all = Vec::with_capacity(cells);
         for range in ranges {
-            let start = u32::try_from(range.start).ok()?;
-            all.extend((start..).zip(&finest.first[range]).map(|(i, &pos)| Kept {
-                pos,
-                count: 1,
-                finest: i,
-            }));
+            all.extend(range.map(|i| finest.single(i)));
         }
         Some(order::by_position(all, usize::MAX, prefix))
     }

@@ -26,9 +26,14 @@ pub(super) enum Rest {
     None,
     /// Listed, in no order.
     Listed(Vec<Kept>),
-    /// The cells of the tile's region at a stored level whose point comes after the head's
-    /// last, read when asked for ([`super::Pyramid::take_rest`]).
-    Cells { level: u32, after: u32 },
+    /// The cells at indices `ranges` of a stored `level` (a tile's region) whose point
+    /// comes after the head's last, position `after`, read when asked for
+    /// ([`super::Pyramid::take_rest`]).
+    Cells {
+        level: u32,
+        ranges: Vec<std::ops::Range<usize>>,
+        after: u32,
+    },
 }
 
 impl Thinning {
