@@ -355,7 +355,9 @@ impl<'t> TileValues<'t> {
     pub fn new(table: &'t ValueTable, features: usize, distinct: bool) -> Self {
         Self {
             table,
-            local: HashMap::with_capacity_and_hasher(2 * features, RandomState::default()),
+            // Made room for when first needed: a probe round writes a few hundred of
+            // thousands of features, and many tiles look up no id here at all.
+            local: HashMap::with_hasher(RandomState::default()),
             small: vec![UNSET; SMALL_INTS],
             feature_ids: Vec::new(),
             merged: !distinct,
