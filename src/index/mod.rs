@@ -154,37 +154,12 @@ impl SpatialIndex {
     /// Positions of geometries whose envelope intersects `[west, south, east, north]`
     /// (one envelope; split antimeridian boxes first). Unsorted.
     pub fn in_envelope(&self, w: f64, s: f64, e: f64, n: f64) -> impl Iterator<Item = usize> + '_ {
-        self.envelope_hits(w, s, e, n).map(|(pos, _)| pos)
-    }
-
-    /// [`Self::in_envelope`] of a layer of single points (see [`Self::points_only`]), with
-    /// each point's `[lon, lat]` read from the index rather than from the feature; `None`
-    /// for other layers.
-    pub fn points_in_envelope(
-        &self,
-        w: f64,
-        s: f64,
-        e: f64,
-        n: f64,
-    ) -> Option<impl Iterator<Item = (usize, [f64; 2])> + '_> {
-        self.points_only().then(|| self.envelope_hits(w, s, e, n))
-    }
-
-    /// The positions of [`Self::in_envelope`], each with the lowest corner of its envelope
-    /// (the point itself in a layer of single points).
-    fn envelope_hits(
-        &self,
-        w: f64,
-        s: f64,
-        e: f64,
-        n: f64,
-    ) -> impl Iterator<Item = (usize, [f64; 2])> + '_ {
         self.parts().flat_map(move |(part, level)| {
             let tree = &part.envelopes;
             tree.search(move |lo, hi| lo[0] <= e && hi[0] >= w && lo[1] <= n && hi[1] >= s)
-                .map(move |i| (i, tree.id(i), tree.point(i)))
-                .filter(move |&(i, pos, _)| self.edits.live(level, Some(i), pos))
-                .map(|(_, pos, at)| (pos, at))
+                .map(move |i| (i, tree.id(i)))
+                .filter(move |&(i, pos)| self.edits.live(level, Some(i), pos))
+                .map(|(_, pos)| pos)
         })
     }
 

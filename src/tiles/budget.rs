@@ -155,7 +155,7 @@ pub fn encode_pool_within_budget(
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
     let mut round = 0;
-    // Whether the points of a point tile were listed from the index (once, when they may
+    // Whether the points of a point tile were listed from the pyramid (once, when they may
     // all fit): features are then read only as they are encoded, so a layer over its byte
     // budget reads few of them.
     let mut listed = false;
@@ -167,7 +167,7 @@ pub fn encode_pool_within_budget(
         let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
         let prefix = if probing && round == 0 { PROBE } else { 0 };
         // The points of a point tile kept this round: thinned from the pyramid, or every
-        // one listed (from the pyramid or the index).
+        // one listed.
         let mut points_kept = match &pool {
             Pool::Points(points, _) if points.points > limit => {
                 points.thin_partly(limit, cfg.extent, prefix)
@@ -180,10 +180,9 @@ pub fn encode_pool_within_budget(
                 && points.points <= limit
             {
                 listed = true;
-                points_kept = points.listed(prefix);
-                if let Some(all) = &points_kept {
-                    report.candidates = all.total;
-                }
+                let all = points.listed(prefix);
+                report.candidates = all.total;
+                points_kept = Some(all);
             }
             points_kept = points_kept.filter(|all| all.total <= limit);
             pool = match pool {

@@ -42,8 +42,6 @@ pub struct PointTile<'a> {
     /// Points in the tile and its buffer.
     pub points: usize,
     tf: TileTransform,
-    lonlat_box: [f64; 4],
-    clip: ClipBox,
 }
 
 impl PointTile<'_> {
@@ -58,36 +56,10 @@ impl PointTile<'_> {
 
     /// Every point of the tile and its buffer as `(position, 1)`, the candidates
     /// [`candidates`] gathers, with the first `prefix` by position in order (see
-    /// [`Self::thin_partly`]). They are read from the pyramid's
-    /// finest level when its cells there are single points, else listed from the layer's
-    /// index (all in order): only the points in a thin band along the edge of the
-    /// buffered tile are projected to tell whether they are in it. Features are read
-    /// only when [`Self::located`] locates the listed points. `None` when the index is
-    /// not one of single points.
-    pub fn listed(&self, prefix: usize) -> Option<Thinning> {
-        if let Some(listed) = self.pyramid.listed(&self.region, prefix) {
-            return Some(listed);
-        }
-        let [w, s, e, n] = self.lonlat_box;
-        let inner = [w + EDGE_BAND, s + EDGE_BAND, e - EDGE_BAND, n - EDGE_BAND];
-        let mut out: Vec<Kept> = self
-            .layer
-            .index
-            .points_in_envelope(w, s, e, n)?
-            .filter(|&(_, [lon, lat])| {
-                (inner[0] < lon && lon < inner[2] && inner[1] < lat && lat < inner[3])
-                    || self.clip.contains(self.tf.apply(lonlat_to_merc(lon, lat)))
-            })
-            .filter_map(|(pos, _)| {
-                Some(Kept {
-                    pos: u32::try_from(pos).ok()?,
-                    count: 1,
-                    finest: NOT_IN_PYRAMID,
-                })
-            })
-            .collect();
-        radsort::sort_by_key(&mut out, |k| k.pos);
-        Some(Thinning::all(out))
+    /// [`Self::thin_partly`]), read from the pyramid's finest level ([`Pyramid::listed`]).
+    /// Features are read only when [`Self::located`] locates the listed points.
+    pub fn listed(&self, prefix: usize) -> Thinning {
+        self.pyramid.listed(&self.region, prefix)
     }
 
     /// The kept points of `thinning` after its head, in no order, taken out of it
@@ -180,10 +152,6 @@ pub struct LocatedPoint {
     pub represents: u32,
 }
 
-/// Degrees inside the edge of a buffered tile's lon/lat box beyond which a point is surely
-/// in the tile's clip box (the projection's rounding is some 1e-14 degrees).
-const EDGE_BAND: f64 = 1e-9;
-
 /// The features of `layer` in the tile `coord` for the budget: from the layer's point
 /// pyramid when it has one and the tile is neither clustered nor filtered (the candidates
 /// are then gathered only if the budget needs them all), else every candidate.
@@ -200,15 +168,12 @@ pub fn pool<'a>(
         && let Some(pyramid) = prepared.pyramid()
         && let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer)
     {
-        let buffer = f64::from(cfg.buffer) / f64::from(cfg.extent);
         let tile = PointTile {
             layer,
             pyramid,
             points: pyramid.count(&region),
             region,
             tf: coord.transform(cfg.extent),
-            lonlat_box: coord.buffered_bounds_lonlat(buffer),
-            clip: ClipBox::new(cfg.extent, cfg.buffer),
         };
         return Pool::Points(
             tile,

@@ -28,6 +28,7 @@
 //! fraction of the extent, an extent not a power of two, zooms or thinning levels finer
 //! than the levels kept; the caller then gathers the candidates as usual.
 
+mod listing;
 mod order;
 
 use order::Rest;
@@ -94,9 +95,9 @@ impl Level {
         self.cum[i + 1] - self.cum[i]
     }
 
-    /// Cell `i` of a level whose cells each hold one point (the finest level of a region
-    /// without shared positions) as the point kept for it: [`Self::kept`] without reading
-    /// the counts.
+    /// The first point of cell `i` as a point of its own, count 1: at the finest level,
+    /// where a cell is one place, every point of the cell is listed so, the others from
+    /// [`Pyramid::shared`].
     fn single(&self, i: usize) -> Kept {
         Kept {
             pos: self.first[i],
@@ -126,6 +127,9 @@ pub struct Pyramid {
     levels: Vec<Level>,
     /// Level [`FINEST`]: each distinct point position.
     points: Level,
+    /// The points that share their cell of [`FINEST`] with a point of smaller position (the
+    /// same place): `(index of the cell there, position)`, by cell, then position.
+    shared: Vec<(u32, u32)>,
     /// When the id of every point's feature is its position plus one offset (ids numbered
     /// in file order, as many files have them): that offset, by which a tile knows a
     /// point's id without reading its feature.
@@ -177,7 +181,8 @@ pub struct Kept {
     pub finest: u32,
 }
 
-/// [`Kept::finest`] of a point listed from the layer's index.
+/// [`Kept::finest`] of a point without an index in the finest level: its place is then read
+/// from its feature.
 pub const NOT_IN_PYRAMID: u32 = u32::MAX;
 
 impl Kept {
@@ -268,6 +273,8 @@ impl Pyramid {
             top = level;
         }
         let mut finest = finest_level(&points, FINEST as usize);
+        let mut shared = listing::shared_positions(&points);
+        shared.shrink_to_fit();
         drop(points);
         let mut levels: Vec<Level> = Vec::with_capacity(top + 1);
         levels.push(coarser(&finest, 2 * (FINEST as usize - top)));
@@ -285,6 +292,7 @@ impl Pyramid {
         Some(Self {
             levels,
             points: finest,
+            shared,
             id_offset: match id_offset {
                 IdOffset::All(offset) => Some(offset),
                 IdOffset::Unknown | IdOffset::Mixed => None,
@@ -306,7 +314,8 @@ impl Pyramid {
                 l.codes.capacity() * 8
                     + (l.cum.capacity() + l.first.capacity() + l.finest.capacity()) * 4
             })
-            .sum()
+            .sum::<usize>()
+            + self.shared.capacity() * 8
     }
 
     /// The finest level kept besides [`FINEST`].
@@ -558,30 +567,6 @@ impl Pyramid {
             level -= 1;
         }
         Some(self.kept_by_position(region, level, max, prefix))
-    }
-
-    /// Every point of `region` as `(position, 1)`, with only the first `prefix` by
-    /// position in order (all of them when `prefix` is 0, see [`Self::thin_partly`]):
-    /// read from the finest level, whose cells are then single points. `None` when two
-    /// points of the region share a cell (the same position), which only the layer's
-    /// index can list.
-    pub fn listed(&self, region: &Region, prefix: usize) -> Option<Thinning> {
-        let finest = &self.points;
-        let shift = 2 * (FINEST - region.base);
-        let (ranges, cells) = finest.ranges_and_cells(&region.ranges, shift);
-        for range in &ranges {
-            if finest.cum[range.end] - finest.cum[range.start] != u32::try_from(range.len()).ok()? {
-                return None;
-            }
-        }
-        if order::worth_a_heap(prefix, cells) {
-            return Some(Self::first_cells(finest, FINEST, ranges, cells, prefix));
-        }
-        let mut all = Vec::with_capacity(cells);
-        for range in ranges {
-            all.extend(range.map(|i| finest.single(i)));
-        }
-        Some(order::by_position(all, usize::MAX, prefix))
     }
 }
 
