@@ -239,7 +239,9 @@ impl LayerEncoder {
     /// straight into the layer as they come and no geometry to encode. The feature's and
     /// the tags' lengths are written as one byte each and widened in place in the rare
     /// feature that needs more. The layer's features are out of the encoder while `tags`
-    /// runs: it adds keys and values, never features.
+    /// runs: it adds keys and values, never features. Inlined into its caller, the loop
+    /// that writes a tile's points.
+    #[inline(always)]
     pub fn add_point(
         &mut self,
         id: u64,

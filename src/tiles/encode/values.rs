@@ -408,6 +408,8 @@ impl<'t> TileValues<'t> {
         });
     }
 
+    /// Inlined into [`Self::write_point`], in the loop that writes a tile's points.
+    #[inline(always)]
     fn tags(
         &mut self,
         encoder: &mut LayerEncoder,

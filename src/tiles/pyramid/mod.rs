@@ -28,6 +28,7 @@
 //! fraction of the extent, an extent not a power of two, zooms or thinning levels finer
 //! than the levels kept; the caller then gathers the candidates as usual.
 
+mod fine;
 mod listing;
 mod order;
 
@@ -403,16 +404,31 @@ impl Pyramid {
         self.points.codes.get(finest as usize).copied().unwrap_or(0)
     }
 
-    /// The kept point of each cell of `region` at `level` (as [`Self::cells`] has them), at
-    /// most `max` by position, with only the first `prefix` in order when `prefix` is not 0
-    /// (see [`order::by_position`]). From a stored level, only those first are read: the
-    /// others are read when [`Self::take_rest`] is asked for them.
-    fn kept_by_position(&self, region: &Region, level: u32, max: usize, prefix: usize) -> Thinning {
+    /// The kept point of each of the `cells` cells of `region` at `level` (as
+    /// [`Self::cells`] has them), at most `max` by position, with only the first `prefix` in
+    /// order when `prefix` is not 0 (see [`order::by_position`]). From a stored level, or
+    /// one formed from the finest, only those first are read or formed: the others are when
+    /// [`Self::take_rest`] is asked for them.
+    fn kept_by_position(
+        &self,
+        region: &Region,
+        level: u32,
+        cells: usize,
+        max: usize,
+        prefix: usize,
+    ) -> Thinning {
         let stored = if level >= region.base {
             self.levels.get(level as usize)
         } else {
             None
         };
+        if stored.is_none()
+            && level >= region.base
+            && cells <= max
+            && order::worth_a_heap(prefix, cells)
+        {
+            return self.first_fine_cells(region, level, cells, prefix);
+        }
         let Some(stored) = stored else {
             let kept = self.cells(region, level).into_iter().map(|(_, kept)| kept);
             return order::by_position(kept.collect(), max, prefix);
@@ -459,6 +475,7 @@ impl Pyramid {
         match std::mem::replace(&mut thinning.rest, Rest::None) {
             Rest::None => Vec::new(),
             Rest::Listed(rest) => rest,
+            Rest::Fine { up, ranges, after } => self.fine_rest(up, ranges, after),
             Rest::Cells {
                 level,
                 ranges,
@@ -476,35 +493,6 @@ impl Pyramid {
                 out
             }
         }
-    }
-
-    /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
-    /// minus the base), counted from the finest level.
-    fn fine_counts(&self, region: &Region) -> Vec<usize> {
-        let shift = 2 * (FINEST - region.base);
-        let mut counts = vec![0usize; (FINEST - region.base + 1) as usize];
-        let mut starts = vec![0usize; counts.len() + 1];
-        for r in self.points.ranges(&region.ranges, shift) {
-            if r.is_empty() {
-                continue;
-            }
-            starts[0] += 1;
-            for w in self.points.codes[r].windows(2) {
-                let common = common_level(w[0], w[1]);
-                let from = if common < region.base {
-                    0
-                } else {
-                    common + 1 - region.base
-                };
-                starts[from as usize] += 1;
-            }
-        }
-        let mut sum = 0;
-        for (count, start) in counts.iter_mut().zip(starts) {
-            sum += start;
-            *count = sum;
-        }
-        counts
     }
 
     /// The thinning of [`super::budget::thin`] for the `n` points of `region` with at most
@@ -553,7 +541,7 @@ impl Pyramid {
             level = top;
         }
         let mut fine: Option<Vec<usize>> = None;
-        loop {
+        let cells = loop {
             let cells = if level >= region.base && level <= top {
                 stored_cells(level)
             } else if level >= region.base {
@@ -562,11 +550,11 @@ impl Pyramid {
                 self.cells(region, level).len()
             };
             if cells <= max || level == region.z {
-                break;
+                break cells;
             }
             level -= 1;
-        }
-        Some(self.kept_by_position(region, level, max, prefix))
+        };
+        Some(self.kept_by_position(region, level, cells, max, prefix))
     }
 }
 

@@ -34,6 +34,13 @@ pub(super) enum Rest {
         ranges: Vec<std::ops::Range<usize>>,
         after: u32,
     },
+    /// The cells `up` bits coarser than the finest level, formed from its cells at indices
+    /// `ranges`, whose point comes after position `after` ([`super::Pyramid::fine_rest`]).
+    Fine {
+        up: u32,
+        ranges: Vec<std::ops::Range<usize>>,
+        after: u32,
+    },
 }
 
 impl Thinning {
@@ -85,6 +92,14 @@ impl Smallest {
             if pos < self.largest {
                 self.keep(pos, u32::try_from(index).unwrap_or(u32::MAX));
             }
+        }
+    }
+
+    /// Offers position `pos` of the item at `index`.
+    #[inline]
+    pub(super) fn offer(&mut self, pos: u32, index: u32) {
+        if pos < self.largest {
+            self.keep(pos, index);
         }
     }
 
@@ -196,7 +211,9 @@ mod tests {
                 let mut rest = match t.rest {
                     Rest::None => Vec::new(),
                     Rest::Listed(rest) => rest,
-                    Rest::Cells { .. } => panic!("a listed thinning has no cells to read"),
+                    Rest::Cells { .. } | Rest::Fine { .. } => {
+                        panic!("a listed thinning has no cells to read")
+                    }
                 };
                 rest.sort_by_key(|k| k.pos);
                 assert_eq!(rest, expected[in_order..], "n {n} prefix {prefix}");

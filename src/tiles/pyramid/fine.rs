@@ -1,0 +1,125 @@
+//! Cells of the levels finer than those the pyramid keeps, formed from its points.
+//!
+//! Owns: counting a region's cells at every level from its base to the finest in one pass
+//! over the points of the finest level, and the first cells by position of such a level
+//! chosen as the cells are formed, through the bounded heap of [`super::order`], without
+//! listing them; the others are formed again only when asked for
+//! ([`Pyramid::take_rest`]), which a dense tile never does.
+
+use std::ops::Range;
+
+use super::order::{self, Rest, Thinning};
+use super::{FINEST, Kept, Level, NOT_IN_PYRAMID, Pyramid, Region, common_level};
+
+impl Pyramid {
+    /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
+    /// minus the base), counted from the finest level.
+    pub(super) fn fine_counts(&self, region: &Region) -> Vec<usize> {
+        let shift = 2 * (FINEST - region.base);
+        let mut counts = vec![0usize; (FINEST - region.base + 1) as usize];
+        let mut starts = vec![0usize; counts.len() + 1];
+        for r in self.points.ranges(&region.ranges, shift) {
+            if r.is_empty() {
+                continue;
+            }
+            starts[0] += 1;
+            for w in self.points.codes[r].windows(2) {
+                let common = common_level(w[0], w[1]);
+                let from = if common < region.base {
+                    0
+                } else {
+                    common + 1 - region.base
+                };
+                starts[from as usize] += 1;
+            }
+        }
+        let mut sum = 0;
+        for (count, start) in counts.iter_mut().zip(starts) {
+            sum += start;
+            *count = sum;
+        }
+        counts
+    }
+
+    /// The first `prefix` by position of the `cells` cells of `region` at `level`, a level
+    /// finer than those kept, and the others to be formed again by [`Self::take_rest`].
+    pub(super) fn first_fine_cells(
+        &self,
+        region: &Region,
+        level: u32,
+        cells: usize,
+        prefix: usize,
+    ) -> Thinning {
+        let finest = &self.points;
+        let up = 2 * (FINEST - level);
+        let shift = 2 * (FINEST - region.base);
+        let ranges: Vec<Range<usize>> = finest.ranges(&region.ranges, shift).collect();
+        let mut smallest = order::Smallest::new(prefix);
+        for range in &ranges {
+            fine_cells(finest, range.clone(), up, |kept| {
+                smallest.offer(kept.pos, kept.finest);
+            });
+        }
+        let head = smallest
+            .indices()
+            .into_iter()
+            .map(|i| cell_of(finest, i as usize, up))
+            .collect();
+        Thinning::split(head, cells, |after| Rest::Fine { up, ranges, after })
+    }
+
+    /// The cells `up` bits coarser than the finest level in the finest level's `ranges`
+    /// whose point comes after position `after`, in no order.
+    pub(super) fn fine_rest(&self, up: u32, ranges: Vec<Range<usize>>, after: u32) -> Vec<Kept> {
+        let mut out = Vec::new();
+        for range in ranges {
+            fine_cells(&self.points, range, up, |kept| {
+                if kept.pos > after {
+                    out.push(kept);
+                }
+            });
+        }
+        out
+    }
+}
+
+/// Calls `cell` with the kept point of each cell `up` bits coarser than the finest level,
+/// formed from the finest level's cells at `range` (in code order, within one cell of the
+/// region's base level, so that no coarser cell spans two ranges).
+fn fine_cells(finest: &Level, range: Range<usize>, up: u32, mut cell: impl FnMut(Kept)) {
+    let Range { start, end } = range;
+    if start >= end {
+        return;
+    }
+    // The current cell: where it starts, its code, and its finest cell of smallest position.
+    let (mut run, mut code, mut best) = (start, finest.codes[start] >> up, start);
+    for i in start + 1..end {
+        let next = finest.codes[i] >> up;
+        if next != code {
+            cell(kept_of_run(finest, run..i, best));
+            (run, code, best) = (i, next, i);
+        } else if finest.first[i] < finest.first[best] {
+            best = i;
+        }
+    }
+    cell(kept_of_run(finest, run..end, best));
+}
+
+/// The kept point of the cell made of the finest level's cells `run`, the first of which
+/// by position is `best`.
+fn kept_of_run(finest: &Level, run: Range<usize>, best: usize) -> Kept {
+    Kept {
+        pos: finest.first[best],
+        count: finest.cum[run.end] - finest.cum[run.start],
+        finest: u32::try_from(best).unwrap_or(NOT_IN_PYRAMID),
+    }
+}
+
+/// The kept point of the cell `up` bits coarser than the finest level whose first point by
+/// position is that of the finest cell `i`.
+fn cell_of(finest: &Level, i: usize, up: u32) -> Kept {
+    let code = finest.codes[i] >> up;
+    let start = finest.codes.partition_point(|&c| c >> up < code);
+    let end = finest.codes.partition_point(|&c| c >> up <= code);
+    kept_of_run(finest, start..end, i)
+}
