@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::order::{self, Rest, Thinning};
-use super::{FINEST, Kept, Level, NOT_IN_PYRAMID, Pyramid, Region, common_level};
+use super::{FINEST, Kept, Level, Pyramid, Region, common_level};
 
 impl Pyramid {
     /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
@@ -56,7 +56,7 @@ impl Pyramid {
         let ranges: Vec<Range<usize>> = finest.ranges(&region.ranges, shift).collect();
         let mut smallest = order::Smallest::new(prefix);
         for range in &ranges {
-            fine_cells(finest, range.clone(), up, |kept| {
+            merged_cells(finest, range.clone(), up, |_, kept| {
                 smallest.offer(kept.pos, kept.finest);
             });
         }
@@ -73,7 +73,7 @@ impl Pyramid {
     pub(super) fn fine_rest(&self, up: u32, ranges: Vec<Range<usize>>, after: u32) -> Vec<Kept> {
         let mut out = Vec::new();
         for range in ranges {
-            fine_cells(&self.points, range, up, |kept| {
+            merged_cells(&self.points, range, up, |_, kept| {
                 if kept.pos > after {
                     out.push(kept);
                 }
@@ -83,35 +83,40 @@ impl Pyramid {
     }
 }
 
-/// Calls `cell` with the kept point of each cell `up` bits coarser than the finest level,
-/// formed from the finest level's cells at `range` (in code order, within one cell of the
-/// region's base level, so that no coarser cell spans two ranges).
-fn fine_cells(finest: &Level, range: Range<usize>, up: u32, mut cell: impl FnMut(Kept)) {
+/// Calls `cell` with the code and the kept point of each cell `up` bits coarser than
+/// `level`, formed from its cells at `range` (in code order, within one cell of the region's
+/// base level, so that no coarser cell spans two ranges): the point of smallest position,
+/// standing for the points of all of them.
+pub(super) fn merged_cells(
+    level: &Level,
+    range: Range<usize>,
+    up: u32,
+    mut cell: impl FnMut(u64, Kept),
+) {
     let Range { start, end } = range;
     if start >= end {
         return;
     }
-    // The current cell: where it starts, its code, and its finest cell of smallest position.
-    let (mut run, mut code, mut best) = (start, finest.codes[start] >> up, start);
+    // The current cell: where it starts, its code, and its cell of smallest position.
+    let (mut run, mut code, mut best) = (start, level.codes[start] >> up, start);
     for i in start + 1..end {
-        let next = finest.codes[i] >> up;
+        let next = level.codes[i] >> up;
         if next != code {
-            cell(kept_of_run(finest, run..i, best));
+            cell(code, kept_of_run(level, run..i, best));
             (run, code, best) = (i, next, i);
-        } else if finest.first[i] < finest.first[best] {
+        } else if level.first[i] < level.first[best] {
             best = i;
         }
     }
-    cell(kept_of_run(finest, run..end, best));
+    cell(code, kept_of_run(level, run..end, best));
 }
 
-/// The kept point of the cell made of the finest level's cells `run`, the first of which
-/// by position is `best`.
-fn kept_of_run(finest: &Level, run: Range<usize>, best: usize) -> Kept {
+/// The kept point of the cell made of `level`'s cells `run`, the first of which by
+/// position is `best`.
+fn kept_of_run(level: &Level, run: Range<usize>, best: usize) -> Kept {
     Kept {
-        pos: finest.first[best],
-        count: finest.cum[run.end] - finest.cum[run.start],
-        finest: u32::try_from(best).unwrap_or(NOT_IN_PYRAMID),
+        count: level.cum[run.end] - level.cum[run.start],
+        ..level.kept(best)
     }
 }
 

@@ -386,15 +386,7 @@ impl Pyramid {
         let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
         let mut out: Vec<Cell> = Vec::with_capacity(cells);
         for range in ranges {
-            let start = out.len();
-            for i in range {
-                let (code, kept) = (stored.codes[i] >> up, stored.kept(i));
-                let open = out.len() > start;
-                match out.last_mut() {
-                    Some(last) if open && last.0 == code => last.1.absorb(kept),
-                    _ => out.push((code, kept)),
-                }
-            }
+            fine::merged_cells(stored, range, up, |code, kept| out.push((code, kept)));
         }
         out
     }
