@@ -12,18 +12,19 @@ use super::order::{self, Rest, Thinning};
 use super::{FINEST, Kept, Level, Pyramid, Region, common_level};
 
 impl Pyramid {
-    /// The number of cells of `region` at each level `region.base..=FINEST` (index: level
-    /// minus the base), counted from the finest level.
-    pub(super) fn fine_counts(&self, region: &Region) -> Vec<usize> {
+    /// The region's cells at the finest level (index ranges) and the number of its cells at
+    /// each level `region.base..=FINEST` (index: level minus the base), counted from them.
+    pub(super) fn fine_counts(&self, region: &Region) -> (Vec<Range<usize>>, Vec<usize>) {
         let shift = 2 * (FINEST - region.base);
+        let ranges: Vec<Range<usize>> = self.points.ranges(&region.ranges, shift).collect();
         let mut counts = vec![0usize; (FINEST - region.base + 1) as usize];
         let mut starts = vec![0usize; counts.len() + 1];
-        for r in self.points.ranges(&region.ranges, shift) {
+        for r in &ranges {
             if r.is_empty() {
                 continue;
             }
             starts[0] += 1;
-            for w in self.points.codes[r].windows(2) {
+            for w in self.points.codes[r.clone()].windows(2) {
                 let common = common_level(w[0], w[1]);
                 let from = if common < region.base {
                     0
@@ -38,22 +39,20 @@ impl Pyramid {
             sum += start;
             *count = sum;
         }
-        counts
+        (ranges, counts)
     }
 
-    /// The first `prefix` by position of the `cells` cells of `region` at `level`, a level
-    /// finer than those kept, and the others to be formed again by [`Self::take_rest`].
+    /// The first `prefix` by position of the `cells` cells `up` bits coarser than the finest
+    /// level formed from its cells at `ranges` (a level finer than those kept), and the
+    /// others to be formed again by [`Self::take_rest`].
     pub(super) fn first_fine_cells(
         &self,
-        region: &Region,
-        level: u32,
+        up: u32,
+        ranges: Vec<Range<usize>>,
         cells: usize,
         prefix: usize,
     ) -> Thinning {
         let finest = &self.points;
-        let up = 2 * (FINEST - level);
-        let shift = 2 * (FINEST - region.base);
-        let ranges: Vec<Range<usize>> = finest.ranges(&region.ranges, shift).collect();
         let mut smallest = order::Smallest::new(prefix);
         for range in &ranges {
             merged_cells(finest, range.clone(), up, |_, kept| {

@@ -35,6 +35,8 @@ mod order;
 use order::Rest;
 pub use order::Thinning;
 
+use std::ops::Range;
+
 use super::coord::TileCoord;
 use super::grid::{FINEST, morton, quantize, tile_and_ring};
 use crate::catalog::{Layer, Shape};
@@ -71,7 +73,7 @@ impl Level {
         &'a self,
         ranges: &'a [(u64, u64)],
         shift: u32,
-    ) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+    ) -> impl Iterator<Item = Range<usize>> + 'a {
         let mut cursor = 0;
         ranges.iter().map(move |&(lo, hi)| {
             let a = gallop(&self.codes, cursor, lo << shift);
@@ -82,12 +84,8 @@ impl Level {
     }
 
     /// [`Self::ranges`] collected, and the number of cells they hold.
-    fn ranges_and_cells(
-        &self,
-        ranges: &[(u64, u64)],
-        shift: u32,
-    ) -> (Vec<std::ops::Range<usize>>, usize) {
-        let ranges: Vec<std::ops::Range<usize>> = self.ranges(ranges, shift).collect();
+    fn ranges_and_cells(&self, ranges: &[(u64, u64)], shift: u32) -> (Vec<Range<usize>>, usize) {
+        let ranges: Vec<Range<usize>> = self.ranges(ranges, shift).collect();
         let cells = ranges.iter().map(ExactSizeIterator::len).sum();
         (ranges, cells)
     }
@@ -146,6 +144,18 @@ pub struct Region {
     /// Half-open Morton code ranges at level `base`, disjoint, in code order: the tile and
     /// the cells of its buffer ring.
     ranges: Vec<(u64, u64)>,
+}
+
+/// Where the cells of the level a tile is thinned at come from, found while they are
+/// counted ([`Pyramid::thin_partly`]) and read from there without searching again.
+enum Source {
+    /// A level the pyramid keeps: the region's cells there, as index ranges.
+    Stored(Vec<Range<usize>>),
+    /// A level finer than those kept, formed from the finest level's cells at these index
+    /// ranges (the region's there).
+    Fine(Vec<Range<usize>>),
+    /// A level coarser than the region's base: its cells, formed from the base's.
+    Coarse(Vec<Cell>),
 }
 
 /// What the points' ids and positions have in common, so far.
@@ -396,45 +406,47 @@ impl Pyramid {
         self.points.codes.get(finest as usize).copied().unwrap_or(0)
     }
 
-    /// The kept point of each of the `cells` cells of `region` at `level` (as
-    /// [`Self::cells`] has them), at most `max` by position, with only the first `prefix` in
-    /// order when `prefix` is not 0 (see [`order::by_position`]). From a stored level, or
-    /// one formed from the finest, only those first are read or formed: the others are when
-    /// [`Self::take_rest`] is asked for them.
+    /// The kept point of each of the `cells` cells of the chosen `level`, read from
+    /// `source`, at most `max` by position, with only the first `prefix` in order when
+    /// `prefix` is not 0 (see [`order::by_position`]). From a stored level, or one formed
+    /// from the finest, only those first are read or formed when that is worth it: the others
+    /// are when [`Self::take_rest`] is asked for them.
     fn kept_by_position(
         &self,
-        region: &Region,
         level: u32,
+        source: Source,
         cells: usize,
         max: usize,
         prefix: usize,
     ) -> Thinning {
-        let stored = if level >= region.base {
-            self.levels.get(level as usize)
-        } else {
-            None
-        };
-        if stored.is_none()
-            && level >= region.base
-            && cells <= max
-            && order::worth_a_heap(prefix, cells)
-        {
-            return self.first_fine_cells(region, level, cells, prefix);
+        let heap = cells <= max && order::worth_a_heap(prefix, cells);
+        match source {
+            Source::Stored(ranges) => {
+                let stored = &self.levels[level as usize];
+                if heap {
+                    return Self::first_cells(stored, level, ranges, cells, prefix);
+                }
+                let mut kept = Vec::with_capacity(cells);
+                for range in ranges {
+                    kept.extend(range.map(|i| stored.kept(i)));
+                }
+                order::by_position(kept, max, prefix)
+            }
+            Source::Fine(ranges) => {
+                let up = 2 * (FINEST - level);
+                if heap {
+                    return self.first_fine_cells(up, ranges, cells, prefix);
+                }
+                let mut kept = Vec::with_capacity(cells);
+                for range in ranges {
+                    fine::merged_cells(&self.points, range, up, |_, k| kept.push(k));
+                }
+                order::by_position(kept, max, prefix)
+            }
+            Source::Coarse(cells) => {
+                order::by_position(cells.into_iter().map(|(_, k)| k).collect(), max, prefix)
+            }
         }
-        let Some(stored) = stored else {
-            let kept = self.cells(region, level).into_iter().map(|(_, kept)| kept);
-            return order::by_position(kept.collect(), max, prefix);
-        };
-        let shift = 2 * (level - region.base);
-        let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
-        if order::worth_a_heap(prefix, cells) && cells <= max {
-            return Self::first_cells(stored, level, ranges, cells, prefix);
-        }
-        let mut kept = Vec::with_capacity(cells);
-        for range in ranges {
-            kept.extend(range.map(|i| stored.kept(i)));
-        }
-        order::by_position(kept, max, prefix)
     }
 
     /// The first `prefix` of the `cells` cells in `ranges` of the stored `level` by
@@ -442,7 +454,7 @@ impl Pyramid {
     fn first_cells(
         stored: &Level,
         level: u32,
-        ranges: Vec<std::ops::Range<usize>>,
+        ranges: Vec<Range<usize>>,
         cells: usize,
         prefix: usize,
     ) -> Thinning {
@@ -522,31 +534,47 @@ impl Pyramid {
             return None;
         }
         let top = self.top();
-        let stored_cells = |level: u32| -> usize {
-            let shift = 2 * (level - region.base);
-            let l = &self.levels[level as usize];
-            l.ranges(&region.ranges, shift).map(|r| r.len()).sum()
-        };
         // Levels finer than the kept ones have at least as many cells as the finest kept:
         // when that one is already over the budget, so are they.
-        if level > top && top >= region.base && stored_cells(top) > max {
-            level = top;
+        if level > top && top >= region.base {
+            let shift = 2 * (top - region.base);
+            let finest_kept = &self.levels[top as usize];
+            if finest_kept
+                .ranges(&region.ranges, shift)
+                .map(|r| r.len())
+                .sum::<usize>()
+                > max
+            {
+                level = top;
+            }
         }
-        let mut fine: Option<Vec<usize>> = None;
-        let cells = loop {
-            let cells = if level >= region.base && level <= top {
-                stored_cells(level)
+        // The counts of the levels finer than the kept ones, all found in one pass.
+        let mut fine: Option<(Vec<Range<usize>>, Vec<usize>)> = None;
+        let (cells, source) = loop {
+            let done = |cells: usize| cells <= max || level == region.z;
+            if level >= region.base && level <= top {
+                let shift = 2 * (level - region.base);
+                let stored = &self.levels[level as usize];
+                let (ranges, cells) = stored.ranges_and_cells(&region.ranges, shift);
+                if done(cells) {
+                    break (cells, Source::Stored(ranges));
+                }
             } else if level >= region.base {
-                fine.get_or_insert_with(|| self.fine_counts(region))[(level - region.base) as usize]
+                let (_, counts) = fine.get_or_insert_with(|| self.fine_counts(region));
+                let cells = counts[(level - region.base) as usize];
+                if done(cells) {
+                    let ranges = fine.map(|(ranges, _)| ranges).unwrap_or_default();
+                    break (cells, Source::Fine(ranges));
+                }
             } else {
-                self.cells(region, level).len()
-            };
-            if cells <= max || level == region.z {
-                break cells;
+                let cells = self.cells(region, level);
+                if done(cells.len()) {
+                    break (cells.len(), Source::Coarse(cells));
+                }
             }
             level -= 1;
         };
-        Some(self.kept_by_position(region, level, cells, max, prefix))
+        Some(self.kept_by_position(level, source, cells, max, prefix))
     }
 }
 
