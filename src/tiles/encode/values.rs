@@ -523,6 +523,11 @@ impl<'t> TileValues<'t> {
             return self.value(encoder, id);
         }
         let index = encoder.new_int_value(u64::from(id & !INLINE));
+        if self.feature_ids.capacity() == 0 {
+            // Room for every feature of the round at the first: the ids would otherwise
+            // grow the list a dozen times a tile.
+            self.feature_ids.reserve(self.features);
+        }
         self.feature_ids.push((id, index));
         index
     }
