@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::budget::LayerReport;
+use super::budget::{self, LayerReport};
 use super::coord::TileCoord;
 use super::filter::TileFilter;
+use super::gather;
 use super::render::{RenderedTile, render_cancellable};
 use super::settings::TileLayerConfig;
 use super::settings::TileServerConfig;
@@ -178,6 +179,10 @@ impl PreparedSlot {
     }
 }
 
+/// Most features a tile rendered where its request is served may write, over its layers
+/// ([`Tiler::renders_light`]): one layer's default budget.
+pub const LIGHT_FEATURES: usize = budget::DEFAULT_MAX_FEATURES;
+
 /// How long a point layer must go unwritten before its pyramid is built again.
 pub const PYRAMID_QUIET: Duration = Duration::from_secs(2);
 
@@ -309,6 +314,47 @@ impl Tiler {
                 PreparedLayer::new(layer)
             })
         }))
+    }
+
+    /// The prepared form of a layer snapshot when it is made already, with its pyramid for
+    /// a point layer (never made here).
+    fn ready(&self, layer: &Layer) -> Option<Arc<PreparedLayer>> {
+        let slots = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = slots
+            .get(layer.id())
+            .filter(|slot| slot.generation == layer.generation && !slot.partial)?;
+        slot.layer.get().cloned()
+    }
+
+    /// Whether rendering the tile of `layers` at `coord` is light work, bounded by the
+    /// feature budgets: every layer that has features at this zoom is prepared already and
+    /// read from its point pyramid (unfiltered, unclustered), with feature budgets of at
+    /// most [`LIGHT_FEATURES`] together. Such a render reads at most that many cells and
+    /// writes at most that many points, a few milliseconds at most; the server does it
+    /// where the request is served instead of handing it to the pool of CPU jobs.
+    pub fn renders_light(
+        &self,
+        layers: &[Arc<Layer>],
+        coord: TileCoord,
+        filter: Option<&TileFilter>,
+    ) -> bool {
+        if filter.is_some() {
+            return false;
+        }
+        let mut features = 0usize;
+        layers.iter().all(|layer| {
+            let cfg = self.layer_config(layer.id());
+            if !cfg.enabled || coord.z < cfg.minzoom {
+                return true;
+            }
+            let max = cfg.budget().max_features;
+            features = features.saturating_add(max);
+            max > 0
+                && features <= LIGHT_FEATURES
+                && self
+                    .ready(layer)
+                    .is_some_and(|prepared| gather::from_pyramid(layer, cfg, &prepared, coord))
+        })
     }
 
     /// Parses a tile coordinate with this server's max zoom.
@@ -489,5 +535,65 @@ mod tests {
             }
             assert_eq!(a.mvt, b.mvt, "{z}/{x}/{y}");
         }
+    }
+
+    #[test]
+    fn only_prepared_pyramid_tiles_within_the_feature_budget_render_light() {
+        let layer = Arc::new(points());
+        let one = std::slice::from_ref(&layer);
+        let coord = |t: &Tiler, z: u8, x: u32, y: u32| {
+            t.parse_coord(&z.to_string(), &x.to_string(), &y.to_string())
+                .unwrap()
+        };
+        let t = tiler(Duration::ZERO);
+        let c = coord(&t, 4, 10, 6);
+        // Not prepared yet: preparing is the pool's work.
+        assert!(!t.renders_light(one, c, None));
+        t.prepared(&layer);
+        assert!(t.renders_light(one, c, None));
+        assert!(t.renders_light(&[Arc::clone(&layer), Arc::clone(&layer)], c, None));
+        // The column at the antimeridian is gathered, not read from the pyramid.
+        assert!(!t.renders_light(one, coord(&t, 4, 0, 6), None));
+        // A later generation is not prepared until a render asks for it.
+        let next = Arc::new(written(&layer));
+        assert!(!t.renders_light(std::slice::from_ref(&next), c, None));
+
+        // Written in quick succession: prepared without its pyramid.
+        let busy = tiler(Duration::from_secs(3600));
+        busy.prepared(&layer);
+        busy.prepared(&next);
+        assert!(!busy.renders_light(std::slice::from_ref(&next), c, None));
+
+        let with = |cfg: TileLayerConfig| {
+            let t = Tiler::new(TileServerConfig::default()).with_layers([("p".to_owned(), cfg)]);
+            t.prepared(&layer);
+            t
+        };
+        // No feature budget, or more than the light work's together: the pool's.
+        let unbounded = with(TileLayerConfig {
+            max_features: 0,
+            ..TileLayerConfig::default()
+        });
+        assert!(!unbounded.renders_light(one, c, None));
+        let half = with(TileLayerConfig {
+            max_features: LIGHT_FEATURES / 2 + 1,
+            ..TileLayerConfig::default()
+        });
+        assert!(half.renders_light(one, c, None));
+        assert!(!half.renders_light(&[Arc::clone(&layer), Arc::clone(&layer)], c, None));
+        // Clustered zooms are gathered; above them, the pyramid is read.
+        let mut clustered = TileLayerConfig::default();
+        clustered.cluster.enabled = true;
+        clustered.cluster.max_zoom = 5;
+        let clustered = with(clustered);
+        assert!(!clustered.renders_light(one, c, None));
+        assert!(clustered.renders_light(one, coord(&clustered, 6, 42, 25), None));
+        // Below a layer's minzoom it has nothing to render.
+        let late = with(TileLayerConfig {
+            minzoom: 8,
+            max_features: 0,
+            ..TileLayerConfig::default()
+        });
+        assert!(late.renders_light(one, c, None));
     }
 }

@@ -162,9 +162,8 @@ pub fn pool<'a>(
     coord: TileCoord,
     keep: Option<&Keep>,
 ) -> Pool<'a> {
-    let clustering = cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line;
     if keep.is_none()
-        && !clustering
+        && !clusters(layer, cfg, coord)
         && let Some(pyramid) = prepared.pyramid()
         && let Some(region) = pyramid.region(coord, cfg.extent, cfg.buffer)
     {
@@ -181,6 +180,25 @@ pub fn pool<'a>(
         );
     }
     Pool::Gathered(candidates(layer, cfg, prepared, coord, keep))
+}
+
+/// Whether [`pool`] reads the unfiltered tile `coord` of `layer` from the point pyramid of
+/// `prepared`.
+pub fn from_pyramid(
+    layer: &Layer,
+    cfg: &TileLayerConfig,
+    prepared: &PreparedLayer,
+    coord: TileCoord,
+) -> bool {
+    !clusters(layer, cfg, coord)
+        && prepared
+            .pyramid()
+            .is_some_and(|p| p.region(coord, cfg.extent, cfg.buffer).is_some())
+}
+
+/// Whether the tile `coord` of `layer` is clustered.
+fn clusters(layer: &Layer, cfg: &TileLayerConfig, coord: TileCoord) -> bool {
+    cfg.cluster.applies(coord.z) && layer.geometry_kind != GeometryKind::Line
 }
 
 /// Where candidates are gathered from: a Mercator box (clusters) and its lon/lat box

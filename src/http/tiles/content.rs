@@ -1,8 +1,10 @@
 //! Serving tiles: `/tiles/{layers}/{z}/{x}/{y}` and the OGC tile route (row before column).
 //!
 //! Owns: decoding the request into a tile of named layers, taking it from the tile cache or
-//! rendering it off the async workers through [`blocking::run`] (a render whose client has
-//! gone before it starts never starts, and one under way stops before its next layer), and
+//! rendering it: where the request is served when the render is light (point pyramids
+//! within the feature budget, [`crate::tiles::Tiler::renders_light`]), else off the async
+//! workers through [`blocking::run`] (a render whose client has gone before it starts never
+//! starts, and one under way stops before its next layer), and
 //! the response: `application/vnd.mapbox-vector-tile`,
 //! strong `ETag` (of the uncompressed tile), `If-None-Match` -> 304,
 //! `Cache-Control: public, max-age=<server.tiles.max_age>`, and the coding the compression
@@ -112,10 +114,17 @@ async fn serve_tile(
     let layers = layers_of(state, layers)?;
     let filter = tile_filter(&layers, &params)?;
     let tiler = Arc::clone(&state.tiler);
-    // Rendering is CPU work: off the async workers, through the queue that drops the
-    // renders of clients that have gone.
     let (tile, hit) = match tiler.cached_filtered(&layers, coord, filter.as_ref()) {
         Some(t) => (t, true),
+        // A render from point pyramids within the feature budget takes a few milliseconds
+        // at most: done here, it spares the two thread switches of the pool, which cost
+        // more than such a render on a busy machine.
+        None if tiler.renders_light(&layers, coord, filter.as_ref()) => {
+            tiler.tile_filtered(&layers, coord, filter.as_ref())?
+        }
+        // Other renders (polygons, filters, clusters, layers not prepared yet) are CPU work
+        // of unbounded length: off the async workers, through the queue that drops the
+        // renders of clients that have gone.
         None => {
             blocking::run(move |cancel| {
                 tiler.tile_cancellable(&layers, coord, filter.as_ref(), cancel)
