@@ -191,9 +191,8 @@ pub fn from_pyramid(
     coord: TileCoord,
 ) -> bool {
     !clusters(layer, cfg, coord)
-        && prepared
-            .pyramid()
-            .is_some_and(|p| p.region(coord, cfg.extent, cfg.buffer).is_some())
+        && prepared.pyramid().is_some()
+        && Pyramid::answers(coord, cfg.extent, cfg.buffer)
 }
 
 /// Whether the tile `coord` of `layer` is clustered.

@@ -342,26 +342,18 @@ impl Pyramid {
         }
     }
 
+    /// Whether a pyramid answers the tile `coord` with a buffer of `buffer` units of
+    /// `extent` ([`Self::region`] is then `Some`), without making its region.
+    pub fn answers(coord: TileCoord, extent: u32, buffer: u32) -> bool {
+        buffer_cells(coord, extent, buffer).is_some()
+    }
+
     /// The region of the tile `coord` with a buffer of `buffer` units of `extent`, or `None`
     /// when the pyramid cannot answer this tile.
     pub fn region(&self, coord: TileCoord, extent: u32, buffer: u32) -> Option<Region> {
-        if !extent.is_power_of_two() || buffer >= extent {
-            return None;
-        }
-        let b = (0..=MAX_BUFFER_LEVEL)
-            .find(|&b| (u64::from(buffer) << b).is_multiple_of(u64::from(extent)))?;
-        let ring = u32::try_from((u64::from(buffer) << b) / u64::from(extent)).ok()?;
+        let (b, ring) = buffer_cells(coord, extent, buffer)?;
         let z = u32::from(coord.z);
         let base = z + b;
-        if base > FINEST {
-            return None;
-        }
-        let side = 1u32 << b;
-        let x0 = coord.x << b;
-        let world = 1u64 << base;
-        if x0 < ring || u64::from(x0 + side + ring) > world {
-            return None;
-        }
         let mut ranges = tile_and_ring(z, (coord.x, coord.y), b, ring);
         // In code order (as made), for the galloping searches of `Level::ranges`, cells
         // next to each other in it as one range.
@@ -535,17 +527,17 @@ impl Pyramid {
         }
         let top = self.top();
         // Levels finer than the kept ones have at least as many cells as the finest kept:
-        // when that one is already over the budget, so are they.
+        // when that one is already over the budget, so are they, and the search goes on
+        // below it (or ends there, at the tile's own level).
         if level > top && top >= region.base {
             let shift = 2 * (top - region.base);
-            let finest_kept = &self.levels[top as usize];
-            if finest_kept
-                .ranges(&region.ranges, shift)
-                .map(|r| r.len())
-                .sum::<usize>()
-                > max
-            {
-                level = top;
+            let (ranges, cells) = self.levels[top as usize].ranges_and_cells(&region.ranges, shift);
+            if cells > max {
+                if top == region.z {
+                    let source = Source::Stored(ranges);
+                    return Some(self.kept_by_position(top, source, cells, max, prefix));
+                }
+                level = top - 1;
             }
         }
         // The counts of the levels finer than the kept ones, all found in one pass.
@@ -560,11 +552,10 @@ impl Pyramid {
                     break (cells, Source::Stored(ranges));
                 }
             } else if level >= region.base {
-                let (_, counts) = fine.get_or_insert_with(|| self.fine_counts(region));
+                let (ranges, counts) = fine.get_or_insert_with(|| self.fine_counts(region));
                 let cells = counts[(level - region.base) as usize];
                 if done(cells) {
-                    let ranges = fine.map(|(ranges, _)| ranges).unwrap_or_default();
-                    break (cells, Source::Fine(ranges));
+                    break (cells, Source::Fine(std::mem::take(ranges)));
                 }
             } else {
                 let cells = self.cells(region, level);
@@ -576,6 +567,30 @@ impl Pyramid {
         };
         Some(self.kept_by_position(level, source, cells, max, prefix))
     }
+}
+
+/// The buffer of the tile `coord` (`buffer` units of `extent`) as `(b, ring)`: a ring of
+/// `ring` cells of the level `z + b`, or `None` when a pyramid cannot answer the tile (an
+/// extent not a power of two, a buffer not a whole number of cells of a level kept, the
+/// buffer across the antimeridian).
+fn buffer_cells(coord: TileCoord, extent: u32, buffer: u32) -> Option<(u32, u32)> {
+    if !extent.is_power_of_two() || buffer >= extent {
+        return None;
+    }
+    let b = (0..=MAX_BUFFER_LEVEL)
+        .find(|&b| (u64::from(buffer) << b).is_multiple_of(u64::from(extent)))?;
+    let ring = u32::try_from((u64::from(buffer) << b) / u64::from(extent)).ok()?;
+    let base = u32::from(coord.z) + b;
+    if base > FINEST {
+        return None;
+    }
+    let side = 1u32 << b;
+    let x0 = coord.x << b;
+    let world = 1u64 << base;
+    if x0 < ring || u64::from(x0 + side + ring) > world {
+        return None;
+    }
+    Some((b, ring))
 }
 
 /// Cells merged into cells `shift` bits coarser, in code order.

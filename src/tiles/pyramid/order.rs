@@ -89,9 +89,7 @@ impl Smallest {
     /// Offers the positions of `firsts`, the items at indices `start..`.
     pub(super) fn offer_all(&mut self, firsts: &[u32], start: usize) {
         for (&pos, index) in firsts.iter().zip(start..) {
-            if pos < self.largest {
-                self.keep(pos, u32::try_from(index).unwrap_or(u32::MAX));
-            }
+            self.offer(pos, u32::try_from(index).unwrap_or(u32::MAX));
         }
     }
 
