@@ -47,11 +47,12 @@ fn main() -> Res<()> {
     let before = rss_mb();
     let prepared = PreparedLayer::new(&layer);
     println!(
-        "prepared in {:.1?}, RSS {before} -> {} MB; pyramid {} KB, values {} KB",
+        "prepared in {:.1?}, RSS {before} -> {} MB; pyramid {} KB, values {} KB, {} B a point",
         started.elapsed(),
         rss_mb(),
         prepared.pyramid().map_or(0, |p| p.heap_bytes() / 1024),
         prepared.values().map_or(0, |v| v.heap_bytes() / 1024),
+        prepared.point_bytes().unwrap_or(0),
     );
     // MAX_FEATURES=N renders with another feature budget, to compare.
     let mut cfg = TileLayerConfig::default();

@@ -12,9 +12,12 @@ use common::state_from_toml;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::http::AppState;
-use khorasan_atlas::tiles::budget::encode_within_budget;
+use khorasan_atlas::tiles::budget::{
+    Pool, Prepared, encode_pool_within_budget, encode_within_budget,
+};
 use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
+use khorasan_atlas::tiles::encode::point_bytes;
 use khorasan_atlas::tiles::gather;
 use khorasan_atlas::tiles::grid::{morton, quantize};
 use khorasan_atlas::tiles::pyramid::{Kept, Pyramid, Thinning};
@@ -328,4 +331,57 @@ fn a_new_layer_generation_gets_its_own_pyramid() {
     assert_ne!(after.generation, before.generation);
     assert_eq!(represented(&[after]), 6000);
     assert_eq!(represented(&[before]), 3000);
+}
+
+/// A dense point tile is thinned at once to the points its byte budget holds at the bytes a
+/// point of its layer takes (estimated from a sample of the layer, see
+/// `encode::point_bytes`): the estimate is close to what a point takes in a thinned tile,
+/// and the tile keeps within its byte budget whatever the estimate, one far too low
+/// included (the encoding stops when the bytes run over, and thins again).
+#[test]
+fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_layer(dir.path(), 30_000, false);
+    let max_bytes = 20_000;
+    let state = dense_state(&path, &format!("max_bytes={max_bytes}\n"));
+    let layer = state.catalog.get("dense").unwrap().snapshot();
+    let cfg = state.tiler.layer_config("dense");
+    let prepared = state.tiler.prepared(&layer);
+    let estimate = prepared.point_bytes().expect("a layer of points");
+    assert_eq!(Some(estimate), point_bytes(&layer));
+    let mut probed = 0;
+    for z in 0..=6u8 {
+        let n = 1u32 << z;
+        for (x, y) in (0..n).flat_map(|x| (0..n).map(move |y| (x, y))) {
+            let coord = TileCoord { z, x, y };
+            if gather::candidates(&layer, cfg, &prepared, coord, None).is_empty() {
+                continue;
+            }
+            for point_bytes in [None, Some(estimate), Some(1), Some(8 * estimate)] {
+                let candidates = gather::candidates(&layer, cfg, &prepared, coord, None);
+                let from = Prepared {
+                    values: prepared.values(),
+                    point_bytes,
+                };
+                let pool = Pool::Gathered(candidates);
+                let (_, report) = encode_pool_within_budget(&layer, cfg, pool, coord, from);
+                assert!(
+                    report.bytes <= max_bytes,
+                    "z{z}/{x}/{y} with {point_bytes:?} bytes a point: {} bytes",
+                    report.bytes
+                );
+                // Thinned from the first features encoded (no estimate): the bytes a
+                // point takes there.
+                if point_bytes.is_none() && report.thinned && report.features >= 100 {
+                    probed += 1;
+                    let measured = report.bytes / report.features;
+                    assert!(
+                        estimate * 10 >= measured * 8 && estimate * 10 <= measured * 15,
+                        "z{z}/{x}/{y}: {estimate} bytes a point estimated, {measured} measured"
+                    );
+                }
+            }
+        }
+    }
+    assert!(probed >= 10, "only {probed} tiles thinned by their bytes");
 }

@@ -17,7 +17,9 @@ use std::path::Path;
 use common::state_from_toml;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
-use khorasan_atlas::tiles::budget::{Pool, encode_pool_within_budget, encode_within_budget};
+use khorasan_atlas::tiles::budget::{
+    Pool, Prepared, encode_pool_within_budget, encode_within_budget,
+};
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::encode::values::ValueTable;
 use khorasan_atlas::tiles::{LayerReport, PreparedLayer, TileLayerConfig, gather, render_prepared};
@@ -136,8 +138,12 @@ fn both_ways(
     at: &str,
 ) -> (Vec<u8>, Vec<u8>, LayerReport) {
     let gathered = gather::candidates(layer, cfg, prepared, coord, None);
+    let from_table = Prepared {
+        values: Some(table),
+        point_bytes: prepared.point_bytes(),
+    };
     let (by_table, report) =
-        encode_pool_within_budget(layer, cfg, Pool::Gathered(gathered), coord, Some(table));
+        encode_pool_within_budget(layer, cfg, Pool::Gathered(gathered), coord, from_table);
     let gathered = gather::candidates(layer, cfg, prepared, coord, None);
     let (by_feature, expected) = encode_within_budget(layer, cfg, gathered, coord);
     assert_eq!(report, expected, "{at}");

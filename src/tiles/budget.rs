@@ -9,7 +9,10 @@
 //! the layer's [`LayerReport`] tells the thinning (features before and after) so that it is
 //! never silent. The byte budget is enforced while encoding ([`encode_within_budget`]): an
 //! encoded layer that grows too large, or whose first features project it well over the
-//! budget, is thinned further and encoded again. The points of a point tile come from the
+//! budget, is thinned further and encoded again. A layer of points whose points surely
+//! exceed the byte budget at the bytes a point of the layer takes (estimated once per
+//! layer from a sample, [`super::encode::point_bytes`]) is thinned to what fits before the
+//! first of them is encoded. The points of a point tile come from the
 //! layer's pyramid (thinned) or its index (all of them), and a feature is read only when it
 //! is encoded.
 
@@ -88,6 +91,14 @@ impl Pool<'_> {
             Self::Points(p, _) => p.points,
         }
     }
+
+    /// Whether every feature of the pool is a point of the layer (no cluster).
+    fn points_only(&self) -> bool {
+        match self {
+            Self::Gathered(c) => c.iter().all(|c| matches!(c.what, Item::Point(_))),
+            Self::Points(..) => true,
+        }
+    }
 }
 
 /// The features of one round of encoding: kept candidates, or kept points of a point tile
@@ -115,14 +126,33 @@ impl Chunk<'_, '_> {
 }
 
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
-/// [`encode_pool_within_budget`]).
+/// [`encode_pool_within_budget`]), with the bytes of a point estimated here.
 pub fn encode_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
     candidates: Vec<Candidate>,
     coord: TileCoord,
 ) -> (LayerEncoder, LayerReport) {
-    encode_pool_within_budget(layer, cfg, Pool::Gathered(candidates), coord, None)
+    let point_bytes = super::encode::point_bytes(layer);
+    encode_pool_within_budget(
+        layer,
+        cfg,
+        Pool::Gathered(candidates),
+        coord,
+        Prepared {
+            values: None,
+            point_bytes,
+        },
+    )
+}
+
+/// What a layer's preparation gives its tiles' encoding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prepared<'a> {
+    /// The layer's encoded property values: the same layer, written faster.
+    pub values: Option<&'a ValueTable>,
+    /// The bytes a point of the layer takes in a tile ([`super::encode::point_bytes`]).
+    pub point_bytes: Option<usize>,
 }
 
 /// Encodes the features of `pool` as the MVT layer of `layer` within its budget: when
@@ -130,15 +160,18 @@ pub fn encode_within_budget(
 /// source order); when the encoded layer exceeds `max_bytes` (or is projected well over it,
 /// see [`over_projection`]), thinned further to the count its bytes per
 /// feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
-/// properties of features come from `values` when given (and no candidate is a cluster):
-/// the same layer, written faster.
+/// properties of features come from the prepared values when given (and no candidate is a
+/// cluster). A layer of points whose points would not fit at the bytes a point takes
+/// ([`Prepared::point_bytes`]) is thinned to what fits at once, rather than after its first
+/// features are encoded ([`PROBE`]).
 pub fn encode_pool_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
     mut pool: Pool<'_>,
     coord: TileCoord,
-    values: Option<&ValueTable>,
+    prepared: Prepared<'_>,
 ) -> (LayerEncoder, LayerReport) {
+    let values = prepared.values;
     let mut report = LayerReport::empty(layer.id());
     report.candidates = pool.len();
     let budget = cfg.budget();
@@ -154,6 +187,21 @@ pub fn encode_pool_within_budget(
         // Priority for thinning: larger shapes first, then source order.
         candidates.sort_by(|a, b| b.size.total_cmp(&a.size));
     }
+    // A layer of points (no cluster among them) whose points surely exceed the byte
+    // budget is thinned to what the estimate lets fit from the first round.
+    let estimated = match (prepared.point_bytes, &pool) {
+        (Some(bytes), pool)
+            if budget.max_bytes > 0
+                && pool.len().saturating_mul(bytes) > budget.max_bytes
+                && pool.points_only() =>
+        {
+            Some(fitting(budget.max_bytes, bytes as f64))
+        }
+        _ => None,
+    };
+    if let Some(fit) = estimated {
+        limit = limit.min(fit);
+    }
     let mut round = 0;
     // Whether the points of a point tile were listed from the pyramid (once, when they may
     // all fit): features are then read only as they are encoded, so a layer over its byte
@@ -165,7 +213,11 @@ pub fn encode_pool_within_budget(
         // round: a dense tile is thinned again after them. A later round is thinned to
         // what its bytes per feature let fit, so it is put in order at once.
         let probing = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
-        let prefix = if probing && round == 0 { PROBE } else { 0 };
+        let prefix = if probing && round == 0 && estimated.is_none() {
+            PROBE
+        } else {
+            0
+        };
         // The points of a point tile kept this round: thinned from the pyramid, or every
         // one listed.
         let mut points_kept = match &pool {
@@ -317,14 +369,9 @@ pub fn encode_pool_within_budget(
         if fits || kept_len <= 1 || round + 1 == MAX_ROUNDS {
             break encoder;
         }
-        #[expect(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "estimates"
-        )]
-        let next = (budget.max_bytes as f64 / (size as f64 / written.max(1) as f64) * 0.9) as usize;
-        limit = next.clamp(1, kept_len - 1);
+        #[expect(clippy::cast_precision_loss, reason = "an estimate")]
+        let per_feature = size as f64 / written.max(1) as f64;
+        limit = fitting(budget.max_bytes, per_feature).clamp(1, kept_len - 1);
         round += 1;
     };
     if report.thinned {
@@ -332,6 +379,18 @@ pub fn encode_pool_within_budget(
             features = report.features, "tile budget thinned the layer");
     }
     (encoder, report)
+}
+
+/// The features of `per_feature` bytes each that fit in `max_bytes`, with a tenth to
+/// spare (a thinning keeps a little more or fewer than asked).
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "an estimate"
+)]
+fn fitting(max_bytes: usize, per_feature: f64) -> usize {
+    (max_bytes as f64 / per_feature.max(1.0) * 0.9) as usize
 }
 
 /// Features encoded before the layer's size is projected from them: a layer projected

@@ -102,5 +102,9 @@ fn render_layer(
         );
     }
     let pool = gather::pool(layer, cfg, prepared, coord, keep);
-    budget::encode_pool_within_budget(layer, cfg, pool, coord, prepared.values())
+    let prepared = budget::Prepared {
+        values: prepared.values(),
+        point_bytes: prepared.point_bytes(),
+    };
+    budget::encode_pool_within_budget(layer, cfg, pool, coord, prepared)
 }

@@ -112,6 +112,7 @@ pub struct PreparedLayer {
     geoms: Vec<Prepared>,
     pyramid: Option<Pyramid>,
     values: Option<ValueTable>,
+    point_bytes: Option<usize>,
 }
 
 impl PreparedLayer {
@@ -137,6 +138,7 @@ impl PreparedLayer {
                 tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
                     "tile property values encoded");
             }),
+            point_bytes: super::encode::point_bytes(layer),
         }
     }
 
@@ -152,6 +154,7 @@ impl PreparedLayer {
             geoms: Vec::new(),
             pyramid: None,
             values: None,
+            point_bytes: super::encode::point_bytes(layer),
         }
     }
 
@@ -163,6 +166,12 @@ impl PreparedLayer {
     /// The encoded property values, when made.
     pub fn values(&self) -> Option<&ValueTable> {
         self.values.as_ref()
+    }
+
+    /// The bytes a point of the layer takes in a tile, estimated from a sample
+    /// ([`super::encode::point_bytes`]); `None` unless the layer is all single points.
+    pub fn point_bytes(&self) -> Option<usize> {
+        self.point_bytes
     }
 
     /// The prepared geometry of the feature at `pos` (points when there is none).
