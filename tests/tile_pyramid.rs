@@ -350,6 +350,7 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
     let estimate = prepared.point_bytes().expect("a layer of points");
     assert_eq!(Some(estimate), point_bytes(&layer));
     let mut probed = 0;
+    let mut layers = std::collections::HashMap::new();
     for z in 0..=6u8 {
         let n = 1u32 << z;
         for (x, y) in (0..n).flat_map(|x| (0..n).map(move |y| (x, y))) {
@@ -357,18 +358,44 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
             if gather::candidates(&layer, cfg, &prepared, coord, None).is_empty() {
                 continue;
             }
-            for point_bytes in [None, Some(estimate), Some(1), Some(8 * estimate)] {
-                let candidates = gather::candidates(&layer, cfg, &prepared, coord, None);
+            // No estimate, the layer's, one far too low, one far too high, and one larger
+            // than the whole budget (a point that alone does not fit).
+            let estimates = [
+                None,
+                Some(estimate),
+                Some(1),
+                Some(8 * estimate),
+                Some(2 * max_bytes),
+            ];
+            // Each from the gathered candidates and from the pool a render reads (the
+            // pyramid's, where it answers the tile): the same layer.
+            for (point_bytes, pyramid) in
+                estimates.into_iter().flat_map(|e| [(e, false), (e, true)])
+            {
                 let from = Prepared {
                     values: prepared.values(),
                     point_bytes,
                 };
-                let pool = Pool::Gathered(candidates);
-                let (_, report) = encode_pool_within_budget(&layer, cfg, pool, coord, from);
+                let pool = if pyramid {
+                    gather::pool(&layer, cfg, &prepared, coord, None)
+                } else {
+                    Pool::Gathered(gather::candidates(&layer, cfg, &prepared, coord, None))
+                };
+                let (encoder, report) = encode_pool_within_budget(&layer, cfg, pool, coord, from);
                 assert!(
-                    report.bytes <= max_bytes,
-                    "z{z}/{x}/{y} with {point_bytes:?} bytes a point: {} bytes",
-                    report.bytes
+                    report.bytes <= max_bytes && report.features > 0,
+                    "z{z}/{x}/{y} with {point_bytes:?} bytes a point: {} bytes, {} features",
+                    report.bytes,
+                    report.features
+                );
+                let mut bytes = Vec::new();
+                encoder.finish(&mut bytes);
+                let both = layers
+                    .entry((coord, point_bytes))
+                    .or_insert_with(|| bytes.clone());
+                assert!(
+                    *both == bytes,
+                    "z{z}/{x}/{y} with {point_bytes:?}: the pools differ"
                 );
                 // Thinned from the first features encoded (no estimate): the bytes a
                 // point takes there.

@@ -382,7 +382,7 @@ pub fn encode_pool_within_budget(
 }
 
 /// The features of `per_feature` bytes each that fit in `max_bytes`, with a tenth to
-/// spare (a thinning keeps a little more or fewer than asked).
+/// spare (a thinning keeps a little more or fewer than asked); at least one.
 #[expect(
     clippy::cast_precision_loss,
     clippy::cast_possible_truncation,
@@ -390,7 +390,7 @@ pub fn encode_pool_within_budget(
     reason = "an estimate"
 )]
 fn fitting(max_bytes: usize, per_feature: f64) -> usize {
-    (max_bytes as f64 / per_feature.max(1.0) * 0.9) as usize
+    ((max_bytes as f64 / per_feature.max(1.0) * 0.9) as usize).max(1)
 }
 
 /// Features encoded before the layer's size is projected from them: a layer projected
