@@ -13,7 +13,7 @@ use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::http::AppState;
 use khorasan_atlas::tiles::budget::{
-    Pool, Prepared, encode_pool_within_budget, encode_within_budget,
+    Pool, Precomputed, encode_pool_within_budget, encode_within_budget,
 };
 use khorasan_atlas::tiles::cluster::Item;
 use khorasan_atlas::tiles::coord::TileCoord;
@@ -372,7 +372,7 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
             for (point_bytes, pyramid) in
                 estimates.into_iter().flat_map(|e| [(e, false), (e, true)])
             {
-                let from = Prepared {
+                let from = Precomputed {
                     values: prepared.values(),
                     point_bytes,
                 };
@@ -388,6 +388,10 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
                     report.bytes,
                     report.features
                 );
+                // An estimate over the whole budget leaves room for one point only.
+                if point_bytes == Some(2 * max_bytes) {
+                    assert_eq!(report.features, 1, "z{z}/{x}/{y} under {point_bytes:?}");
+                }
                 let mut bytes = Vec::new();
                 encoder.finish(&mut bytes);
                 let both = layers

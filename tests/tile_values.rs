@@ -18,7 +18,7 @@ use common::state_from_toml;
 use khorasan_atlas::catalog::Layer;
 use khorasan_atlas::geom::mercator::lonlat_to_merc;
 use khorasan_atlas::tiles::budget::{
-    Pool, Prepared, encode_pool_within_budget, encode_within_budget,
+    Pool, Precomputed, encode_pool_within_budget, encode_within_budget,
 };
 use khorasan_atlas::tiles::coord::TileCoord;
 use khorasan_atlas::tiles::encode::values::ValueTable;
@@ -138,7 +138,7 @@ fn both_ways(
     at: &str,
 ) -> (Vec<u8>, Vec<u8>, LayerReport) {
     let gathered = gather::candidates(layer, cfg, prepared, coord, None);
-    let from_table = Prepared {
+    let from_table = Precomputed {
         values: Some(table),
         point_bytes: prepared.point_bytes(),
     };

@@ -139,16 +139,16 @@ pub fn encode_within_budget(
         cfg,
         Pool::Gathered(candidates),
         coord,
-        Prepared {
+        Precomputed {
             values: None,
             point_bytes,
         },
     )
 }
 
-/// What a layer's preparation gives its tiles' encoding.
+/// What a layer's preparation computed once for the encoding of its tiles.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Prepared<'a> {
+pub struct Precomputed<'a> {
     /// The layer's encoded property values: the same layer, written faster.
     pub values: Option<&'a ValueTable>,
     /// The bytes a point of the layer takes in a tile ([`super::encode::point_bytes`]).
@@ -162,16 +162,16 @@ pub struct Prepared<'a> {
 /// feature allow and encoded again, up to [`MAX_ROUNDS`] times. The
 /// properties of features come from the prepared values when given (and no candidate is a
 /// cluster). A layer of points whose points would not fit at the bytes a point takes
-/// ([`Prepared::point_bytes`]) is thinned to what fits at once, rather than after its first
+/// ([`Precomputed::point_bytes`]) is thinned to what fits at once, rather than after its first
 /// features are encoded ([`PROBE`]).
 pub fn encode_pool_within_budget(
     layer: &Layer,
     cfg: &TileLayerConfig,
     mut pool: Pool<'_>,
     coord: TileCoord,
-    prepared: Prepared<'_>,
+    precomputed: Precomputed<'_>,
 ) -> (LayerEncoder, LayerReport) {
-    let values = prepared.values;
+    let values = precomputed.values;
     let mut report = LayerReport::empty(layer.id());
     report.candidates = pool.len();
     let budget = cfg.budget();
@@ -189,16 +189,14 @@ pub fn encode_pool_within_budget(
     }
     // A layer of points (no cluster among them) whose points surely exceed the byte
     // budget is thinned to what the estimate lets fit from the first round.
-    let estimated = match (prepared.point_bytes, &pool) {
-        (Some(bytes), pool)
-            if budget.max_bytes > 0
+    let estimated = precomputed
+        .point_bytes
+        .filter(|&bytes| {
+            budget.max_bytes > 0
                 && pool.len().saturating_mul(bytes) > budget.max_bytes
-                && pool.points_only() =>
-        {
-            Some(fitting(budget.max_bytes, bytes as f64))
-        }
-        _ => None,
-    };
+                && pool.points_only()
+        })
+        .map(|bytes| fitting(budget.max_bytes, bytes as f64));
     if let Some(fit) = estimated {
         limit = limit.min(fit);
     }

@@ -102,9 +102,9 @@ fn render_layer(
         );
     }
     let pool = gather::pool(layer, cfg, prepared, coord, keep);
-    let prepared = budget::Prepared {
+    let precomputed = budget::Precomputed {
         values: prepared.values(),
         point_bytes: prepared.point_bytes(),
     };
-    budget::encode_pool_within_budget(layer, cfg, pool, coord, prepared)
+    budget::encode_pool_within_budget(layer, cfg, pool, coord, precomputed)
 }

@@ -34,8 +34,10 @@ pub fn point_bytes(layer: &Layer) -> Option<usize> {
     }
     let slots = layer.features.slots();
     let n = slots.min(POINT_SAMPLE);
-    let mut encoder = LayerEncoder::new(layer.id(), 4096);
-    let geometry = TileGeometry::Point([2048, 2048]);
+    let extent = TileLayerConfig::default().extent;
+    let mut encoder = LayerEncoder::new(layer.id(), extent);
+    let middle = i32::try_from(extent / 2).unwrap_or(i32::MAX);
+    let geometry = TileGeometry::Point([middle, middle]);
     for i in 0..n {
         let Some(f) = layer.features.get(i * slots / n) else {
             continue;
