@@ -26,7 +26,7 @@ use super::encode::mvt::LayerEncoder;
 use super::encode::values::{TileValues, ValueTable};
 use super::encode::write_candidate;
 use super::gather::{Candidate, LocatedPoint, PointTile};
-use super::pyramid::{Kept, Thinning};
+use super::pyramid::{Kept, Thinning, sort_by_position};
 use super::settings::TileLayerConfig;
 use crate::catalog::{Layer, Prop};
 
@@ -354,7 +354,7 @@ pub fn encode_pool_within_budget(
                 // The head is a whole number of chunks (see `PROBE`).
                 k.head.chunks(WARM_CHUNK).any(&mut encode_points) || {
                     let mut tail = points.take_rest(k);
-                    radsort::sort_by_key(&mut tail, |k| k.pos);
+                    sort_by_position(&mut tail);
                     tail.chunks(WARM_CHUNK).any(&mut encode_points)
                 }
             }

@@ -74,6 +74,31 @@ impl PointTile<'_> {
     /// its lon/lat (with no projection to compute).
     pub fn located(&self, kept: &[Kept]) -> Vec<LocatedPoint> {
         let grid = self.tf.grid();
+        // With ids that follow positions, a point of the pyramid needs no read of its
+        // feature at all: one pass from its code, the rare point outside the pyramid (added
+        // since it was made) read where it comes.
+        if let (Some(grid), Some(_)) = (grid, self.pyramid.id_of(0)) {
+            let mut located = Vec::with_capacity(kept.len());
+            located.extend(kept.iter().filter_map(|k| {
+                let pos = usize::try_from(k.pos).ok()?;
+                let (id, at) = if k.finest == NOT_IN_PYRAMID {
+                    let feature = self.layer.features.get(pos)?;
+                    let p = feature.geometry.point()?;
+                    let at = self.tf.point_units(lonlat_to_merc(p.x(), p.y()));
+                    (feature.id, at)
+                } else {
+                    let id = self.pyramid.id_of(k.pos)?;
+                    (id, grid.code_units(self.pyramid.code(k.finest)))
+                };
+                Some(LocatedPoint {
+                    pos,
+                    id,
+                    at,
+                    represents: k.count,
+                })
+            }));
+            return located;
+        }
         // Features and codes first, in a loop of independent loads (the features are far
         // apart in memory, so their cache misses overlap), then the units.
         let mut at: Vec<(usize, u64, Where, u32)> = Vec::with_capacity(kept.len());
@@ -85,11 +110,6 @@ impl PointTile<'_> {
                 }
                 _ => None,
             };
-            // With ids that follow positions, a point of the pyramid needs no read of its
-            // feature at all.
-            if let (Some(units), Some(id)) = (units, self.pyramid.id_of(k.pos)) {
-                return Some((pos, id, Where::Units(units), k.count));
-            }
             let feature = self.layer.features.get(pos)?;
             let place = match units {
                 Some(units) => Where::Units(units),

@@ -33,7 +33,7 @@ mod listing;
 mod order;
 
 use order::Rest;
-pub use order::Thinning;
+pub use order::{Thinning, sort_by_position};
 
 use std::ops::Range;
 

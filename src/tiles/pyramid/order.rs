@@ -145,14 +145,28 @@ pub(super) fn by_position(mut kept: Vec<Kept>, max: usize, prefix: usize) -> Thi
         let total = kept.len();
         kept.select_nth_unstable_by_key(prefix, |k| k.pos);
         let rest = kept.split_off(prefix);
-        radsort::sort_by_key(&mut kept, |k| k.pos);
+        sort_by_position(&mut kept);
         return Thinning::split(kept, total, |_| Rest::Listed(rest));
     }
-    // By position (each cell's first position is its own): a radix sort, several times
-    // faster than a comparison sort on the thousands of cells of a dense tile.
-    radsort::sort_by_key(&mut kept, |k| k.pos);
+    // By position (each cell's first position is its own).
+    sort_by_position(&mut kept);
     kept.truncate(max);
     Thinning::all(kept)
+}
+
+/// Kept points below which a comparison sort is faster than a radix sort, whose passes
+/// over 256 buckets cost more than the sort of a few dozen points.
+const RADIX_FROM: usize = 64;
+
+/// Sorts `kept` (of distinct positions) by position: a radix sort, several times faster
+/// than a comparison sort on the thousands of cells of a dense tile, and a comparison sort
+/// on the few of a sparse one.
+pub fn sort_by_position(kept: &mut [Kept]) {
+    if kept.len() < RADIX_FROM {
+        kept.sort_unstable_by_key(|k| k.pos);
+    } else {
+        radsort::sort_by_key(kept, |k| k.pos);
+    }
 }
 
 #[cfg(test)]
