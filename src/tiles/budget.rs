@@ -116,15 +116,6 @@ enum Chunk<'a, 'c> {
     Points(&'a [LocatedPoint]),
 }
 
-impl Chunk<'_, '_> {
-    fn len(&self) -> usize {
-        match self {
-            Self::Refs(r) => r.len(),
-            Self::Points(p) => p.len(),
-        }
-    }
-}
-
 /// Encodes `candidates` as the MVT layer of `layer` within its budget (see
 /// [`encode_pool_within_budget`]), with the bytes of a point estimated here.
 pub fn encode_within_budget(
@@ -301,17 +292,29 @@ pub fn encode_pool_within_budget(
                 (None, Chunk::Refs(refs)) => warm(layer, refs),
                 (None, Chunk::Points(_)) => {}
             }
-            for i in 0..chunk.len() {
-                match (&mut table, &chunk) {
-                    (Some(tile), Chunk::Points(points)) => {
-                        let p = points[i];
+            // Whether the layer is stopped after its `written`-th feature (checked every 64).
+            let checks = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
+            let stop = |encoder: &LayerEncoder, written: usize| {
+                checks
+                    && written.is_multiple_of(64)
+                    && (encoder.size() > budget.max_bytes
+                        || over_projection(encoder.size(), written, kept_len, budget.max_bytes))
+            };
+            match (&mut table, &chunk) {
+                (Some(tile), Chunk::Points(points)) => {
+                    for p in *points {
                         let represents = thinned.then_some(p.represents);
                         tile.write_point(&mut encoder, layer, (p.pos, p.id), p.at, represents);
+                        written += 1;
+                        if stop(&encoder, written) {
+                            return true;
+                        }
                     }
-                    (table, Chunk::Refs(refs)) => {
-                        let (c, represents) = refs[i];
+                }
+                (table, Chunk::Refs(refs)) => {
+                    for &(c, represents) in *refs {
                         let represents = thinned.then_some(represents);
-                        match (table, &c.what) {
+                        match (&mut *table, &c.what) {
                             (Some(tile), Item::Point(pos)) => {
                                 tile.write(
                                     &mut encoder,
@@ -323,18 +326,13 @@ pub fn encode_pool_within_budget(
                             }
                             _ => write_candidate(&mut encoder, layer, cfg, c, represents),
                         }
+                        written += 1;
+                        if stop(&encoder, written) {
+                            return true;
+                        }
                     }
-                    (None, Chunk::Points(_)) => {}
                 }
-                written += 1;
-                if budget.max_bytes > 0
-                    && round < MAX_ROUNDS - 1
-                    && written.is_multiple_of(64)
-                    && (encoder.size() > budget.max_bytes
-                        || over_projection(encoder.size(), written, kept_len, budget.max_bytes))
-                {
-                    return true;
-                }
+                (None, Chunk::Points(points)) => written += points.len(),
             }
             false
         };
