@@ -75,8 +75,8 @@ impl PointTile<'_> {
     pub fn located(&self, kept: &[Kept]) -> Vec<LocatedPoint> {
         let grid = self.tf.grid();
         // With ids that follow positions, a point of the pyramid needs no read of its
-        // feature at all: one pass from its code, the rare point outside the pyramid (added
-        // since it was made) read where it comes.
+        // feature at all: one pass from its code. A point without an index in the finest
+        // level ([`NOT_IN_PYRAMID`], only past 2^32 cells) is read from its feature there.
         if let (Some(grid), Some(_)) = (grid, self.pyramid.id_of(0)) {
             let mut located = Vec::with_capacity(kept.len());
             located.extend(kept.iter().filter_map(|k| {
