@@ -350,7 +350,27 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
     let estimate = prepared.point_bytes().expect("a layer of points");
     assert_eq!(Some(estimate), point_bytes(&layer));
     let mut probed = 0;
-    let mut layers = std::collections::HashMap::new();
+    // The layer of a tile from a pool under an estimate, checked against the budget.
+    let encode = |coord: TileCoord, pool: Pool<'_>, point_bytes: Option<usize>| {
+        let from = Precomputed {
+            values: prepared.values(),
+            point_bytes,
+        };
+        let (encoder, report) = encode_pool_within_budget(&layer, cfg, pool, coord, from);
+        assert!(
+            report.bytes <= max_bytes && report.features > 0,
+            "{coord} with {point_bytes:?} bytes a point: {} bytes, {} features",
+            report.bytes,
+            report.features
+        );
+        // An estimate over the whole budget leaves room for one point only.
+        if point_bytes == Some(2 * max_bytes) {
+            assert_eq!(report.features, 1, "{coord} under {point_bytes:?}");
+        }
+        let mut bytes = Vec::new();
+        encoder.finish(&mut bytes);
+        (bytes, report)
+    };
     for z in 0..=6u8 {
         let n = 1u32 << z;
         for (x, y) in (0..n).flat_map(|x| (0..n).map(move |y| (x, y))) {
@@ -360,45 +380,21 @@ fn the_bytes_of_a_point_thin_a_dense_tile_within_its_byte_budget() {
             }
             // No estimate, the layer's, one far too low, one far too high, and one larger
             // than the whole budget (a point that alone does not fit).
-            let estimates = [
+            for point_bytes in [
                 None,
                 Some(estimate),
                 Some(1),
                 Some(8 * estimate),
                 Some(2 * max_bytes),
-            ];
-            // Each from the gathered candidates and from the pool a render reads (the
-            // pyramid's, where it answers the tile): the same layer.
-            for (point_bytes, pyramid) in
-                estimates.into_iter().flat_map(|e| [(e, false), (e, true)])
-            {
-                let from = Precomputed {
-                    values: prepared.values(),
-                    point_bytes,
-                };
-                let pool = if pyramid {
-                    gather::pool(&layer, cfg, &prepared, coord, None)
-                } else {
-                    Pool::Gathered(gather::candidates(&layer, cfg, &prepared, coord, None))
-                };
-                let (encoder, report) = encode_pool_within_budget(&layer, cfg, pool, coord, from);
+            ] {
+                // From the gathered candidates and from the pool a render reads (the
+                // pyramid's, where it answers the tile): the same layer.
+                let candidates = gather::candidates(&layer, cfg, &prepared, coord, None);
+                let (gathered, report) = encode(coord, Pool::Gathered(candidates), point_bytes);
+                let pool = gather::pool(&layer, cfg, &prepared, coord, None);
+                let (pyramid, _) = encode(coord, pool, point_bytes);
                 assert!(
-                    report.bytes <= max_bytes && report.features > 0,
-                    "z{z}/{x}/{y} with {point_bytes:?} bytes a point: {} bytes, {} features",
-                    report.bytes,
-                    report.features
-                );
-                // An estimate over the whole budget leaves room for one point only.
-                if point_bytes == Some(2 * max_bytes) {
-                    assert_eq!(report.features, 1, "z{z}/{x}/{y} under {point_bytes:?}");
-                }
-                let mut bytes = Vec::new();
-                encoder.finish(&mut bytes);
-                let both = layers
-                    .entry((coord, point_bytes))
-                    .or_insert_with(|| bytes.clone());
-                assert!(
-                    *both == bytes,
+                    gathered == pyramid,
                     "z{z}/{x}/{y} with {point_bytes:?}: the pools differ"
                 );
                 // Thinned from the first features encoded (no estimate): the bytes a

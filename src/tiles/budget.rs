@@ -280,6 +280,14 @@ pub fn encode_pool_within_budget(
         // Points of a point tile are written straight from their positions when the
         // layer's values are encoded; otherwise they are made candidates.
         let direct = table.is_some();
+        // Whether the layer is stopped after its `written`-th feature (checked every 64).
+        let checks = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
+        let stop = |encoder: &LayerEncoder, written: usize| {
+            checks
+                && written.is_multiple_of(64)
+                && (encoder.size() > budget.max_bytes
+                    || over_projection(encoder.size(), written, kept_len, budget.max_bytes))
+        };
         let mut encode_chunk = |chunk: Chunk<'_, '_>| -> bool {
             match (&table, &chunk) {
                 (Some(t), Chunk::Refs(refs)) => {
@@ -292,14 +300,6 @@ pub fn encode_pool_within_budget(
                 (None, Chunk::Refs(refs)) => warm(layer, refs),
                 (None, Chunk::Points(_)) => {}
             }
-            // Whether the layer is stopped after its `written`-th feature (checked every 64).
-            let checks = budget.max_bytes > 0 && round < MAX_ROUNDS - 1;
-            let stop = |encoder: &LayerEncoder, written: usize| {
-                checks
-                    && written.is_multiple_of(64)
-                    && (encoder.size() > budget.max_bytes
-                        || over_projection(encoder.size(), written, kept_len, budget.max_bytes))
-            };
             match (&mut table, &chunk) {
                 (Some(tile), Chunk::Points(points)) => {
                     for p in *points {
@@ -367,7 +367,7 @@ pub fn encode_pool_within_budget(
         }
         #[expect(clippy::cast_precision_loss, reason = "an estimate")]
         let per_feature = size as f64 / written.max(1) as f64;
-        limit = fitting(budget.max_bytes, per_feature).clamp(1, kept_len - 1);
+        limit = fitting(budget.max_bytes, per_feature).min(kept_len - 1);
         round += 1;
     };
     if report.thinned {

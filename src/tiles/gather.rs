@@ -77,7 +77,7 @@ impl PointTile<'_> {
         // With ids that follow positions, a point of the pyramid needs no read of its
         // feature at all: one pass from its code. A point without an index in the finest
         // level ([`NOT_IN_PYRAMID`], only past 2^32 cells) is read from its feature there.
-        if let (Some(grid), Some(_)) = (grid, self.pyramid.id_of(0)) {
+        if let Some(grid) = grid.filter(|_| self.pyramid.ids_follow_positions()) {
             let mut located = Vec::with_capacity(kept.len());
             located.extend(kept.iter().filter_map(|k| {
                 let pos = usize::try_from(k.pos).ok()?;

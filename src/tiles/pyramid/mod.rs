@@ -317,6 +317,11 @@ impl Pyramid {
         self.id_offset.map(|offset| offset + u64::from(pos))
     }
 
+    /// Whether feature ids follow positions ([`Self::id_of`] answers for every point).
+    pub fn ids_follow_positions(&self) -> bool {
+        self.id_offset.is_some()
+    }
+
     /// Bytes the pyramid holds.
     pub fn heap_bytes(&self) -> usize {
         std::iter::once(&self.points)

@@ -206,6 +206,17 @@ mod tests {
     }
 
     #[test]
+    fn kept_points_are_put_in_order_on_both_sides_of_the_radix_cut() {
+        for n in [0, 1, 2, RADIX_FROM as u32 - 1, RADIX_FROM as u32, 300] {
+            let mut got: Vec<Kept> = scrambled(n).into_iter().map(kept).collect();
+            let mut expected = got.clone();
+            expected.sort_by_key(|k| k.pos);
+            sort_by_position(&mut got);
+            assert_eq!(got, expected, "n {n}");
+        }
+    }
+
+    #[test]
     fn head_and_rest_are_every_kept_point_once() {
         for n in [10u32, 256, 300, 4000] {
             let all: Vec<Kept> = scrambled(n).into_iter().map(kept).collect();
