@@ -54,6 +54,7 @@ fmt:
 bench:
 	$(CARGO) bench
 	bash benches/targets.sh
+	bash benches/instructions.sh
 	bash benches/load_wall.sh
 	bash benches/load.sh
 	bash benches/tiles_load.sh

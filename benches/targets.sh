@@ -31,21 +31,8 @@ ROWS=${ROWS:-load items radius nearest compress tiles z4 disconnect growth cache
 
 command -v wrk >/dev/null || { echo "targets.sh: wrk is needed (apt-get install -y wrk)" >&2; exit 1; }
 [[ -x $BIN ]] || cargo build --release --quiet --bin khorasan-atlas
-mkdir -p "$SCRATCH"
-data="$SCRATCH/points_$POINTS.geojson"
-[[ -s $data ]] || python3 "$BENCH/gen_data.py" "$POINTS" "$data"
-W="$BENCH/gen_workload.py"
-list() { # name kind template [args]
-  local f="$SCRATCH/urls_$1.txt"
-  [[ -s $f ]] || python3 "$W" "$2" 20000 "$3" "${@:4}" >"$f"
-  echo "$f"
-}
-ITEMS=$(list items bbox '/collections/points/items?bbox={minx},{miny},{maxx},{maxy}&limit=100')
-ITEMS1000=$(list items1000 bbox '/collections/points/items?bbox={minx},{miny},{maxx},{maxy}&limit=1000')
-RADIUS=$(list radius radius '/collections/points/radius?coords=POINT({lon}%20{lat})&within=50&within-units=km&limit=100')
-NEAREST=$(list nearest radius '/collections/points/nearest?coords=POINT({lon}%20{lat})&limit=10')
-TILES=$(list tiles tiles '/tiles/points/{z}/{x}/{y}')
-Z4=$(list z4 tiles '/tiles/points/{z}/{x}/{y}' --zmin 4 --zmax 4)
+source benches/support/lists.sh
+data=$(data_file "$POINTS")
 
 source benches/support/server.sh
 rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Instructions a tile or a request takes, counted by valgrind's callgrind on the shared
+# dense benchmark data (../shared/bench). Unlike a time, a count does not move with the
+# machine's load: it is the figure to compare two builds by (run this on each).
+#
+#   bash benches/instructions.sh                          # 1M and 100k points, every set
+#   POINTS=100000 SETS="z6-10 nearest" bash benches/instructions.sh
+#
+# Tile sets, rendered in process by the `tile_list` example, once each, counting only
+# `render_cancellable` (no HTTP): z6-10 (the first 300 paths of the z6-10 list of
+# targets.sh), z10 (its first 200 z10 paths: small tiles), z4 (the first 200 z4 paths).
+# Request sets, answered in process through the whole application (router, middleware,
+# handler, response body; no socket) by the `request_list` example, after one untimed
+# round: items, radius and nearest (the first 1,000 paths of each list of targets.sh).
+# The generators are deterministic, so a build counts the same on any x86-64 machine.
+# valgrind must be installed (apt-get install -y valgrind); a set takes a minute or two at
+# 1M points, most of it loading the data under valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH=${BENCH:-../shared/bench}
+[[ -d $BENCH ]] || { echo "instructions.sh: no bench kit at $BENCH (set BENCH)" >&2; exit 2; }
+command -v valgrind >/dev/null || {
+  echo "instructions.sh: valgrind is needed (apt-get install -y valgrind)" >&2
+  exit 1
+}
+SCRATCH=${SCRATCH:-benches/data/dense}
+POINTS=${POINTS:-1000000 100000}
+SETS=${SETS:-z6-10 z10 z4 items radius nearest}
+source benches/support/lists.sh
+
+cargo build --release --quiet --example tile_list --example request_list
+
+# A set's paths, its program and the function counted.
+set_paths() { # set -> a file of its paths
+  local f="$SCRATCH/instructions_$1.txt"
+  case $1 in
+    z6-10) head -n 300 "$TILES" ;;
+    z10) grep -E '/10/[0-9]+/[0-9]+$' "$TILES" | head -n 200 ;;
+    z4) head -n 200 "$Z4" ;;
+    items) head -n 1000 "$ITEMS" ;;
+    radius) head -n 1000 "$RADIUS" ;;
+    nearest) head -n 1000 "$NEAREST" ;;
+    *) echo "instructions.sh: unknown set $1" >&2; exit 2 ;;
+  esac >"$f"
+  echo "$f"
+}
+
+echo "| points | set | paths | instructions | a path | bytes a path |"
+echo "|---|---|---|---|---|---|"
+for points in $POINTS; do
+  data=$(data_file "$points")
+  for set in $SETS; do
+    paths=$(set_paths "$set")
+    count=$(wc -l <"$paths")
+    case $set in
+      z*) run=(target/release/examples/tile_list "$data" "$paths" 1)
+        counted='khorasan_atlas::tiles::render::render_cancellable' ;;
+      *) run=(target/release/examples/request_list "$data" "$paths" "$count")
+        counted='request_list::answer_all' ;;
+    esac
+    out=$(mktemp)
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$counted" \
+      "${run[@]}" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
+    total=$(awk '/Collected :/ { print $NF }' "$out")
+    # Both programs end with "all: N tiles|requests, T us/..., B B/...".
+    bytes=$(awk '/^all:/ { print $6 }' "$out")
+    rm -f "$out"
+    [[ -n $total && -n $bytes ]] || { echo "instructions.sh: no count for $set" >&2; exit 1; }
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$points" "$set" "$count" "$total" \
+      "$((total / count))" "$bytes"
+  done
+done
