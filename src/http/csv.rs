@@ -134,7 +134,7 @@ pub fn respond(
     body: Vec<u8>,
     layer_id: &str,
     counts: (usize, usize),
-    links: &[serde_json::Value],
+    links: &[super::respond::Link],
     max_age: u32,
 ) -> actix_web::HttpResponse {
     use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -151,11 +151,8 @@ pub fn respond(
         .collect();
     let paging: Vec<String> = links
         .iter()
-        .filter_map(|l| {
-            let rel = l.get("rel")?.as_str()?;
-            let href = l.get("href")?.as_str()?;
-            matches!(rel, "next" | "prev").then(|| format!("<{href}>; rel=\"{rel}\""))
-        })
+        .filter(|l| matches!(l.rel, "next" | "prev"))
+        .map(|l| format!("<{}>; rel=\"{}\"", l.href, l.rel))
         .collect();
     let mut headers = vec![
         (

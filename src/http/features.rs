@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::format::{self, Format};
 use super::html::{self, Page};
 use super::params;
-use super::respond::{self, GEOJSON, JSON, OPENAPI};
+use super::respond::{self, GEOJSON, JSON, Link, OPENAPI};
 use super::state::AppState;
 use crate::catalog::Layer;
 use crate::catalog::output::FeatureJson;
@@ -56,8 +56,13 @@ pub const CONFORMANCE: &[&str] = &[
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
-fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
-    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+fn link(href: String, rel: &'static str, kind: &'static str, title: &'static str) -> Link {
+    Link {
+        href,
+        rel,
+        kind,
+        title,
+    }
 }
 
 /// `GET /` (JSON): the landing page.
@@ -86,18 +91,18 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     if state.map_built
         && let Some(links) = body["links"].as_array_mut()
     {
-        links.push(link(
+        links.push(json!(link(
             format!("{base}/map"),
             "service-doc",
             "text/html",
             "The map",
-        ));
-        links.push(link(
+        )));
+        links.push(json!(link(
             format!("{base}/map/tiles.html"),
             "alternate",
             "text/html",
             "The vector tiles in MapLibre GL JS",
-        ));
+        )));
     }
     html::document(
         &req,

@@ -166,6 +166,16 @@ pub fn json<T: Serialize>(
     Ok(cacheable(req, json_bytes(value)?, content_type, max_age))
 }
 
+/// A link of a document or a page, serialized with its members in this order.
+#[derive(Debug, Serialize)]
+pub struct Link {
+    pub href: String,
+    pub rel: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+}
+
 /// The base URL (`scheme://host`) the client used, for absolute links.
 pub fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();

@@ -3,7 +3,6 @@
 //! the response size limit, or CSV.
 
 use actix_web::{HttpRequest, HttpResponse};
-use serde_json::Value;
 
 use super::geojson::FeatureWriter;
 use super::{link, max_age};
@@ -12,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::http::format::{self, Format};
 use crate::http::html::{self, Page};
 use crate::http::params::Params;
-use crate::http::respond::{self, GEOJSON, JSON};
+use crate::http::respond::{self, GEOJSON, JSON, Link};
 use crate::http::state::AppState;
 use crate::query::Outcome;
 use crate::query::request::Listing;
@@ -22,7 +21,7 @@ struct CollectionPage<'a> {
     layer: &'a Layer,
     outcome: &'a Outcome,
     select: Option<&'a [usize]>,
-    links: Vec<Value>,
+    links: Vec<Link>,
 }
 
 impl CollectionPage<'_> {
