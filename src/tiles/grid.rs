@@ -56,7 +56,7 @@ pub fn cell_of(code: u64) -> (u32, u32) {
 /// cells of each put in order on their own (a ring one cell wide is in order already).
 pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u64)> {
     let side = 1i64 << b;
-    let rows = 1i64 << (z + b);
+    let rows_in_world = 1i64 << (z + b);
     let (r, x0, y0) = (i64::from(r), i64::from(x) << b, i64::from(y) << b);
     // Cells of the ring in each neighbour, by its offset: west or north, the tile's own
     // columns or rows, east or south.
@@ -82,12 +82,21 @@ pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u6
             continue;
         }
         let start = ranges.len();
-        for cy in span(dy, y0).filter(|cy| (0..rows).contains(cy)) {
-            for cx in span(dx, x0) {
-                if let (Ok(cx), Ok(cy)) = (u32::try_from(cx), u32::try_from(cy)) {
-                    let cell = morton(cx, cy);
+        let (columns, rows) = (span(dx, x0), span(dy, y0));
+        let (columns, rows) = (
+            columns.start.max(0)..columns.end,
+            rows.start.max(0)..rows.end.min(rows_in_world),
+        );
+        if let (Ok(cx), Ok(cy)) = (u32::try_from(columns.start), u32::try_from(rows.start)) {
+            // The first cell's code, then each next cell's from the one before it.
+            let mut row = morton(cx, cy);
+            for _ in rows {
+                let mut cell = row;
+                for _ in columns.clone() {
                     ranges.push((cell, cell + 1));
+                    cell = next_column(cell);
                 }
+                row = next_row(row);
             }
         }
         if let Some(piece) = ranges.get_mut(start..) {
@@ -95,6 +104,20 @@ pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u6
         }
     }
     ranges
+}
+
+/// The even bits of a code (its column).
+const COLUMN_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// The code of the cell east of the cell of `code`: its column plus one, carried through
+/// the row's bits (set for the addition, then put back).
+fn next_column(code: u64) -> u64 {
+    (((code | !COLUMN_BITS).wrapping_add(1)) & COLUMN_BITS) | (code & !COLUMN_BITS)
+}
+
+/// The code of the cell south of the cell of `code` (its row plus one).
+fn next_row(code: u64) -> u64 {
+    (((code | COLUMN_BITS).wrapping_add(2)) & !COLUMN_BITS) | (code & COLUMN_BITS)
 }
 
 /// The cell of a normalized Mercator coordinate, unbounded: the world is `0..2^31`, a copy
@@ -227,6 +250,21 @@ mod tests {
         assert_eq!(quantize(1.0), (1 << FINEST) - 1);
         assert_eq!(quantize(-0.5), 0);
         assert_eq!(quantize_wide(1.5), 3 << (FINEST - 1));
+    }
+
+    #[test]
+    fn the_next_column_and_row_are_the_codes_of_the_cells_east_and_south() {
+        for (x, y) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (3, 7),
+            (0x7FFF_FFFE, 5),
+            (977, 0x7FFF_FFFE),
+        ] {
+            assert_eq!(next_column(morton(x, y)), morton(x + 1, y), "({x}, {y})");
+            assert_eq!(next_row(morton(x, y)), morton(x, y + 1), "({x}, {y})");
+        }
     }
 
     #[test]
