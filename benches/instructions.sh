@@ -8,7 +8,9 @@
 #
 # Tile sets, rendered in process by the `tile_list` example, once each, counting only
 # `render_cancellable` (no HTTP): z6-10 (the first 300 paths of the z6-10 list of
-# targets.sh), z10 (its first 200 z10 paths: small tiles), z4 (the first 200 z4 paths).
+# targets.sh), z10 (its first 200 z10 paths: small tiles), z4 (the first 200 z4 paths),
+# z12-14 (200 paths of zooms 12-14, the streets of a town: tiles of a few
+# points or none).
 # Request sets, answered in process through the whole application (router, middleware,
 # handler, response body; no socket) by the `request_list` example, after one untimed
 # round: items, radius and nearest (the first 1,000 paths of each list of targets.sh).
@@ -26,7 +28,7 @@ command -v valgrind >/dev/null || {
 }
 SCRATCH=${SCRATCH:-benches/data/dense}
 POINTS=${POINTS:-1000000 100000}
-SETS=${SETS:-z6-10 z10 z4 items radius nearest}
+SETS=${SETS:-z6-10 z10 z4 z12-14 items radius nearest}
 source benches/support/lists.sh
 
 cargo build --release --quiet --example tile_list --example request_list
@@ -38,6 +40,7 @@ set_paths() { # set -> a file of its paths
     z6-10) head -n 300 "$TILES" ;;
     z10) grep -E '/10/[0-9]+/[0-9]+$' "$TILES" | head -n 200 ;;
     z4) head -n 200 "$Z4" ;;
+    z12-14) head -n 200 "$(list z12-14 tiles '/tiles/points/{z}/{x}/{y}' --zmin 12 --zmax 14)" ;;
     items) head -n 1000 "$ITEMS" ;;
     radius) head -n 1000 "$RADIUS" ;;
     nearest) head -n 1000 "$NEAREST" ;;
