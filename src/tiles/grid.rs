@@ -99,7 +99,11 @@ pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u6
                 row = next_row(row);
             }
         }
-        if let Some(piece) = ranges.get_mut(start..) {
+        // A ring one cell wide is in order as made (a row, a column or a cell); a wider
+        // one is put in order piece by piece.
+        if r > 1
+            && let Some(piece) = ranges.get_mut(start..)
+        {
             piece.sort_unstable();
         }
     }
