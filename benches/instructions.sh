@@ -31,16 +31,17 @@ POINTS=${POINTS:-1000000 100000}
 SETS=${SETS:-z6-10 z10 z4 z12-14 items radius nearest}
 source benches/support/lists.sh
 
+Z12_14=$(list z12-14 tiles '/tiles/points/{z}/{x}/{y}' --zmin 12 --zmax 14)
+
 cargo build --release --quiet --example tile_list --example request_list
 
-# A set's paths, its program and the function counted.
 set_paths() { # set -> a file of its paths
   local f="$SCRATCH/instructions_$1.txt"
   case $1 in
     z6-10) head -n 300 "$TILES" ;;
     z10) grep -E '/10/[0-9]+/[0-9]+$' "$TILES" | head -n 200 ;;
     z4) head -n 200 "$Z4" ;;
-    z12-14) head -n 200 "$(list z12-14 tiles '/tiles/points/{z}/{x}/{y}' --zmin 12 --zmax 14)" ;;
+    z12-14) head -n 200 "$Z12_14" ;;
     items) head -n 1000 "$ITEMS" ;;
     radius) head -n 1000 "$RADIUS" ;;
     nearest) head -n 1000 "$NEAREST" ;;
@@ -56,6 +57,7 @@ for points in $POINTS; do
   for set in $SETS; do
     paths=$(set_paths "$set")
     count=$(wc -l <"$paths")
+    # The program of the set and the function whose instructions are counted.
     case $set in
       z*) run=(target/release/examples/tile_list "$data" "$paths" 1)
         counted='khorasan_atlas::tiles::render::render_cancellable' ;;

@@ -8,11 +8,11 @@
 //!     benches/data/dense/urls_nearest.txt [COUNT]
 //! ```
 //!
-//! The layer is served as `--layer points=FILE` serves it, with the tile cache off. Every
-//! request of the list is answered once untimed (the layer's tile preparation and every
-//! first use happen then), then the first COUNT (default 1,000) are answered again in
-//! [`answer_all`], the function to count (`valgrind --tool=callgrind
-//! --toggle-collect=request_list::answer_all`). Each path must be answered with 200.
+//! The layer is served as `--layer points=FILE` serves it, with the tile cache off. The
+//! first COUNT requests of the list (default 1,000) are answered once untimed (the layer's
+//! tile preparation and every first use happen then), then again in [`answer_all`], the
+//! function to count (`valgrind --tool=callgrind --toggle-collect=request_list::answer_all`).
+//! Each must be answered with 200, and with the same bytes both times.
 
 use std::time::{Duration, Instant};
 

@@ -82,11 +82,11 @@ pub fn tile_and_ring(z: u32, (x, y): (u32, u32), b: u32, r: u32) -> Vec<(u64, u6
             continue;
         }
         let start = ranges.len();
+        // Rows outside the world are left out. A span of columns is either all west of
+        // the world (`r` is below a tile's `2^b` columns; its first column then fails the
+        // conversion below) or all inside it.
         let (columns, rows) = (span(dx, x0), span(dy, y0));
-        let (columns, rows) = (
-            columns.start.max(0)..columns.end,
-            rows.start.max(0)..rows.end.min(rows_in_world),
-        );
+        let rows = rows.start.max(0)..rows.end.min(rows_in_world);
         if let (Ok(cx), Ok(cy)) = (u32::try_from(columns.start), u32::try_from(rows.start)) {
             // The first cell's code, then each next cell's from the one before it.
             let mut row = morton(cx, cy);
