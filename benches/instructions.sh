@@ -13,7 +13,9 @@
 # points or none).
 # Request sets, answered in process through the whole application (router, middleware,
 # handler, response body; no socket) by the `request_list` example, after one untimed
-# round: items, radius and nearest (the first 1,000 paths of each list of targets.sh).
+# round: items, radius and nearest (the first 1,000 paths of each list of targets.sh), and
+# cached (the paths of z6-10 with the tile cache on, answered from the cache that the
+# untimed round filled: routing, lookup and headers, as the cached row of targets.sh).
 # The generators are deterministic, so a build counts the same on any x86-64 machine.
 # valgrind must be installed (apt-get install -y valgrind); a set takes a minute or two at
 # 1M points, most of it loading the data under valgrind.
@@ -28,7 +30,7 @@ command -v valgrind >/dev/null || {
 }
 SCRATCH=${SCRATCH:-benches/data/dense}
 POINTS=${POINTS:-1000000 100000}
-SETS=${SETS:-z6-10 z10 z4 z12-14 items radius nearest}
+SETS=${SETS:-z6-10 z10 z4 z12-14 items radius nearest cached}
 source benches/support/lists.sh
 
 Z12_14=$(list z12-14 tiles '/tiles/points/{z}/{x}/{y}' --zmin 12 --zmax 14)
@@ -45,6 +47,7 @@ set_paths() { # set -> a file of its paths
     items) head -n 1000 "$ITEMS" ;;
     radius) head -n 1000 "$RADIUS" ;;
     nearest) head -n 1000 "$NEAREST" ;;
+    cached) head -n 300 "$TILES" ;;
     *) echo "instructions.sh: unknown set $1" >&2; exit 2 ;;
   esac >"$f"
   echo "$f"
@@ -58,14 +61,16 @@ for points in $POINTS; do
     paths=$(set_paths "$set")
     count=$(wc -l <"$paths")
     # The program of the set and the function whose instructions are counted.
+    cache_mib=0
     case $set in
       z*) run=(target/release/examples/tile_list "$data" "$paths" 1)
         counted='khorasan_atlas::tiles::render::render_cancellable' ;;
       *) run=(target/release/examples/request_list "$data" "$paths" "$count")
-        counted='request_list::answer_all' ;;
+        counted='request_list::answer_all'
+        [[ $set == cached ]] && cache_mib=256 ;;
     esac
     out=$(mktemp)
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$counted" \
+    TILE_CACHE_MIB=$cache_mib valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$counted" \
       "${run[@]}" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
     total=$(awk '/Collected :/ { print $NF }' "$out")
     # Both programs end with "all: N tiles|requests, T us/..., B B/...".

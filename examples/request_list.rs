@@ -8,11 +8,13 @@
 //!     benches/data/dense/urls_nearest.txt [COUNT]
 //! ```
 //!
-//! The layer is served as `--layer points=FILE` serves it, with the tile cache off. The
-//! first COUNT requests of the list (default 1,000) are answered once untimed (the layer's
-//! tile preparation and every first use happen then), then again in [`answer_all`], the
-//! function to count (`valgrind --tool=callgrind --toggle-collect=request_list::answer_all`).
-//! Each must be answered with 200, and with the same bytes both times.
+//! The layer is served as `--layer points=FILE` serves it, with the tile cache off unless
+//! `TILE_CACHE_MIB` gives it a size (then the counted requests of a tile list are answered
+//! from the cache that the first answers filled). The first COUNT requests of the list
+//! (default 1,000) are answered once untimed (the layer's tile preparation and every first
+//! use happen then), then again in [`answer_all`], the function to count (`valgrind
+//! --tool=callgrind --toggle-collect=request_list::answer_all`). Each must be answered with
+//! 200, and with the same bytes both times.
 
 use std::time::{Duration, Instant};
 
@@ -28,8 +30,11 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// The server's configuration for the list: a larger `limit` allowed, the tile cache off.
-const CONFIG: &str = "[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = 0\n";
+/// The server's configuration for the list: a larger `limit` allowed, and the tile cache
+/// of `cache_mib` MiB.
+fn config(cache_mib: u64) -> String {
+    format!("[server]\nmax_limit = 10000\n\n[server.tiles]\ncache_mib = {cache_mib}\n")
+}
 
 fn main() -> Res<()> {
     let mut args = std::env::args().skip(1);
@@ -37,7 +42,8 @@ fn main() -> Res<()> {
         return Err("usage: request_list FILE.geojson PATHS.txt [COUNT]".into());
     };
     let count: usize = args.next().map_or(Ok(1_000), |n| n.parse())?;
-    let mut raw: RawConfig = toml::from_str(CONFIG)?;
+    let cache_mib: u64 = std::env::var("TILE_CACHE_MIB").map_or(Ok(0), |v| v.parse())?;
+    let mut raw: RawConfig = toml::from_str(&config(cache_mib))?;
     raw.add_layer_arg(&format!("points={data}"))?;
     let config = raw.validate()?;
     let catalog = Catalog::load(&config.catalog())?;

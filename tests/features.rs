@@ -643,6 +643,13 @@ async fn every_route_answers_an_undeclared_method_with_405_and_allow() {
     }
     let unknown = request(&state, actix_web::http::Method::TRACE, "/no/such/path", &[]).await;
     assert_eq!(unknown.status, 404);
+    // Nor is a path under `/tiles` that no tile route has, whatever its method.
+    for method in [actix_web::http::Method::GET, actix_web::http::Method::TRACE] {
+        for path in ["/tiles/incidents/1/2/3/4", "/tiles/", "/tilesets"] {
+            let reply = request(&state, method.clone(), path, &[]).await;
+            assert_eq!(reply.status, 404, "{method} {path}");
+        }
+    }
     // Writes are off on the default atlas: /api describes no write operation.
     for item in doc["paths"].as_object().unwrap().values() {
         for method in ["post", "put", "delete", "patch"] {

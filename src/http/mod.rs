@@ -93,7 +93,7 @@ pub(crate) fn read() -> actix_web::Route {
 }
 
 /// The answer to a method a read-only route does not have: 405 with `Allow`.
-async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let e = Error::MethodNotAllowed(format!("{} {}", req.method(), req.path()));
     let mut resp = actix_web::ResponseError::error_response(&e);
     resp.headers_mut().insert(
@@ -107,14 +107,16 @@ async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 /// [`tiles::TILE_ROUTES`] that takes any other method and answers 405 with `Allow: GET,
 /// HEAD` (a route's guard that does not match passes the request on to the next resource
 /// of the same path). The feature paths, which may take writes, answer other methods in
-/// [`write::routes`]. Paths that match no route stay 404.
+/// [`write::routes`], and the paths of [`tiles::scope`] in that scope. Paths that match no
+/// route stay 404.
 fn method_fallbacks(cfg: &mut web::ServiceConfig) {
     let writes = [
         "/collections/{collectionId}/items",
         "/collections/{collectionId}/items/{featureId}",
     ];
     for path in ROUTES.iter().chain(tiles::TILE_ROUTES) {
-        if !writes.contains(path) {
+        // The tile scope answers other methods on its own paths.
+        if !writes.contains(path) && tiles::in_scope(path).is_none() {
             cfg.service(web::resource(*path).to(method_not_allowed));
         }
     }
@@ -135,7 +137,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/health", read().to(features::health))
         .route("/metrics", read().to(metrics::metrics))
         .route("/collections", read().to(features::collections))
-        // The feature queries first: a request is matched against each route in turn.
+        // A request is matched against each route in turn: the tiles (one prefix for all
+        // of them), then the feature queries, before the rest.
+        .service(tiles::scope())
         .route("/collections/{id}/items", read().to(features::items))
         .route("/collections/{id}/radius", read().to(features::radius))
         .route("/collections/{id}/nearest", read().to(features::nearest))

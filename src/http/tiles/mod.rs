@@ -50,23 +50,39 @@ pub const TILE_ROUTES: &[&str] = &[
     "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
 ];
 
-/// Registers the routes of this module.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tiles", super::read().to(metadata::catalog))
+/// The prefix of the routes of [`scope`].
+pub const SCOPE: &str = "/tiles";
+
+/// The routes under `/tiles` in one scope, each with its answer to other methods (405): a
+/// path outside the scope is told from it by its prefix, without trying the patterns of
+/// every route, and a tile is matched among these routes alone. Registered ahead of the
+/// feature routes, it costs them one comparison of that prefix.
+pub fn scope() -> actix_web::Scope {
+    // The tiles early: only the leaves of a cluster have paths of as many segments.
+    let mut scope = web::scope(SCOPE)
+        .route("", super::read().to(metadata::catalog))
         .route(
-            "/tiles/{layer}/clusters",
-            super::read().to(clusters::clusters),
-        )
-        .route(
-            "/tiles/{layer}/clusters/{cluster}/leaves",
+            "/{layer}/clusters/{cluster}/leaves",
             super::read().to(clusters::leaves),
         )
-        .route("/tiles/{layers}", super::read().to(metadata::tilejson_doc))
-        .route(
-            "/tiles/{layers}/{z}/{x}/{y}",
-            super::read().to(content::tile),
-        )
-        .route("/tileMatrixSets", super::read().to(metadata::matrix_sets))
+        .route("/{layers}/{z}/{x}/{y}", super::read().to(content::tile))
+        .route("/{layer}/clusters", super::read().to(clusters::clusters))
+        .route("/{layers}", super::read().to(metadata::tilejson_doc));
+    for path in TILE_ROUTES.iter().filter_map(|path| in_scope(path)) {
+        scope = scope.service(web::resource(path).to(super::method_not_allowed));
+    }
+    scope
+}
+
+/// The rest of `path` when it lies in [`scope`].
+pub fn in_scope(path: &str) -> Option<&str> {
+    path.strip_prefix(SCOPE)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Registers the routes of this module outside [`scope`].
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tileMatrixSets", super::read().to(metadata::matrix_sets))
         .route(
             "/tileMatrixSets/{tms}",
             super::read().to(metadata::matrix_set),
