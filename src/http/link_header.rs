@@ -24,16 +24,28 @@ fn media(format: Format) -> &'static str {
 /// Adds the `Link` header to `resp`, the listing of `layer_id` in `served`.
 pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: Format) {
     let base = respond::base_url(req);
-    // The request's query without `f`, serialized once; each format's link adds its `f`.
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let path = req.path();
+    // The request's URL with its query without `f`, serialized once; each format's link
+    // adds its `f`.
+    let mut page = String::with_capacity(base.len() + path.len() + req.query_string().len() + 8);
+    page.push_str(&base);
+    page.push_str(path);
+    page.push('?');
+    let start = page.len();
+    let mut query = form_urlencoded::Serializer::for_suffix(page, start);
     query.extend_pairs(
         form_urlencoded::parse(req.query_string().as_bytes()).filter(|(k, _)| k != "f"),
     );
-    let kept = query.finish();
-    let separator = if kept.is_empty() { "" } else { "&" };
-    let page = format!("{base}{}?{kept}{separator}f=", req.path())
-        .replace(',', "%2C")
-        .replace(';', "%3B");
+    let mut page = query.finish();
+    if page.len() > start {
+        page.push('&');
+    }
+    page.push_str("f=");
+    // A comma or semicolon would end the link's target in the header (the query has none:
+    // form encoding escapes them).
+    if page.contains([',', ';']) {
+        page = page.replace(',', "%2C").replace(';', "%3B");
+    }
     let mut value = String::with_capacity(4 * (page.len() + 64));
     for &f in LISTING {
         let rel = if f == served { "self" } else { "alternate" };
@@ -103,6 +115,8 @@ mod tests {
             "/collections/x/items?f=html&filter=name%20LIKE%20%27a%3Bb%27&bbox=-1.5,2,3,4",
             "/collections/x/items?q=a+b&f=csv&datetime=2020-01-01T00:00:00Z/..&empty=",
             "/collections/x/items?%C3%A9t%C3%A9=%E2%9C%93&f",
+            // A comma and a semicolon in the path, which form encoding does not see.
+            "/collections/a,b;c/items?limit=1",
         ] {
             let req = TestRequest::get().uri(uri).to_http_request();
             for served in LISTING.iter().copied() {

@@ -179,7 +179,7 @@ pub struct Link {
 /// The base URL (`scheme://host`) the client used, for absolute links.
 pub fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    [info.scheme(), "://", info.host()].concat()
 }
 
 /// Whether the client prefers HTML (a browser) over JSON.

@@ -88,14 +88,21 @@ impl CollectionPage<'_> {
     }
 }
 
-/// The URL of this request with `offset` replaced.
-fn page_url(req: &HttpRequest, params: &Params, offset: usize) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
+/// The URL of this request (at `base`) with `offset` replaced.
+fn page_url(req: &HttpRequest, base: &str, params: &Params, offset: usize) -> String {
+    let path = req.path();
+    // Room for the URL as it came (the query re-encoded is about as long), so that the
+    // string is not grown piece by piece.
+    let mut url = String::with_capacity(base.len() + path.len() + req.query_string().len() + 32);
+    url.push_str(base);
+    url.push_str(path);
+    url.push('?');
+    let mut q = form_urlencoded::Serializer::for_suffix(url, base.len() + path.len() + 1);
     for (k, v) in params.iter().filter(|(k, _)| *k != "offset") {
         q.append_pair(k, v);
     }
     q.append_pair("offset", &offset.to_string());
-    format!("{}{}?{}", respond::base_url(req), req.path(), q.finish())
+    q.finish()
 }
 
 pub(super) fn respond_page(
@@ -111,13 +118,13 @@ pub(super) fn respond_page(
     let base = respond::base_url(req);
     let mut links = vec![
         link(
-            format!("{base}{}?{}", req.path(), req.query_string()),
+            [base.as_str(), req.path(), "?", req.query_string()].concat(),
             "self",
             GEOJSON,
             "This page",
         ),
         link(
-            format!("{base}/collections/{}", layer.id()),
+            [base.as_str(), "/collections/", layer.id()].concat(),
             "collection",
             JSON,
             "The collection",
@@ -127,7 +134,7 @@ pub(super) fn respond_page(
         let shown = page.offset + outcome.hits.len();
         if shown < outcome.matched {
             links.push(link(
-                page_url(req, params, shown),
+                page_url(req, &base, params, shown),
                 "next",
                 GEOJSON,
                 "Next page",
@@ -135,7 +142,7 @@ pub(super) fn respond_page(
         }
         if page.offset > 0 {
             links.push(link(
-                page_url(req, params, page.offset.saturating_sub(page.limit)),
+                page_url(req, &base, params, page.offset.saturating_sub(page.limit)),
                 "prev",
                 GEOJSON,
                 "Previous page",
