@@ -103,21 +103,56 @@ pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     resp
 }
 
-/// Registers, after every route, one resource per read-only path of [`ROUTES`] and
-/// [`tiles::TILE_ROUTES`] that takes any other method and answers 405 with `Allow: GET,
-/// HEAD` (a route's guard that does not match passes the request on to the next resource
-/// of the same path). The feature paths, which may take writes, answer other methods in
-/// [`write::routes`], and the paths of [`tiles::scope`] in that scope. Paths that match no
-/// route stay 404.
-fn method_fallbacks(cfg: &mut web::ServiceConfig) {
+/// The prefix of the routes of one collection ([`collection_routes`]).
+const COLLECTION: &str = "/collections/{id}";
+
+/// The routes under [`COLLECTION`], relative to it: the feature queries first, the tiles of
+/// OGC API - Tiles, the writes and the event stream, then the answers to other methods. In
+/// a scope, the path after the prefix is compared with most of them as it is, without a
+/// pattern to try.
+fn collection_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/items", read().to(features::items))
+        .route("/radius", read().to(features::radius))
+        .route("/nearest", read().to(features::nearest))
+        .route("/items/{fid}", read().to(features::item))
+        .route("", read().to(features::collection))
+        .route("/queryables", read().to(features::queryables));
+    tiles::collection_routes(cfg);
+    write::routes(cfg);
+    for path in read_only_paths().filter_map(in_collection) {
+        cfg.service(web::resource(path).to(method_not_allowed));
+    }
+}
+
+/// The rest of `path` (OpenAPI syntax) when it lies under [`COLLECTION`].
+fn in_collection(path: &str) -> Option<&str> {
+    path.strip_prefix("/collections/{collectionId}")
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The paths of [`ROUTES`] and [`tiles::TILE_ROUTES`] that only read: the feature paths,
+/// which may take writes, answer other methods in [`write::routes`].
+fn read_only_paths() -> impl Iterator<Item = &'static str> {
     let writes = [
         "/collections/{collectionId}/items",
         "/collections/{collectionId}/items/{featureId}",
     ];
-    for path in ROUTES.iter().chain(tiles::TILE_ROUTES) {
-        // The tile scope answers other methods on its own paths.
-        if !writes.contains(path) && tiles::in_scope(path).is_none() {
-            cfg.service(web::resource(*path).to(method_not_allowed));
+    ROUTES
+        .iter()
+        .chain(tiles::TILE_ROUTES)
+        .copied()
+        .filter(move |path| !writes.contains(path))
+}
+
+/// Registers, after every route, one resource per read-only path outside the scopes of
+/// the tiles and of one collection (which answer for their own paths) that takes any other
+/// method and answers 405 with `Allow: GET, HEAD` (a route's guard that does not match
+/// passes the request on to the next resource of the same path). Paths that match no route
+/// stay 404.
+fn method_fallbacks(cfg: &mut web::ServiceConfig) {
+    for path in read_only_paths() {
+        if tiles::in_scope(path).is_none() && in_collection(path).is_none() {
+            cfg.service(web::resource(path).to(method_not_allowed));
         }
     }
 }
@@ -137,21 +172,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/health", read().to(features::health))
         .route("/metrics", read().to(metrics::metrics))
         .route("/collections", read().to(features::collections))
-        // A request is matched against each route in turn: the tiles (one prefix for all
-        // of them), then the feature queries, before the rest.
+        // A request is matched against each route in turn: the tiles, then the routes of
+        // one collection, each set behind one prefix, before the rest.
         .service(tiles::scope())
-        .route("/collections/{id}/items", read().to(features::items))
-        .route("/collections/{id}/radius", read().to(features::radius))
-        .route("/collections/{id}/nearest", read().to(features::nearest))
-        .route("/collections/{id}/items/{fid}", read().to(features::item))
-        .route("/collections/{id}", read().to(features::collection))
-        .route(
-            "/collections/{id}/queryables",
-            read().to(features::queryables),
-        )
+        .service(web::scope(COLLECTION).configure(collection_routes))
         .route("/map", read().to(map_page));
     tiles::routes(cfg);
-    write::routes(cfg);
     method_fallbacks(cfg);
     if state.map_built {
         cfg.service(

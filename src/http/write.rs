@@ -34,26 +34,16 @@ const READ_ONLY: &str = "GET, HEAD";
 /// Longest accepted `Idempotency-Key`.
 const MAX_KEY_LEN: usize = 255;
 
-/// Registers the write routes and the event stream.
+/// Registers the write routes and the event stream, relative to the collection's path
+/// (`/collections/{id}`, the scope that holds them).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let other = || guard::Not(guard::Any(guard::Get()).or(guard::Head()));
-    cfg.route("/collections/{id}/items", web::post().to(create))
-        .route("/collections/{id}/items/{fid}", web::put().to(replace))
-        .route("/collections/{id}/items/{fid}", web::delete().to(delete))
-        .route(
-            "/collections/{id}/events",
-            super::read().to(super::events::stream),
-        )
-        .service(
-            web::resource("/collections/{id}/items")
-                .guard(other())
-                .to(items_other),
-        )
-        .service(
-            web::resource("/collections/{id}/items/{fid}")
-                .guard(other())
-                .to(item_other),
-        );
+    cfg.route("/items", web::post().to(create))
+        .route("/items/{fid}", web::put().to(replace))
+        .route("/items/{fid}", web::delete().to(delete))
+        .route("/events", super::read().to(super::events::stream))
+        .service(web::resource("/items").guard(other()).to(items_other))
+        .service(web::resource("/items/{fid}").guard(other()).to(item_other));
 }
 
 /// What `Allow` says for the items of `layer`, or for one item.

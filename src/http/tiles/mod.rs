@@ -80,23 +80,22 @@ pub fn in_scope(path: &str) -> Option<&str> {
         .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Registers the routes of this module outside [`scope`].
+/// Registers the tile matrix sets.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/tileMatrixSets", super::read().to(metadata::matrix_sets))
         .route(
             "/tileMatrixSets/{tms}",
             super::read().to(metadata::matrix_set),
-        )
+        );
+}
+
+/// Registers the tiles of one collection (OGC API - Tiles), relative to the collection's
+/// path (`/collections/{id}`, the scope that holds them).
+pub fn collection_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tiles", super::read().to(metadata::ogc_tilesets))
+        .route("/tiles/{tms}", super::read().to(metadata::ogc_tileset))
         .route(
-            "/collections/{id}/tiles",
-            super::read().to(metadata::ogc_tilesets),
-        )
-        .route(
-            "/collections/{id}/tiles/{tms}",
-            super::read().to(metadata::ogc_tileset),
-        )
-        .route(
-            "/collections/{id}/tiles/{tms}/{matrix}/{row}/{col}",
+            "/tiles/{tms}/{matrix}/{row}/{col}",
             super::read().to(content::ogc_tile),
         );
 }
