@@ -152,7 +152,10 @@ pub fn respond(
     let paging: Vec<String> = links
         .iter()
         .filter(|l| matches!(l.rel, "next" | "prev"))
-        .map(|l| format!("<{}>; rel=\"{}\"", l.href, l.rel))
+        .map(|l| {
+            let target = super::link_header::link_target(l.href.clone());
+            format!("<{target}>; rel=\"{}\"", l.rel)
+        })
         .collect();
     let mut headers = vec![
         (

@@ -21,6 +21,18 @@ fn media(format: Format) -> &'static str {
     }
 }
 
+/// `url` as the target of a link in a `Link` header: its commas and semicolons
+/// percent-encoded, as they separate links and their parameters and a client splitting the
+/// header at them would cut the link (a query has none: form encoding escapes them; a host
+/// or path may).
+pub(super) fn link_target(url: String) -> String {
+    if url.contains([',', ';']) {
+        url.replace(',', "%2C").replace(';', "%3B")
+    } else {
+        url
+    }
+}
+
 /// Adds the `Link` header to `resp`, the listing of `layer_id` in `served`.
 pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: Format) {
     let base = respond::base_url(req);
@@ -41,11 +53,9 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
         page.push('&');
     }
     page.push_str("f=");
-    // A comma or semicolon would end the link's target in the header (the query has none:
-    // form encoding escapes them).
-    if page.contains([',', ';']) {
-        page = page.replace(',', "%2C").replace(';', "%3B");
-    }
+    let page = link_target(page);
+    let queryables =
+        link_target([base.as_str(), "/collections/", layer_id, "/queryables"].concat());
     let mut value = String::with_capacity(4 * (page.len() + 64));
     for &f in LISTING {
         let rel = if f == served { "self" } else { "alternate" };
@@ -59,7 +69,7 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
     }
     let _ = write!(
         value,
-        "<{base}/collections/{layer_id}/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
+        "<{queryables}>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
     );
     if let Ok(v) = HeaderValue::from_str(&value) {
         match resp.headers_mut().get(header::LINK).cloned() {
@@ -104,6 +114,28 @@ mod tests {
             "<{base}/collections/{layer_id}/queryables>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
         ));
         links.join(", ")
+    }
+
+    #[test]
+    fn no_link_target_holds_a_separator_whatever_the_host() {
+        let req = TestRequest::get()
+            .uri("/collections/x/items?bbox=1,2,3,4")
+            .insert_header((header::HOST, "ex,am;ple"))
+            .to_http_request();
+        let mut resp = HttpResponse::Ok().finish();
+        add(&req, &mut resp, "x", Format::Json);
+        let value = resp.headers().get(header::LINK).unwrap().to_str().unwrap();
+        let targets: Vec<&str> = value
+            .split('<')
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap())
+            .collect();
+        assert_eq!(targets.len(), LISTING.len() + 1, "{value}");
+        for target in targets {
+            assert!(target.starts_with("http://ex%2Cam%3Bple/"), "{target}");
+            assert!(!target.contains([',', ';']), "{target}");
+        }
+        assert_eq!(link_target("a/b?c=1".into()), "a/b?c=1");
     }
 
     #[test]
