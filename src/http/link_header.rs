@@ -36,20 +36,12 @@ pub(super) fn link_target(url: String) -> String {
 /// Adds the `Link` header to `resp`, the listing of `layer_id` in `served`.
 pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: Format) {
     let base = respond::base_url(req);
-    let path = req.path();
     // The request's URL with its query without `f`, serialized once; each format's link
     // adds its `f`.
-    let mut page = String::with_capacity(base.len() + path.len() + req.query_string().len() + 8);
-    page.push_str(&base);
-    page.push_str(path);
-    page.push('?');
-    let start = page.len();
-    let mut query = form_urlencoded::Serializer::for_suffix(page, start);
-    query.extend_pairs(
-        form_urlencoded::parse(req.query_string().as_bytes()).filter(|(k, _)| k != "f"),
-    );
-    let mut page = query.finish();
-    if page.len() > start {
+    let query = req.query_string();
+    let kept = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "f");
+    let mut page = respond::url_with_query(&base, req.path(), query.len(), kept);
+    if !page.ends_with('?') {
         page.push('&');
     }
     page.push_str("f=");

@@ -93,7 +93,7 @@ pub(crate) fn read() -> actix_web::Route {
 }
 
 /// The answer to a method a read-only route does not have: 405 with `Allow`.
-pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let e = Error::MethodNotAllowed(format!("{} {}", req.method(), req.path()));
     let mut resp = actix_web::ResponseError::error_response(&e);
     resp.headers_mut().insert(
@@ -105,6 +105,10 @@ pub(crate) async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
 
 /// The prefix of the routes of one collection ([`collection_routes`]).
 const COLLECTION: &str = "/collections/{id}";
+
+/// The prefixes (OpenAPI syntax, as in [`ROUTES`]) of the scopes: the tiles and one
+/// collection. Each scope answers other methods on its own paths ([`fallbacks_under`]).
+const SCOPES: [&str; 2] = [tiles::SCOPE, "/collections/{collectionId}"];
 
 /// The routes under [`COLLECTION`], relative to it: the feature queries first, the tiles of
 /// OGC API - Tiles, the writes and the event stream, then the answers to other methods. In
@@ -119,14 +123,12 @@ fn collection_routes(cfg: &mut web::ServiceConfig) {
         .route("/queryables", read().to(features::queryables));
     tiles::collection_routes(cfg);
     write::routes(cfg);
-    for path in read_only_paths().filter_map(in_collection) {
-        cfg.service(web::resource(path).to(method_not_allowed));
-    }
+    fallbacks_under(cfg, SCOPES[1]);
 }
 
-/// The rest of `path` (OpenAPI syntax) when it lies under [`COLLECTION`].
-fn in_collection(path: &str) -> Option<&str> {
-    path.strip_prefix("/collections/{collectionId}")
+/// The rest of `path` when it lies under `prefix` (the whole of a segment).
+fn rest_under<'a>(prefix: &str, path: &'a str) -> Option<&'a str> {
+    path.strip_prefix(prefix)
         .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
@@ -144,14 +146,24 @@ fn read_only_paths() -> impl Iterator<Item = &'static str> {
         .filter(move |path| !writes.contains(path))
 }
 
-/// Registers, after every route, one resource per read-only path outside the scopes of
-/// the tiles and of one collection (which answer for their own paths) that takes any other
-/// method and answers 405 with `Allow: GET, HEAD` (a route's guard that does not match
-/// passes the request on to the next resource of the same path). Paths that match no route
-/// stay 404.
+/// Registers, after the routes of the scope of `prefix` (one of [`SCOPES`]), one resource
+/// per read-only path under it, relative to it, that takes any other method and answers
+/// 405 with `Allow: GET, HEAD` (a route's guard that does not match passes the request on
+/// to the next resource of the same path).
+fn fallbacks_under(cfg: &mut web::ServiceConfig, prefix: &str) {
+    for rest in read_only_paths().filter_map(|path| rest_under(prefix, path)) {
+        cfg.service(web::resource(rest).to(method_not_allowed));
+    }
+}
+
+/// [`fallbacks_under`] for the read-only paths outside every scope, after every route.
+/// Paths that match no route stay 404.
 fn method_fallbacks(cfg: &mut web::ServiceConfig) {
     for path in read_only_paths() {
-        if tiles::in_scope(path).is_none() && in_collection(path).is_none() {
+        if SCOPES
+            .iter()
+            .all(|prefix| rest_under(prefix, path).is_none())
+        {
             cfg.service(web::resource(path).to(method_not_allowed));
         }
     }
@@ -174,7 +186,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/collections", read().to(features::collections))
         // A request is matched against each route in turn: the tiles, then the routes of
         // one collection, each set behind one prefix, before the rest.
-        .service(tiles::scope())
+        .service(tiles::scope().configure(|cfg| fallbacks_under(cfg, SCOPES[0])))
         .service(web::scope(COLLECTION).configure(collection_routes))
         .route("/map", read().to(map_page));
     tiles::routes(cfg);

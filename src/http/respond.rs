@@ -182,6 +182,25 @@ pub fn base_url(req: &HttpRequest) -> String {
     [info.scheme(), "://", info.host()].concat()
 }
 
+/// `base` and `path` with the query of `pairs`, form-encoded: ending with `?` when there
+/// are none. Written into one string of about its final size (the request's query, as long
+/// as `pairs` re-encoded, is given as `query_len`), not grown piece by piece.
+pub fn url_with_query<K: AsRef<str>, V: AsRef<str>>(
+    base: &str,
+    path: &str,
+    query_len: usize,
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> String {
+    let mut url = String::with_capacity(base.len() + path.len() + query_len + 32);
+    url.push_str(base);
+    url.push_str(path);
+    url.push('?');
+    let start = url.len();
+    let mut query = form_urlencoded::Serializer::for_suffix(url, start);
+    query.extend_pairs(pairs);
+    query.finish()
+}
+
 /// Whether the client prefers HTML (a browser) over JSON.
 pub fn wants_html(req: &HttpRequest) -> bool {
     let accept = req

@@ -90,19 +90,14 @@ impl CollectionPage<'_> {
 
 /// The URL of this request (at `base`) with `offset` replaced.
 fn page_url(req: &HttpRequest, base: &str, params: &Params, offset: usize) -> String {
-    let path = req.path();
-    // Room for the URL as it came (the query re-encoded is about as long), so that the
-    // string is not grown piece by piece.
-    let mut url = String::with_capacity(base.len() + path.len() + req.query_string().len() + 32);
-    url.push_str(base);
-    url.push_str(path);
-    url.push('?');
-    let mut q = form_urlencoded::Serializer::for_suffix(url, base.len() + path.len() + 1);
-    for (k, v) in params.iter().filter(|(k, _)| *k != "offset") {
-        q.append_pair(k, v);
-    }
-    q.append_pair("offset", &offset.to_string());
-    q.finish()
+    let offset = offset.to_string();
+    let kept = params.iter().filter(|(k, _)| *k != "offset");
+    respond::url_with_query(
+        base,
+        req.path(),
+        req.query_string().len(),
+        kept.chain([("offset", offset.as_str())]),
+    )
 }
 
 pub(super) fn respond_page(

@@ -53,13 +53,13 @@ pub const TILE_ROUTES: &[&str] = &[
 /// The prefix of the routes of [`scope`].
 pub const SCOPE: &str = "/tiles";
 
-/// The routes under `/tiles` in one scope, each with its answer to other methods (405): a
-/// path outside the scope is told from it by its prefix, without trying the patterns of
-/// every route, and a tile is matched among these routes alone. Registered ahead of the
-/// feature routes, it costs them one comparison of that prefix.
+/// The routes under `/tiles` in one scope: a path outside it is told from it by its
+/// prefix, without trying the patterns of every route, and a tile is matched among these
+/// routes alone. Registered ahead of the feature routes, it costs them one comparison of
+/// that prefix. The caller adds the scope's answers to other methods.
 pub fn scope() -> actix_web::Scope {
     // The tiles early: only the leaves of a cluster have paths of as many segments.
-    let mut scope = web::scope(SCOPE)
+    web::scope(SCOPE)
         .route("", super::read().to(metadata::catalog))
         .route(
             "/{layer}/clusters/{cluster}/leaves",
@@ -67,17 +67,7 @@ pub fn scope() -> actix_web::Scope {
         )
         .route("/{layers}/{z}/{x}/{y}", super::read().to(content::tile))
         .route("/{layer}/clusters", super::read().to(clusters::clusters))
-        .route("/{layers}", super::read().to(metadata::tilejson_doc));
-    for path in TILE_ROUTES.iter().filter_map(|path| in_scope(path)) {
-        scope = scope.service(web::resource(path).to(super::method_not_allowed));
-    }
-    scope
-}
-
-/// The rest of `path` when it lies in [`scope`].
-pub fn in_scope(path: &str) -> Option<&str> {
-    path.strip_prefix(SCOPE)
-        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .route("/{layers}", super::read().to(metadata::tilejson_doc))
 }
 
 /// Registers the tile matrix sets.
