@@ -81,8 +81,9 @@ impl ShortValue {
 
 impl ValueTable {
     /// The values of every feature of `layer`; `None` when they do not fit the table's
-    /// 32-bit ids and offsets.
-    pub fn new(layer: &Layer) -> Option<Self> {
+    /// 32-bit ids and offsets. `order` lists positions in the order tiles tend to read
+    /// them together (the point pyramid's, by place; may be empty): see [`Rows::new`].
+    pub fn new(layer: &Layer, order: &[u32]) -> Option<Self> {
         let fields = layer.fields.len();
         let mut table = Self {
             fields,
@@ -148,7 +149,7 @@ impl ValueTable {
                 ids.push(id);
             }
         }
-        table.rows = Rows::new(&ids, &feature_ids);
+        table.rows = Rows::new(&ids, &feature_ids, order);
         table.exclusive = exclusive_fields(&table.rows, &ids, table.values());
         let mut listed_at = 0;
         table.steps = (0..fields)
@@ -448,6 +449,7 @@ impl<'t> TileValues<'t> {
     }
 
     /// [`Self::write`] for a point at `at` (tile units): the same bytes.
+    #[inline(always)]
     pub fn write_point(
         &mut self,
         encoder: &mut LayerEncoder,
