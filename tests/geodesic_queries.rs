@@ -114,12 +114,18 @@ fn nearest_matches_brute_force_everywhere() {
         let scan = brute_force(&layer, center);
         for k in [1, 7, 100] {
             let got = query::nearest(&layer, center, k, None, &Selection::default());
-            let got: Vec<(usize, f64)> = got
-                .hits
-                .iter()
-                .map(|h| (h.pos, h.distance_m.unwrap()))
-                .collect();
-            assert_eq!(got, scan[..k].to_vec(), "({lon},{lat}) k={k}");
+            let got_pos: Vec<usize> = got.hits.iter().map(|h| h.pos).collect();
+            let expected_pos: Vec<usize> = scan[..k].iter().map(|(i, _)| *i).collect();
+            assert_eq!(got_pos, expected_pos, "({lon},{lat}) k={k}");
+            // The server measures short lines by Vincenty's formulae: within 10 µm of
+            // Karney's.
+            for (hit, (_, expected)) in got.hits.iter().zip(&scan) {
+                let d = hit.distance_m.unwrap();
+                assert!(
+                    (d - expected).abs() <= 1e-5,
+                    "({lon},{lat}) k={k}: {d} against {expected}"
+                );
+            }
         }
         let capped = query::nearest(&layer, center, 100, Some(1_000.0), &Selection::default());
         let expected = scan.iter().take(100).filter(|(_, d)| *d <= 1_000.0).count();

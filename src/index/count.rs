@@ -19,10 +19,10 @@
 //! ellipsoid and so at most `1 / R_MIN`, Schur's comparison theorem (a space curve bent no
 //! more than a circular arc of the same length has a chord no shorter than the arc's) gives
 //! a length of at most `2 R_MIN asin(c / (2 R_MIN))`, which exceeds `c` by about
-//! `c³ / (24 R_MIN²)`: 13 cm at 50 km. Only the points inside that gap need Karney's
-//! distance. Nodes are bounded the same way, through a box of earth-centred coordinates
-//! holding every point whose normal is in the node's box, so that only the nodes that the
-//! edge of the disc crosses are opened.
+//! `c³ / (24 R_MIN²)`: 13 cm at 50 km. Only the points inside that gap need their geodesic
+//! distance ([`geodesic::geodesic_m`]). Nodes are bounded the same way, through a box of
+//! earth-centred coordinates holding every point whose normal is in the node's box, so that
+//! only the nodes that the edge of the disc crosses are opened.
 
 use std::ops::Range;
 
@@ -127,7 +127,7 @@ impl SpatialIndex {
     }
 
     /// How many point geometries lie within `metres` (geodesic, WGS84) of `center`, exactly
-    /// as Karney's distance to each would say; `None` unless every geometry is a single
+    /// as [`geodesic::geodesic_m`] to each would say; `None` unless every geometry is a single
     /// point. See the module notes for the bounds that spare most distances.
     pub fn count_within(&self, center: Point<f64>, metres: f64) -> Option<usize> {
         if !self.base.points_only {
