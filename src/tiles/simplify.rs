@@ -130,19 +130,14 @@ impl PreparedLayer {
                     .map(|f| f.map_or(Cow::Borrowed(&EMPTY), |f| f.geometry.get())),
             )
         };
-        let pyramid = if points { Pyramid::new(layer) } else { None };
-        let order = pyramid
-            .as_ref()
-            .map_or(&[][..], Pyramid::positions_by_place);
-        let values = ValueTable::new(layer, order).inspect(|v| {
-            tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
-                "tile property values encoded");
-        });
         Self {
             generation: layer.generation,
             geoms,
-            pyramid,
-            values,
+            pyramid: if points { Pyramid::new(layer) } else { None },
+            values: ValueTable::new(layer).inspect(|v| {
+                tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
+                    "tile property values encoded");
+            }),
             point_bytes: super::encode::point_bytes(layer),
         }
     }

@@ -71,11 +71,8 @@ pub struct Rows {
 impl Rows {
     /// The rows of `ids`, one id per field of `feature_ids` per position (`ids.len()` a
     /// multiple of it); `feature_ids[field]` when the field's value is the feature's id in
-    /// every row. A field's list holds its ids in order of first use by the positions of
-    /// `order` (the rest after them, by position): positions near each other in `order`
-    /// then find their values near each other in the list, and in any table a tile keeps
-    /// by list index.
-    pub fn new(ids: &[u32], feature_ids: &[bool], order: &[u32]) -> Self {
+    /// every row.
+    pub fn new(ids: &[u32], feature_ids: &[bool]) -> Self {
         let fields = feature_ids.len();
         if fields == 0 {
             return Self::default();
@@ -86,10 +83,7 @@ impl Rows {
             .map(|&feature_id| (!feature_id).then(HashMap::default))
             .collect();
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); fields];
-        let in_order = order
-            .iter()
-            .filter_map(|&pos| ids.get(pos as usize * fields..)?.get(..fields));
-        for row in in_order.chain(ids.chunks_exact(fields)) {
+        for row in ids.chunks_exact(fields) {
             for ((&id, map), list) in row.iter().zip(&mut listed).zip(&mut lists) {
                 let Some(m) = map else { continue };
                 if m.contains_key(&id) {
@@ -246,7 +240,7 @@ mod tests {
         let ids: Vec<u32> = (0..n)
             .flat_map(|i| [i * 7, u32::MAX - i % 5, i % 65_536, 1_000_000 + i])
             .collect();
-        let rows = Rows::new(&ids, &[false, false, false, true], &[]);
+        let rows = Rows::new(&ids, &[false, false, false, true]);
         assert_eq!(rows.row_bytes, 4 + 2 + 2);
         for (pos, expected) in ids.chunks_exact(4).enumerate() {
             let feature = 1_000_000 + u32::try_from(pos).unwrap_or(0);
@@ -265,12 +259,12 @@ mod tests {
     #[test]
     fn a_field_over_the_index_range_is_stored_plain() {
         let ids: Vec<u32> = (0..65_537u32).collect();
-        let rows = Rows::new(&ids, &[false], &[]);
+        let rows = Rows::new(&ids, &[false]);
         assert_eq!(rows.row_bytes, 4);
         assert_eq!(ids_of_last(&rows), vec![65_536]);
-        assert_eq!(Rows::new(&[], &[], &[]).cells(0).count(), 0);
+        assert_eq!(Rows::new(&[], &[]).cells(0).count(), 0);
         // Rows of nothing but feature ids take no bytes and still end.
-        let only = Rows::new(&[0, 0, 0], &[true], &[]);
+        let only = Rows::new(&[0, 0, 0], &[true]);
         assert_eq!((only.row_bytes, only.cells(2).count()), (0, 1));
         assert_eq!(only.cells(3).count(), 0);
     }

@@ -81,9 +81,8 @@ impl ShortValue {
 
 impl ValueTable {
     /// The values of every feature of `layer`; `None` when they do not fit the table's
-    /// 32-bit ids and offsets. `order` lists positions in the order tiles tend to read
-    /// them together (the point pyramid's, by place; may be empty): see [`Rows::new`].
-    pub fn new(layer: &Layer, order: &[u32]) -> Option<Self> {
+    /// 32-bit ids and offsets.
+    pub fn new(layer: &Layer) -> Option<Self> {
         let fields = layer.fields.len();
         let mut table = Self {
             fields,
@@ -149,7 +148,7 @@ impl ValueTable {
                 ids.push(id);
             }
         }
-        table.rows = Rows::new(&ids, &feature_ids, order);
+        table.rows = Rows::new(&ids, &feature_ids);
         table.exclusive = exclusive_fields(&table.rows, &ids, table.values());
         let mut listed_at = 0;
         table.steps = (0..fields)
@@ -448,7 +447,8 @@ impl<'t> TileValues<'t> {
         });
     }
 
-    /// [`Self::write`] for a point at `at` (tile units): the same bytes.
+    /// [`Self::write`] for a point at `at` (tile units): the same bytes. Inlined into the
+    /// loop that writes a tile's points.
     #[inline(always)]
     pub fn write_point(
         &mut self,

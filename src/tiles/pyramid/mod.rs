@@ -317,13 +317,6 @@ impl Pyramid {
         self.id_offset.map(|offset| offset + u64::from(pos))
     }
 
-    /// The positions of the distinct places of the layer's points, in Morton order of
-    /// the places (the first point of each): points listed near each other here are
-    /// near each other on the map.
-    pub fn positions_by_place(&self) -> &[u32] {
-        &self.points.first
-    }
-
     /// Whether feature ids follow positions ([`Self::id_of`] answers for every point).
     pub fn ids_follow_positions(&self) -> bool {
         self.id_offset.is_some()
