@@ -6,6 +6,7 @@ mod common;
 
 use geo::{Distance, Geodesic, Geometry, Point};
 use khorasan_atlas::catalog::Layer;
+use khorasan_atlas::index::geodesic::KARNEY_TOLERANCE_M;
 use khorasan_atlas::query::{self, Page, Selection};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -122,7 +123,7 @@ fn nearest_matches_brute_force_everywhere() {
             for (hit, (_, expected)) in got.hits.iter().zip(&scan) {
                 let d = hit.distance_m.unwrap();
                 assert!(
-                    (d - expected).abs() <= 1e-5,
+                    (d - expected).abs() <= KARNEY_TOLERANCE_M,
                     "({lon},{lat}) k={k}: {d} against {expected}"
                 );
             }

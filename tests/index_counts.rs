@@ -9,7 +9,7 @@ mod common;
 use common::layer_of;
 use geo::{Distance, Geodesic, Geometry, Point, Rect, coord};
 use khorasan_atlas::index::SpatialIndex;
-use khorasan_atlas::index::geodesic::geodesic_m;
+use khorasan_atlas::index::geodesic::{KARNEY_TOLERANCE_M, geodesic_m};
 use khorasan_atlas::query::{self, BBox, Page, Selection};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -178,7 +178,10 @@ fn radius_counts_match_the_geodesic_also_on_the_edge() {
             .map(|(i, p)| {
                 let d = geodesic_m(center, *p);
                 let karney = Geodesic.distance(center, *p);
-                assert!((d - karney).abs() <= 1e-5, "{center:?} {p:?}: {d} {karney}");
+                assert!(
+                    (d - karney).abs() <= KARNEY_TOLERANCE_M,
+                    "{center:?} {p:?}: {d} {karney}"
+                );
                 (i, d)
             })
             .collect();

@@ -108,7 +108,10 @@ const COLLECTION: &str = "/collections/{id}";
 
 /// The prefixes (OpenAPI syntax, as in [`ROUTES`]) of the scopes: the tiles and one
 /// collection. Each scope answers other methods on its own paths ([`fallbacks_under`]).
-const SCOPES: [&str; 2] = [tiles::SCOPE, "/collections/{collectionId}"];
+const SCOPES: [&str; 2] = [tiles::SCOPE, COLLECTION_PATHS];
+
+/// [`COLLECTION`] as the paths of [`ROUTES`] spell it.
+const COLLECTION_PATHS: &str = "/collections/{collectionId}";
 
 /// The routes under [`COLLECTION`], relative to it: the feature queries first, the tiles of
 /// OGC API - Tiles, the writes and the event stream, then the answers to other methods. In
@@ -123,7 +126,7 @@ fn collection_routes(cfg: &mut web::ServiceConfig) {
         .route("/queryables", read().to(features::queryables));
     tiles::collection_routes(cfg);
     write::routes(cfg);
-    fallbacks_under(cfg, SCOPES[1]);
+    fallbacks_under(cfg, COLLECTION_PATHS);
 }
 
 /// The rest of `path` when it lies under `prefix` (the whole of a segment).
@@ -186,7 +189,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/collections", read().to(features::collections))
         // A request is matched against each route in turn: the tiles, then the routes of
         // one collection, each set behind one prefix, before the rest.
-        .service(tiles::scope().configure(|cfg| fallbacks_under(cfg, SCOPES[0])))
+        .service(tiles::scope().configure(|cfg| fallbacks_under(cfg, tiles::SCOPE)))
         .service(web::scope(COLLECTION).configure(collection_routes))
         .route("/map", read().to(map_page));
     tiles::routes(cfg);

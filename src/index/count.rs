@@ -38,6 +38,9 @@ use crate::index::part::Part;
 /// Metres taken off (or added to) every bound, as in the rest of the index, so that
 /// floating-point rounding can never move a point across the edge.
 const SLACK_M: f64 = 0.001;
+// The bounds decide for a point without measuring it only where `geodesic_m` could not
+// decide otherwise: its error against the true distance stays inside the slack.
+const _: () = assert!(geodesic::KARNEY_TOLERANCE_M < SLACK_M);
 
 /// Largest radius for which the earth-centred upper bound is used (the bound needs the
 /// geodesic to be shorter than half a circle of radius `R_MIN`; this leaves a wide margin).
