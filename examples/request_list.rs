@@ -8,7 +8,8 @@
 //!     benches/data/dense/urls_nearest.txt [COUNT]
 //! ```
 //!
-//! The layer is served as `--layer points=FILE` serves it, with the tile cache off unless
+//! The layer is served as `--layer points=FILE` serves it, with the server's logging at its
+//! default level (`info`, to stderr), and with the tile cache off unless
 //! `TILE_CACHE_MIB` gives it a size (then the counted requests of a tile list are answered
 //! from the cache that the first answers filled). The first COUNT requests of the list
 //! (default 1,000) are answered once untimed (the layer's tile preparation and every first
@@ -42,6 +43,11 @@ fn main() -> Res<()> {
         return Err("usage: request_list FILE.geojson PATHS.txt [COUNT]".into());
     };
     let count: usize = args.next().map_or(Ok(1_000), |n| n.parse())?;
+    // The server's logging, at its default level: what it costs a request is counted too.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .init();
     let cache_mib: u64 = std::env::var("TILE_CACHE_MIB").map_or(Ok(0), |v| v.parse())?;
     let mut raw: RawConfig = toml::from_str(&config(cache_mib))?;
     raw.add_layer_arg(&format!("points={data}"))?;

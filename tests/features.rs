@@ -327,6 +327,69 @@ async fn etags_compression_and_cors() {
     assert!(cors.header("access-control-allow-origin").is_some());
 }
 
+/// The request headers named by `Vary` in `reply`, lower-cased, from every `Vary` line.
+fn vary_of(reply: &common::Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("vary")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect()
+}
+
+#[actix_web::test]
+async fn answers_vary_by_origin_and_coding_once_each() {
+    let state = common::atlas();
+    let preflight = common::request(
+        &state,
+        actix_web::http::Method::OPTIONS,
+        "/collections/incidents/items",
+        &[
+            ("Origin", "http://example.org"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+    )
+    .await;
+    let cases = [
+        // A compressed page, the same page as it is, a small document, an HTML page (which
+        // varies by `Accept` too), a refusal, and a preflight.
+        get_with(
+            &state,
+            "/collections/countries/items?limit=100",
+            &[
+                ("Accept-Encoding", "gzip"),
+                ("Origin", "http://example.org"),
+            ],
+        )
+        .await,
+        get_with(&state, "/collections/countries/items?limit=100", &[]).await,
+        get_with(&state, "/conformance", &[]).await,
+        get_with(&state, "/collections", &[("Accept", "text/html")]).await,
+        get_with(&state, "/collections/incidents/items?limit=x", &[]).await,
+        preflight,
+    ];
+    for (i, reply) in cases.iter().enumerate() {
+        let vary = vary_of(reply);
+        for name in [
+            "origin",
+            "access-control-request-method",
+            "access-control-request-headers",
+        ] {
+            let times = vary.iter().filter(|t| *t == name).count();
+            assert_eq!(times, 1, "case {i}: {name} in {vary:?}");
+        }
+    }
+    // Bodies the server may compress say so once, whether or not this one was.
+    for reply in &cases[..2] {
+        let vary = vary_of(reply);
+        let times = vary.iter().filter(|t| *t == "accept-encoding").count();
+        assert_eq!(times, 1, "{vary:?}");
+    }
+    assert_eq!(cases[0].header("content-encoding"), Some("gzip"));
+    assert!(vary_of(&cases[3]).contains(&"accept".to_owned()));
+}
+
 #[actix_web::test]
 async fn queryables_and_openapi_cover_the_routes() {
     let q = get("/collections/incidents/queryables").await.json();

@@ -47,6 +47,20 @@ impl Coding {
         }
     }
 
+    /// [`Self::token`] as a header value.
+    fn header_value(self) -> HeaderValue {
+        static ZSTD_VALUE: HeaderValue = HeaderValue::from_static("zstd");
+        static BROTLI_VALUE: HeaderValue = HeaderValue::from_static("br");
+        static GZIP_VALUE: HeaderValue = HeaderValue::from_static("gzip");
+        static DEFLATE_VALUE: HeaderValue = HeaderValue::from_static("deflate");
+        match self {
+            Coding::Zstd => ZSTD_VALUE.clone(),
+            Coding::Brotli => BROTLI_VALUE.clone(),
+            Coding::Gzip => GZIP_VALUE.clone(),
+            Coding::Deflate => DEFLATE_VALUE.clone(),
+        }
+    }
+
     /// Compresses `data`; `None` when the coder fails (the body then goes uncompressed).
     pub fn compress(self, data: &[u8]) -> Option<Vec<u8>> {
         match self {
@@ -160,7 +174,20 @@ fn compressible(headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let ct = ct.to_ascii_lowercase();
+    // Lower-cased on the stack: a response's media type is short.
+    let mut buf = [0u8; 128];
+    let owned;
+    let ct = match buf.get_mut(..ct.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(ct.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).unwrap_or_default()
+        }
+        None => {
+            owned = ct.to_ascii_lowercase();
+            &owned
+        }
+    };
     ct.starts_with("text/")
         || ct.contains("json")
         || ct.contains("xml")
@@ -210,10 +237,8 @@ pub async fn compress(
     };
     let body = match coding.compress(&bytes) {
         Some(z) => {
-            res.headers_mut().insert(
-                header::CONTENT_ENCODING,
-                HeaderValue::from_static(coding.token()),
-            );
+            res.headers_mut()
+                .insert(header::CONTENT_ENCODING, coding.header_value());
             Bytes::from(z)
         }
         None => bytes,
@@ -221,16 +246,17 @@ pub async fn compress(
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))))
 }
 
+static VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
+
 /// Adds `Accept-Encoding` to `Vary` unless it is there.
 fn add_vary(headers: &mut HeaderMap) {
     let has = headers.get_all(header::VARY).any(|v| {
-        v.to_str().is_ok_and(|s| {
-            s.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("accept-encoding"))
-        })
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"accept-encoding"))
     });
     if !has {
-        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        headers.append(header::VARY, VARY_ACCEPT_ENCODING.clone());
     }
 }
 

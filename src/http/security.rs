@@ -4,9 +4,14 @@
 //! Owns: `X-Content-Type-Options: nosniff` on every response; on HTML pages (the map at
 //! `/map`, `/map/tiles.html`, and `/` when it serves the map) a Content-Security-Policy that
 //! allows scripts, styles, images, workers and connections from the server's own origin only
-//! ([`CSP`]), with `frame-ancestors 'none'`; and no CORS headers on anything but reads, so
-//! that pages of other origins never get to read the answer of a write. `SECURITY.md` holds
-//! the threat model these serve.
+//! ([`CSP`]), with `frame-ancestors 'none'`; no CORS headers on anything but reads, so
+//! that pages of other origins never get to read the answer of a write; and the `Vary` of
+//! the CORS answers ([`CORS_VARY`]: the CORS headers of a response depend on the request's
+//! `Origin`, and a preflight's on the method and headers it asks for), so that a shared
+//! cache never hands one origin's answer to another. `SECURITY.md` holds the threat model
+//! these serve.
+//!
+//! The headers' values are made once (statics), not checked again for every response.
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -23,6 +28,23 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; \
     worker-src 'self' blob:; child-src 'self' blob:; connect-src 'self'; font-src 'self'; \
     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+/// The request headers that the CORS headers of a response depend on.
+pub const CORS_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+
+static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+static CSP_VALUE: HeaderValue = HeaderValue::from_static(CSP);
+static DENY: HeaderValue = HeaderValue::from_static("DENY");
+static SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
+static CORS_VARY_VALUE: HeaderValue = HeaderValue::from_static(CORS_VARY);
+
+/// Whether a `Content-Type` value names an HTML page.
+fn is_html(content_type: &[u8]) -> bool {
+    content_type
+        .trim_ascii_start()
+        .get(..9)
+        .is_some_and(|media| media.eq_ignore_ascii_case(b"text/html"))
+}
+
 /// Adds the security headers to the response of `req`.
 ///
 /// # Errors
@@ -34,28 +56,15 @@ pub async fn headers(
     let read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF.clone());
+    headers.append(header::VARY, CORS_VARY_VALUE.clone());
     let html = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("text/html")
-        });
+        .is_some_and(|ct| is_html(ct.as_bytes()));
     if html {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
+        headers.insert(header::CONTENT_SECURITY_POLICY, CSP_VALUE.clone());
+        headers.insert(header::X_FRAME_OPTIONS, DENY.clone());
+        headers.insert(header::REFERRER_POLICY, SAME_ORIGIN.clone());
     }
     if !read {
         for name in [
@@ -67,4 +76,28 @@ pub async fn headers(
         }
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_told_by_its_media_type_in_any_case() {
+        for ct in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "  TEXT/HTML;charset=UTF-8",
+        ] {
+            assert!(is_html(ct.as_bytes()), "{ct}");
+        }
+        for ct in [
+            "",
+            "text/htm",
+            "application/geo+json",
+            "text/plain; x=text/html",
+        ] {
+            assert!(!is_html(ct.as_bytes()), "{ct}");
+        }
+    }
 }
