@@ -4,8 +4,6 @@
 //! queryables. Commas and semicolons in the URLs are percent-encoded, as they separate links
 //! and their parameters.
 
-use std::fmt::Write as _;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -49,20 +47,28 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
     let queryables =
         link_target([base.as_str(), "/collections/", layer_id, "/queryables"].concat());
     let mut value = String::with_capacity(4 * (page.len() + 64));
+    // Put together from its parts (no formatting machinery: this runs on every page).
     for &f in LISTING {
         let rel = if f == served { "self" } else { "alternate" };
         // Format names are plain words: form encoding leaves them as they are.
-        let _ = write!(
-            value,
-            "<{page}{}>; rel=\"{rel}\"; type=\"{}\", ",
+        let parts = [
+            "<",
+            &page,
             f.name(),
-            media(f)
-        );
+            ">; rel=\"",
+            rel,
+            "\"; type=\"",
+            media(f),
+            "\", ",
+        ];
+        parts.iter().for_each(|part| value.push_str(part));
     }
-    let _ = write!(
-        value,
-        "<{queryables}>; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\""
-    );
+    let parts = [
+        "<",
+        &queryables,
+        ">; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\"",
+    ];
+    parts.iter().for_each(|part| value.push_str(part));
     if let Ok(v) = HeaderValue::from_str(&value) {
         match resp.headers_mut().get(header::LINK).cloned() {
             // The CSV page carries its paging links already: keep them first.

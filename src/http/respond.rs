@@ -86,7 +86,7 @@ pub fn cacheable_with_etag(
     max_age: u32,
     etag: String,
 ) -> HttpResponse {
-    let cache_control = format!("public, max-age={max_age}");
+    let cache_control = public_max_age(max_age);
     if not_modified(req, &etag) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
@@ -98,6 +98,13 @@ pub fn cacheable_with_etag(
         .insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, cache_control))
         .body(body)
+}
+
+/// `public, max-age={max_age}`, without the formatting machinery (this runs on every
+/// cacheable answer).
+fn public_max_age(max_age: u32) -> String {
+    let mut digits = itoa::Buffer::new();
+    ["public, max-age=", digits.format(max_age)].concat()
 }
 
 /// The JSON bytes of `value`. A value that cannot be serialized is an internal error (a 500
@@ -225,6 +232,13 @@ mod tests {
         let err = json_bytes_within(&value, plain.len() - 1).unwrap_err();
         assert!(matches!(err, Error::ResponseTooLarge { limit } if limit == plain.len() - 1));
         assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn max_ages_are_written_in_decimal() {
+        for n in [0, 7, 10, 60, 86_400, u32::MAX] {
+            assert_eq!(public_max_age(n), format!("public, max-age={n}"));
+        }
     }
 
     #[test]
