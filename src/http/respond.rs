@@ -102,7 +102,7 @@ pub fn cacheable_with_etag(
 
 /// `public, max-age={max_age}`, without the formatting machinery (this runs on every
 /// cacheable answer).
-fn public_max_age(max_age: u32) -> String {
+pub(crate) fn public_max_age(max_age: u32) -> String {
     let mut digits = itoa::Buffer::new();
     ["public, max-age=", digits.format(max_age)].concat()
 }

@@ -107,7 +107,7 @@ impl CachedTile {
     /// tile's tag with the token inside the quotes.
     pub fn etag_of(&self, token: &str) -> String {
         let inner = self.etag.trim_end_matches('"');
-        format!("{inner}-{token}\"")
+        [inner, "-", token, "\""].concat()
     }
 }
 

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{check_tms, filter_params, layers_of, tile_filter};
@@ -51,6 +51,13 @@ fn coding(req: &HttpRequest, tile: &CachedTile) -> Option<(Coding, usize)> {
     Some((coding, slot))
 }
 
+/// `X-Tile-Cache` and its values, made once.
+static TILE_CACHE: HeaderName = HeaderName::from_static("x-tile-cache");
+static HIT: HeaderValue = HeaderValue::from_static("hit");
+static MISS: HeaderValue = HeaderValue::from_static("miss");
+/// `Vary` of a tile: its coding follows `Accept-Encoding`.
+static VARY_CODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+
 /// The response of a tile (see the module documentation for its headers and statuses).
 fn tile_response(
     req: &HttpRequest,
@@ -58,7 +65,7 @@ fn tile_response(
     tile: &CachedTile,
     hit: bool,
 ) -> HttpResponse {
-    let cache_control = format!("public, max-age={}", max_age(state));
+    let cache_control = respond::public_max_age(max_age(state));
     let coding = coding(req, tile);
     let etag = coding.map_or_else(|| tile.etag.clone(), |(c, _)| tile.etag_of(c.token()));
     let not_modified = respond::not_modified(req, &etag);
@@ -70,8 +77,8 @@ fn tile_response(
         HttpResponse::Ok()
     };
     resp.insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::VARY, "Accept-Encoding"))
-        .insert_header(("X-Tile-Cache", if hit { "hit" } else { "miss" }));
+        .insert_header((header::VARY, VARY_CODING.clone()))
+        .insert_header((TILE_CACHE.clone(), if hit { &HIT } else { &MISS }.clone()));
     let thinned: Vec<String> = tile
         .layers
         .iter()
