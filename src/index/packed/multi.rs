@@ -82,7 +82,8 @@ impl<const D: usize> Iterator for NearestMany<'_, D> {
                     index: child,
                 });
             }
-            self.children[first..].sort_unstable_by(|a, b| a.d2.total_cmp(&b.d2));
+            // Squared distances are never negative: their bits order as they do.
+            self.children[first..].sort_unstable_by_key(|e| e.d2.to_bits());
             if first < self.children.len() {
                 self.push_cursor(first, self.children.len(), t);
             }
