@@ -302,10 +302,13 @@ impl PartialOrd for Entry {
 }
 impl Ord for Entry {
     /// Reversed, so that the max-heap pops the nearest; at equal distance items first.
+    /// Squared distances are never negative (sums of squares, from 0.0), so their bits
+    /// order as they do.
     fn cmp(&self, other: &Self) -> Ordering {
         other
             .d2
-            .total_cmp(&self.d2)
+            .to_bits()
+            .cmp(&self.d2.to_bits())
             .then(other.level.cmp(&self.level))
             .then(other.index.cmp(&self.index))
     }
