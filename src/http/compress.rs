@@ -47,8 +47,8 @@ impl Coding {
         }
     }
 
-    /// [`Self::token`] as a header value.
-    fn header_value(self) -> HeaderValue {
+    /// [`Self::token`] as a header value (made once).
+    pub(crate) fn header_value(self) -> HeaderValue {
         static ZSTD_VALUE: HeaderValue = HeaderValue::from_static("zstd");
         static BROTLI_VALUE: HeaderValue = HeaderValue::from_static("br");
         static GZIP_VALUE: HeaderValue = HeaderValue::from_static("gzip");
@@ -246,7 +246,8 @@ pub async fn compress(
     Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))))
 }
 
-static VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("accept-encoding");
+/// `Vary` of a body whose coding follows `Accept-Encoding` (made once).
+pub(crate) static VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 
 /// Adds `Accept-Encoding` to `Vary` unless it is there.
 fn add_vary(headers: &mut HeaderMap) {

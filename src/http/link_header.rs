@@ -51,7 +51,7 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
     for &f in LISTING {
         let rel = if f == served { "self" } else { "alternate" };
         // Format names are plain words: form encoding leaves them as they are.
-        let parts = [
+        value.extend([
             "<",
             &page,
             f.name(),
@@ -60,15 +60,13 @@ pub fn add(req: &HttpRequest, resp: &mut HttpResponse, layer_id: &str, served: F
             "\"; type=\"",
             media(f),
             "\", ",
-        ];
-        parts.iter().for_each(|part| value.push_str(part));
+        ]);
     }
-    let parts = [
+    value.extend([
         "<",
         &queryables,
         ">; rel=\"http://www.opengis.net/def/rel/ogc/1.0/queryables\"; type=\"application/schema+json\"",
-    ];
-    parts.iter().for_each(|part| value.push_str(part));
+    ]);
     if let Ok(v) = HeaderValue::from_str(&value) {
         match resp.headers_mut().get(header::LINK).cloned() {
             // The CSV page carries its paging links already: keep them first.

@@ -29,7 +29,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; \
     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// The request headers that the CORS headers of a response depend on.
-pub const CORS_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+const CORS_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
 static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 static CSP_VALUE: HeaderValue = HeaderValue::from_static(CSP);

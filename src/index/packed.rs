@@ -300,15 +300,21 @@ impl PartialOrd for Entry {
         Some(self.cmp(other))
     }
 }
+impl Entry {
+    /// The entry's distance as an integer that orders as the distance does: squared
+    /// distances are never negative (sums of squares, from 0.0), and the bits of such
+    /// doubles order as their values. Cheaper to compare than `f64::total_cmp`.
+    fn distance_key(&self) -> u64 {
+        self.d2.to_bits()
+    }
+}
+
 impl Ord for Entry {
     /// Reversed, so that the max-heap pops the nearest; at equal distance items first.
-    /// Squared distances are never negative (sums of squares, from 0.0), so their bits
-    /// order as they do.
     fn cmp(&self, other: &Self) -> Ordering {
         other
-            .d2
-            .to_bits()
-            .cmp(&self.d2.to_bits())
+            .distance_key()
+            .cmp(&self.distance_key())
             .then(other.level.cmp(&self.level))
             .then(other.index.cmp(&self.index))
     }

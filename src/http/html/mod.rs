@@ -99,8 +99,9 @@ pub fn document_json(
 
 /// Marks `resp` as chosen by `Accept`, for caches.
 pub fn vary_accept(resp: &mut HttpResponse) {
-    resp.headers_mut()
-        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    // Made once: every JSON document and page passes here.
+    static ACCEPT: header::HeaderValue = header::HeaderValue::from_static("Accept");
+    resp.headers_mut().insert(header::VARY, ACCEPT.clone());
 }
 
 /// A member of `doc` as a string, if it is one.

@@ -55,8 +55,6 @@ fn coding(req: &HttpRequest, tile: &CachedTile) -> Option<(Coding, usize)> {
 static TILE_CACHE: HeaderName = HeaderName::from_static("x-tile-cache");
 static HIT: HeaderValue = HeaderValue::from_static("hit");
 static MISS: HeaderValue = HeaderValue::from_static("miss");
-/// `Vary` of a tile: its coding follows `Accept-Encoding`.
-static VARY_CODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 
 /// The response of a tile (see the module documentation for its headers and statuses).
 fn tile_response(
@@ -77,7 +75,7 @@ fn tile_response(
         HttpResponse::Ok()
     };
     resp.insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::VARY, VARY_CODING.clone()))
+        .insert_header((header::VARY, compress::VARY_ACCEPT_ENCODING.clone()))
         .insert_header((TILE_CACHE.clone(), if hit { &HIT } else { &MISS }.clone()));
     let thinned: Vec<String> = tile
         .layers
@@ -99,7 +97,7 @@ fn tile_response(
     match encoded {
         Some((c, body)) => resp
             .insert_header((header::ETAG, etag))
-            .insert_header((header::CONTENT_ENCODING, c.token()))
+            .insert_header((header::CONTENT_ENCODING, c.header_value()))
             .body(body),
         None => resp
             .insert_header((header::ETAG, tile.etag.clone()))

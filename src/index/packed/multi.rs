@@ -82,8 +82,7 @@ impl<const D: usize> Iterator for NearestMany<'_, D> {
                     index: child,
                 });
             }
-            // Squared distances are never negative: their bits order as they do.
-            self.children[first..].sort_unstable_by_key(|e| e.d2.to_bits());
+            self.children[first..].sort_unstable_by_key(Entry::distance_key);
             if first < self.children.len() {
                 self.push_cursor(first, self.children.len(), t);
             }
