@@ -209,8 +209,10 @@ fn pyramid_thinning_is_the_budgets_thinning() {
                             shared += 1;
                         }
                         for prefix in [1, 64, 256] {
+                            // At least the first `prefix` in order (all of them when the
+                            // listing is read in order from a bitmap of positions).
                             let part = pyramid.listed(&region, prefix);
-                            assert_eq!(part.head.len(), prefix.min(all.total));
+                            assert!(part.head.len() >= prefix.min(all.total));
                             assert_eq!(made_whole(pyramid, part), all.head);
                         }
                         let points = pyramid.count(&region);

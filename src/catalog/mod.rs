@@ -213,6 +213,24 @@ impl LayerHandle {
     }
 }
 
+/// The layer `l` of the GeoJSON text `geojson`, read through a file as a layer file is
+/// (for tests of the modules that work on layers).
+///
+/// # Panics
+/// When the text is not a layer.
+#[cfg(test)]
+pub fn layer_of_geojson(geojson: &str) -> Layer {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("l.geojson");
+    std::fs::write(&path, geojson).expect("the layer file written");
+    load_layer(&LayerSettings {
+        id: "l".into(),
+        file: path,
+        ..LayerSettings::default()
+    })
+    .expect("a layer")
+}
+
 /// Reads the file (or PostGIS table, [`postgis`]) of one layer and builds its snapshot
 /// (joins not applied). Logs the feature count and load time, and the count of refused
 /// features per reason.

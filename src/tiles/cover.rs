@@ -62,18 +62,10 @@ fn holds_something(c: &Covered<'_>, t: TileCoord) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Layer, LayerSettings};
+    use crate::catalog::Layer;
 
     fn layer_of(geojson: &str) -> Layer {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("l.geojson");
-        std::fs::write(&path, geojson).unwrap();
-        crate::catalog::load_layer(&LayerSettings {
-            id: "l".into(),
-            file: path,
-            ..LayerSettings::default()
-        })
-        .unwrap()
+        crate::catalog::layer_of_geojson(geojson)
     }
 
     /// The tile of a lon/lat position at zoom `z`, computed directly.

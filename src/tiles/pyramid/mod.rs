@@ -129,6 +129,11 @@ pub struct Pyramid {
     /// The points that share their cell of [`FINEST`] with a point of smaller position (the
     /// same place): `(index of the cell there, position)`, by cell, then position.
     shared: Vec<(u32, u32)>,
+    /// By feature position: the index in the finest level of its point's cell
+    /// ([`NOT_IN_PYRAMID`] for a feature without one), by which the points of a region
+    /// are listed in order of position from a bitmap of their positions
+    /// ([`Self::listed`]).
+    finest_of: Vec<u32>,
     /// When the id of every point's feature is its position plus one offset (ids numbered
     /// in file order, as many files have them): that offset, by which a tile knows a
     /// point's id without reading its feature.
@@ -284,6 +289,7 @@ impl Pyramid {
             top = level;
         }
         let mut finest = finest_level(&points, FINEST as usize);
+        let finest_of = listing::finest_of(&points, layer.features.slots());
         let mut shared = listing::shared_positions(&points);
         shared.shrink_to_fit();
         drop(points);
@@ -304,6 +310,7 @@ impl Pyramid {
             levels,
             points: finest,
             shared,
+            finest_of,
             id_offset: match id_offset {
                 IdOffset::All(offset) => Some(offset),
                 IdOffset::Unknown | IdOffset::Mixed => None,
@@ -332,6 +339,7 @@ impl Pyramid {
             })
             .sum::<usize>()
             + self.shared.capacity() * 8
+            + self.finest_of.capacity() * 4
     }
 
     /// The finest level kept besides [`FINEST`].
