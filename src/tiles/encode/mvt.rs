@@ -496,22 +496,46 @@ fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: 
 }
 
 /// Writes an integer `Value` message: `v` as field `field` (5 unsigned, 6 zig-zag).
+#[inline]
 fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
-    let Ok(key @ 0..0x80) = u8::try_from(field << 3) else {
-        write_key(values, 4, WIRE_LEN);
-        write_varint(values, 1 + varint_len(v) as u64);
-        write_key(values, field, WIRE_VARINT);
-        write_varint(values, v);
-        return;
-    };
-    // Put together on the stack and appended whole (a copy of known length, then cut to
-    // the message's): no call to copy a few bytes.
-    let mut buf = [0u8; 13];
-    buf[0] = (4 << 3) | WIRE_LEN;
-    buf[2] = key;
-    let end = put_varint(&mut buf, 3, v);
-    buf[1] = (end - 2) as u8;
-    append_cut(values, &buf, end);
+    match (u8::try_from(field << 3), v) {
+        (Ok(key @ 0..0x80), 0..SHORT_VARINT) => write_short_int_value(values, key, v),
+        _ => write_long_int_value(values, field, v),
+    }
+}
+
+/// Integers below this are at most four varint bytes: a whole integer `Value` message (its
+/// key and length, the value's key and varint) is then at most seven bytes, put together
+/// in one `u64`.
+const SHORT_VARINT: u64 = 1 << 28;
+
+/// [`write_int_value`] of `v` below [`SHORT_VARINT`], the value's key being `key`: the
+/// varint's bytes spread from `v`'s groups of seven bits, each with its continuation bit
+/// but the last, and the message appended as the bytes of one word, then cut to its length.
+#[inline]
+fn write_short_int_value(values: &mut Vec<u8>, key: u8, v: u64) {
+    let bytes =
+        1 + usize::from(v >= 1 << 7) + usize::from(v >= 1 << 14) + usize::from(v >= 1 << 21);
+    let groups =
+        (v & 0x7f) | ((v & 0x3f80) << 1) | ((v & 0x1f_c000) << 2) | ((v & 0xfe0_0000) << 3);
+    // 0x80 on every byte but the last of the varint.
+    let continued = 0x0080_8080 & ((1u64 << (8 * (bytes - 1))) - 1);
+    let word = u64::from((4 << 3) | WIRE_LEN)
+        | ((bytes as u64 + 1) << 8)
+        | (u64::from(key) << 16)
+        | ((groups | continued) << 24);
+    let end = values.len() + 3 + bytes;
+    values.extend_from_slice(&word.to_le_bytes());
+    values.truncate(end);
+}
+
+/// [`write_int_value`] of a larger integer or field.
+#[cold]
+fn write_long_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
+    write_key(values, 4, WIRE_LEN);
+    write_varint(values, 1 + varint_len(v) as u64);
+    write_key(values, field, WIRE_VARINT);
+    write_varint(values, v);
 }
 
 /// Most tag and geometry integers of a feature put together in a [`SmallFeature`].
