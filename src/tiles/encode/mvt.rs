@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 
 use super::wire::{
-    WIRE_I64, WIRE_LEN, WIRE_VARINT, append_cut, command, delimited_len, packed_len, put_varint,
-    varint_len, widen_length, write_key, write_packed_len, write_varint, zigzag32, zigzag64,
+    WIRE_I64, WIRE_LEN, WIRE_VARINT, WORD_VARINT, append_cut, command, delimited_len, packed_len,
+    put_varint, varint_len, varint_word, widen_length, write_key, write_packed_len, write_varint,
+    zigzag32, zigzag64,
 };
 
 type Map<K, V> = HashMap<K, V, RandomState>;
@@ -499,34 +500,21 @@ fn write_feature_fields(out: &mut Vec<u8>, id: Option<u64>, tags: &[u32], kind: 
 #[inline]
 fn write_int_value(values: &mut Vec<u8>, field: u32, v: u64) {
     match (u8::try_from(field << 3), v) {
-        (Ok(key @ 0..0x80), 0..SHORT_VARINT) => write_short_int_value(values, key, v),
+        (Ok(key @ 0..0x80), 0..WORD_VARINT) => write_short_int_value(values, key, v),
         _ => write_long_int_value(values, field, v),
     }
 }
 
-/// Integers below this are at most four varint bytes: a whole integer `Value` message (its
-/// key and length, the value's key and varint) is then at most seven bytes, put together
-/// in one `u64`.
-const SHORT_VARINT: u64 = 1 << 28;
-
-/// [`write_int_value`] of `v` below [`SHORT_VARINT`], the value's key being `key`: the
-/// varint's bytes spread from `v`'s groups of seven bits, each with its continuation bit
-/// but the last, and the message appended as the bytes of one word, then cut to its length.
+/// [`write_int_value`] of `v` below [`WORD_VARINT`], the value's key being `key`: the
+/// message (at most seven bytes) put together in one word and appended at once.
 #[inline]
 fn write_short_int_value(values: &mut Vec<u8>, key: u8, v: u64) {
-    let bytes =
-        1 + usize::from(v >= 1 << 7) + usize::from(v >= 1 << 14) + usize::from(v >= 1 << 21);
-    let groups =
-        (v & 0x7f) | ((v & 0x3f80) << 1) | ((v & 0x1f_c000) << 2) | ((v & 0xfe0_0000) << 3);
-    // 0x80 on every byte but the last of the varint.
-    let continued = 0x0080_8080 & ((1u64 << (8 * (bytes - 1))) - 1);
+    let (varint, bytes) = varint_word(v);
     let word = u64::from((4 << 3) | WIRE_LEN)
         | ((bytes as u64 + 1) << 8)
         | (u64::from(key) << 16)
-        | ((groups | continued) << 24);
-    let end = values.len() + 3 + bytes;
-    values.extend_from_slice(&word.to_le_bytes());
-    values.truncate(end);
+        | (varint << 24);
+    append_cut(values, &word.to_le_bytes(), 3 + bytes);
 }
 
 /// [`write_int_value`] of a larger integer or field.

@@ -34,6 +34,25 @@ pub(super) fn put_varint(buf: &mut [u8], mut at: usize, mut v: u64) -> usize {
     at + 1
 }
 
+/// Integers below this are varints of at most four bytes, put together by
+/// [`varint_word`].
+pub(super) const WORD_VARINT: u64 = 1 << 28;
+
+/// The varint of `v` (below [`WORD_VARINT`]) as the low bytes of a word, and its length:
+/// `v`'s groups of seven bits spread to a byte each by shifts, each with its continuation
+/// bit but the last. A message of a few such varints is then put together in a register
+/// and appended at once ([`append_cut`]), without a loop per byte.
+#[inline(always)]
+pub(super) fn varint_word(v: u64) -> (u64, usize) {
+    let bytes =
+        1 + usize::from(v >= 1 << 7) + usize::from(v >= 1 << 14) + usize::from(v >= 1 << 21);
+    let groups =
+        (v & 0x7f) | ((v & 0x3f80) << 1) | ((v & 0x1f_c000) << 2) | ((v & 0xfe0_0000) << 3);
+    // 0x80 on every byte but the last.
+    let continued = 0x0080_8080 & ((1u64 << (8 * (bytes - 1))) - 1);
+    (groups | continued, bytes)
+}
+
 /// Writes `len` as the varint of the one byte reserved for it at `at` of `out`, moving
 /// the bytes after it when the varint takes more than one.
 #[inline(always)]
@@ -132,6 +151,28 @@ mod tests {
         assert_eq!(varint_len(127), 1);
         assert_eq!(varint_len(128), 2);
         assert_eq!(varint_len(0), 1);
+    }
+
+    #[test]
+    fn varint_words_are_the_varints() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            (1 << 21) - 1,
+            1 << 21,
+            WORD_VARINT - 1,
+        ] {
+            let mut expected = Vec::new();
+            write_varint(&mut expected, v);
+            let (word, len) = varint_word(v);
+            assert_eq!(&word.to_le_bytes()[..len], expected, "{v}");
+            assert_eq!(word >> (8 * len), 0, "{v}");
+        }
     }
 
     #[test]
