@@ -350,8 +350,9 @@ pub struct TileValues<'t> {
     /// set more, else none (a dense tile resets the whole table rather than list the slots
     /// it sets one by one).
     set_limit: usize,
-    /// Field index -> the encoder's key index ([`NONE`] until used).
-    keys: Vec<u32>,
+    /// Per field: how a row's field is read ([`ValueTable::steps`]) and the encoder's key
+    /// index ([`NONE`] until used), side by side for the loop over a row's fields.
+    fields: Vec<(Step, u32)>,
     represents: Option<u32>,
 }
 
@@ -419,7 +420,7 @@ impl<'t> TileValues<'t> {
             },
             listed,
             set,
-            keys: vec![NONE; table.fields],
+            fields: table.steps.iter().map(|&step| (step, NONE)).collect(),
             represents: None,
         }
     }
@@ -480,10 +481,10 @@ impl<'t> TileValues<'t> {
         let Some(row) = table.rows.row(pos) else {
             return;
         };
-        // The keys are taken out while the fields are read, so that the loop walks them
-        // beside the steps.
-        let mut keys = std::mem::take(&mut self.keys);
-        for (field, (step, key)) in table.steps.iter().zip(&mut keys).enumerate() {
+        // The fields are taken out while they are read, so that their keys are set in
+        // the loop.
+        let mut fields = std::mem::take(&mut self.fields);
+        for (field, (step, key)) in fields.iter_mut().enumerate() {
             let value = match cell(row, step.layout) {
                 Some(Cell::Listed(i)) => {
                     let at = step.listed_at + usize::from(i);
@@ -511,7 +512,7 @@ impl<'t> TileValues<'t> {
             }
             tags.push_tag(*key, value);
         }
-        self.keys = keys;
+        self.fields = fields;
         if let Some(n) = represents {
             let key = *self
                 .represents
