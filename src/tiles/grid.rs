@@ -24,25 +24,27 @@ pub fn spread(v: u32) -> u64 {
     x
 }
 
-/// The even bits of `v` gathered: the inverse of [`spread`].
-pub fn compact(v: u64) -> u32 {
-    let mut x = v & 0x5555_5555_5555_5555;
-    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
-    x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
-    x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
-    x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
-    x = (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF;
-    u32::try_from(x).unwrap_or(u32::MAX)
-}
-
 /// The Morton code of cell `(x, y)`.
 pub fn morton(x: u32, y: u32) -> u64 {
     spread(x) | (spread(y) << 1)
 }
 
-/// The cell `(x, y)` of a Morton code.
+/// The cell `(x, y)` of a Morton code: its bits unshuffled in place, both coordinates at
+/// once (the even bits, `x`'s, to the low half of the word, the odd ones to the high half),
+/// in five steps that each swap the middle two of every group of four bit fields.
 pub fn cell_of(code: u64) -> (u32, u32) {
-    (compact(code), compact(code >> 1))
+    let mut v = code;
+    for (shift, mask) in [
+        (1, 0x2222_2222_2222_2222u64),
+        (2, 0x0C0C_0C0C_0C0C_0C0C),
+        (4, 0x00F0_00F0_00F0_00F0),
+        (8, 0x0000_FF00_0000_FF00),
+        (16, 0x0000_0000_FFFF_0000),
+    ] {
+        let t = (v ^ (v >> shift)) & mask;
+        v ^= t ^ (t << shift);
+    }
+    ((v & 0xFFFF_FFFF) as u32, (v >> 32) as u32)
 }
 
 /// Tile `(x, y)` of level `z` and a ring of `r` cells of level `z + b` around it (`r`
@@ -213,6 +215,13 @@ mod tests {
             (0x7FFF_FFFF, 0x1234_5678),
             (977, 31),
         ] {
+            assert_eq!(cell_of(morton(x, y)), (x, y));
+        }
+        // Cells spread over the whole grid of 31-bit coordinates.
+        let mut seed = 7u64;
+        for _ in 0..10_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let (x, y) = ((seed >> 33) as u32, (seed >> 2) as u32 & 0x7FFF_FFFF);
             assert_eq!(cell_of(morton(x, y)), (x, y));
         }
     }
