@@ -114,6 +114,11 @@ pub async fn landing(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     )
 }
 
+/// The conformance document, made once.
+static CONFORMANCE_DOCUMENT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({ "title": "Conformance classes", "conformsTo": CONFORMANCE }),
+);
+
 /// `GET /conformance`.
 pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     let fmt = document_format(&req)?;
@@ -121,7 +126,7 @@ pub async fn conformance(req: HttpRequest, state: web::Data<AppState>) -> Result
         &req,
         fmt,
         Page::Conformance,
-        &json!({ "title": "Conformance classes", "conformsTo": CONFORMANCE }),
+        &*CONFORMANCE_DOCUMENT,
         JSON,
         state.config.cache_max_age,
     )
