@@ -84,6 +84,11 @@ impl TagSink for TagBytes {
     }
 }
 
+/// Most keys of a layer looked for one by one, by comparing their text, before they are
+/// indexed by their hash: a layer of a few fields (most layers) makes no key twice and
+/// hashes none.
+const LISTED_KEYS: usize = 16;
+
 /// Bytes at the front of a layer's buffer kept for the layer's key and length in the tile
 /// (field 3 of `Tile`): one byte, then a varint of at most five.
 const HEAD_ROOM: usize = 6;
@@ -103,6 +108,7 @@ pub struct LayerEncoder {
     /// Where the features start in `features`.
     features_start: usize,
     keys: Vec<String>,
+    /// Every key by its index, once there are more than [`LISTED_KEYS`] (else empty).
     key_index: Map<String, u32>,
     values: Vec<u8>,
     strings: Map<crate::catalog::ArcStr, u32>,
@@ -313,12 +319,24 @@ impl LayerEncoder {
 
     /// The index of `key` in the layer's keys, added when new.
     pub fn key(&mut self, key: &str) -> u32 {
-        if let Some(&i) = self.key_index.get(key) {
-            return i;
+        let found = if self.keys.len() <= LISTED_KEYS {
+            self.keys.iter().position(|k| k == key)
+        } else {
+            self.key_index.get(key).map(|&i| i as usize)
+        };
+        if let Some(i) = found {
+            return u32::try_from(i).unwrap_or(u32::MAX);
         }
         let i = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push(key.to_owned());
-        self.key_index.insert(key.to_owned(), i);
+        if self.keys.len() == LISTED_KEYS + 1 {
+            // From now on the keys are looked for by their hash: index them all.
+            for (at, k) in (0u32..).zip(&self.keys) {
+                self.key_index.insert(k.clone(), at);
+            }
+        } else if self.keys.len() > LISTED_KEYS {
+            self.key_index.insert(key.to_owned(), i);
+        }
         i
     }
 

@@ -330,6 +330,9 @@ pub struct TileValues<'t> {
     /// Inline integer `n` below [`SMALL_INTS`] -> the encoder's value index ([`UNSET`]
     /// until used).
     small: Vec<u32>,
+    /// The integers set in `small`: put back to [`UNSET`] when the tile's values are
+    /// dropped.
+    small_set: Vec<u16>,
     /// Large inline integers met as feature ids (value id, encoder index) while no other
     /// value looked one up: the features of the tile are distinct, so their ids are
     /// distinct too and need no lookup among themselves.
@@ -364,6 +367,10 @@ pub struct TileValues<'t> {
 struct Spare {
     listed: Vec<u32>,
     set: Vec<usize>,
+    /// `small` of the last tile, every slot [`UNSET`] again (empty before the first), and
+    /// its list of integers set.
+    small: Vec<u32>,
+    small_set: Vec<u16>,
 }
 
 thread_local! {
@@ -371,6 +378,8 @@ thread_local! {
         std::cell::Cell::new(Spare {
             listed: Vec::new(),
             set: Vec::new(),
+            small: Vec::new(),
+            small_set: Vec::new(),
         })
     };
 }
@@ -390,7 +399,20 @@ impl Drop for TileValues<'_> {
             listed.fill(UNSET);
         }
         set.clear();
-        SPARE.set(Spare { listed, set });
+        let mut small = std::mem::take(&mut self.small);
+        let mut small_set = std::mem::take(&mut self.small_set);
+        for &n in &small_set {
+            if let Some(slot) = small.get_mut(usize::from(n)) {
+                *slot = UNSET;
+            }
+        }
+        small_set.clear();
+        SPARE.set(Spare {
+            listed,
+            set,
+            small,
+            small_set,
+        });
     }
 }
 
@@ -399,17 +421,27 @@ impl<'t> TileValues<'t> {
     /// when no feature is written twice (then no feature id is looked up unless another
     /// value may equal it).
     pub fn new(table: &'t ValueTable, features: usize, distinct: bool) -> Self {
-        let Spare { mut listed, set } = SPARE.take();
+        let Spare {
+            mut listed,
+            set,
+            mut small,
+            small_set,
+        } = SPARE.take();
         if listed.len() != table.listed_total {
             listed.clear();
             listed.resize(table.listed_total, UNSET);
+        }
+        if small.len() != SMALL_INTS {
+            small.clear();
+            small.resize(SMALL_INTS, UNSET);
         }
         Self {
             table,
             // Made room for when first needed: a probe round writes a few hundred of
             // thousands of features, and many tiles look up no id here at all.
             local: HashMap::with_hasher(RandomState::default()),
-            small: vec![UNSET; SMALL_INTS],
+            small,
+            small_set,
             feature_ids: Vec::new(),
             merged: !distinct,
             features,
@@ -562,6 +594,9 @@ impl<'t> TileValues<'t> {
             if let Some(slot) = self.small.get_mut(n as usize) {
                 if *slot == UNSET {
                     *slot = encoder.new_int_value(u64::from(n));
+                    if let Ok(n) = u16::try_from(n) {
+                        self.small_set.push(n);
+                    }
                 }
                 return *slot;
             }

@@ -194,3 +194,20 @@ fn a_layer_is_a_tile_in_its_own_buffer() {
         }
     }
 }
+
+#[test]
+fn keys_are_deduplicated_before_and_after_they_are_hashed() {
+    let mut l = LayerEncoder::new("x", 4096);
+    let names: Vec<String> = (0..3 * LISTED_KEYS).map(|i| format!("k{i}")).collect();
+    // Each key, new and then again, while the layer's keys grow past those looked for one
+    // by one.
+    for (i, name) in (0u32..).zip(&names) {
+        assert_eq!(l.key(name), i, "{name} new");
+        assert_eq!(l.key(name), i, "{name} again");
+        assert_eq!(l.key("k0"), 0);
+    }
+    for (i, name) in (0u32..).zip(&names) {
+        assert_eq!(l.key(name), i);
+    }
+    assert_eq!(l.keys, names);
+}
