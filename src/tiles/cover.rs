@@ -62,11 +62,7 @@ fn holds_something(c: &Covered<'_>, t: TileCoord) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Layer;
-
-    fn layer_of(geojson: &str) -> Layer {
-        crate::catalog::layer_of_geojson(geojson)
-    }
+    use crate::catalog::layer_of_geojson as layer_of;
 
     /// The tile of a lon/lat position at zoom `z`, computed directly.
     fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {

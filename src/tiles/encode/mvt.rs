@@ -320,12 +320,13 @@ impl LayerEncoder {
     /// The index of `key` in the layer's keys, added when new.
     pub fn key(&mut self, key: &str) -> u32 {
         let found = if self.keys.len() <= LISTED_KEYS {
-            self.keys.iter().position(|k| k == key)
+            let at = self.keys.iter().position(|k| k == key);
+            at.map(|i| u32::try_from(i).unwrap_or(u32::MAX))
         } else {
-            self.key_index.get(key).map(|&i| i as usize)
+            self.key_index.get(key).copied()
         };
         if let Some(i) = found {
-            return u32::try_from(i).unwrap_or(u32::MAX);
+            return i;
         }
         let i = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         self.keys.push(key.to_owned());

@@ -135,6 +135,22 @@ pub(super) fn varint_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
+/// Integers at the edges of each varint length up to [`WORD_VARINT`], for tests of what
+/// writes varints.
+#[cfg(test)]
+pub(super) const VARINT_EDGES: [u64; 10] = [
+    0,
+    1,
+    127,
+    128,
+    300,
+    16_383,
+    16_384,
+    (1 << 21) - 1,
+    1 << 21,
+    WORD_VARINT - 1,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,18 +171,7 @@ mod tests {
 
     #[test]
     fn varint_words_are_the_varints() {
-        for v in [
-            0u64,
-            1,
-            127,
-            128,
-            300,
-            16_383,
-            16_384,
-            (1 << 21) - 1,
-            1 << 21,
-            WORD_VARINT - 1,
-        ] {
+        for v in VARINT_EDGES {
             let mut expected = Vec::new();
             write_varint(&mut expected, v);
             let (word, len) = varint_word(v);

@@ -77,21 +77,12 @@ fn points_are_written_as_any_other() {
 #[test]
 fn int_values_are_written_as_any_other() {
     for field in [5, 6, 16] {
-        for n in [
-            0u64,
-            1,
-            127,
-            128,
-            300,
-            16_383,
-            16_384,
-            (1 << 21) - 1,
-            1 << 21,
-            (1 << 28) - 1,
-            1 << 28,
-            u64::from(u32::MAX),
-            u64::MAX,
-        ] {
+        // Past the integers of one word too.
+        let past_a_word = [1 << 28, u64::from(u32::MAX), u64::MAX];
+        for n in crate::tiles::encode::wire::VARINT_EDGES
+            .into_iter()
+            .chain(past_a_word)
+        {
             let (mut a, mut b) = (vec![7], vec![7]);
             write_int_value(&mut a, field, n);
             write_key(&mut b, 4, WIRE_LEN);
