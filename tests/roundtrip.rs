@@ -147,3 +147,73 @@ async fn every_feature_comes_back_as_the_file_wrote_it() {
         .count();
     assert_eq!(spatial.len(), with_geometry);
 }
+
+/// A double's text in one of the forms files use: the shortest that reads back, 17
+/// decimals, or exponent notation.
+fn written(x: f64, form: usize) -> String {
+    match form % 3 {
+        0 => format!("{x:?}"),
+        1 => format!("{x:.17}"),
+        _ => format!("{x:e}"),
+    }
+}
+
+#[actix_web::test]
+async fn numbers_at_full_precision_come_back_as_the_same_doubles() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7946);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("precise.geojson");
+    let mut written_texts = Vec::new();
+    let mut features = Vec::new();
+    for i in 0..600 {
+        let texts: Vec<String> = [
+            rng.gen_range(-180.0..180.0),
+            rng.gen_range(-90.0..90.0),
+            rng.gen_range(-500.0..9000.0),
+            rng.gen_range(-1e6..1e6),
+            rng.r#gen::<f64>(),
+        ]
+        .iter()
+        .map(|&x| written(x, i))
+        .collect();
+        features.push(format!(
+            r#"{{"type":"Feature","id":{},"geometry":{{"type":"Point","coordinates":[{},{},{}]}},"properties":{{"x":{},"y":{},"name":"f{i}"}}}}"#,
+            i + 1,
+            texts[0],
+            texts[1],
+            texts[2],
+            texts[3],
+            texts[4]
+        ));
+        written_texts.push(texts);
+    }
+    let doc = format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}",
+        features.join(",\n")
+    );
+    std::fs::write(&path, doc).unwrap();
+    let state = state_from_toml(&format!(
+        "[server]\nmax_limit = 1000\n\n[[layers]]\nid = \"precise\"\nfile = {:?}\n",
+        path.to_str().unwrap()
+    ));
+    let page = get_with(&state, "/collections/precise/items?limit=1000", &[]).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let served = common::point_texts(&page.body);
+    assert_eq!(served.len(), written_texts.len());
+    for (s, w) in served.iter().zip(&written_texts) {
+        let coordinates: Vec<f64> = s.coordinates.iter().map(|t| common::number(t)).collect();
+        let expected: Vec<f64> = w[..3].iter().map(|t| common::number(t)).collect();
+        assert_eq!(coordinates, expected, "served {s:?}, written {w:?}");
+        assert_eq!(
+            common::number(&s.numbers["x"]),
+            common::number(&w[3]),
+            "{s:?} {w:?}"
+        );
+        assert_eq!(
+            common::number(&s.numbers["y"]),
+            common::number(&w[4]),
+            "{s:?} {w:?}"
+        );
+    }
+}

@@ -149,3 +149,69 @@ pub fn layer_of(geometries: Vec<geo::Geometry<f64>>) -> khorasan_atlas::catalog:
         Default::default(),
     )
 }
+
+/// The numbers of one served point feature as the body wrote them (their text, not parsed
+/// by serde_json), for comparing with an independent parse: `str::parse::<f64>`.
+#[derive(Debug)]
+pub struct PointTexts {
+    pub coordinates: Vec<String>,
+    /// Every property whose value is a number.
+    pub numbers: std::collections::BTreeMap<String, String>,
+}
+
+/// [`PointTexts`] of every feature of a FeatureCollection body, in order.
+pub fn point_texts(body: &[u8]) -> Vec<PointTexts> {
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        features: Vec<&'a RawValue>,
+    }
+    let page: Page<'_> = serde_json::from_slice(body).unwrap();
+    page.features
+        .iter()
+        .map(|f| point_text(f.get().as_bytes()))
+        .collect()
+}
+
+/// [`PointTexts`] of one served Feature.
+pub fn point_text(feature: &[u8]) -> PointTexts {
+    use std::collections::BTreeMap;
+
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct Point<'a> {
+        #[serde(borrow)]
+        coordinates: Vec<&'a RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Feature<'a> {
+        #[serde(borrow)]
+        geometry: Point<'a>,
+        #[serde(borrow)]
+        properties: BTreeMap<String, &'a RawValue>,
+    }
+    let f: Feature<'_> = serde_json::from_slice(feature).unwrap();
+    let is_number = |t: &str| t.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+    PointTexts {
+        coordinates: f
+            .geometry
+            .coordinates
+            .iter()
+            .map(|c| c.get().to_owned())
+            .collect(),
+        numbers: f
+            .properties
+            .into_iter()
+            .filter(|(_, v)| is_number(v.get()))
+            .map(|(k, v)| (k, v.get().to_owned()))
+            .collect(),
+    }
+}
+
+/// The number a JSON number's text names, by the standard library's correctly rounded
+/// parse.
+pub fn number(text: &str) -> f64 {
+    text.parse()
+        .unwrap_or_else(|e| panic!("{text} is not a number: {e}"))
+}

@@ -121,3 +121,65 @@ async fn a_feature_without_location_is_kept_where_the_layer_allows_it() {
     .await;
     assert_eq!(get_json(&app, &item).await["geometry"], Value::Null);
 }
+
+/// The coordinates of a served point feature, each read from its text by the standard
+/// library (not by the serde_json that wrote or read them on the server).
+fn coordinates_of(body: &[u8]) -> Vec<f64> {
+    let point = common::point_text(body);
+    point
+        .coordinates
+        .iter()
+        .map(|t| common::number(t))
+        .collect()
+}
+
+#[actix_web::test]
+async fn coordinates_at_full_precision_survive_create_reading_and_a_restart() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4326);
+    let dir = tempfile::tempdir().unwrap();
+    let app = test::init_service(http::app(common::open_writable(raw_config(dir.path())))).await;
+    let mut written = Vec::new();
+    for i in 0..40 {
+        let (lon, lat): (f64, f64) = (rng.gen_range(61.0..71.0), rng.gen_range(29.0..38.0));
+        // The shortest text that reads back as the double, or 17 decimals.
+        let texts = if i % 2 == 0 {
+            [format!("{lon:?}"), format!("{lat:?}")]
+        } else {
+            [format!("{lon:.17}"), format!("{lat:.17}")]
+        };
+        let body = incident(&format!("Precise {i}"))
+            .to_string()
+            .replace("[69.1723,34.5281]", &format!("[{},{}]", texts[0], texts[1]));
+        assert!(body.contains(&texts[0]), "{body}");
+        let r = call(
+            &app,
+            req(Method::POST, "/collections/incidents/items")
+                .auth()
+                .body(body),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let expected: Vec<f64> = texts.iter().map(|t| common::number(t)).collect();
+        assert_eq!(coordinates_of(&r.body), expected, "{} {texts:?}", r.text());
+        written.push((local(r.header("location").unwrap()), expected));
+    }
+    for (item, expected) in &written {
+        let r = call(&app, req(Method::GET, item)).await;
+        assert_eq!(r.status, 200, "{item}: {}", r.text());
+        assert_eq!(coordinates_of(&r.body), *expected, "{item}: {}", r.text());
+    }
+    drop(app);
+
+    let app = test::init_service(http::app(common::open_writable(raw_config(dir.path())))).await;
+    for (item, expected) in &written {
+        let r = call(&app, req(Method::GET, item)).await;
+        assert_eq!(r.status, 200, "{item}: {}", r.text());
+        assert_eq!(
+            coordinates_of(&r.body),
+            *expected,
+            "after a restart, {item}: {}",
+            r.text()
+        );
+    }
+}
