@@ -121,6 +121,14 @@ fn coords<'a, T: Deserialize<'a>>(raw: &RawGeometry<'a>) -> std::result::Result<
     serde_json::from_str(c.get()).map_err(|e| format!("{} coordinates: {e}", raw.kind))
 }
 
+/// The point at `x`, `y` when it passes the checks of loading (finite, in range), as
+/// [`parse_source_geometry`] reads a `Point` without altitude; `None` otherwise.
+pub(super) fn plain_point(x: f64, y: f64) -> Option<Geometry<f64>> {
+    coord(&Pos(x, y, false))
+        .ok()
+        .map(|c| Geometry::Point(Point(c)))
+}
+
 fn coord(p: &Pos) -> std::result::Result<Coord<f64>, String> {
     if !p.0.is_finite() || !p.1.is_finite() {
         return Err(format!("position [{}, {}] is not finite", p.0, p.1));

@@ -51,6 +51,7 @@ use raw::{Parsed, RawFeature};
 
 pub mod blocks;
 mod intern;
+mod quick;
 mod raw;
 mod stream;
 
@@ -239,6 +240,12 @@ struct Builder<'p> {
     index: usize,
     fatal: Option<Error>,
     saw_features: bool,
+    /// Whether the properties text of the feature being taken was delimited without being
+    /// checked ([`quick`]): a syntax error in it then means the document is not of the
+    /// expected shape, as serde reading the feature would have found.
+    properties_unchecked: bool,
+    /// Set when such a syntax error was found ([`Self::take`] then returns `Err`).
+    unexpected: bool,
 }
 
 impl<'p> Builder<'p> {
@@ -264,6 +271,8 @@ impl<'p> Builder<'p> {
             index: 0,
             fatal: None,
             saw_features: false,
+            properties_unchecked: false,
+            unexpected: false,
         }
     }
 
@@ -288,6 +297,7 @@ impl<'p> Builder<'p> {
                 self.features.push(feature);
                 Ok(())
             }
+            Err(_) if self.unexpected => Err(()),
             Err(reason) => self.reject(index, reason),
         }
     }
@@ -330,14 +340,23 @@ impl<'p> Builder<'p> {
             self.source_ids.insert(s.into_boxed_str(), id);
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
-        if let Some(p) = properties {
+        if let Some(p) = properties
+            && !self.read_members(p, &mut props)
+        {
+            props = vec![Prop::Absent; self.schema.len()];
             let mut de = serde_json::Deserializer::from_str(p);
             PropsSeed {
                 builder: self,
                 props: &mut props,
             }
             .deserialize(&mut de)
-            .map_err(|e| format!("properties: {e}"))?;
+            .map_err(|e| {
+                // Not JSON at all (the test serde applies to a member it passes over).
+                if self.properties_unchecked && serde_json::from_str::<IgnoredAny>(p).is_err() {
+                    self.unexpected = true;
+                }
+                format!("properties: {e}")
+            })?;
         }
         let time = self.time_of(&props)?;
         Ok(Feature {
@@ -407,30 +426,68 @@ impl<'p> Builder<'p> {
     /// booleans and null are read from the text directly (a string is allocated once, when
     /// its field has not seen it); everything else goes through [`Prop::from_raw`].
     fn prop(&mut self, pos: usize, raw: &RawValue) -> std::result::Result<Prop, serde_json::Error> {
-        let text = raw.get();
-        match text.as_bytes() {
-            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
-                // The text is valid JSON, so between the quotes it is the string itself.
-                let s = text.get(1..text.len() - 1).unwrap_or_default();
-                return Ok(Prop::Str(self.interned.intern(pos, s)));
-            }
-            b"true" => return Ok(Prop::Bool(true)),
-            b"false" => return Ok(Prop::Bool(false)),
-            b"null" => return Ok(Prop::Null),
-            [b'-' | b'0'..=b'9', rest @ ..] if rest.iter().all(u8::is_ascii_digit) => {
-                // `-0` is a float to serde_json; leave it (and overflows) to `from_raw`.
-                if let Ok(i) = text.parse::<i64>()
-                    && (i != 0 || !text.starts_with('-'))
-                {
-                    return Ok(Prop::Int(i));
-                }
-            }
-            _ => {}
+        if let Some(value) = self.plain_prop(pos, raw.get()) {
+            return Ok(value);
         }
         Ok(match Prop::from_raw(raw)? {
             Prop::Str(s) => Prop::Str(self.interned.intern(pos, &s)),
             other => other,
         })
+    }
+
+    /// The value of a property from its text when the text is the value as it stands (see
+    /// [`Self::prop`]); `None` for the others. The text must be one JSON value, or a
+    /// number, literal or string delimited by [`quick::members`].
+    fn plain_prop(&mut self, pos: usize, text: &str) -> Option<Prop> {
+        match text.as_bytes() {
+            [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+                // The text is valid JSON, so between the quotes it is the string itself.
+                let s = text.get(1..text.len() - 1).unwrap_or_default();
+                return Some(Prop::Str(self.interned.intern(pos, s)));
+            }
+            b"true" => return Some(Prop::Bool(true)),
+            b"false" => return Some(Prop::Bool(false)),
+            b"null" => return Some(Prop::Null),
+            [b'-' | b'0'..=b'9', rest @ ..] if rest.iter().all(u8::is_ascii_digit) => {
+                // `-0` is a float to serde_json; leave it (and overflows) to `from_raw`.
+                if let Ok(i) = text.parse::<i64>()
+                    && (i != 0 || !text.starts_with('-'))
+                {
+                    return Some(Prop::Int(i));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Reads the members of a `properties` text into `props` as [`PropsSeed`] does, from
+    /// the pairs [`quick::members`] finds; false when the text or one of its values is left
+    /// to serde (what was noted here before that is noted again the same way).
+    fn read_members(&mut self, text: &str, props: &mut Vec<Prop>) -> bool {
+        let Some(members) = quick::members(text) else {
+            return false;
+        };
+        let mut expected = 0;
+        for (name, text) in members {
+            let pos = self.field(name, expected);
+            expected = pos + 1;
+            let value = match self.plain_prop(pos, text) {
+                Some(value) => value,
+                None => match serde_json::from_str::<&RawValue>(text)
+                    .and_then(|raw| self.prop(pos, raw))
+                {
+                    Ok(value) => value,
+                    Err(_) => return false,
+                },
+            };
+            if props.len() <= pos {
+                props.resize(pos + 1, Prop::Absent);
+            }
+            self.schema.note(pos, &value);
+            props[pos] = value;
+        }
+        true
     }
 
     fn finish(self) -> Loaded {

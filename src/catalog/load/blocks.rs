@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use super::quick::{self, Quick};
 use super::raw::{Parsed, RawFeature};
 use super::stream::{self, Stop, Taken};
 use super::{Builder, LoadOptions, Loaded, io_error, parse_collection};
@@ -32,6 +33,8 @@ struct Item {
     id: Option<Range<usize>>,
     /// The `properties` member's text in [`Batch::text`], unless it is missing or `null`.
     properties: Option<Range<usize>>,
+    /// Whether the properties text was only delimited, not checked ([`quick`]).
+    unchecked: bool,
 }
 
 /// Consecutive features, with their texts.
@@ -49,18 +52,32 @@ impl Batch {
     }
 
     fn add(&mut self, raw: &RawFeature<'_>) {
-        let mut keep = |s: &str| {
-            let start = self.text.len();
-            self.text.push_str(s);
-            start..self.text.len()
-        };
-        let id = raw.id.map(|v| keep(v.get()));
-        let properties = raw.properties().map(&mut keep);
+        let id = raw.id.map(|v| self.keep(v.get()));
+        let properties = raw.properties().map(|p| self.keep(p));
         self.items.push(Item {
             parsed: raw.parse(),
             id,
             properties,
+            unchecked: false,
         });
+    }
+
+    fn add_quick(&mut self, feature: Quick<'_>) {
+        let id = feature.id.map(|v| self.keep(v));
+        let properties = feature.properties.map(|p| self.keep(p));
+        self.items.push(Item {
+            parsed: Ok(feature.parsed),
+            id,
+            properties,
+            unchecked: true,
+        });
+    }
+
+    /// `text` kept in [`Self::text`]: where it is.
+    fn keep(&mut self, text: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(text);
+        start..self.text.len()
     }
 }
 
@@ -94,6 +111,9 @@ pub fn load_blocks_with(
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
+    if builder.unexpected {
+        return Ok(None);
+    }
     if let Some(err) = builder.fatal.take() {
         return Err(err);
     }
@@ -122,6 +142,7 @@ fn build(builder: &mut Builder<'_>, rx: Receiver<Batch>) {
         for item in items {
             let id = item.id.and_then(|r| text.get(r));
             let properties = item.properties.and_then(|r| text.get(r));
+            builder.properties_unchecked = item.unchecked;
             let taken = builder.take(item.parsed, id, properties);
             if taken.is_err() {
                 return;
@@ -145,16 +166,26 @@ fn read(
     let accepts_start =
         |start: &[u8]| parse_collection(&mut Builder::new(path, options), start).is_ok();
     let outcome = stream::read_in_blocks(file, block, accepts_start, |bytes| {
+        let send_if_full = |batch: &mut Batch| {
+            if batch.items.len() >= size {
+                let full = std::mem::replace(batch, Batch::with_capacity(size));
+                tx.send(full).map_err(|_| Stop::Feature(()))?;
+            }
+            Ok(())
+        };
+        if let Some(feature) = quick::read(bytes) {
+            let len = feature.len;
+            batch.add_quick(feature);
+            send_if_full(&mut batch)?;
+            return Ok(Taken::Feature(len));
+        }
         let mut features =
             serde_json::Deserializer::from_slice(bytes).into_iter::<RawFeature<'_>>();
         match features.next() {
             Some(Ok(raw)) => {
                 let len = features.byte_offset();
                 batch.add(&raw);
-                if batch.items.len() >= size {
-                    let full = std::mem::replace(&mut batch, Batch::with_capacity(size));
-                    tx.send(full).map_err(|_| Stop::Feature(()))?;
-                }
+                send_if_full(&mut batch)?;
                 Ok(Taken::Feature(len))
             }
             Some(Err(e)) if e.is_eof() => Ok(Taken::NeedMore),

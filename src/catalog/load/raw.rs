@@ -46,6 +46,14 @@ fn present<'de, D: Deserializer<'de>>(
     Option::<&'de RawValue>::deserialize(d).map(Some)
 }
 
+/// A `null` geometry: an empty collection, served as `null`.
+pub fn null_geometry() -> (Geometry, Option<SourceGeometry>) {
+    (
+        Geometry::GeometryCollection(geo::GeometryCollection::default()),
+        serde_json::from_str("null").ok().map(Box::new),
+    )
+}
+
 /// The parts of a feature that depend on nothing but its own text.
 #[derive(Debug)]
 pub struct Parsed {
@@ -66,10 +74,7 @@ impl RawFeature<'_> {
         }
         let geometry_json = self.geometry.ok_or("geometry is missing")?;
         let (geometry, source_geometry) = match geometry_json {
-            None => (
-                Geometry::GeometryCollection(geo::GeometryCollection::default()),
-                serde_json::from_str("null").ok().map(Box::new),
-            ),
+            None => null_geometry(),
             Some(json) => {
                 let (geometry, altitude) = parse_source_geometry(json.get())?;
                 (geometry, altitude.then(|| Box::new(json.to_owned())))

@@ -269,3 +269,36 @@ fn features_given_one_by_one_equal_the_same_collection() {
     assert!(reader.push_json(features[0]).is_ok());
     assert!(reader.push_json(features[2]).is_err());
 }
+
+#[test]
+fn properties_read_member_by_member_equal_serdes_reading() {
+    let texts = [
+        r#"{}"#,
+        r#" { "a" : 1 , "b" :"x" } "#,
+        r#"{"a":"x","a":2}"#,
+        r#"{"k\u00e9y":1,"é":"Kābul ۱","t\"q":[1,{"b":"}"}]}"#,
+        r#"{"n":{"deep":[[],{}]},"s":"esc\"aped\\","z":-0.0,"big":123456789012345678901}"#,
+        "{\"w\":\t1e-7,\n\"f\":false,\r\"u\":null,\"v\":true}",
+        r#"{"a":[1,"]",{"c":"{"}],"b":"tail"}"#,
+    ];
+    for text in texts {
+        let json = format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","geometry":null,"properties":{text}}}]}}"#
+        );
+        let loaded = load(&json, InvalidPolicy::Refuse).unwrap();
+        let members: std::collections::BTreeMap<String, Box<RawValue>> =
+            serde_json::from_str(text).unwrap();
+        let got: std::collections::BTreeMap<&str, &Prop> = loaded
+            .fields
+            .iter()
+            .zip(loaded.features[0].props.iter())
+            .filter(|(_, p)| **p != Prop::Absent)
+            .map(|(f, p)| (f.name.as_str(), p))
+            .collect();
+        assert_eq!(got.len(), members.len(), "{text}: {got:?}");
+        for (name, raw) in &members {
+            let expected = Prop::from_raw(raw).unwrap();
+            assert_eq!(got.get(name.as_str()), Some(&&expected), "{text}: {name}");
+        }
+    }
+}

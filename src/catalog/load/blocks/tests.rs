@@ -160,3 +160,49 @@ fn an_unexpected_shape_is_left_to_the_whole_reading() {
     let message = super::super::load_file(&path, &options).unwrap_err();
     assert!(message.to_string().contains("line"), "{message}");
 }
+
+#[test]
+fn properties_that_are_not_json_leave_the_document_to_the_whole_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.geojson");
+    let plain = |properties: &str| {
+        format!(
+            r#"{{"type":"Feature","id":7,"geometry":{{"type":"Point","coordinates":[1,2]}},"properties":{properties}}}"#
+        )
+    };
+    // Delimited by the plain-shape reader without being checked: a syntax error there is
+    // the document's, found again by the whole reading.
+    for bad in [
+        r#"{"a":tru}"#,
+        "{\"a\":\"\u{1}\"}",
+        r#"{"a":[1,}"#,
+        r#"{"a" 1}"#,
+    ] {
+        let doc = format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{},\n{}]}}",
+            feature(12),
+            plain(bad)
+        );
+        std::fs::write(&path, &doc).unwrap();
+        for policy in [InvalidPolicy::Skip, InvalidPolicy::Refuse] {
+            let options = options(policy);
+            for (block, batch) in [(7, 1), (1 << 20, 1024)] {
+                let got = load_blocks_with(&path, &options, block, batch);
+                assert!(matches!(got, Ok(None)), "{bad}: {}", summary(&got));
+            }
+            let whole = load_slice(doc.as_bytes(), &path, &options).unwrap_err();
+            let file = super::super::load_file(&path, &options).unwrap_err();
+            assert_eq!(format!("{file:?}"), format!("{whole:?}"), "{bad}");
+        }
+    }
+    // Properties that are JSON but not an object of values are the feature's problem.
+    for odd in ["{\"a\":1e999}", "{\"a\":\"x\",\"a\":2}"] {
+        let doc = format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            plain(odd)
+        );
+        for policy in [InvalidPolicy::Skip, InvalidPolicy::Refuse] {
+            check(&path, &doc, policy);
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! A feature of the plain shape most files write, read without serde: its members `type`
+//! (`"Feature"`), `id` (digits or `null`), `geometry` (a 2-D `Point` or `null`) and
+//! `properties` (an object or `null`), in any order, each at most once, with names that
+//! have no escapes.
+//!
+//! Owns: recognising that shape and reading it in one pass over the bytes. Anything else
+//! (another geometry, an altitude, a string id, another member, a position out of range,
+//! bytes that end inside the feature) is not read here: [`read`] gives `None` and the
+//! caller reads the feature with serde ([`super::raw::RawFeature`]), which gives the same
+//! features and the same messages. The `properties` object is only delimited here (its
+//! strings and nesting followed), not checked: its reader ([`super::Builder`]) parses it
+//! and must treat a syntax error there as the serde reading would, as a document of an
+//! unexpected shape.
+
+use super::raw::{Parsed, null_geometry};
+use crate::catalog::geometry::plain_point;
+
+/// A feature read by [`read`].
+pub struct Quick<'a> {
+    pub parsed: Parsed,
+    /// The `id` member's text (digits), unless it is missing or `null`.
+    pub id: Option<&'a str>,
+    /// The `properties` object's text, delimited but not checked, unless it is missing or
+    /// `null`.
+    pub properties: Option<&'a str>,
+    /// Bytes of the feature, from its `{` to its `}`.
+    pub len: usize,
+}
+
+/// The feature at the start of `bytes` (its `{`), when it has the plain shape.
+pub fn read(bytes: &[u8]) -> Option<Quick<'_>> {
+    let mut at = Cursor { bytes, pos: 0 };
+    at.expect(b'{')?;
+    let (mut kind, mut id, mut geometry, mut properties) = (false, None, None, None);
+    loop {
+        match at.member_name()? {
+            b"type" if !kind => {
+                at.literal(b"\"Feature\"")?;
+                kind = true;
+            }
+            b"id" if id.is_none() => id = Some(at.id()?),
+            b"geometry" if geometry.is_none() => geometry = Some(at.point()?),
+            b"properties" if properties.is_none() => properties = Some(at.properties()?),
+            _ => return None,
+        }
+        if at.object_end()? {
+            break;
+        }
+    }
+    if !kind {
+        return None;
+    }
+    let (geometry, source_geometry) = match geometry? {
+        Some(point) => (point, None),
+        None => null_geometry(),
+    };
+    let id: Option<&str> = id.flatten();
+    let number = match id {
+        Some(text) => Some(text.parse::<u64>().ok()?),
+        None => None,
+    };
+    Some(Quick {
+        parsed: Parsed {
+            geometry,
+            source_geometry,
+            id: number,
+            source_id: None,
+        },
+        id,
+        properties: properties.flatten(),
+        len: at.pos,
+    })
+}
+
+/// A position in the bytes of one feature.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        (self.next()? == b).then_some(())
+    }
+
+    /// Skips JSON's white space.
+    fn space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, text: &[u8]) -> Option<()> {
+        let end = self.pos + text.len();
+        (self.bytes.get(self.pos..end)? == text).then(|| self.pos = end)
+    }
+
+    /// A member's name (see [`Self::name`]), its `:` and the white space around them.
+    #[inline(always)]
+    fn member_name(&mut self) -> Option<&'a [u8]> {
+        self.space();
+        let name = self.name()?;
+        self.space();
+        self.expect(b':')?;
+        self.space();
+        Some(name)
+    }
+
+    /// After a member's value: `true` at the `}` that ends the object, `false` at a `,`.
+    #[inline(always)]
+    fn object_end(&mut self) -> Option<bool> {
+        self.space();
+        match self.next()? {
+            b',' => Some(false),
+            b'}' => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A member name without escapes (its bytes between the quotes).
+    fn name(&mut self) -> Option<&'a [u8]> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        self.skip_plain();
+        match self.next()? {
+            b'"' => self.bytes.get(start..self.pos - 1),
+            _ => None,
+        }
+    }
+
+    /// Moves to the next quote, backslash or control character (or near the end of the
+    /// bytes), eight bytes at a time.
+    #[inline(always)]
+    fn skip_plain(&mut self) {
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        const HIGH: u64 = ONES << 7;
+        // Marks the bytes below `n` (exactly the lowest such byte; those above it may be
+        // marked wrongly, which the lowest mark makes no matter).
+        let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let marks = below(w ^ (ONES * u64::from(b'"')), 1)
+                | below(w ^ (ONES * 0x5c), 1)
+                | below(w, 0x20);
+            if marks != 0 {
+                self.pos += (marks.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
+        }
+    }
+
+    /// An `id` of digits (`Some`), or `null` (`None`).
+    fn id(&mut self) -> Option<Option<&'a str>> {
+        if self.literal(b"null").is_some() {
+            return Some(None);
+        }
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        let digits = self.bytes.get(start..self.pos)?;
+        // JSON has no leading zero; a sign, fraction or exponent is not for this reader.
+        if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = self.peek() {
+            return None;
+        }
+        std::str::from_utf8(digits).ok().map(Some)
+    }
+
+    /// A 2-D `Point` that passes the checks of loading (`Some`), or `null` (`None`).
+    fn point(&mut self) -> Option<Option<geo::Geometry<f64>>> {
+        if self.literal(b"null").is_some() {
+            return Some(None);
+        }
+        self.expect(b'{')?;
+        let (mut kind, mut position) = (false, None);
+        loop {
+            match self.member_name()? {
+                b"type" if !kind => {
+                    self.literal(b"\"Point\"")?;
+                    kind = true;
+                }
+                b"coordinates" if position.is_none() => {
+                    self.expect(b'[')?;
+                    self.space();
+                    let x = self.number()?;
+                    self.space();
+                    self.expect(b',')?;
+                    self.space();
+                    let y = self.number()?;
+                    self.space();
+                    self.expect(b']')?;
+                    position = Some((x, y));
+                }
+                _ => return None,
+            }
+            if self.object_end()? {
+                break;
+            }
+        }
+        let (x, y) = position.filter(|_| kind)?;
+        plain_point(x, y).map(Some)
+    }
+
+    /// A JSON number, read as the nearest double (as serde_json reads it with its
+    /// `float_roundtrip` feature); `None` when it is not finite.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.pos;
+        self.number_end()?;
+        let text = std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
+        text.parse::<f64>().ok().filter(|x| x.is_finite())
+    }
+
+    /// Moves past a number as JSON writes it.
+    fn number_end(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.some_digits()
+        } else {
+            Some(())
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        self.digits();
+        (self.pos > start).then_some(())
+    }
+
+    /// A `properties` object, delimited by following its strings and its braces (`Some`),
+    /// or `null` (`None`). Its text must be valid UTF-8; its syntax is not checked.
+    fn properties(&mut self) -> Option<Option<&'a str>> {
+        if self.literal(b"null").is_some() {
+            return Some(None);
+        }
+        let start = self.pos;
+        self.expect(b'{')?;
+        self.close(b'{', b'}')?;
+        std::str::from_utf8(self.bytes.get(start..self.pos)?)
+            .ok()
+            .map(Some)
+    }
+
+    /// Moves past the `close` that ends the `open` just read, following strings (in valid
+    /// JSON no other bracket can stand between them unbalanced).
+    fn close(&mut self, open: u8, close: u8) -> Option<()> {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.next()? {
+                b'"' => self.string_end()?,
+                b if b == open => depth += 1,
+                b if b == close => depth -= 1,
+                _ => {}
+            }
+        }
+        Some(())
+    }
+
+    /// Moves past the rest of a string whose opening quote was read; `None` at a control
+    /// character (JSON has them only escaped) or the end of the bytes.
+    #[inline(always)]
+    fn string_end(&mut self) -> Option<()> {
+        loop {
+            self.skip_plain();
+            match self.next()? {
+                b'"' => return Some(()),
+                // The escaped byte is not the end of the string.
+                b'\\' => {
+                    self.next()?;
+                }
+                0..0x20 => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// One property value (see [`members`]): its text.
+    fn value(&mut self) -> Option<&'a [u8]> {
+        let start = self.pos;
+        match self.next()? {
+            b'"' => self.string_end()?,
+            b'-' | b'0'..=b'9' => {
+                self.pos = start;
+                self.number_end()?;
+            }
+            b't' => self.literal(b"rue")?,
+            b'f' => self.literal(b"alse")?,
+            b'n' => self.literal(b"ull")?,
+            b'{' => self.close(b'{', b'}')?,
+            b'[' => self.array_end()?,
+            _ => return None,
+        }
+        self.bytes.get(start..self.pos)
+    }
+
+    /// Moves past the `]` that ends the array whose `[` was read, following strings and
+    /// both kinds of brackets.
+    fn array_end(&mut self) -> Option<()> {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.next()? {
+                b'"' => self.string_end()?,
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => depth -= 1,
+                _ => {}
+            }
+        }
+        Some(())
+    }
+}
+
+/// The members of a `properties` object's text, as (name, value text) pairs in order, when
+/// every name is plain (no escape, no control character) and every value is a string (a
+/// plain one is checked for control characters), a number as JSON writes it, `true`,
+/// `false`, `null`, or an array or object (delimited, not checked); `None` otherwise, and
+/// then serde reads the text. A value's text that the reader of values does not take as it
+/// is (an escaped string, an array, an object, a number too large for `i64`) is read by
+/// serde, which checks it.
+pub fn members(text: &str) -> Option<Vec<(&str, &str)>> {
+    let mut at = Cursor {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let mut members = Vec::with_capacity(8);
+    at.space();
+    at.expect(b'{')?;
+    at.space();
+    if at.peek() == Some(b'}') {
+        at.pos += 1;
+    } else {
+        loop {
+            let name = at.member_name()?;
+            let value = at.value()?.len();
+            let value = at.pos - value..at.pos;
+            // Both are between ASCII bytes, so both are whole characters of the text.
+            let name = text.get(offset(text, name)..offset(text, name) + name.len())?;
+            members.push((name, text.get(value)?));
+            if at.object_end()? {
+                break;
+            }
+        }
+    }
+    at.space();
+    (at.pos == text.len()).then_some(members)
+}
+
+/// Where `part`, a slice of `text`, starts in it.
+fn offset(text: &str, part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_shape_is_read_in_any_order_and_spacing() {
+        let texts = [
+            r#"{"type":"Feature","id":12,"geometry":{"type":"Point","coordinates":[64.121583,36.751044]},"properties":{"a":"x}\"{","b":[1,{"c":2}]}}"#,
+            r#"{ "properties" : {"a":"x}\"{","b":[1,{"c":2}]} , "geometry": { "coordinates" : [ 64.121583 , 36.751044 ] , "type" : "Point" },
+                "id": 12, "type": "Feature" }"#,
+        ];
+        for text in texts {
+            let followed = format!("{text}, more");
+            let q = read(followed.as_bytes()).expect(text);
+            assert_eq!(q.len, text.len());
+            assert_eq!(q.id, Some("12"));
+            assert_eq!(q.parsed.id, Some(12));
+            assert_eq!(q.properties, Some(r#"{"a":"x}\"{","b":[1,{"c":2}]}"#));
+            assert_eq!(
+                q.parsed.geometry,
+                geo::Geometry::Point(geo::Point::new(64.121583, 36.751044))
+            );
+        }
+        let bare = read(br#"{"type":"Feature","geometry":null,"properties":null}"#).unwrap();
+        assert_eq!(
+            (bare.id, bare.properties, bare.parsed.id),
+            (None, None, None)
+        );
+        assert!(matches!(
+            bare.parsed.geometry,
+            geo::Geometry::GeometryCollection(_)
+        ));
+    }
+
+    #[test]
+    fn numbers_are_the_nearest_doubles() {
+        for text in [
+            "-92.70394384315951",
+            "1e2",
+            "-0",
+            "0.5E-3",
+            "179.99999999999997158",
+        ] {
+            let doc = format!(
+                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{text},0]}}}}"#
+            );
+            let q = read(doc.as_bytes()).expect(text);
+            let geo::Geometry::Point(p) = q.parsed.geometry else {
+                panic!("{text}");
+            };
+            let reference: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                p.x().to_bits(),
+                reference.as_f64().unwrap().to_bits(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_end_where_a_byte_by_byte_reading_ends_them() {
+        // The end of a string, its escapes followed byte by byte: the reference.
+        fn reference(bytes: &[u8]) -> Option<usize> {
+            let mut i = 0;
+            loop {
+                match *bytes.get(i)? {
+                    b'"' => return Some(i + 1),
+                    b'\\' => i += 2,
+                    0..0x20 => return None,
+                    _ => i += 1,
+                }
+            }
+        }
+        let pieces: [&[u8]; 7] = [
+            b"a",
+            "é".as_bytes(),
+            b"\\\"",
+            b"\\\\",
+            b"\"",
+            b"\x01",
+            b"\x7f",
+        ];
+        let mut seed = 7u64;
+        for len in 0..40 {
+            for _ in 0..50 {
+                let mut text = Vec::new();
+                for _ in 0..len {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    // Mostly plain bytes, so that the specials fall anywhere in a word.
+                    let pick = (seed >> 33) as usize % 24;
+                    text.extend_from_slice(pieces[pick.saturating_sub(17)]);
+                }
+                text.extend_from_slice(b"\" tail");
+                let mut at = Cursor {
+                    bytes: &text,
+                    pos: 0,
+                };
+                let got = at.string_end().map(|()| at.pos);
+                assert_eq!(
+                    got,
+                    reference(&text),
+                    "{:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_other_shape_is_left_to_serde() {
+        let point = r#"{"type":"Point","coordinates":[1,2]}"#;
+        let others = [
+            format!(r#"{{"type":"Feat","geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":"a","geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":-1,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":01,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":2.0,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":18446744073709551616,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":1,"id":2,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","bbox":[1,2,1,2],"geometry":{point}}}"#),
+            format!(r#"{{"typ\u0065":"Feature","geometry":{point}}}"#),
+            format!(r#"{{"geometry":{point}}}"#),
+            r#"{"type":"Feature","properties":{}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2,3]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[200,2]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1e999,2]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1.,2]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[+1,2]}}"#.to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[1,2]]}}"#
+                .to_owned(),
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2],"bbox":[]}}"#
+                .to_owned(),
+            r#"{"type":"Feature","geometry":null,"properties":[]}"#.to_owned(),
+            r#"{"type":"Feature","geometry":null,"properties":{"a":"unclosed}"#.to_owned(),
+            r#"{"type":"Feature","geometry":null"#.to_owned(),
+            r#"{"type":"Feature","geometry":null,}"#.to_owned(),
+        ];
+        for text in &others {
+            assert!(read(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+}
