@@ -47,6 +47,7 @@ use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
 use intern::Interner;
+use quick::Span;
 use raw::{Parsed, RawFeature};
 
 pub mod blocks;
@@ -246,6 +247,8 @@ struct Builder<'p> {
     properties_unchecked: bool,
     /// Set when such a syntax error was found ([`Self::take`] then returns `Err`).
     unexpected: bool,
+    /// The members' spans of the properties being read, kept between features.
+    spans: Vec<Span>,
 }
 
 impl<'p> Builder<'p> {
@@ -273,12 +276,18 @@ impl<'p> Builder<'p> {
             saw_features: false,
             properties_unchecked: false,
             unexpected: false,
+            spans: Vec::new(),
         }
     }
 
     /// Takes one raw feature; `Err` only when the policy refuses the file.
     fn push(&mut self, raw: &RawFeature<'_>) -> std::result::Result<(), ()> {
-        self.take(raw.parse(), raw.id.map(RawValue::get), raw.properties())
+        self.take(
+            raw.parse(),
+            raw.id.map(RawValue::get),
+            raw.properties(),
+            None,
+        )
     }
 
     /// Takes the next feature, its own parts already read ([`RawFeature::parse`]), with
@@ -289,10 +298,11 @@ impl<'p> Builder<'p> {
         parsed: std::result::Result<Parsed, String>,
         id_text: Option<&str>,
         properties: Option<&str>,
+        members: Option<&[Span]>,
     ) -> std::result::Result<(), ()> {
         let index = self.index;
         self.index += 1;
-        match parsed.and_then(|p| self.convert(p, id_text, properties, index)) {
+        match parsed.and_then(|p| self.convert(p, (id_text, index), properties, members)) {
             Ok(feature) => {
                 self.features.push(feature);
                 Ok(())
@@ -325,9 +335,9 @@ impl<'p> Builder<'p> {
     fn convert(
         &mut self,
         parsed: Parsed,
-        id_text: Option<&str>,
+        (id_text, index): (Option<&str>, usize),
         properties: Option<&str>,
-        index: usize,
+        members: Option<&[Span]>,
     ) -> std::result::Result<Feature, String> {
         let id = parsed.id.unwrap_or(index as u64 + 1);
         if !self.note_id(id) {
@@ -341,7 +351,7 @@ impl<'p> Builder<'p> {
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
         if let Some(p) = properties
-            && !self.read_members(p, &mut props)
+            && !self.read_members(p, members, &mut props)
         {
             props = vec![Prop::Absent; self.schema.len()];
             let mut de = serde_json::Deserializer::from_str(p);
@@ -462,14 +472,36 @@ impl<'p> Builder<'p> {
     }
 
     /// Reads the members of a `properties` text into `props` as [`PropsSeed`] does, from
-    /// the pairs [`quick::members`] finds; false when the text or one of its values is left
-    /// to serde (what was noted here before that is noted again the same way).
-    fn read_members(&mut self, text: &str, props: &mut Vec<Prop>) -> bool {
-        let Some(members) = quick::members(text) else {
-            return false;
+    /// the spans of its members (found on the reading thread, or here by [`quick::members`]);
+    /// false when the text or one of its values is left to serde (what was noted here before
+    /// that is noted again the same way).
+    fn read_members(&mut self, text: &str, spans: Option<&[Span]>, props: &mut Vec<Prop>) -> bool {
+        let mut found = std::mem::take(&mut self.spans);
+        let read = match spans {
+            Some(spans) => self.read_spans(text, spans, props),
+            None => {
+                found.clear();
+                match quick::members(text, &mut found) {
+                    Some(start) => {
+                        self.read_spans(text.get(start..).unwrap_or_default(), &found, props)
+                    }
+                    None => false,
+                }
+            }
         };
+        self.spans = found;
+        read
+    }
+
+    /// [`Self::read_members`] of the members at `spans` of `text` (an object's text from its
+    /// `{`).
+    fn read_spans(&mut self, text: &str, spans: &[Span], props: &mut Vec<Prop>) -> bool {
         let mut expected = 0;
-        for (name, text) in members {
+        for &[name_start, name_end, start, end] in spans {
+            let part = |from: u32, to: u32| text.get(from as usize..to as usize);
+            let (Some(name), Some(text)) = (part(name_start, name_end), part(start, end)) else {
+                return false;
+            };
             let pos = self.field(name, expected);
             expected = pos + 1;
             let value = match self.plain_prop(pos, text) {

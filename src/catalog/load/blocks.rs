@@ -1,10 +1,12 @@
 //! Reading a FeatureCollection file on two threads. A reading thread takes the file in
-//! blocks ([`stream`]), parses each feature's own parts ([`RawFeature::parse`]: type,
-//! geometry, id) and hands them on in batches, in file order; the calling thread builds the
-//! layer from them (ids seen, fields, shared strings, time), as [`Builder::push`] would.
-//! The features, reasons and messages are those of the sequential reading: the building
-//! thread takes every feature the reading thread got to, so a refused feature still comes
-//! before a problem further on in the file.
+//! blocks ([`stream`]), parses each feature's own parts (type, geometry, id: [`quick`] for a
+//! feature of the plain shape, else [`RawFeature::parse`]) and hands them on in batches, in
+//! file order; the calling thread builds the layer from them (ids seen, fields, shared
+//! strings, time), as [`Builder::push`] would. The features, reasons and messages are those
+//! of the sequential reading: the building thread takes every feature the reading thread got
+//! to, so a refused feature still comes before a problem further on in the file, and a
+//! syntax error in properties that [`quick`] only delimited gives the file to the whole
+//! reading, as serde finding it while reading the feature does.
 
 use std::fs::File;
 use std::ops::Range;
@@ -26,6 +28,9 @@ const QUEUE: usize = 4;
 /// About the bytes of a feature's `id` and `properties` texts.
 const TEXT_PER_FEATURE: usize = 128;
 
+/// About the properties of a feature.
+const MEMBERS_PER_FEATURE: usize = 8;
+
 /// A feature read by the reading thread.
 struct Item {
     parsed: std::result::Result<Parsed, String>,
@@ -35,12 +40,17 @@ struct Item {
     properties: Option<Range<usize>>,
     /// Whether the properties text was only delimited, not checked ([`quick`]).
     unchecked: bool,
+    /// Where the spans of the properties' members are in [`Batch::spans`], when the
+    /// reading thread found them.
+    members: Option<Range<usize>>,
 }
 
 /// Consecutive features, with their texts.
 struct Batch {
     text: String,
     items: Vec<Item>,
+    /// The spans of the items' properties' members ([`quick::Span`]).
+    spans: Vec<quick::Span>,
 }
 
 impl Batch {
@@ -48,6 +58,7 @@ impl Batch {
         Self {
             text: String::with_capacity(features * TEXT_PER_FEATURE),
             items: Vec::with_capacity(features),
+            spans: Vec::with_capacity(features * MEMBERS_PER_FEATURE),
         }
     }
 
@@ -59,6 +70,7 @@ impl Batch {
             id,
             properties,
             unchecked: false,
+            members: None,
         });
     }
 
@@ -70,6 +82,7 @@ impl Batch {
             id,
             properties,
             unchecked: true,
+            members: feature.members,
         });
     }
 
@@ -138,12 +151,13 @@ pub fn load_blocks_with(
 /// thread is done or the policy refuses the file (then `rx` is dropped, which stops the
 /// reading thread).
 fn build(builder: &mut Builder<'_>, rx: Receiver<Batch>) {
-    while let Ok(Batch { text, items }) = rx.recv() {
+    while let Ok(Batch { text, items, spans }) = rx.recv() {
         for item in items {
             let id = item.id.and_then(|r| text.get(r));
             let properties = item.properties.and_then(|r| text.get(r));
+            let members = item.members.and_then(|r| spans.get(r));
             builder.properties_unchecked = item.unchecked;
-            let taken = builder.take(item.parsed, id, properties);
+            let taken = builder.take(item.parsed, id, properties, members);
             if taken.is_err() {
                 return;
             }
@@ -173,7 +187,7 @@ fn read(
             }
             Ok(())
         };
-        if let Some(feature) = quick::read(bytes) {
+        if let Some(feature) = quick::read(bytes, &mut batch.spans) {
             let len = feature.len;
             batch.add_quick(feature);
             send_if_full(&mut batch)?;

@@ -23,13 +23,33 @@ pub struct Quick<'a> {
     /// The `properties` object's text, delimited but not checked, unless it is missing or
     /// `null`.
     pub properties: Option<&'a str>,
+    /// Where the members of the properties object are ([`Span`]s added to the caller's
+    /// list), when [`members`] would find them; `None` when the properties text is for serde
+    /// to read.
+    pub members: Option<std::ops::Range<usize>>,
     /// Bytes of the feature, from its `{` to its `}`.
     pub len: usize,
 }
 
-/// The feature at the start of `bytes` (its `{`), when it has the plain shape.
-pub fn read(bytes: &[u8]) -> Option<Quick<'_>> {
+/// Where one member's name and value text are in the text of its object: name start and
+/// end, value start and end.
+pub type Span = [u32; 4];
+
+/// The feature at the start of `bytes` (its `{`), when it has the plain shape; the spans of
+/// its properties' members are added to `spans` (and nothing is added when it has not).
+pub fn read<'a>(bytes: &'a [u8], spans: &mut Vec<Span>) -> Option<Quick<'a>> {
+    let mark = spans.len();
+    let quick = read_feature(bytes, spans);
+    if quick.is_none() {
+        spans.truncate(mark);
+    }
+    quick
+}
+
+fn read_feature<'a>(bytes: &'a [u8], spans: &mut Vec<Span>) -> Option<Quick<'a>> {
     let mut at = Cursor { bytes, pos: 0 };
+    let mark = spans.len();
+    let mut members = None;
     at.expect(b'{')?;
     let (mut kind, mut id, mut geometry, mut properties) = (false, None, None, None);
     loop {
@@ -40,7 +60,11 @@ pub fn read(bytes: &[u8]) -> Option<Quick<'_>> {
             }
             b"id" if id.is_none() => id = Some(at.id()?),
             b"geometry" if geometry.is_none() => geometry = Some(at.point()?),
-            b"properties" if properties.is_none() => properties = Some(at.properties()?),
+            b"properties" if properties.is_none() => {
+                let found;
+                (properties, found) = at.properties(spans)?;
+                members = found.then_some(mark..spans.len());
+            }
             _ => return None,
         }
         if at.object_end()? {
@@ -68,6 +92,7 @@ pub fn read(bytes: &[u8]) -> Option<Quick<'_>> {
         },
         id,
         properties: properties.flatten(),
+        members,
         len: at.pos,
     })
 }
@@ -263,18 +288,52 @@ impl<'a> Cursor<'a> {
         (self.pos > start).then_some(())
     }
 
-    /// A `properties` object, delimited by following its strings and its braces (`Some`),
-    /// or `null` (`None`). Its text must be valid UTF-8; its syntax is not checked.
-    fn properties(&mut self) -> Option<Option<&'a str>> {
+    /// A `properties` object (`Some`) or `null` (`None`), its text valid UTF-8, and whether
+    /// its members' spans were added to `spans` ([`Self::member_spans`]); when they could not
+    /// be, the object is only delimited, by following its strings and its braces, and its
+    /// syntax is not checked.
+    fn properties(&mut self, spans: &mut Vec<Span>) -> Option<(Option<Option<&'a str>>, bool)> {
         if self.literal(b"null").is_some() {
-            return Some(None);
+            return Some((Some(None), false));
         }
         let start = self.pos;
+        let mark = spans.len();
+        let found = self.member_spans(spans).is_some();
+        if !found {
+            spans.truncate(mark);
+            self.pos = start;
+            self.expect(b'{')?;
+            self.close(b'{', b'}')?;
+        }
+        let text = std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()?;
+        Some((Some(Some(text)), found))
+    }
+
+    /// The spans of the members of the object at the cursor (see [`members`]), relative to
+    /// its `{`, added to `spans`; the cursor is then past its `}`.
+    fn member_spans(&mut self, spans: &mut Vec<Span>) -> Option<()> {
+        let start = self.pos;
+        let at = |pos: usize| u32::try_from(pos - start).ok();
         self.expect(b'{')?;
-        self.close(b'{', b'}')?;
-        std::str::from_utf8(self.bytes.get(start..self.pos)?)
-            .ok()
-            .map(Some)
+        self.space();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            let name = self.member_name()?;
+            let name = offset(self.bytes, name)..offset(self.bytes, name) + name.len();
+            let value = self.value()?.len();
+            spans.push([
+                at(name.start)?,
+                at(name.end)?,
+                at(self.pos - value)?,
+                at(self.pos)?,
+            ]);
+            if self.object_end()? {
+                return Some(());
+            }
+        }
     }
 
     /// Moves past the `close` that ends the `open` just read, following strings (in valid
@@ -345,44 +404,29 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The members of a `properties` object's text, as (name, value text) pairs in order, when
-/// every name is plain (no escape, no control character) and every value is a string (a
-/// plain one is checked for control characters), a number as JSON writes it, `true`,
-/// `false`, `null`, or an array or object (delimited, not checked); `None` otherwise, and
-/// then serde reads the text. A value's text that the reader of values does not take as it
-/// is (an escaped string, an array, an object, a number too large for `i64`) is read by
-/// serde, which checks it.
-pub fn members(text: &str) -> Option<Vec<(&str, &str)>> {
+/// The members of a `properties` object's text, as the [`Span`]s of their names and value
+/// texts in order (relative to the object's `{`, which is where the returned offset is),
+/// when every name is plain (no escape, no control character) and every value is a string
+/// (without control characters), a number as JSON writes it, `true`, `false`, `null`, or an
+/// array or object (delimited, not checked); `None` otherwise, and then serde reads the
+/// text. A value's text that the reader of values does not take as it stands (an escaped
+/// string, an array, an object, a number too large for `i64`) is read by serde, which
+/// checks it.
+pub fn members(text: &str, spans: &mut Vec<Span>) -> Option<usize> {
     let mut at = Cursor {
         bytes: text.as_bytes(),
         pos: 0,
     };
-    let mut members = Vec::with_capacity(8);
     at.space();
-    at.expect(b'{')?;
+    let start = at.pos;
+    at.member_spans(spans)?;
     at.space();
-    if at.peek() == Some(b'}') {
-        at.pos += 1;
-    } else {
-        loop {
-            let name = at.member_name()?;
-            let value = at.value()?.len();
-            let value = at.pos - value..at.pos;
-            // Both are between ASCII bytes, so both are whole characters of the text.
-            let name = text.get(offset(text, name)..offset(text, name) + name.len())?;
-            members.push((name, text.get(value)?));
-            if at.object_end()? {
-                break;
-            }
-        }
-    }
-    at.space();
-    (at.pos == text.len()).then_some(members)
+    (at.pos == text.len()).then_some(start)
 }
 
-/// Where `part`, a slice of `text`, starts in it.
-fn offset(text: &str, part: &[u8]) -> usize {
-    (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize)
+/// Where `part`, a slice of `whole`, starts in it.
+fn offset(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
 }
 
 #[cfg(test)]
@@ -398,7 +442,17 @@ mod tests {
         ];
         for text in texts {
             let followed = format!("{text}, more");
-            let q = read(followed.as_bytes()).expect(text);
+            let mut spans = vec![[9; 4]];
+            let q = read(followed.as_bytes(), &mut spans).expect(text);
+            let properties = q.properties.unwrap();
+            let members: Vec<(&str, &str)> = spans[q.members.clone().unwrap()]
+                .iter()
+                .map(|&[a, b, c, d]| {
+                    let part = |from: u32, to: u32| &properties[from as usize..to as usize];
+                    (part(a, b), part(c, d))
+                })
+                .collect();
+            assert_eq!(members, [("a", r#""x}\"{""#), ("b", r#"[1,{"c":2}]"#)]);
             assert_eq!(q.len, text.len());
             assert_eq!(q.id, Some("12"));
             assert_eq!(q.parsed.id, Some(12));
@@ -408,7 +462,11 @@ mod tests {
                 geo::Geometry::Point(geo::Point::new(64.121583, 36.751044))
             );
         }
-        let bare = read(br#"{"type":"Feature","geometry":null,"properties":null}"#).unwrap();
+        let bare = read(
+            br#"{"type":"Feature","geometry":null,"properties":null}"#,
+            &mut Vec::new(),
+        )
+        .unwrap();
         assert_eq!(
             (bare.id, bare.properties, bare.parsed.id),
             (None, None, None)
@@ -431,7 +489,7 @@ mod tests {
             let doc = format!(
                 r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{text},0]}}}}"#
             );
-            let q = read(doc.as_bytes()).expect(text);
+            let q = read(doc.as_bytes(), &mut Vec::new()).expect(text);
             let geo::Geometry::Point(p) = q.parsed.geometry else {
                 panic!("{text}");
             };
@@ -525,7 +583,9 @@ mod tests {
             r#"{"type":"Feature","geometry":null,}"#.to_owned(),
         ];
         for text in &others {
-            assert!(read(text.as_bytes()).is_none(), "{text}");
+            let mut spans = vec![[9; 4]];
+            assert!(read(text.as_bytes(), &mut spans).is_none(), "{text}");
+            assert_eq!(spans, [[9; 4]], "{text}: spans left");
         }
     }
 }
