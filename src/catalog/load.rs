@@ -307,7 +307,16 @@ impl<'p> Builder<'p> {
                 self.features.push(feature);
                 Ok(())
             }
-            Err(_) if self.unexpected => Err(()),
+            // Not JSON at all: serde, reading the feature, would have found it before any
+            // other problem (the test serde applies to a member it passes over).
+            Err(_)
+                if self.properties_unchecked
+                    && properties
+                        .is_some_and(|p| serde_json::from_str::<IgnoredAny>(p).is_err()) =>
+            {
+                self.unexpected = true;
+                Err(())
+            }
             Err(reason) => self.reject(index, reason),
         }
     }
@@ -360,13 +369,7 @@ impl<'p> Builder<'p> {
                 props: &mut props,
             }
             .deserialize(&mut de)
-            .map_err(|e| {
-                // Not JSON at all (the test serde applies to a member it passes over).
-                if self.properties_unchecked && serde_json::from_str::<IgnoredAny>(p).is_err() {
-                    self.unexpected = true;
-                }
-                format!("properties: {e}")
-            })?;
+            .map_err(|e| format!("properties: {e}"))?;
         }
         let time = self.time_of(&props)?;
         Ok(Feature {

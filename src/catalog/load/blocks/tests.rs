@@ -177,10 +177,13 @@ fn properties_that_are_not_json_leave_the_document_to_the_whole_reading() {
         "{\"a\":\"\u{1}\"}",
         r#"{"a":[1,}"#,
         r#"{"a" 1}"#,
+        "{\"a\":\u{16}1}",
     ] {
+        // After a feature of the same id too: the syntax error comes before the repeat.
         let doc = format!(
-            "{{\"type\":\"FeatureCollection\",\"features\":[{},\n{}]}}",
+            "{{\"type\":\"FeatureCollection\",\"features\":[{},\n{},\n{}]}}",
             feature(12),
+            plain("{}"),
             plain(bad)
         );
         std::fs::write(&path, &doc).unwrap();
