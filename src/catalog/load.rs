@@ -241,14 +241,34 @@ struct Builder<'p> {
     index: usize,
     fatal: Option<Error>,
     saw_features: bool,
-    /// Whether the properties text of the feature being taken was delimited without being
-    /// checked ([`quick`]): a syntax error in it then means the document is not of the
-    /// expected shape, as serde reading the feature would have found.
-    properties_unchecked: bool,
-    /// Set when such a syntax error was found ([`Self::take`] then returns `Err`).
+    /// Set when properties that were only delimited turned out not to be JSON
+    /// ([`PropertiesText::checked`]; [`Self::take`] then returns `Err`).
     unexpected: bool,
     /// The members' spans of the properties being read, kept between features.
     spans: Vec<Span>,
+}
+
+/// A feature's `properties` text as the reading hands it on.
+#[derive(Debug, Clone, Copy)]
+struct PropertiesText<'t> {
+    text: &'t str,
+    /// The spans of its members, when the reading found them ([`quick`]).
+    spans: Option<&'t [Span]>,
+    /// Whether the text is known to be JSON. One only delimited ([`quick`]) may not be: a
+    /// syntax error in it then means the document is not of the expected shape, as serde
+    /// reading the feature would have found before any other problem of the feature.
+    checked: bool,
+}
+
+impl<'t> PropertiesText<'t> {
+    /// A text that serde has read (checked), without spans.
+    fn checked(text: &'t str) -> Self {
+        Self {
+            text,
+            spans: None,
+            checked: true,
+        }
+    }
 }
 
 impl<'p> Builder<'p> {
@@ -274,7 +294,6 @@ impl<'p> Builder<'p> {
             index: 0,
             fatal: None,
             saw_features: false,
-            properties_unchecked: false,
             unexpected: false,
             spans: Vec::new(),
         }
@@ -285,8 +304,7 @@ impl<'p> Builder<'p> {
         self.take(
             raw.parse(),
             raw.id.map(RawValue::get),
-            raw.properties(),
-            None,
+            raw.properties().map(PropertiesText::checked),
         )
     }
 
@@ -297,12 +315,11 @@ impl<'p> Builder<'p> {
         &mut self,
         parsed: std::result::Result<Parsed, String>,
         id_text: Option<&str>,
-        properties: Option<&str>,
-        members: Option<&[Span]>,
+        properties: Option<PropertiesText<'_>>,
     ) -> std::result::Result<(), ()> {
         let index = self.index;
         self.index += 1;
-        match parsed.and_then(|p| self.convert(p, (id_text, index), properties, members)) {
+        match parsed.and_then(|p| self.convert(p, (id_text, index), properties)) {
             Ok(feature) => {
                 self.features.push(feature);
                 Ok(())
@@ -310,9 +327,9 @@ impl<'p> Builder<'p> {
             // Not JSON at all: serde, reading the feature, would have found it before any
             // other problem (the test serde applies to a member it passes over).
             Err(_)
-                if self.properties_unchecked
-                    && properties
-                        .is_some_and(|p| serde_json::from_str::<IgnoredAny>(p).is_err()) =>
+                if properties.is_some_and(|p| {
+                    !p.checked && serde_json::from_str::<IgnoredAny>(p.text).is_err()
+                }) =>
             {
                 self.unexpected = true;
                 Err(())
@@ -345,8 +362,7 @@ impl<'p> Builder<'p> {
         &mut self,
         parsed: Parsed,
         (id_text, index): (Option<&str>, usize),
-        properties: Option<&str>,
-        members: Option<&[Span]>,
+        properties: Option<PropertiesText<'_>>,
     ) -> std::result::Result<Feature, String> {
         let id = parsed.id.unwrap_or(index as u64 + 1);
         if !self.note_id(id) {
@@ -360,10 +376,10 @@ impl<'p> Builder<'p> {
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
         if let Some(p) = properties
-            && !self.read_members(p, members, &mut props)
+            && !self.read_members(p, &mut props)
         {
             props = vec![Prop::Absent; self.schema.len()];
-            let mut de = serde_json::Deserializer::from_str(p);
+            let mut de = serde_json::Deserializer::from_str(p.text);
             PropsSeed {
                 builder: self,
                 props: &mut props,
@@ -439,9 +455,18 @@ impl<'p> Builder<'p> {
     /// booleans and null are read from the text directly (a string is allocated once, when
     /// its field has not seen it); everything else goes through [`Prop::from_raw`].
     fn prop(&mut self, pos: usize, raw: &RawValue) -> std::result::Result<Prop, serde_json::Error> {
-        if let Some(value) = self.plain_prop(pos, raw.get()) {
-            return Ok(value);
+        match self.plain_prop(pos, raw.get()) {
+            Some(value) => Ok(value),
+            None => self.parsed_prop(pos, raw),
         }
+    }
+
+    /// The value of a property that [`Self::plain_prop`] does not take, parsed by serde.
+    fn parsed_prop(
+        &mut self,
+        pos: usize,
+        raw: &RawValue,
+    ) -> std::result::Result<Prop, serde_json::Error> {
         Ok(match Prop::from_raw(raw)? {
             Prop::Str(s) => Prop::Str(self.interned.intern(pos, &s)),
             other => other,
@@ -478,9 +503,10 @@ impl<'p> Builder<'p> {
     /// the spans of its members (found on the reading thread, or here by [`quick::members`]);
     /// false when the text or one of its values is left to serde (what was noted here before
     /// that is noted again the same way).
-    fn read_members(&mut self, text: &str, spans: Option<&[Span]>, props: &mut Vec<Prop>) -> bool {
+    fn read_members(&mut self, properties: PropertiesText<'_>, props: &mut Vec<Prop>) -> bool {
+        let text = properties.text;
         let mut found = std::mem::take(&mut self.spans);
-        let read = match spans {
+        let read = match properties.spans {
             Some(spans) => self.read_spans(text, spans, props),
             None => {
                 found.clear();
@@ -510,7 +536,7 @@ impl<'p> Builder<'p> {
             let value = match self.plain_prop(pos, text) {
                 Some(value) => value,
                 None => match serde_json::from_str::<&RawValue>(text)
-                    .and_then(|raw| self.prop(pos, raw))
+                    .and_then(|raw| self.parsed_prop(pos, raw))
                 {
                     Ok(value) => value,
                     Err(_) => return false,

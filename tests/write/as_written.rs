@@ -152,13 +152,7 @@ async fn coordinates_at_full_precision_survive_create_reading_and_a_restart() {
             .to_string()
             .replace("[69.1723,34.5281]", &format!("[{},{}]", texts[0], texts[1]));
         assert!(body.contains(&texts[0]), "{body}");
-        let r = call(
-            &app,
-            req(Method::POST, "/collections/incidents/items")
-                .auth()
-                .body(body),
-        )
-        .await;
+        let r = call(&app, post_text(body)).await;
         assert_eq!(r.status, 201, "{}", r.text());
         let expected: Vec<f64> = texts.iter().map(|t| common::number(t)).collect();
         assert_eq!(coordinates_of(&r.body), expected, "{} {texts:?}", r.text());

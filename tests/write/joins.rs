@@ -27,15 +27,7 @@ async fn incremental_joins_equal_a_full_join() {
         let creates = (0..6).map(|i| {
             let app = app.clone();
             let body = at(i + round, format!("join r{round} i{i}"));
-            async move {
-                call(
-                    &*app,
-                    req(Method::POST, "/collections/incidents/items")
-                        .auth()
-                        .body(body),
-                )
-                .await
-            }
+            async move { call(&*app, post_text(body)).await }
         });
         for r in futures_util::future::join_all(creates).await {
             assert_eq!(r.status, 201, "{}", r.text());

@@ -104,9 +104,14 @@ fn incident(title: &str) -> Value {
 }
 
 fn post(body: &Value) -> Req {
+    post_text(body.to_string())
+}
+
+/// A create of the body `text` as it stands (its numbers' digits, its bytes).
+fn post_text(text: impl Into<String>) -> Req {
     req(Method::POST, "/collections/incidents/items")
         .auth()
-        .body(body.to_string())
+        .body(text)
 }
 
 /// Path of an absolute URL.

@@ -111,13 +111,7 @@ async fn every_rejection_is_a_4xx_naming_the_field() {
         (with(&|v| v["colour"] = json!("red")), "colour"),
     ];
     for (body, field) in &cases {
-        let r = call(
-            &app,
-            req(Method::POST, "/collections/incidents/items")
-                .auth()
-                .body(body.clone()),
-        )
-        .await;
+        let r = call(&app, post_text(body.clone())).await;
         assert_eq!(r.status, 400, "{field}: {}", r.text());
         let detail = r.problem();
         assert!(
@@ -127,13 +121,7 @@ async fn every_rejection_is_a_4xx_naming_the_field() {
     }
     // Too large: 413, whether announced or streamed.
     let big = with(&|v| v["properties"]["notes"] = json!("x".repeat(9000)));
-    let r = call(
-        &app,
-        req(Method::POST, "/collections/incidents/items")
-            .auth()
-            .body(big),
-    )
-    .await;
+    let r = call(&app, post_text(big)).await;
     assert_eq!(r.status, 413, "{}", r.text());
     r.problem();
     // Not GeoJSON by media type.

@@ -13,10 +13,12 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use serde_json::value::RawValue;
+
 use super::quick::{self, Quick};
 use super::raw::{Parsed, RawFeature};
 use super::stream::{self, Stop, Taken};
-use super::{Builder, LoadOptions, Loaded, io_error, parse_collection};
+use super::{Builder, LoadOptions, Loaded, PropertiesText, io_error, parse_collection};
 use crate::error::{Error, Result};
 
 /// Features handed on at a time.
@@ -38,8 +40,8 @@ struct Item {
     id: Option<Range<usize>>,
     /// The `properties` member's text in [`Batch::text`], unless it is missing or `null`.
     properties: Option<Range<usize>>,
-    /// Whether the properties text was only delimited, not checked ([`quick`]).
-    unchecked: bool,
+    /// Whether the properties text is known to be JSON ([`PropertiesText::checked`]).
+    checked: bool,
     /// Where the spans of the properties' members are in [`Batch::spans`], when the
     /// reading thread found them.
     members: Option<Range<usize>>,
@@ -63,26 +65,31 @@ impl Batch {
     }
 
     fn add(&mut self, raw: &RawFeature<'_>) {
-        let id = raw.id.map(|v| self.keep(v.get()));
-        let properties = raw.properties().map(|p| self.keep(p));
-        self.items.push(Item {
-            parsed: raw.parse(),
-            id,
-            properties,
-            unchecked: false,
-            members: None,
-        });
+        let item = (raw.id.map(RawValue::get), raw.properties());
+        self.push(raw.parse(), item, (true, None));
     }
 
     fn add_quick(&mut self, feature: Quick<'_>) {
-        let id = feature.id.map(|v| self.keep(v));
-        let properties = feature.properties.map(|p| self.keep(p));
+        let item = (feature.id, feature.properties);
+        // The properties were only delimited (their members' spans found when they could be).
+        self.push(Ok(feature.parsed), item, (false, feature.members));
+    }
+
+    /// An item with its `id` and `properties` texts, which are kept in [`Self::text`].
+    fn push(
+        &mut self,
+        parsed: std::result::Result<Parsed, String>,
+        (id, properties): (Option<&str>, Option<&str>),
+        (checked, members): (bool, Option<Range<usize>>),
+    ) {
+        let id = id.map(|v| self.keep(v));
+        let properties = properties.map(|p| self.keep(p));
         self.items.push(Item {
-            parsed: Ok(feature.parsed),
+            parsed,
             id,
             properties,
-            unchecked: true,
-            members: feature.members,
+            checked,
+            members,
         });
     }
 
@@ -154,10 +161,15 @@ fn build(builder: &mut Builder<'_>, rx: Receiver<Batch>) {
     while let Ok(Batch { text, items, spans }) = rx.recv() {
         for item in items {
             let id = item.id.and_then(|r| text.get(r));
-            let properties = item.properties.and_then(|r| text.get(r));
-            let members = item.members.and_then(|r| spans.get(r));
-            builder.properties_unchecked = item.unchecked;
-            let taken = builder.take(item.parsed, id, properties, members);
+            let properties = item
+                .properties
+                .and_then(|r| text.get(r))
+                .map(|text| PropertiesText {
+                    text,
+                    spans: item.members.clone().and_then(|r| spans.get(r)),
+                    checked: item.checked,
+                });
+            let taken = builder.take(item.parsed, id, properties);
             if taken.is_err() {
                 return;
             }

@@ -7,10 +7,11 @@
 //! (another geometry, an altitude, a string id, another member, a position out of range,
 //! bytes that end inside the feature) is not read here: [`read`] gives `None` and the
 //! caller reads the feature with serde ([`super::raw::RawFeature`]), which gives the same
-//! features and the same messages. The `properties` object is only delimited here (its
-//! strings and nesting followed), not checked: its reader ([`super::Builder`]) parses it
-//! and must treat a syntax error there as the serde reading would, as a document of an
-//! unexpected shape.
+//! features and the same messages. The `properties` object is walked member by member when
+//! its members are plain (their names and value texts become [`Span`]s), and otherwise only
+//! delimited (its strings and nesting followed); neither checks every value: its reader
+//! ([`super::Builder`]) parses the values and must treat a syntax error there as the serde
+//! reading would, as a document of an unexpected shape.
 
 use super::raw::{Parsed, null_geometry};
 use crate::catalog::geometry::plain_point;
@@ -53,7 +54,8 @@ fn read_feature<'a>(bytes: &'a [u8], spans: &mut Vec<Span>) -> Option<Quick<'a>>
     at.expect(b'{')?;
     let (mut kind, mut id, mut geometry, mut properties) = (false, None, None, None);
     loop {
-        match at.member_name()? {
+        let name = at.member_name()?;
+        match at.bytes.get(name)? {
             b"type" if !kind => {
                 at.literal(b"\"Feature\"")?;
                 kind = true;
@@ -130,9 +132,10 @@ impl<'a> Cursor<'a> {
         (self.bytes.get(self.pos..end)? == text).then(|| self.pos = end)
     }
 
-    /// A member's name (see [`Self::name`]), its `:` and the white space around them.
+    /// A member's name (see [`Self::name`]), its `:` and the white space around them: where
+    /// the name is.
     #[inline(always)]
-    fn member_name(&mut self) -> Option<&'a [u8]> {
+    fn member_name(&mut self) -> Option<std::ops::Range<usize>> {
         self.space();
         let name = self.name()?;
         self.space();
@@ -152,13 +155,13 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A member name without escapes (its bytes between the quotes).
-    fn name(&mut self) -> Option<&'a [u8]> {
+    /// A member name without escapes: where its bytes between the quotes are.
+    fn name(&mut self) -> Option<std::ops::Range<usize>> {
         self.expect(b'"')?;
         let start = self.pos;
         self.skip_plain();
         match self.next()? {
-            b'"' => self.bytes.get(start..self.pos - 1),
+            b'"' => Some(start..self.pos - 1),
             _ => None,
         }
     }
@@ -215,7 +218,8 @@ impl<'a> Cursor<'a> {
         self.expect(b'{')?;
         let (mut kind, mut position) = (false, None);
         loop {
-            match self.member_name()? {
+            let name = self.member_name()?;
+            match self.bytes.get(name)? {
                 b"type" if !kind => {
                     self.literal(b"\"Point\"")?;
                     kind = true;
@@ -322,7 +326,6 @@ impl<'a> Cursor<'a> {
         }
         loop {
             let name = self.member_name()?;
-            let name = offset(self.bytes, name)..offset(self.bytes, name) + name.len();
             let value = self.value()?.len();
             spans.push([
                 at(name.start)?,
@@ -422,11 +425,6 @@ pub fn members(text: &str, spans: &mut Vec<Span>) -> Option<usize> {
     at.member_spans(spans)?;
     at.space();
     (at.pos == text.len()).then_some(start)
-}
-
-/// Where `part`, a slice of `whole`, starts in it.
-fn offset(whole: &[u8], part: &[u8]) -> usize {
-    (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize)
 }
 
 #[cfg(test)]
