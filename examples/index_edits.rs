@@ -41,8 +41,8 @@ fn main() -> Res<()> {
     let loaded = load_file(Path::new(&path), &LoadOptions::default())?;
     let mut slots: Vec<Option<Geometry<f64>>> = loaded
         .features
-        .into_iter()
-        .map(|f| Some(f.geometry.into_geometry()))
+        .geometries()
+        .map(|g| g.map(std::borrow::Cow::into_owned))
         .collect();
     println!(
         "loaded {} features in {:.1?}",

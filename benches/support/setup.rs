@@ -28,7 +28,7 @@ pub fn layer_config(id: &str) -> LayerSettings {
 
 /// Layer `id` indexed from `loaded`.
 pub fn layer(id: &str, loaded: Loaded) -> Layer {
-    Layer::build(
+    Layer::build_features(
         Arc::new(layer_config(id)),
         loaded.fields,
         loaded.features,

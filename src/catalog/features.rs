@@ -2,7 +2,8 @@
 //! snapshots so that a write copies only what it touches.
 //!
 //! Owns: [`Features`], the slots of a layer in chunks of [`CHUNK`] behind `Arc`s, and
-//! [`IdLookup`], from a feature id to its slot. A write clones the list of chunks and the
+//! [`IdLookup`], from a feature id to its slot, and [`FeatureList`], which a load fills
+//! chunk by chunk. A write clones the list of chunks and the
 //! chunks it changes (copy on write); every other chunk stays shared with older snapshots,
 //! which never change.
 //!
@@ -150,6 +151,75 @@ impl Features {
     /// Whether `other` holds the very same chunks (no copy of either was changed).
     pub fn shares_all(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chunks, &other.chunks)
+    }
+}
+
+/// Features gathered one by one straight into the chunks of a [`Features`], as a file is
+/// read: no list of every feature is made and then copied into chunks.
+#[derive(Debug, Default)]
+pub struct FeatureList {
+    /// The full chunks, each of [`CHUNK`] features.
+    full: Vec<Vec<Option<Feature>>>,
+    /// The chunk being filled.
+    last: Vec<Option<Feature>>,
+}
+
+impl FeatureList {
+    /// Makes room for the chunks of about `features` features.
+    pub fn reserve(&mut self, features: usize) {
+        self.full.reserve(features / CHUNK);
+    }
+
+    /// Adds `feature` after the others.
+    pub fn push(&mut self, feature: Feature) {
+        if self.last.capacity() == 0 {
+            self.last.reserve_exact(CHUNK);
+        }
+        self.last.push(Some(feature));
+        if self.last.len() == CHUNK {
+            self.full.push(std::mem::take(&mut self.last));
+        }
+    }
+
+    /// Number of features added.
+    pub fn len(&self) -> usize {
+        self.full.len() * CHUNK + self.last.len()
+    }
+
+    /// Whether no feature was added.
+    pub fn is_empty(&self) -> bool {
+        self.full.is_empty() && self.last.is_empty()
+    }
+
+    /// The features in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = &Feature> + '_ {
+        self.full
+            .iter()
+            .chain(std::iter::once(&self.last))
+            .flatten()
+            .flatten()
+    }
+
+    /// The features, each in a slot of its own, in the order they were added, each given
+    /// to `finish` (to change it) as its chunk is made.
+    pub fn into_features(self, mut finish: impl FnMut(&mut Feature)) -> Features {
+        let Self { full, mut last } = self;
+        let slots = full.len() * CHUNK + last.len();
+        let mut chunks: Vec<Chunk> = Vec::with_capacity(full.len() + 1);
+        let mut finished = |mut chunk: Vec<Option<Feature>>| {
+            chunk.iter_mut().flatten().for_each(&mut finish);
+            Arc::new(chunk)
+        };
+        chunks.extend(full.into_iter().map(&mut finished));
+        if !last.is_empty() {
+            last.shrink_to_fit();
+            chunks.push(finished(last));
+        }
+        Features {
+            chunks: Arc::new(chunks),
+            slots,
+            live: slots,
+        }
     }
 }
 

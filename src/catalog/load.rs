@@ -38,6 +38,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::features::{FeatureList, Features};
 pub use super::geometry::{
     parse_geometry, parse_geometry_value, parse_source_geometry, source_form,
 };
@@ -60,7 +61,7 @@ mod stream;
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub fields: Vec<Field>,
-    pub features: Vec<Feature>,
+    pub features: Features,
     pub source_ids: HashMap<Box<str>, u64>,
     /// `(index in the file, reason)` of features left out.
     pub skipped: Vec<(usize, String)>,
@@ -74,7 +75,9 @@ impl Loaded {
         ids.sort();
         format!(
             "{:?} {:?} {ids:?} {:?}",
-            self.fields, self.features, self.skipped
+            self.fields,
+            self.features.by_slot().collect::<Vec<_>>(),
+            self.skipped
         )
     }
 
@@ -230,7 +233,7 @@ struct Builder<'p> {
     interned: Interner,
     options: &'p LoadOptions,
     schema: Schema,
-    features: Vec<Feature>,
+    features: FeatureList,
     source_ids: HashMap<Box<str>, u64>,
     /// Ids seen so far, filled only once ids stop increasing.
     seen_ids: FxHashSet<u64>,
@@ -272,9 +275,8 @@ impl<'t> PropertiesText<'t> {
 }
 
 impl<'p> Builder<'p> {
-    /// Room for as many features as a file of `bytes` bytes of small points holds, so that
-    /// the vector is not copied while it grows (pages never written cost no memory, and
-    /// [`Self::finish`] gives back the rest).
+    /// Room for the chunks of as many features as a file of `bytes` bytes of small points
+    /// holds.
     fn reserve(&mut self, bytes: usize) {
         self.features.reserve(bytes / BYTES_PER_POINT);
     }
@@ -285,7 +287,7 @@ impl<'p> Builder<'p> {
             interned: Interner::default(),
             options,
             schema: Schema::default(),
-            features: Vec::new(),
+            features: FeatureList::default(),
             source_ids: HashMap::new(),
             seen_ids: FxHashSet::default(),
             increasing: true,
@@ -553,14 +555,9 @@ impl<'p> Builder<'p> {
 
     fn finish(self) -> Loaded {
         let width = self.schema.len();
-        let mut features = self.features;
-        features.shrink_to_fit();
-        for f in &mut features {
-            pad(&mut f.props, width);
-        }
         Loaded {
             fields: self.schema.into_fields(),
-            features,
+            features: self.features.into_features(|f| pad(&mut f.props, width)),
             source_ids: self.source_ids,
             skipped: self.skipped,
         }

@@ -64,12 +64,17 @@ impl Layer {
         features: Vec<Feature>,
         source_ids: HashMap<Box<str>, u64>,
     ) -> Self {
-        Self::build_from(
-            config,
-            fields,
-            Features::from_vec(features),
-            Arc::new(source_ids),
-        )
+        Self::build_features(config, fields, Features::from_vec(features), source_ids)
+    }
+
+    /// [`Self::build`] from features already in their slots (as a load gathers them).
+    pub fn build_features(
+        config: Arc<LayerSettings>,
+        fields: Vec<Field>,
+        features: Features,
+        source_ids: HashMap<Box<str>, u64>,
+    ) -> Self {
+        Self::build_from(config, fields, features, Arc::new(source_ids))
     }
 
     /// A full build from `features`, empty slots dropped (the positions change: a new
@@ -257,7 +262,7 @@ pub fn load_layer(settings: &LayerSettings) -> Result<Layer> {
     };
     let refusals = loaded.refusals();
     let skipped = loaded.skipped.len();
-    let layer = Layer::build(
+    let layer = Layer::build_features(
         Arc::new(settings.clone()),
         loaded.fields,
         loaded.features,

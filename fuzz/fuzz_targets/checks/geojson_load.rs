@@ -64,7 +64,7 @@ pub fn check(data: &[u8]) {
         );
     }
     let mut ids = HashSet::new();
-    for f in &loaded.features {
+    for (_, f) in loaded.features.iter() {
         assert!(ids.insert(f.id), "id {} repeated", f.id);
         assert_eq!(f.props.len(), loaded.fields.len(), "feature {} props", f.id);
         for c in f.geometry.get().coords_iter() {
@@ -86,7 +86,7 @@ pub fn check(data: &[u8]) {
         on_invalid,
         ..LayerSettings::default()
     };
-    let layer = Layer::build(
+    let layer = Layer::build_features(
         Arc::new(settings),
         loaded.fields,
         loaded.features,

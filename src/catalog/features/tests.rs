@@ -153,3 +153,37 @@ fn a_map_of_ids_is_shared_until_written() {
         .count();
     assert!(shared >= old.shards.len() - 2);
 }
+
+#[test]
+fn a_list_gathered_one_by_one_holds_what_a_vector_would() {
+    for n in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
+        let mut list = FeatureList::default();
+        list.reserve(n);
+        for id in 1..=n as u64 {
+            list.push(feature(id, id as f64));
+        }
+        assert_eq!(list.len(), n);
+        assert_eq!(list.is_empty(), n == 0);
+        let ids: Vec<u64> = list.iter().map(|f| f.id).collect();
+        assert_eq!(ids, (1..=n as u64).collect::<Vec<_>>());
+        let features = list.into_features(|f| {
+            f.props = vec![Prop::Int(-(f.id as i64))].into_boxed_slice();
+        });
+        let expected = Features::from_vec(
+            (1..=n as u64)
+                .map(|id| Feature {
+                    props: vec![Prop::Int(-(id as i64))].into_boxed_slice(),
+                    ..feature(id, id as f64)
+                })
+                .collect(),
+        );
+        assert_eq!((features.slots(), features.live()), (n, n));
+        assert_eq!(contents(&features), contents(&expected));
+        let props = |f: &Features| f.iter().map(|(_, f)| f.props.clone()).collect::<Vec<_>>();
+        assert_eq!(props(&features), props(&expected));
+        // Every chunk but the last is full: positions map to chunks as in any snapshot.
+        for pos in (0..n).step_by(CHUNK / 2 + 1).chain(n.checked_sub(1)) {
+            assert_eq!(features.get(pos).map(|f| f.id), Some(pos as u64 + 1));
+        }
+    }
+}
