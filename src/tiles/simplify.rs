@@ -115,6 +115,10 @@ pub struct PreparedLayer {
     point_bytes: Option<usize>,
 }
 
+/// Features of a layer of points from which its pyramid and values are made on two
+/// threads.
+const PARALLEL_PREPARATION: usize = 50_000;
+
 impl PreparedLayer {
     /// Projects the layer's lines and polygons and computes vertex importances, or makes
     /// the pyramid of a layer of points; encodes the layer's property values.
@@ -130,14 +134,31 @@ impl PreparedLayer {
                     .map(|f| f.map_or(Cow::Borrowed(&EMPTY), |f| f.geometry.get())),
             )
         };
+        let values = || {
+            ValueTable::new(layer).inspect(|v| {
+                tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
+                    "tile property values encoded");
+            })
+        };
+        // The pyramid and the values read the layer apart: a large layer makes them on two
+        // threads.
+        let (pyramid, values) = match points {
+            false => (None, values()),
+            true if layer.features.live() < PARALLEL_PREPARATION => (Pyramid::new(layer), values()),
+            true => std::thread::scope(|scope| {
+                let pyramid = scope.spawn(|| Pyramid::new(layer));
+                let values = values();
+                let pyramid = pyramid
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (pyramid, values)
+            }),
+        };
         Self {
             generation: layer.generation,
             geoms,
-            pyramid: if points { Pyramid::new(layer) } else { None },
-            values: ValueTable::new(layer).inspect(|v| {
-                tracing::debug!(layer = %layer.id(), values = v.values(), bytes = v.heap_bytes(),
-                    "tile property values encoded");
-            }),
+            pyramid,
+            values,
             point_bytes: super::encode::point_bytes(layer),
         }
     }
