@@ -1,10 +1,11 @@
 //! A feature of the plain shape most files write, read without serde: its members `type`
-//! (`"Feature"`), `id` (digits or `null`), `geometry` (a 2-D `Point` or `null`) and
+//! (`"Feature"`), `id` (digits, a string without escapes, or `null`), `geometry` (a 2-D
+//! `Point` or `null`) and
 //! `properties` (an object or `null`), in any order, each at most once, with names that
 //! have no escapes.
 //!
 //! Owns: recognising that shape and reading it in one pass over the bytes. Anything else
-//! (another geometry, an altitude, a string id, another member, a position out of range,
+//! (another geometry, an altitude, an id with escapes, another member, a position out of range,
 //! bytes that end inside the feature) is not read here: [`read`] gives `None` and the
 //! caller reads the feature with serde ([`super::raw::RawFeature`]), which gives the same
 //! features and the same messages. The `properties` object is walked member by member when
@@ -19,7 +20,8 @@ use crate::catalog::geometry::plain_point;
 /// A feature read by [`read`].
 pub struct Quick<'a> {
     pub parsed: Parsed,
-    /// The `id` member's text (digits), unless it is missing or `null`.
+    /// The `id` member's text (digits, or a string with its quotes), unless it is missing
+    /// or `null`.
     pub id: Option<&'a str>,
     /// The `properties` object's text, delimited but not checked, unless it is missing or
     /// `null`.
@@ -81,16 +83,19 @@ fn read_feature<'a>(bytes: &'a [u8], spans: &mut Vec<Span>) -> Option<Quick<'a>>
         None => null_geometry(),
     };
     let id: Option<&str> = id.flatten();
-    let number = match id {
-        Some(text) => Some(text.parse::<u64>().ok()?),
-        None => None,
+    let (number, source_id) = match id {
+        Some(text) => match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(string) => (Some(super::string_id(string)), Some(string.to_owned())),
+            None => (Some(text.parse::<u64>().ok()?), None),
+        },
+        None => (None, None),
     };
     Some(Quick {
         parsed: Parsed {
             geometry,
             source_geometry,
             id: number,
-            source_id: None,
+            source_id,
         },
         id,
         properties: properties.flatten(),
@@ -159,15 +164,18 @@ impl<'a> Cursor<'a> {
     fn name(&mut self) -> Option<std::ops::Range<usize>> {
         self.expect(b'"')?;
         let start = self.pos;
-        self.skip_plain();
-        match self.next()? {
-            b'"' => Some(start..self.pos - 1),
-            _ => None,
+        loop {
+            self.skip_plain();
+            match self.next()? {
+                b'"' => return Some(start..self.pos - 1),
+                b'\\' | 0..0x20 => return None,
+                _ => {}
+            }
         }
     }
 
-    /// Moves to the next quote, backslash or control character (or near the end of the
-    /// bytes), eight bytes at a time.
+    /// Moves to the next quote, backslash or control character, eight bytes at a time (or
+    /// near the end of the bytes: fewer than eight are left to the caller).
     #[inline(always)]
     fn skip_plain(&mut self) {
         const ONES: u64 = u64::from_ne_bytes([1; 8]);
@@ -190,15 +198,18 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An `id` of digits (`Some`), or `null` (`None`).
+    /// An `id` of digits or a string without escapes (its text, quotes included: `Some`),
+    /// or `null` (`None`).
     fn id(&mut self) -> Option<Option<&'a str>> {
         if self.literal(b"null").is_some() {
             return Some(None);
         }
-        let start = self.pos;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
+        if self.peek() == Some(b'"') {
+            return self.plain_string().map(Some);
         }
+        let start = self.pos;
+        let rest = self.bytes.get(start..)?;
+        self.pos += rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let digits = self.bytes.get(start..self.pos)?;
         // JSON has no leading zero; a sign, fraction or exponent is not for this reader.
         if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
@@ -208,6 +219,14 @@ impl<'a> Cursor<'a> {
             return None;
         }
         std::str::from_utf8(digits).ok().map(Some)
+    }
+
+    /// A string without escapes or control characters: its text, quotes included.
+    #[inline(never)]
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        self.name()?;
+        std::str::from_utf8(self.bytes.get(start..self.pos)?).ok()
     }
 
     /// A 2-D `Point` that passes the checks of loading (`Some`), or `null` (`None`).
@@ -552,11 +571,45 @@ mod tests {
     }
 
     #[test]
+    fn string_ids_are_read_as_serde_reads_them() {
+        let long = "x".repeat(100);
+        for id in [
+            "a",
+            "",
+            "AFG-2021/08/26 kabul",
+            "کابل",
+            "1234",
+            "id with a quote at the end of a word\u{7f}",
+            &long,
+        ] {
+            let json = serde_json::to_string(id).unwrap();
+            for text in [
+                format!(r#"{{"type":"Feature","id":{json},"geometry":null,"properties":null}}"#),
+                format!(r#"{{"geometry":null,"type":"Feature","id" : {json} }}"#),
+            ] {
+                let quick = read(text.as_bytes(), &mut Vec::new()).expect(&text);
+                let raw: super::super::raw::RawFeature<'_> = serde_json::from_str(&text).unwrap();
+                assert_eq!(quick.id, raw.id.map(serde_json::value::RawValue::get));
+                let parsed = raw.parse().unwrap();
+                assert_eq!(
+                    (quick.parsed.id, quick.parsed.source_id),
+                    (parsed.id, parsed.source_id),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_other_shape_is_left_to_serde() {
         let point = r#"{"type":"Point","coordinates":[1,2]}"#;
         let others = [
             format!(r#"{{"type":"Feat","geometry":{point}}}"#),
-            format!(r#"{{"type":"Feature","id":"a","geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":"a\"b","geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","id":"\u0061","geometry":{point}}}"#),
+            format!("{{\"type\":\"Feature\",\"id\":\"a\tb\",\"geometry\":{point}}}"),
+            format!(r#"{{"type":"Feature","id":true,"geometry":{point}}}"#),
+            format!(r#"{{"type":"Feature","geometry":{point},"id":"unclosed}}"#),
             format!(r#"{{"type":"Feature","id":-1,"geometry":{point}}}"#),
             format!(r#"{{"type":"Feature","id":01,"geometry":{point}}}"#),
             format!(r#"{{"type":"Feature","id":2.0,"geometry":{point}}}"#),
