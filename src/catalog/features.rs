@@ -290,10 +290,15 @@ impl IdLookup {
     }
 }
 
+/// One shard of an [`IdMap`]: ids are hashed with foldhash's seeded hasher of the better
+/// quality (much faster than the standard library's SipHash on a `u64`, and still seeded per
+/// process, as ids come from files and writes).
+type IdShard = HashMap<u64, usize, foldhash::quality::RandomState>;
+
 /// Ids to slots in shards behind `Arc`s: inserting copies the list of shards and one shard.
 #[derive(Debug, Clone)]
 pub struct IdMap {
-    shards: Arc<Vec<Arc<HashMap<u64, usize>>>>,
+    shards: Arc<Vec<Arc<IdShard>>>,
     /// `64 - log2(shard count)`.
     shift: u32,
 }
@@ -302,7 +307,7 @@ impl IdMap {
     /// The map of every feature of `features`, in shards of about [`CHUNK`] ids.
     pub fn build(features: &Features) -> Self {
         let bits = (features.live() / CHUNK).max(1).ilog2().min(20);
-        let mut shards = vec![HashMap::new(); 1 << bits];
+        let mut shards = vec![IdShard::default(); 1 << bits];
         let shift = 64 - bits;
         for (pos, f) in features.iter() {
             shards[shard(f.id, shift)].insert(f.id, pos);

@@ -351,6 +351,11 @@ impl GeometryKind {
     }
 }
 
+/// Numeric ids to the string ids they were made from (see [`Layer::string_ids`]), hashed
+/// with foldhash's seeded hasher of the better quality: looked up for every feature written
+/// out.
+pub type StringIds = HashMap<u64, Box<str>, foldhash::quality::RandomState>;
+
 /// One immutable snapshot of a layer: a write builds a new one and swaps it in. A clone is
 /// cheap: the features, the id maps and the index are shared, and a write copies only the
 /// parts it changes ([`super::features`]).
@@ -372,7 +377,7 @@ pub struct Layer {
     /// Source string ids (`"id": "iskp-001"`) to numeric ids.
     pub source_ids: Arc<HashMap<Box<str>, u64>>,
     /// The reverse of `source_ids`: numeric ids of features whose source id is a string.
-    pub string_ids: Arc<HashMap<u64, Box<str>>>,
+    pub string_ids: Arc<StringIds>,
     /// `[west, south, east, north]` of all features. After a write it may be larger than
     /// the features need (a deleted or moved feature's place stays in it until the next full
     /// build), never smaller.
