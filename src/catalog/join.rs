@@ -203,7 +203,6 @@ pub fn apply_incremental(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use geo::{Geometry, MultiPoint, Point, Rect, coord};
@@ -225,7 +224,7 @@ mod tests {
             id: id.to_owned(),
             ..LayerSettings::default()
         };
-        Layer::build(Arc::new(settings), fields, features, HashMap::new())
+        Layer::build(Arc::new(settings), fields, features, Default::default())
     }
 
     /// A 4 x 4 grid of unit squares over [0, 4]², with holes: squares whose name is

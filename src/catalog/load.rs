@@ -28,8 +28,6 @@
 //! With `on_invalid = "skip"` (the default) an invalid feature is logged with file, index and
 //! reason and left out; with `"refuse"` the first one fails the whole layer.
 
-use std::collections::HashMap;
-
 use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -42,7 +40,7 @@ use super::features::{FeatureList, Features};
 pub use super::geometry::{
     parse_geometry, parse_geometry_value, parse_source_geometry, source_form,
 };
-use super::model::{Feature, Field, Prop, TimeSpan};
+use super::model::{Feature, Field, Prop, SourceIds, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
@@ -62,7 +60,7 @@ mod stream;
 pub struct Loaded {
     pub fields: Vec<Field>,
     pub features: Features,
-    pub source_ids: HashMap<Box<str>, u64>,
+    pub source_ids: SourceIds,
     /// `(index in the file, reason)` of features left out.
     pub skipped: Vec<(usize, String)>,
 }
@@ -234,7 +232,7 @@ struct Builder<'p> {
     options: &'p LoadOptions,
     schema: Schema,
     features: FeatureList,
-    source_ids: HashMap<Box<str>, u64>,
+    source_ids: SourceIds,
     /// Ids seen so far, filled only once ids stop increasing.
     seen_ids: FxHashSet<u64>,
     /// Whether every id so far was greater than the one before, and the last one.
@@ -288,7 +286,7 @@ impl<'p> Builder<'p> {
             options,
             schema: Schema::default(),
             features: FeatureList::default(),
-            source_ids: HashMap::new(),
+            source_ids: SourceIds::default(),
             seen_ids: FxHashSet::default(),
             increasing: true,
             last_id: None,

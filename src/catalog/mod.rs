@@ -28,7 +28,6 @@ pub mod shape;
 pub mod time;
 pub mod watch;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -37,7 +36,8 @@ use arc_swap::ArcSwap;
 
 pub use features::{Features, IdLookup};
 pub use model::{
-    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, Layer, Prop, Time, TimeSpan,
+    ApiId, ArcStr, Feature, Field, FieldKind, GeometryKind, Layer, Prop, SourceIds, StringIds,
+    Time, TimeSpan,
 };
 pub use settings::{
     CatalogSettings, InvalidPolicy, JoinConfig, LayerSettings, PostgisSource, PostgisTable,
@@ -62,7 +62,7 @@ impl Layer {
         config: Arc<LayerSettings>,
         fields: Vec<Field>,
         features: Vec<Feature>,
-        source_ids: HashMap<Box<str>, u64>,
+        source_ids: SourceIds,
     ) -> Self {
         Self::build_features(config, fields, Features::from_vec(features), source_ids)
     }
@@ -72,7 +72,7 @@ impl Layer {
         config: Arc<LayerSettings>,
         fields: Vec<Field>,
         features: Features,
-        source_ids: HashMap<Box<str>, u64>,
+        source_ids: SourceIds,
     ) -> Self {
         Self::build_from(config, fields, features, Arc::new(source_ids))
     }
@@ -83,7 +83,7 @@ impl Layer {
         config: Arc<LayerSettings>,
         fields: Vec<Field>,
         features: Features,
-        source_ids: Arc<HashMap<Box<str>, u64>>,
+        source_ids: Arc<SourceIds>,
     ) -> Self {
         let features = if features.live() == features.slots() {
             features

@@ -356,6 +356,10 @@ impl GeometryKind {
 /// out.
 pub type StringIds = HashMap<u64, Box<str>, foldhash::quality::RandomState>;
 
+/// String ids to the numeric ids made from them (see [`Layer::source_ids`]), hashed as
+/// [`StringIds`].
+pub type SourceIds = HashMap<Box<str>, u64, foldhash::quality::RandomState>;
+
 /// One immutable snapshot of a layer: a write builds a new one and swaps it in. A clone is
 /// cheap: the features, the id maps and the index are shared, and a write copies only the
 /// parts it changes ([`super::features`]).
@@ -375,7 +379,7 @@ pub struct Layer {
     pub index: Arc<SpatialIndex>,
     pub ids: IdLookup,
     /// Source string ids (`"id": "iskp-001"`) to numeric ids.
-    pub source_ids: Arc<HashMap<Box<str>, u64>>,
+    pub source_ids: Arc<SourceIds>,
     /// The reverse of `source_ids`: numeric ids of features whose source id is a string.
     pub string_ids: Arc<StringIds>,
     /// `[west, south, east, north]` of all features. After a write it may be larger than

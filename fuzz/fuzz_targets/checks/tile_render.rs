@@ -6,7 +6,6 @@
 //! (geo's validation) with exteriors clockwise on screen and holes counter-clockwise. The
 //! input polygons need not be valid: clipping promises valid output for rings of any shape.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -111,7 +110,7 @@ pub fn check(data: &[u8]) {
         }),
         Vec::new(),
         features,
-        HashMap::new(),
+        Default::default(),
     );
     let cfg = TileLayerConfig {
         simplify: if input.simplify { 8.0 } else { 0.0 },

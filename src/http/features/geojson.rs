@@ -98,7 +98,6 @@ impl<'a> FeatureWriter<'a> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use geo::{Geometry, Point, Rect};
@@ -171,7 +170,7 @@ mod tests {
                 time: Time::NONE,
             })
             .collect();
-        let source_ids = HashMap::from([("iskp-\"2\"".into(), 2)]);
+        let source_ids = [("iskp-\"2\"".into(), 2)].into_iter().collect();
         Layer::build(Arc::new(Default::default()), fields, features, source_ids)
     }
 

@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use geo::{Geometry, Point};
@@ -31,7 +31,7 @@ fn layer(rng: &mut StdRng, n: u64) -> Layer {
         id: "pts".to_owned(),
         ..LayerSettings::default()
     };
-    Layer::build(Arc::new(settings), Vec::new(), features, HashMap::new())
+    Layer::build(Arc::new(settings), Vec::new(), features, Default::default())
 }
 
 /// Positions in a box, from the index and by brute force over the features.

@@ -32,7 +32,7 @@ fn layer() -> Layer {
         .collect();
     let features = vec![feature(1, "a"), feature(2, "b")];
     let source_ids = [("a".into(), 1), ("b".into(), 2)].into_iter().collect();
-    let unnamed = Layer::build(Arc::default(), Vec::new(), Vec::new(), HashMap::new());
+    let unnamed = Layer::build(Arc::default(), Vec::new(), Vec::new(), Default::default());
     let mut config = (*unnamed.config).clone();
     config.id = "pts".to_owned();
     Layer::build(Arc::new(config), fields, features, source_ids)
