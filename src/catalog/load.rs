@@ -40,7 +40,7 @@ use super::features::{FeatureList, Features};
 pub use super::geometry::{
     parse_geometry, parse_geometry_value, parse_source_geometry, source_form,
 };
-use super::model::{Feature, Field, Prop, SourceIds, TimeSpan};
+use super::model::{ArcStr, Feature, Field, Prop, SourceIds, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
@@ -372,7 +372,7 @@ impl<'p> Builder<'p> {
             ));
         }
         if let Some(s) = parsed.source_id {
-            self.source_ids.insert(s.into_boxed_str(), id);
+            self.source_ids.insert(ArcStr::from(s), id);
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
         if let Some(p) = properties

@@ -354,11 +354,11 @@ impl GeometryKind {
 /// Numeric ids to the string ids they were made from (see [`Layer::string_ids`]), hashed
 /// with foldhash's seeded hasher of the better quality: looked up for every feature written
 /// out.
-pub type StringIds = HashMap<u64, Box<str>, foldhash::quality::RandomState>;
+pub type StringIds = HashMap<u64, ArcStr, foldhash::quality::RandomState>;
 
 /// String ids to the numeric ids made from them (see [`Layer::source_ids`]), hashed as
-/// [`StringIds`].
-pub type SourceIds = HashMap<Box<str>, u64, foldhash::quality::RandomState>;
+/// [`StringIds`], which shares their strings.
+pub type SourceIds = HashMap<ArcStr, u64, foldhash::quality::RandomState>;
 
 /// One immutable snapshot of a layer: a write builds a new one and swaps it in. A clone is
 /// cheap: the features, the id maps and the index are shared, and a write copies only the
