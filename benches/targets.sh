@@ -37,6 +37,7 @@ data=$(data_file "$POINTS")
 source benches/support/server.sh
 rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat"; }
+cpu_split() { awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$SERVER_PID/stat"; } # user, kernel
 
 log="$SCRATCH/server.log"
 conf="$SCRATCH/targets.toml"
@@ -73,28 +74,44 @@ echo "|---|---|---|"
 [[ " $ROWS " == *" load "* ]] &&
   row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), prepared for tiles in ${prepared_ms:-?} ms more, RSS $rss_load MB, peak $(rss VmHWM) MB"
 
-# One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request". The
-# server's CPU time per request (from /proc) depends much less on other load than req/s.
+# One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request
+# server_kernel_us_per_request wrk_cpu_us_per_request". The server's CPU time per request
+# (from /proc) depends much less on other load than req/s; its kernel part (sending the
+# bytes) and the CPU wrk itself takes (reading them) tell how many requests a second the
+# two cores could answer were the server's own code free: 2 s / (kernel + wrk).
 run() { # file [wrk args]
-  local out t0 t1
-  t0=$(cpu_ticks)
-  out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 8s \
-    "${@:2}" -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$1" | grep '^RESULT' | sed 's/^RESULT //')
-  t1=$(cpu_ticks)
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); e=r["errors"]; n=max(r["requests"],1); print("%.0f %.1f %.0f %d %.0f" % (r["rps"], r["lat_ms"]["p99"], r["bytes"]/n, e["non2xx3xx"]+e["timeout"]+e["connect"]+e["read"], (int(sys.argv[3])-int(sys.argv[2]))*1e6/int(sys.argv[4])/n))' "$out" "$t0" "$t1" "$(getconf CLK_TCK)"
+  local out times u0 s0 u1 s1
+  times=$(mktemp)
+  read -r u0 s0 <<<"$(cpu_split)"
+  out=$( { TIMEFORMAT='%U %S'; time timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" \
+    -d"${DURATION}s" --timeout 8s "${@:2}" -s "$BENCH/paths.lua" "http://127.0.0.1:$PORT" -- "$1"; } \
+    2>"$times" | grep '^RESULT' | sed 's/^RESULT //')
+  read -r u1 s1 <<<"$(cpu_split)"
+  python3 -c 'import json,sys
+r = json.loads(sys.argv[1]); e = r["errors"]; n = max(r["requests"], 1)
+u0, s0, u1, s1, hz = (int(a) for a in sys.argv[2:7])
+wrk = sum(float(t) for t in sys.argv[7].split())
+us = lambda seconds: seconds * 1e6 / n
+print("%.0f %.1f %.0f %d %.0f %.0f %.0f" % (r["rps"], r["lat_ms"]["p99"], r["bytes"] / n,
+      e["non2xx3xx"] + e["timeout"] + e["connect"] + e["read"],
+      us((u1 - u0 + s1 - s0) / hz), us((s1 - s0) / hz), us(wrk)))' \
+    "$out" "$u0" "$s0" "$u1" "$s1" "$(getconf CLK_TCK)" "$(tail -n 1 "$times")"
+  rm -f "$times"
 }
 wrow() { # label file [wrk args]
-  local r; read -r rps p99 bytes errs cpu <<<"$(run "${@:2}")"
-  row "$1" "$rps req/s, p99 $p99 ms, $bytes B/resp, server CPU $cpu us/req, errors $errs"
+  local r; read -r rps p99 bytes errs cpu kernel wrk <<<"$(run "${@:2}")"
+  # The most requests a second the machine's cores allow with the server's own code free.
+  local bound=$(( $(nproc) * 1000000 / (kernel + wrk > 0 ? kernel + wrk : 1) ))
+  row "$1" "$rps req/s, p99 $p99 ms, $bytes B/resp, server CPU $cpu us/req (kernel $kernel), wrk CPU $wrk us/req (kernel + wrk allow $bound req/s), errors $errs"
 }
 [[ " $ROWS " == *" items "* ]] && wrow "items?bbox&limit=100" "$ITEMS"
 [[ " $ROWS " == *" radius "* ]] && wrow "radius 50 km limit=100" "$RADIUS"
 [[ " $ROWS " == *" nearest "* ]] && wrow "nearest limit=10" "$NEAREST"
 if [[ " $ROWS " == *" compress "* ]]; then
-  read -r g_rps _ g_bytes _ g_cpu <<<"$(run "$ITEMS1000" -H 'Accept-Encoding: gzip')"
+  read -r g_rps _ g_bytes _ g_cpu _ <<<"$(run "$ITEMS1000" -H 'Accept-Encoding: gzip')"
   row "items limit=1000, gzip" "$g_rps req/s, $g_bytes B/resp, server CPU $g_cpu us/req"
   for enc in 'gzip, deflate, br, zstd' 'gzip, deflate, br' 'identity'; do
-    read -r a_rps _ a_bytes _ a_cpu <<<"$(run "$ITEMS1000" -H "Accept-Encoding: $enc")"
+    read -r a_rps _ a_bytes _ a_cpu _ <<<"$(run "$ITEMS1000" -H "Accept-Encoding: $enc")"
     row "items limit=1000, $enc" "$a_rps req/s ($(python3 -c "print(round($a_rps/$g_rps,2))")x), $a_bytes B/resp ($(python3 -c "print(round($a_bytes/$g_bytes,3))")x), server CPU $a_cpu us/req"
   done
 fi
