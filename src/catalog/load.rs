@@ -40,7 +40,7 @@ use super::features::{FeatureList, Features};
 pub use super::geometry::{
     parse_geometry, parse_geometry_value, parse_source_geometry, source_form,
 };
-use super::model::{ArcStr, Feature, Field, Prop, SourceIds, TimeSpan};
+use super::model::{Feature, Field, Prop, SourceIds, TimeSpan};
 use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
@@ -233,6 +233,9 @@ struct Builder<'p> {
     schema: Schema,
     features: FeatureList,
     source_ids: SourceIds,
+    /// Features expected in all, from the size of the file ([`Self::reserve`]): what the
+    /// id tables make room for when they are first needed.
+    expected: usize,
     /// Ids seen so far, filled only once ids stop increasing.
     seen_ids: FxHashSet<u64>,
     /// Whether every id so far was greater than the one before, and the last one.
@@ -276,7 +279,8 @@ impl<'p> Builder<'p> {
     /// Room for the chunks of as many features as a file of `bytes` bytes of small points
     /// holds.
     fn reserve(&mut self, bytes: usize) {
-        self.features.reserve(bytes / BYTES_PER_POINT);
+        self.expected = bytes / BYTES_PER_POINT;
+        self.features.reserve(self.expected);
     }
 
     fn new(path: &'p Path, options: &'p LoadOptions) -> Self {
@@ -287,6 +291,7 @@ impl<'p> Builder<'p> {
             schema: Schema::default(),
             features: FeatureList::default(),
             source_ids: SourceIds::default(),
+            expected: 0,
             seen_ids: FxHashSet::default(),
             increasing: true,
             last_id: None,
@@ -372,7 +377,11 @@ impl<'p> Builder<'p> {
             ));
         }
         if let Some(s) = parsed.source_id {
-            self.source_ids.insert(ArcStr::from(s), id);
+            if self.source_ids.capacity() == 0 {
+                // Files with string ids give every feature one: room for them all at once.
+                self.source_ids.reserve(self.expected.saturating_sub(index));
+            }
+            self.source_ids.insert(s, id);
         }
         let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
         if let Some(p) = properties
@@ -438,6 +447,8 @@ impl<'p> Builder<'p> {
                 return true;
             }
             self.increasing = false;
+            self.seen_ids
+                .reserve(self.expected.max(self.features.len() + 1));
             self.seen_ids.extend(self.features.iter().map(|f| f.id));
         }
         self.seen_ids.insert(id)

@@ -16,6 +16,7 @@
 
 use super::raw::{Parsed, null_geometry};
 use crate::catalog::geometry::plain_point;
+use crate::catalog::model::ArcStr;
 
 /// A feature read by [`read`].
 pub struct Quick<'a> {
@@ -85,7 +86,7 @@ fn read_feature<'a>(bytes: &'a [u8], spans: &mut Vec<Span>) -> Option<Quick<'a>>
     let id: Option<&str> = id.flatten();
     let (number, source_id) = match id {
         Some(text) => match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-            Some(string) => (Some(super::string_id(string)), Some(string.to_owned())),
+            Some(string) => (Some(super::string_id(string)), Some(ArcStr::from(string))),
             None => (Some(text.parse::<u64>().ok()?), None),
         },
         None => (None, None),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::parse_source_geometry;
-use crate::catalog::model::SourceGeometry;
+use crate::catalog::model::{ArcStr, SourceGeometry};
 
 /// A Feature object with its members borrowed from the text.
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ pub struct RawFeature<'a> {
 }
 
 /// The numeric id of an `id` member, and the string it was made from.
-fn read_id(text: &str) -> std::result::Result<(Option<u64>, Option<String>), String> {
+fn read_id(text: &str) -> std::result::Result<(Option<u64>, Option<ArcStr>), String> {
     // Only digits (the text is valid JSON: no sign, no leading zero) that fit: the number.
     if let Ok(n) = text.parse::<u64>() {
         return Ok((Some(n), None));
@@ -34,7 +34,7 @@ fn read_id(text: &str) -> std::result::Result<(Option<u64>, Option<String>), Str
             Some(id) => Ok((Some(id), None)),
             None => Err(format!("id {n} is not a non-negative integer")),
         },
-        Ok(serde_json::Value::String(s)) => Ok((Some(super::string_id(&s)), Some(s))),
+        Ok(serde_json::Value::String(s)) => Ok((Some(super::string_id(&s)), Some(ArcStr::from(s)))),
         _ => Err(format!("id {text} is neither a string nor a number")),
     }
 }
@@ -62,7 +62,7 @@ pub struct Parsed {
     /// The numeric id; `None` when the feature has no `id` member (its position is used).
     pub id: Option<u64>,
     /// A string `id` member.
-    pub source_id: Option<String>,
+    pub source_id: Option<ArcStr>,
 }
 
 impl RawFeature<'_> {
