@@ -36,8 +36,8 @@ data=$(data_file "$POINTS")
 
 source benches/support/server.sh
 rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$SERVER_PID/stat"; }
 cpu_split() { awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$SERVER_PID/stat"; } # user, kernel
+cpu_ticks() { local user kernel; read -r user kernel <<<"$(cpu_split)"; echo $((user + kernel)); }
 
 log="$SCRATCH/server.log"
 conf="$SCRATCH/targets.toml"
@@ -78,7 +78,7 @@ echo "|---|---|---|"
 # server_kernel_us_per_request wrk_cpu_us_per_request". The server's CPU time per request
 # (from /proc) depends much less on other load than req/s; its kernel part (sending the
 # bytes) and the CPU wrk itself takes (reading them) tell how many requests a second the
-# two cores could answer were the server's own code free: 2 s / (kernel + wrk).
+# machine's cores could answer were the server's own code free: nproc s / (kernel + wrk).
 run() { # file [wrk args]
   local out times u0 s0 u1 s1
   times=$(mktemp)
