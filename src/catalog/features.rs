@@ -307,7 +307,13 @@ impl IdMap {
     /// The map of every feature of `features`, in shards of about [`CHUNK`] ids.
     pub fn build(features: &Features) -> Self {
         let bits = (features.live() / CHUNK).max(1).ilog2().min(20);
-        let mut shards = vec![IdShard::default(); 1 << bits];
+        // Each shard made the size its share of the ids needs, rather than grown a dozen
+        // times: ids spread evenly over the shards (see [`shard`]), and a shard holding a
+        // few more than its share grows once at most.
+        let share = features.live() >> bits;
+        let mut shards: Vec<IdShard> = (0..1usize << bits)
+            .map(|_| IdShard::with_capacity_and_hasher(share + share / 16, Default::default()))
+            .collect();
         let shift = 64 - bits;
         for (pos, f) in features.iter() {
             shards[shard(f.id, shift)].insert(f.id, pos);

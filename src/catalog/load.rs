@@ -383,11 +383,11 @@ impl<'p> Builder<'p> {
             }
             self.source_ids.insert(s, id);
         }
-        let mut props: Vec<Prop> = vec![Prop::Absent; self.schema.len()];
+        let mut props = Prop::absent_row(self.schema.len());
         if let Some(p) = properties
             && !self.read_members(p, &mut props)
         {
-            props = vec![Prop::Absent; self.schema.len()];
+            props = Prop::absent_row(self.schema.len());
             let mut de = serde_json::Deserializer::from_str(p.text);
             PropsSeed {
                 builder: self,

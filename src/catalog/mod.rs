@@ -56,6 +56,37 @@ pub fn next_generation() -> u64 {
     GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Layers of at least this many slots build their spatial index and the rest of a
+/// snapshot ([`Summary`]) on two threads.
+const PARALLEL_BUILD: usize = 50_000;
+
+/// What a full build of a snapshot needs besides the spatial index.
+struct Summary {
+    ids: IdLookup,
+    string_ids: StringIds,
+    time_extent: Option<TimeSpan>,
+    geometry_kind: GeometryKind,
+}
+
+impl Summary {
+    fn of(features: &Features, source_ids: &SourceIds) -> Self {
+        let mut time_extent: Option<TimeSpan> = None;
+        let mut geometry_kind = GeometryKind::Empty;
+        for (_, f) in features.iter() {
+            widen_time(&mut time_extent, f);
+            if !f.has_null_geometry() {
+                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
+            }
+        }
+        Self {
+            ids: IdLookup::of(features),
+            string_ids: source_ids.iter().map(|(s, &n)| (n, s.clone())).collect(),
+            time_extent,
+            geometry_kind,
+        }
+    }
+}
+
 impl Layer {
     /// Builds a snapshot: schema, features, index, id lookup and extents.
     pub fn build(
@@ -90,17 +121,28 @@ impl Layer {
         } else {
             features.iter().map(|(_, f)| f.clone()).collect()
         };
-        let index = SpatialIndex::build_slots(features.geometries());
-        let ids = IdLookup::of(&features);
+        // The index and the rest (id tables, extents) read the features apart: a large
+        // layer builds them on two threads.
+        let rest = || Summary::of(&features, &source_ids);
+        let (index, summary) = if features.slots() < PARALLEL_BUILD {
+            (SpatialIndex::build_slots(features.geometries()), rest())
+        } else {
+            std::thread::scope(|scope| {
+                let summary = scope.spawn(rest);
+                let index = SpatialIndex::build_slots(features.geometries());
+                let summary = summary
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (index, summary)
+            })
+        };
+        let Summary {
+            ids,
+            string_ids,
+            time_extent,
+            geometry_kind,
+        } = summary;
         let extent = index.extent();
-        let mut time_extent: Option<TimeSpan> = None;
-        let mut geometry_kind = GeometryKind::Empty;
-        for (_, f) in features.iter() {
-            widen_time(&mut time_extent, f);
-            if !f.has_null_geometry() {
-                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
-            }
-        }
         let generation = next_generation();
         Self {
             config,
@@ -111,7 +153,7 @@ impl Layer {
             features,
             index: Arc::new(index),
             ids,
-            string_ids: Arc::new(source_ids.iter().map(|(s, &n)| (n, s.clone())).collect()),
+            string_ids: Arc::new(string_ids),
             source_ids,
             extent,
             time_extent,
@@ -338,3 +380,6 @@ impl Catalog {
             })
     }
 }
+
+#[cfg(test)]
+mod tests;

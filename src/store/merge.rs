@@ -161,7 +161,7 @@ impl LayerEdit {
         source_geometry: Option<Box<RawValue>>,
         properties: &Map<String, Value>,
     ) -> Result<(), String> {
-        let mut props = vec![Prop::Absent; self.fields.len()];
+        let mut props = Prop::absent_row(self.fields.len());
         for (name, value) in properties {
             let i = self.field(name);
             if props.len() <= i {
