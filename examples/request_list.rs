@@ -11,7 +11,8 @@
 //! The layer is served as `--layer points=FILE` serves it, with the server's logging at its
 //! default level (`info`, to stderr), and with the tile cache off unless
 //! `TILE_CACHE_MIB` gives it a size (then the counted requests of a tile list are answered
-//! from the cache that the first answers filled). The first COUNT requests of the list
+//! from the cache that the first answers filled); `ACCEPT_ENCODING` sets the requests'
+//! `Accept-Encoding` (none by default, as wrk sends none). The first COUNT requests of the list
 //! (default 1,000) are answered once untimed (the layer's tile preparation and every first
 //! use happen then), then again in [`answer_all`], the function to count (`valgrind
 //! --tool=callgrind --toggle-collect=request_list::answer_all`). Each must be answered with
@@ -94,16 +95,22 @@ where
     Ok((bytes, started.elapsed()))
 }
 
-/// Answers every path of `paths` (identity encoding, as wrk asks), reading each body;
-/// the bytes of the bodies.
+/// Answers every path of `paths`, reading each body; the bytes of the bodies. Requests ask
+/// for the identity encoding, as wrk does, unless `ACCEPT_ENCODING` gives an
+/// `Accept-Encoding`.
 async fn answer<S, B>(app: &S, paths: &[&str]) -> Res<usize>
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
+    let accept = std::env::var("ACCEPT_ENCODING").ok();
     let mut bytes = 0;
     for path in paths {
-        let req = test::TestRequest::get().uri(path).to_request();
+        let mut req = test::TestRequest::get().uri(path);
+        if let Some(accept) = &accept {
+            req = req.insert_header(("Accept-Encoding", accept.as_str()));
+        }
+        let req = req.to_request();
         let resp = test::call_service(app, req).await;
         let status = resp.status();
         let body = test::read_body(resp).await;

@@ -4,14 +4,13 @@
 //! deflate; highest `q` wins, ties go to the faster coder in that order) and compressing
 //! whole bodies in place, at settings chosen for a server that compresses every dynamic
 //! response: zstd level 1, Brotli quality 2 with a window of at most 256 KiB, gzip and
-//! deflate level 1. Bodies below [`MIN_BYTES`], streamed bodies (the event stream, files),
+//! deflate level 1 (from each thread's compressors, [`super::deflate`]). Bodies below [`MIN_BYTES`], streamed bodies (the event stream, files),
 //! bodies that already carry a `Content-Encoding` (pre-compressed tiles), media that is
 //! compressed already, `HEAD` and bodiless statuses pass through unchanged. A compressed
 //! response keeps the `ETag` of its uncompressed bytes (so `If-None-Match` and `If-Match`
 //! work whatever the coding) and says `Vary: Accept-Encoding`.
 
 use std::cell::RefCell;
-use std::io::Write as _;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -19,6 +18,8 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use bytes::Bytes;
+
+use super::deflate;
 
 /// Bodies smaller than this many bytes are sent as they are: the coding would save less
 /// than its headers and the client's work cost.
@@ -66,18 +67,8 @@ impl Coding {
         match self {
             Coding::Zstd => zstd_compress(data),
             Coding::Brotli => brotli_compress(data),
-            Coding::Gzip => {
-                let out = Vec::with_capacity(data.len() / 4 + 64);
-                let mut enc = flate2::write::GzEncoder::new(out, flate2::Compression::new(1));
-                enc.write_all(data).ok()?;
-                enc.finish().ok()
-            }
-            Coding::Deflate => {
-                let out = Vec::with_capacity(data.len() / 4 + 64);
-                let mut enc = flate2::write::ZlibEncoder::new(out, flate2::Compression::new(1));
-                enc.write_all(data).ok()?;
-                enc.finish().ok()
-            }
+            Coding::Gzip => deflate::gzip(data),
+            Coding::Deflate => deflate::zlib(data),
         }
     }
 }

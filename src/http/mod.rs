@@ -12,6 +12,7 @@
 pub mod blocking;
 pub mod compress;
 pub mod csv;
+pub mod deflate;
 pub mod events;
 pub mod features;
 pub mod format;
