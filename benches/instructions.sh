@@ -30,7 +30,7 @@ command -v valgrind >/dev/null || {
 }
 SCRATCH=${SCRATCH:-benches/data/dense}
 POINTS=${POINTS:-1000000 100000}
-SETS=${SETS:-z6-10 z10 z4 z12-14 items radius nearest cached}
+SETS=${SETS:-z6-10 z10 z4 z12-14 items items-gzip radius nearest cached}
 source benches/support/lists.sh
 
 Z12_14=$(list z12-14 tiles '/tiles/points/{z}/{x}/{y}' --zmin 12 --zmax 14)
@@ -44,7 +44,7 @@ set_paths() { # set -> a file of its paths
     z10) grep -E '/10/[0-9]+/[0-9]+$' "$TILES" | head -n 200 ;;
     z4) head -n 200 "$Z4" ;;
     z12-14) head -n 200 "$Z12_14" ;;
-    items) head -n 1000 "$ITEMS" ;;
+    items | items-gzip) head -n 1000 "$ITEMS" ;;
     radius) head -n 1000 "$RADIUS" ;;
     nearest) head -n 1000 "$NEAREST" ;;
     cached) head -n 300 "$TILES" ;;
@@ -62,15 +62,17 @@ for points in $POINTS; do
     count=$(wc -l <"$paths")
     # The program of the set and the function whose instructions are counted.
     cache_mib=0
+    accept=
     case $set in
       z*) run=(target/release/examples/tile_list "$data" "$paths" 1)
         counted='khorasan_atlas::tiles::render::render_cancellable' ;;
       *) run=(target/release/examples/request_list "$data" "$paths" "$count")
         counted='request_list::answer_all'
-        [[ $set == cached ]] && cache_mib=256 ;;
+        [[ $set == cached ]] && cache_mib=256
+        [[ $set == items-gzip ]] && accept=gzip ;;
     esac
     out=$(mktemp)
-    TILE_CACHE_MIB=$cache_mib valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$counted" \
+    ACCEPT_ENCODING=$accept TILE_CACHE_MIB=$cache_mib valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$counted" \
       "${run[@]}" >"$out" 2>&1 || { cat "$out" >&2; exit 1; }
     total=$(awk '/Collected :/ { print $NF }' "$out")
     # Both programs end with "all: N tiles|requests, T us/..., B B/...".

@@ -103,7 +103,9 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
-    let accept = std::env::var("ACCEPT_ENCODING").ok();
+    let accept = std::env::var("ACCEPT_ENCODING")
+        .ok()
+        .filter(|v| !v.is_empty());
     let mut bytes = 0;
     for path in paths {
         let mut req = test::TestRequest::get().uri(path);
