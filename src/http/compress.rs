@@ -4,9 +4,10 @@
 //! deflate; highest `q` wins, ties go to the faster coder in that order) and compressing
 //! whole bodies in place, at settings chosen for a server that compresses every dynamic
 //! response: zstd level 1, Brotli quality 2 with a window of at most 256 KiB, gzip and
-//! deflate level 1 (from each thread's compressors, [`super::deflate`]). Bodies below [`MIN_BYTES`], streamed bodies (the event stream, files),
-//! bodies that already carry a `Content-Encoding` (pre-compressed tiles), media that is
-//! compressed already, `HEAD` and bodiless statuses pass through unchanged. A compressed
+//! deflate level 1 (from each thread's compressors, [`super::deflate`]). Bodies below
+//! [`MIN_BYTES`], streamed bodies (the event stream, files), bodies that already carry a
+//! `Content-Encoding` (pre-compressed tiles), media that is compressed already, `HEAD` and
+//! bodiless statuses pass through unchanged. A compressed
 //! response keeps the `ETag` of its uncompressed bytes (so `If-None-Match` and `If-Match`
 //! work whatever the coding) and says `Vary: Accept-Encoding`.
 
