@@ -57,25 +57,24 @@ fn deflate_into(out: &mut Vec<u8>, data: &[u8], zlib: bool) -> Option<()> {
         let mut compressors = cell.try_borrow_mut().ok()?;
         let compressor = compressors[usize::from(zlib)]
             .get_or_insert_with(|| Compress::new(Compression::new(LEVEL), zlib));
+        // A reset compressor counts from zero: its count read is where `data` goes on.
         compressor.reset();
-        let mut read = 0;
         loop {
             if out.capacity() - out.len() < 64 {
                 out.reserve(out.capacity().max(64));
             }
-            let (before_in, before_out) = (compressor.total_in(), compressor.total_out());
+            let before = (compressor.total_in(), compressor.total_out());
+            let read = usize::try_from(before.0).ok()?;
             let status = compressor
                 .compress_vec(data.get(read..)?, out, FlushCompress::Finish)
                 .ok()?;
             if status == Status::StreamEnd {
                 return Some(());
             }
-            let taken = usize::try_from(compressor.total_in() - before_in).ok()?;
-            if taken == 0 && compressor.total_out() == before_out {
+            if (compressor.total_in(), compressor.total_out()) == before {
                 // No progress with room to write: the compressor is stuck.
                 return None;
             }
-            read += taken;
         }
     })
 }

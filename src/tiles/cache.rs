@@ -76,16 +76,20 @@ impl CachedTile {
 
     /// The tile compressed with the coding numbered `coding` (below [`CODINGS`]) by
     /// `compress`, compressed once, on first call; `None` when `coding` is out of range or
-    /// the coder failed (the tile then goes uncompressed).
+    /// the coder failed (the tile then goes uncompressed). The copy kept is cut to its
+    /// length: coders make room for their worst case (about the tile's own size), which the
+    /// cache's weight of a copy (half the tile) does not count.
     pub fn encoded(
         &self,
         coding: usize,
         compress: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
     ) -> Option<Bytes> {
-        let copy = self
-            .encoded
-            .get(coding)?
-            .get_or_init(|| compress(&self.mvt).map_or_else(Bytes::new, Bytes::from));
+        let copy = self.encoded.get(coding)?.get_or_init(|| {
+            compress(&self.mvt).map_or_else(Bytes::new, |mut copy| {
+                copy.shrink_to_fit();
+                Bytes::from(copy)
+            })
+        });
         (!copy.is_empty()).then(|| copy.clone())
     }
 
