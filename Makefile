@@ -54,6 +54,8 @@ fmt:
 bench:
 	$(CARGO) bench
 	bash benches/targets.sh
+	POINTS=100000 ROWS=tiles bash benches/targets.sh
+	POINTS=10000000 ROWS="load items radius nearest tiles growth" bash benches/targets.sh
 	bash benches/instructions.sh
 	bash benches/load_wall.sh
 	bash benches/load.sh
