@@ -51,16 +51,16 @@ pub fn tile_etag(mvt: &[u8]) -> String {
 
 /// The entity tag of a filtered tile: of its bytes and the filter's key.
 fn filtered_etag(mvt: &[u8], key: &str) -> String {
-    let mut bytes = Vec::with_capacity(mvt.len() + key.len() + 1);
-    bytes.extend_from_slice(mvt);
-    bytes.push(0);
-    bytes.extend_from_slice(key.as_bytes());
-    tile_etag(&bytes)
+    crate::etag::strong_of_parts(&[mvt, &[0], key.as_bytes()])
 }
 
 impl CachedTile {
-    fn new(rendered: RenderedTile) -> Self {
-        let etag = tile_etag(&rendered.mvt);
+    /// The tile `rendered`, tagged as a tile of the filter keyed `filter_key` when given.
+    fn new(rendered: RenderedTile, filter_key: Option<&str>) -> Self {
+        let etag = match filter_key {
+            Some(key) => filtered_etag(&rendered.mvt, key),
+            None => tile_etag(&rendered.mvt),
+        };
         Self {
             mvt: rendered.mvt,
             encoded: std::array::from_fn(|_| OnceLock::new()),
@@ -400,11 +400,8 @@ impl Tiler {
                 .zip(&prepared)
                 .map(|(l, p)| (l.as_ref(), self.layer_config(l.id()), p.as_ref()))
                 .collect();
-            let mut tile = CachedTile::new(render_cancellable(&sources, coord, filter, cancel)?);
-            if let Some(f) = filter {
-                tile.etag = filtered_etag(&tile.mvt, &f.key);
-            }
-            Ok(Arc::new(tile))
+            let rendered = render_cancellable(&sources, coord, filter, cancel)?;
+            Ok(Arc::new(CachedTile::new(rendered, filter.map(|f| &*f.key))))
         };
         let Some(cache) = &self.cache else {
             return Ok((render_now()?, false));
