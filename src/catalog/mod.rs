@@ -74,9 +74,7 @@ impl Summary {
         let mut geometry_kind = GeometryKind::Empty;
         for (_, f) in features.iter() {
             widen_time(&mut time_extent, f);
-            if !f.has_null_geometry() {
-                geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
-            }
+            widen_kind(&mut geometry_kind, f);
         }
         Self {
             ids: IdLookup::of(features),
@@ -198,10 +196,9 @@ impl Layer {
         let mut geometry_kind = self.geometry_kind;
         for f in changed.iter().filter_map(|&pos| features.get(pos)) {
             widen_time(&mut time_extent, f);
-            if f.has_null_geometry() {
+            if !widen_kind(&mut geometry_kind, f) {
                 continue;
             }
-            geometry_kind = geometry_kind.merge(GeometryKind::of(&f.geometry.get()));
             if let Some([w, s, e, n]) = f.bbox() {
                 extent = Some(extent.map_or([w, s, e, n], |[a, b, c, d]| {
                     [a.min(w), b.min(s), c.max(e), d.max(n)]
@@ -231,6 +228,16 @@ fn widen_time(extent: &mut Option<TimeSpan>, f: &Feature) {
     if let Some((s, e)) = f.time.get() {
         *extent = Some(extent.map_or((s, e), |(a, b)| (a.min(s), b.max(e))));
     }
+}
+
+/// Widens a layer's geometry kind to a feature's geometry; false (and no change) for a
+/// feature whose geometry is null.
+fn widen_kind(kind: &mut GeometryKind, f: &Feature) -> bool {
+    if f.has_null_geometry() {
+        return false;
+    }
+    *kind = kind.merge(GeometryKind::of(&f.geometry.get()));
+    true
 }
 
 /// A layer whose snapshot can be replaced.
