@@ -8,12 +8,13 @@
 #   BIN=path/to/khorasan-atlas POINTS=1000000 DURATION=10 PORT=18140 bash benches/targets.sh
 #
 # Rows: load (load + index time and the CPU time it took, the tile preparation that follows,
-# RSS after both, peak), items (bbox limit=100), radius (50 km,
-# limit=100), nearest (limit=10), compress (items limit=1000 with `Accept-Encoding: gzip`
-# against `gzip, deflate, br, zstd`: throughput ratio and bytes per response), tiles (z6-10,
-# cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy after wrk stops during a
-# radius and a z4 backlog), growth (RSS after the loads above against RSS after load), cached
-# (the first 300 z6-10 tiles from the default tile cache, identity and gzip).
+# RSS after both once freed pages are given back (SETTLE s, default 11), peak), items (bbox
+# limit=100), radius (50 km, limit=100), nearest (limit=10), compress (items limit=1000 with
+# `Accept-Encoding: gzip` against `gzip, deflate, br, zstd`: throughput ratio and bytes per
+# response), tiles (z6-10, cache off), z4 (z4 tiles, cache off), disconnect (CPU left busy
+# after wrk stops during a radius and a z4 backlog), growth (RSS after the loads above against
+# RSS after load), cached (the first 300 z6-10 tiles from the default tile cache, identity and
+# gzip).
 # Data and request lists are made once under SCRATCH (default benches/data/dense).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,13 +67,17 @@ ready_cpu_ms=$(( $(cpu_ticks) * 1000 / $(getconf CLK_TCK) ))
 # once it serves: the RSS after load is read when that is done.
 wait_log "prepared for tiles"
 prepared_ms=$(sed -n 's/.*prepared for tiles.*took_ms=\([0-9]*\).*/\1/p' "$log" | head -1)
+# The allocator's background threads give the pages the load freed back to the system over
+# its decay time (10 s): RSS is read 1 s after the preparation and once it has settled.
 sleep 1
+rss_early=$(rss VmRSS)
+sleep "${SETTLE:-11}"
 rss_load=$(rss VmRSS)
 row() { printf '| %-44s | %-60s | load %s |\n' "$1" "$2" "$(loadavg)"; }
 echo "| row | figure | machine |"
 echo "|---|---|---|"
 [[ " $ROWS " == *" load "* ]] &&
-  row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), prepared for tiles in ${prepared_ms:-?} ms more, RSS $rss_load MB, peak $(rss VmHWM) MB"
+  row "$POINTS points: load + index" "${ready_ms} ms to serving (CPU ${ready_cpu_ms} ms), prepared for tiles in ${prepared_ms:-?} ms more, RSS $rss_load MB (${rss_early} MB 1 s after preparing), peak $(rss VmHWM) MB"
 
 # One wrk run: prints "rps p99_ms bytes_per_response errors server_cpu_us_per_request
 # server_kernel_us_per_request wrk_cpu_us_per_request". The server's CPU time per request

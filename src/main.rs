@@ -15,6 +15,24 @@ use khorasan_atlas::http;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The environment variable through which jemalloc reads its options.
+const JEMALLOC_OPTIONS_ENV: &str = "_RJEM_MALLOC_CONF";
+
+/// Starts jemalloc's background threads, which give freed pages back to the system on a
+/// timer. Without them pages are given back only when the thread that freed them allocates
+/// again: the memory a finished thread freed (a startup replaying stored writes, the tile
+/// preparation) stayed resident while the server idled, over a gigabyte after replaying
+/// 385,000 stored writes on a 1M-point layer against 444 MB with the threads. Left to
+/// `_RJEM_MALLOC_CONF` when it is set.
+fn start_allocator_threads() {
+    if std::env::var_os(JEMALLOC_OPTIONS_ENV).is_some() {
+        return;
+    }
+    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(error = %e, "jemalloc's background threads cannot be started: freed memory is given back later");
+    }
+}
+
 /// Serve the khorasan-atlas: OGC API - Features, vector tiles and geodesic queries over
 /// GeoJSON layers.
 #[derive(Debug, Parser)]
@@ -145,6 +163,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    start_allocator_threads();
     match run(&Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
