@@ -382,10 +382,11 @@ pub fn apply_records(
             }
             match &r.feature {
                 None => edit.delete(r.id),
-                Some(f) => {
+                Some(text) => {
                     let bad = |e: String| {
                         Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))
                     };
+                    let f = text.parse().map_err(bad)?;
                     let (geometry, source) = parse_geometry_value(&f.geometry).map_err(bad)?;
                     edit.put(r.id, geometry, source, &f.properties)
                         .map_err(bad)?;

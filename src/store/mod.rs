@@ -72,13 +72,65 @@ pub struct StoredFeature {
     pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A [`StoredFeature`] as the store keeps it: its JSON text. Records carry the text and each
+/// is parsed where it is applied, so that a startup reading every stored feature at once holds
+/// their text rather than their parsed values: about 2 KB a point feature parsed (two
+/// `serde_json` maps, each a B-tree node of eleven slots) against the 180 bytes of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredText(Box<str>);
+
+impl StoredText {
+    /// The text of `feature`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the feature cannot be serialized.
+    pub fn of(feature: &StoredFeature) -> Result<Self> {
+        serde_json::to_string(feature)
+            .map(|text| Self(text.into_boxed_str()))
+            .map_err(|e| Error::Internal(format!("cannot serialize a stored feature: {e}")))
+    }
+
+    /// Text read back from the store, checked when it is parsed ([`Self::parse`]).
+    pub fn from_store(text: String) -> Self {
+        Self(text.into_boxed_str())
+    }
+
+    /// The text, as the store keeps it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The stored feature.
+    ///
+    /// # Errors
+    /// Why the text is not a stored feature.
+    pub fn parse(&self) -> std::result::Result<StoredFeature, String> {
+        serde_json::from_str(&self.0).map_err(|e| format!("not a stored feature: {e}"))
+    }
+
+    /// The text of the geometry member, as stored.
+    ///
+    /// # Errors
+    /// Why the text is not a stored feature.
+    pub fn geometry(&self) -> std::result::Result<&str, String> {
+        #[derive(Deserialize)]
+        struct Geometry<'a> {
+            #[serde(borrow)]
+            geometry: &'a serde_json::value::RawValue,
+        }
+        serde_json::from_str::<Geometry<'_>>(&self.0)
+            .map(|g| g.geometry.get())
+            .map_err(|e| format!("not a stored feature: {e}"))
+    }
+}
+
 /// The latest stored state of one feature.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub layer: String,
     pub id: u64,
     /// `None`: the feature was deleted (a tombstone).
-    pub feature: Option<StoredFeature>,
+    pub feature: Option<StoredText>,
     /// Fingerprint ([`merge::fingerprint`]) of the shipped feature the first change of this
     /// feature was made over; `None` for a feature created through the API.
     pub base: Option<String>,
@@ -224,4 +276,38 @@ pub fn feature_etag(layer: &Layer, feature: &Feature) -> Result<String> {
 /// The entity tag of a feature body made by [`try_feature_body`].
 pub fn etag_of_body(body: &str) -> String {
     crate::etag::strong(body.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_text_gives_back_its_feature_and_its_geometry_as_serialized() {
+        let feature = StoredFeature {
+            geometry: serde_json::json!({"type": "Point", "coordinates": [69.25, 34.5, 1800.0]}),
+            properties: serde_json::json!({"name": "Jalālābād \"east\"", "n": [1, {"a": null}]})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let text = StoredText::of(&feature).unwrap();
+        assert_eq!(text.as_str(), serde_json::to_string(&feature).unwrap());
+        assert_eq!(text.parse().unwrap(), feature);
+        assert_eq!(
+            text.geometry().unwrap(),
+            serde_json::to_string(&feature.geometry).unwrap()
+        );
+        let read = StoredText::from_store(text.as_str().to_owned());
+        assert_eq!(read, text);
+        for bad in ["", "[]", "{\"geometry\":1", "{\"properties\":{}}"] {
+            let text = StoredText::from_store(bad.to_owned());
+            assert!(text.parse().is_err(), "{bad}");
+        }
+        assert!(
+            StoredText::from_store("{\"properties\":{}}".into())
+                .geometry()
+                .is_err()
+        );
+    }
 }

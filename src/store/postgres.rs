@@ -37,7 +37,7 @@
 
 use postgres::{Client, IsolationLevel, Statement};
 
-use super::{Batch, Change, ChangeKind, IdempotentResult, LoggedChange, Record, Store};
+use super::{Batch, Change, ChangeKind, IdempotentResult, LoggedChange, Record, Store, StoredText};
 use crate::catalog::postgis::connect;
 use crate::error::{Error, Result};
 
@@ -159,19 +159,6 @@ fn to_u64(id: i64) -> Result<u64> {
     u64::try_from(id).map_err(|_| Error::Storage(format!("negative number {id} in the store")))
 }
 
-fn parse_feature(
-    layer: &str,
-    id: i64,
-    text: Option<String>,
-) -> Result<Option<super::StoredFeature>> {
-    text.map(|text| {
-        serde_json::from_str(&text).map_err(|e| {
-            Error::Storage(format!("record {layer}/{id} is not a stored feature: {e}"))
-        })
-    })
-    .transpose()
-}
-
 fn kind_of(name: &str) -> Result<ChangeKind> {
     [ChangeKind::Create, ChangeKind::Replace, ChangeKind::Delete]
         .into_iter()
@@ -223,11 +210,8 @@ impl PostgresStore {
                 .feature
                 .as_ref()
                 .map(|f| {
-                    Ok::<_, Error>((
-                        serde_json::to_string(f).map_err(|e| Error::Internal(e.to_string()))?,
-                        serde_json::to_string(&f.geometry)
-                            .map_err(|e| Error::Internal(e.to_string()))?,
-                    ))
+                    let geometry = f.geometry().map_err(Error::Internal)?;
+                    Ok::<_, Error>((f.as_str(), geometry))
                 })
                 .transpose()?;
             changes.push((c, to_i64(c.record.id)?, feature));
@@ -250,10 +234,7 @@ impl PostgresStore {
             }
             let mut last = expect.unwrap_or(0);
             for (c, id, feature) in &changes {
-                let (text, geometry) = match feature {
-                    Some((text, geometry)) => (Some(text.as_str()), Some(geometry.as_str())),
-                    None => (None, None),
-                };
+                let (text, geometry) = feature.unzip();
                 let layer = c.record.layer.as_str();
                 let base = c.record.base.as_deref();
                 last = tx
@@ -320,7 +301,9 @@ fn records_of(rows: Vec<postgres::Row>) -> Result<Vec<Record>> {
         .map(|row| {
             let (layer, id): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
             Ok(Record {
-                feature: parse_feature(&layer, id, row.try_get(2)?)?,
+                feature: row
+                    .try_get::<_, Option<String>>(2)?
+                    .map(StoredText::from_store),
                 id: to_u64(id)?,
                 layer,
                 base: row.try_get(3)?,
@@ -433,7 +416,9 @@ impl Store for PostgresStore {
                     change: Change {
                         kind: kind_of(&kind)?,
                         record: Record {
-                            feature: parse_feature(&layer, id, row.try_get(4)?)?,
+                            feature: row
+                                .try_get::<_, Option<String>>(4)?
+                                .map(StoredText::from_store),
                             id: to_u64(id)?,
                             layer,
                             base: row.try_get(5)?,

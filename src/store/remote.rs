@@ -52,7 +52,8 @@ pub fn build(
                 edit.delete(record.id);
                 Ok(())
             }
-            Some(f) => parse_geometry_value(&f.geometry).and_then(|(geometry, source)| {
+            Some(text) => text.parse().and_then(|f| {
+                let (geometry, source) = parse_geometry_value(&f.geometry)?;
                 edit.put(record.id, geometry, source, &f.properties)
             }),
         };
@@ -75,7 +76,7 @@ pub fn build(
 mod tests {
     use super::*;
     use crate::catalog::{CatalogSettings, LayerSettings};
-    use crate::store::{Change, ChangeKind, Record, StoredFeature, feature_body};
+    use crate::store::{Change, ChangeKind, Record, StoredFeature, StoredText, feature_body};
 
     /// A catalog of one layer `pts` read from a file of three points.
     fn catalog(dir: &std::path::Path) -> Catalog {
@@ -114,7 +115,9 @@ mod tests {
                 record: Record {
                     layer: layer.to_owned(),
                     id,
-                    feature: text.map(|t| serde_json::from_str::<StoredFeature>(t).unwrap()),
+                    feature: text.map(|t| {
+                        StoredText::of(&serde_json::from_str::<StoredFeature>(t).unwrap()).unwrap()
+                    }),
                     base: None,
                 },
             },

@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Batch, IdempotentResult, Record, Store, StoredFeature};
+use super::{Batch, IdempotentResult, Record, Store, StoredText};
 use crate::error::{Error, Result};
 
 /// File name of the database inside the data directory.
@@ -193,12 +193,6 @@ impl SqliteStore {
     }
 }
 
-fn record_json(feature: Option<&StoredFeature>) -> Result<Option<String>> {
-    feature
-        .map(|f| serde_json::to_string(f).map_err(|e| Error::Internal(e.to_string())))
-        .transpose()
-}
-
 impl Store for SqliteStore {
     fn records(&mut self) -> Result<Vec<Record>> {
         let rows: Vec<(String, i64, Option<String>, Option<String>)> = self.with(|c| {
@@ -209,19 +203,10 @@ impl Store for SqliteStore {
         })?;
         rows.into_iter()
             .map(|(layer, id, feature, base)| {
-                let feature = feature
-                    .map(|text| {
-                        serde_json::from_str::<StoredFeature>(&text).map_err(|e| {
-                            Error::Storage(format!(
-                                "record {layer}/{id} is not a stored feature: {e}"
-                            ))
-                        })
-                    })
-                    .transpose()?;
                 Ok(Record {
                     id: to_u64(id)?,
                     layer,
-                    feature,
+                    feature: feature.map(StoredText::from_store),
                     base,
                 })
             })
@@ -272,7 +257,7 @@ impl Store for SqliteStore {
                 c.record.layer.as_str(),
                 to_i64(c.record.id)?,
                 c.kind.name(),
-                record_json(c.record.feature.as_ref())?,
+                c.record.feature.as_ref().map(StoredText::as_str),
                 c.record.base.as_deref(),
             ));
         }
@@ -322,16 +307,17 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Change, ChangeKind};
+    use crate::store::{Change, ChangeKind, StoredFeature};
 
-    fn feature(n: i64) -> StoredFeature {
-        StoredFeature {
+    fn feature(n: i64) -> StoredText {
+        StoredText::of(&StoredFeature {
             geometry: serde_json::json!({"type": "Point", "coordinates": [69.0, 34.0]}),
             properties: serde_json::json!({"n": n})
                 .as_object()
                 .cloned()
                 .unwrap_or_default(),
-        }
+        })
+        .unwrap()
     }
 
     fn put(layer: &str, id: u64, n: i64, kind: ChangeKind) -> Change {

@@ -35,7 +35,7 @@ use super::settings::StoreSettings;
 use super::staging::{self, Decision, LayerView, Pending, StagedChange};
 use super::{
     Batch, Change, ChangeKind, IdempotentResult, LoggedChange, NEW_ID_LIMIT, Record, Store,
-    etag_of_body, try_feature_body,
+    StoredText, etag_of_body, try_feature_body,
 };
 use crate::catalog::load::source_form;
 use crate::catalog::time::format_ms;
@@ -496,7 +496,11 @@ fn batch_of(
             record: Record {
                 layer: s.layer.clone(),
                 id: s.id,
-                feature: s.feature.as_ref().map(|(_, f)| f.clone()),
+                feature: s
+                    .feature
+                    .as_ref()
+                    .map(|(_, f)| StoredText::of(f))
+                    .transpose()?,
                 base: s.base.clone(),
             },
         });

@@ -117,7 +117,7 @@ async fn stored_changes_win_over_a_changed_geodata_file() {
 #[test]
 fn warnings_name_each_conflict() {
     use khorasan_atlas::store::merge::apply_records;
-    use khorasan_atlas::store::{Record, StoredFeature};
+    use khorasan_atlas::store::{Record, StoredFeature, StoredText};
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pts.geojson");
     std::fs::write(&file, fc(&[point("a", "A", 1.0), point("b", "B", 2.0)])).unwrap();
@@ -125,10 +125,11 @@ fn warnings_name_each_conflict() {
     let catalog = Catalog::load(&config.catalog()).unwrap();
     let layer = catalog.get("pts").unwrap().snapshot();
     let a = layer.find("a").unwrap().id;
-    let stored = StoredFeature {
+    let stored = StoredText::of(&StoredFeature {
         geometry: json!({"type": "Point", "coordinates": [0.0, 0.0]}),
         properties: json!({"name": "Z"}).as_object().unwrap().clone(),
-    };
+    })
+    .unwrap();
     let records = vec![
         Record {
             layer: "pts".into(),
@@ -163,4 +164,45 @@ fn warnings_name_each_conflict() {
     );
     assert!(warnings.iter().any(|w| w.contains("\"gone\"")));
     assert_eq!(catalog.get("pts").unwrap().snapshot().features.live(), 3);
+}
+
+#[test]
+fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
+    use khorasan_atlas::store::merge::apply_records;
+    use khorasan_atlas::store::{Record, StoredText};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pts.geojson");
+    std::fs::write(&file, fc(&[point("a", "A", 1.0)])).unwrap();
+    let config = config(dir.path(), &file).validate().unwrap();
+    let catalog = Catalog::load(&config.catalog()).unwrap();
+    let before = feature_body_of(&catalog, "a");
+    for text in [
+        "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[0,0]}",
+        "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[0,0]},\"properties\":[]}",
+        "{\"properties\":{}}",
+    ] {
+        let records = vec![Record {
+            layer: "pts".into(),
+            id: 41,
+            feature: Some(StoredText::from_store(text.to_owned())),
+            base: None,
+        }];
+        let err = apply_records(&catalog, &[], &records).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, khorasan_atlas::Error::Storage(_)) && message.contains("pts/41"),
+            "{text}: {message}"
+        );
+        assert_eq!(
+            feature_body_of(&catalog, "a"),
+            before,
+            "nothing was swapped in"
+        );
+        assert_eq!(catalog.get("pts").unwrap().snapshot().features.live(), 1);
+    }
+}
+
+fn feature_body_of(catalog: &Catalog, fid: &str) -> String {
+    let layer = catalog.get("pts").unwrap().snapshot();
+    khorasan_atlas::store::feature_body(&layer, layer.find(fid).unwrap())
 }

@@ -42,7 +42,8 @@ fn record(layer: &str, id: u64, text: Option<&str>) -> Record {
     Record {
         layer: layer.to_owned(),
         id,
-        feature: text.map(|t| serde_json::from_str::<StoredFeature>(t).unwrap()),
+        feature: text
+            .map(|t| StoredText::of(&serde_json::from_str::<StoredFeature>(t).unwrap()).unwrap()),
         base: (id > 1).then(|| format!("base-{id}")),
     }
 }
@@ -112,7 +113,7 @@ fn records_log_keys_and_positions_round_trip_through_postgresql() {
         .unwrap();
     assert_eq!(
         stored,
-        vec![serde_json::to_string(&expected[0].feature).unwrap()]
+        vec![expected[0].feature.as_ref().unwrap().as_str().to_owned()]
     );
     assert_eq!(store.last_id("a").unwrap(), 1);
     assert_eq!(store.last_id("b").unwrap(), 0);
