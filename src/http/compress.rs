@@ -1,15 +1,15 @@
 //! Response compression.
 //!
 //! Owns: choosing the content coding of a response from `Accept-Encoding` (zstd, br, gzip,
-//! deflate; highest `q` wins, ties go to the faster coder in that order) and compressing
-//! whole bodies in place, at settings chosen for a server that compresses every dynamic
-//! response: zstd level 1, Brotli quality 2 with a window of at most 256 KiB, gzip and
-//! deflate level 1 (from each thread's compressors, [`super::deflate`]). Bodies below
+//! deflate; highest `q` wins, ties go to the first in that order: the smallest bodies first)
+//! and compressing whole bodies in place, at settings chosen for a server that compresses
+//! every dynamic response: zstd level 1, Brotli quality 2 with a window of at most 256 KiB,
+//! gzip and deflate level 1 (from each thread's compressors, [`super::deflate`]). Bodies below
 //! [`MIN_BYTES`], streamed bodies (the event stream, files), bodies that already carry a
 //! `Content-Encoding` (pre-compressed tiles), media that is compressed already, `HEAD` and
-//! bodiless statuses pass through unchanged. A compressed
-//! response keeps the `ETag` of its uncompressed bytes (so `If-None-Match` and `If-Match`
-//! work whatever the coding) and says `Vary: Accept-Encoding`.
+//! bodiless statuses pass through unchanged. A compressed response keeps the `ETag` of its
+//! uncompressed bytes (so `If-None-Match` and `If-Match` work whatever the coding) and says
+//! `Vary: Accept-Encoding`.
 
 use std::cell::RefCell;
 
@@ -36,7 +36,9 @@ pub enum Coding {
 }
 
 impl Coding {
-    /// Server preference on equal `q`: fastest first at a similar size.
+    /// Server preference on equal `q`: zstd (the fastest and the smallest), then br (about
+    /// a fifth smaller than gzip, for more CPU: 0.58-0.73x gzip's throughput on pages of
+    /// 1,000 features), then gzip and deflate.
     const ALL: [Coding; 4] = [Coding::Zstd, Coding::Brotli, Coding::Gzip, Coding::Deflate];
 
     /// The token of `Content-Encoding`.
