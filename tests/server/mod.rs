@@ -183,6 +183,18 @@ impl Server {
         t.elapsed()
     }
 
+    /// The names of the server process's threads (Linux: `/proc/PID/task/*/comm`).
+    pub fn thread_names(&self) -> Vec<String> {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let mut names: Vec<String> = std::fs::read_dir(tasks)
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// What the server wrote (stdout and stderr) so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
