@@ -69,9 +69,12 @@ wait_log "prepared for tiles"
 prepared_ms=$(sed -n 's/.*prepared for tiles.*took_ms=\([0-9]*\).*/\1/p' "$log" | head -1)
 # The allocator's background threads give the pages the load freed back to the system over
 # its decay time (10 s): RSS is read 1 s after the preparation and once it has settled.
+# Only the load and growth rows read it: the others do not wait.
 sleep 1
 rss_early=$(rss VmRSS)
-sleep "${SETTLE:-11}"
+if [[ " $ROWS " == *" load "* || " $ROWS " == *" growth "* ]]; then
+  sleep "${SETTLE:-11}"
+fi
 rss_load=$(rss VmRSS)
 row() { printf '| %-44s | %-60s | load %s |\n' "$1" "$2" "$(loadavg)"; }
 echo "| row | figure | machine |"
