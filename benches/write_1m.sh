@@ -4,6 +4,7 @@
 #
 #   BENCH=../shared/bench bash benches/write_1m.sh
 #   POINTS=1000000 CONNS=8 DURATION=20 REPLACE=0.5 PORT=18500 bash benches/write_1m.sh
+#   KEEP=1 bash benches/write_1m.sh     # keeps the config and the store (path printed at the end)
 #
 # Makes the points of $BENCH/gen_data.py once (under SCRATCH, default benches/data/dense),
 # starts target/release/khorasan-atlas with them as one writable layer `points` (no write
@@ -37,7 +38,7 @@ data="$SCRATCH/points_$POINTS.geojson"
 
 source benches/support/server.sh
 WORK=$(mktemp -d "$SCRATCH/write_1m.XXXXXX")
-trap 'cleanup; rm -rf "$WORK"' EXIT
+if [[ -n ${KEEP:-} ]]; then trap 'cleanup; echo "== kept: $WORK"' EXIT; else trap 'cleanup; rm -rf "$WORK"' EXIT; fi
 rss() { awk -v k="${1:-VmRSS}:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
 cat >"$WORK/atlas.toml" <<TOML

@@ -261,6 +261,22 @@ impl LayerHandle {
         self.current.load_full()
     }
 
+    /// Takes the current snapshot out to be changed in place, when nothing else holds it
+    /// (before the server serves, as the startup merge does): its features are then not
+    /// copied by the edit. The handle holds an empty layer of the same configuration until
+    /// [`Self::replace`]. `None`, and the handle unchanged, when another snapshot is alive.
+    pub fn take_unique(&self) -> Option<Layer> {
+        let config = Arc::clone(&self.current.load().config);
+        let empty = Layer::build(config, Vec::new(), Vec::new(), SourceIds::default());
+        match Arc::try_unwrap(self.current.swap(Arc::new(empty))) {
+            Ok(layer) => Some(layer),
+            Err(shared) => {
+                self.current.store(shared);
+                None
+            }
+        }
+    }
+
     /// Swaps in a new snapshot.
     pub fn replace(&self, layer: Layer) {
         self.current.store(Arc::new(layer));

@@ -91,3 +91,27 @@ fn a_large_layer_built_on_two_threads_finds_every_feature() {
     assert_eq!(layer.time_extent, expected_time);
     assert_eq!(layer.extent, Some(expected_corners));
 }
+
+#[test]
+fn a_snapshot_is_taken_out_of_its_handle_only_when_nothing_else_holds_it() {
+    let (features, source_ids) = points(10);
+    let fields = vec![Field {
+        name: "n".into(),
+        kind: Some(FieldKind::Integer),
+    }];
+    let handle = LayerHandle::new(Layer::build(
+        Arc::new(LayerSettings::default()),
+        fields,
+        features,
+        source_ids,
+    ));
+    let reader = handle.snapshot();
+    assert!(handle.take_unique().is_none(), "a reader holds it");
+    assert!(Arc::ptr_eq(&reader, &handle.snapshot()), "left unchanged");
+    drop(reader);
+    let taken = handle.take_unique().expect("nothing else holds it");
+    assert_eq!(taken.features.live(), 10);
+    assert_eq!(handle.snapshot().features.live(), 0, "an empty stand-in");
+    handle.replace(taken);
+    assert_eq!(handle.snapshot().features.live(), 10);
+}

@@ -126,6 +126,24 @@ impl LayerEdit {
         }
     }
 
+    /// Starts from `layer`'s own features, moved out of it (`layer` keeps its index and
+    /// extents for [`Self::finish`]): when nothing else shares them, as at startup, a change
+    /// is made in place instead of copying the chunk it falls in.
+    pub fn take(layer: &mut Layer, shipped: usize) -> Self {
+        let features = std::mem::take(&mut layer.features);
+        let ids = std::mem::replace(&mut layer.ids, IdLookup::Ordinal);
+        Self {
+            features,
+            ids,
+            ..Self::new(layer, shipped)
+        }
+    }
+
+    /// The feature with `id` as the edit has it so far.
+    pub fn feature(&self, id: u64) -> Option<&Feature> {
+        self.features.get(self.position(id)?)
+    }
+
     /// The position of the feature with `id`, if it has one.
     fn position(&self, id: u64) -> Option<usize> {
         let pos = self.ids.slot(id)?;
@@ -277,6 +295,10 @@ pub fn rejoin(
                 j.points
             )));
         }
+        // Both layers exist before either is taken out of `working`, so an error never
+        // loses one.
+        catalog.get(&j.points)?;
+        catalog.get(&j.polygons)?;
         let mut points = match working.remove(&j.points) {
             Some(l) => l,
             None => (*catalog.get(&j.points)?.snapshot()).clone(),
@@ -335,72 +357,103 @@ fn same_values(a: &Layer, b: &Layer, name: &str) -> bool {
 /// documentation), re-runs the joins of changed layers and swaps the results in. Returns the
 /// warnings it logged.
 ///
+/// Meant for startup, before anything serves: a layer that no snapshot shares is changed in
+/// place rather than copied.
+///
 /// # Errors
-/// [`Error::Storage`] when a stored feature cannot be read back.
+/// [`Error::Storage`] when a stored feature cannot be read back: its layer then holds the
+/// records before it (the server does not start on such an error), the other layers are
+/// left as they were.
 pub fn apply_records(
     catalog: &Catalog,
     joins: &[JoinConfig],
-    records: &[Record],
+    records: Vec<Record>,
 ) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    let mut by_layer: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    let mut by_layer: BTreeMap<String, Vec<Record>> = BTreeMap::new();
     for r in records {
-        by_layer.entry(r.layer.as_str()).or_default().push(r);
+        by_layer.entry(r.layer.clone()).or_default().push(r);
     }
     let mut working = HashMap::new();
+    let mut merged = Ok(());
     for (layer_id, records) in by_layer {
-        let Ok(handle) = catalog.get(layer_id) else {
+        let Ok(handle) = catalog.get(&layer_id) else {
             warnings.push(format!(
                 "the store holds {} changes of layer {layer_id:?}, which is not configured; they are kept but not served",
                 records.len()
             ));
             continue;
         };
-        let shipped = handle.snapshot();
-        let derived = derived_fields(joins, layer_id);
-        let mut edit = LayerEdit::new(&shipped, shipped.fields.len());
-        for r in records {
-            let now = shipped
-                .feature(r.id)
-                .map(|f| fingerprint(&shipped, f, &derived))
-                .transpose()?;
-            match (&r.base, &now) {
-                (Some(base), Some(now)) if base != now => warnings.push(format!(
-                    "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",
-                    r.id,
-                    if r.feature.is_some() { "edited" } else { "deleted" }
-                )),
-                (Some(_), None) if r.feature.is_some() => warnings.push(format!(
-                    "{layer_id}/{}: the geodata no longer has this edited feature; the stored edit is kept",
-                    r.id
-                )),
-                (None, Some(_)) => warnings.push(format!(
-                    "{layer_id}/{}: a shipped feature has the id of a feature created through the API; the stored feature hides it",
-                    r.id
-                )),
-                _ => {}
-            }
-            match &r.feature {
-                None => edit.delete(r.id),
-                Some(text) => {
-                    let bad = |e: String| {
-                        Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id))
-                    };
-                    let f = text.parse().map_err(bad)?;
-                    let (geometry, source) = parse_geometry_value(&f.geometry).map_err(bad)?;
-                    edit.put(r.id, geometry, source, &f.properties)
-                        .map_err(bad)?;
-                }
-            }
+        let mut shipped = handle
+            .take_unique()
+            .unwrap_or_else(|| (*handle.snapshot()).clone());
+        let derived = derived_fields(joins, &layer_id);
+        let width = shipped.fields.len();
+        let mut edit = LayerEdit::take(&mut shipped, width);
+        merged = apply_layer_records(&mut edit, &shipped, &derived, records, &mut warnings);
+        // A layer taken out of its handle goes back whatever happened.
+        working.insert(layer_id, edit.finish(&shipped));
+        if merged.is_err() {
+            break;
         }
-        working.insert(layer_id.to_owned(), edit.finish(&shipped));
     }
-    rejoin(catalog, joins, &mut working, None)?;
+    let merged = merged.and_then(|()| rejoin(catalog, joins, &mut working, None));
     for (id, layer) in working {
         catalog.get(&id)?.replace(layer);
     }
+    merged?;
     for w in &warnings {
         tracing::warn!("{w}");
     }
     Ok(warnings)
+}
+
+/// The records of one layer applied to its edit, in order; `shipped` is the layer the edit
+/// was taken from (its fields), `derived` the fields its joins write.
+fn apply_layer_records(
+    edit: &mut LayerEdit,
+    shipped: &Layer,
+    derived: &HashSet<&str>,
+    records: Vec<Record>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    // Each stored text is let go once applied, so the features parsed from it reuse its
+    // memory.
+    for r in records {
+        let layer_id = &r.layer;
+        // The store keeps one record per feature, so the edit still holds the shipped
+        // feature of this id.
+        let now = edit
+            .feature(r.id)
+            .map(|f| fingerprint(shipped, f, derived))
+            .transpose()?;
+        match (&r.base, &now) {
+            (Some(base), Some(now)) if base != now => warnings.push(format!(
+                "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",
+                r.id,
+                if r.feature.is_some() { "edited" } else { "deleted" }
+            )),
+            (Some(_), None) if r.feature.is_some() => warnings.push(format!(
+                "{layer_id}/{}: the geodata no longer has this edited feature; the stored edit is kept",
+                r.id
+            )),
+            (None, Some(_)) => warnings.push(format!(
+                "{layer_id}/{}: a shipped feature has the id of a feature created through the API; the stored feature hides it",
+                r.id
+            )),
+            _ => {}
+        }
+        match &r.feature {
+            None => edit.delete(r.id),
+            Some(text) => {
+                let bad =
+                    |e: String| Error::Storage(format!("stored feature {layer_id}/{}: {e}", r.id));
+                let f = text.parse().map_err(bad)?;
+                let (geometry, source) = parse_geometry_value(&f.geometry).map_err(bad)?;
+                edit.put(r.id, geometry, source, &f.properties)
+                    .map_err(bad)?;
+            }
+        }
+    }
+    Ok(())
 }

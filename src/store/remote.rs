@@ -174,7 +174,7 @@ mod tests {
             .filter(|(_, a)| **a)
             .map(|(c, _)| c.change.record.clone())
             .collect();
-        crate::store::merge::apply_records(&fresh, &[], &records).unwrap();
+        crate::store::merge::apply_records(&fresh, &[], records).unwrap();
         let expected = fresh.get("pts").unwrap().snapshot();
         let got = built.get("pts").unwrap();
         let bodies = |l: &Layer| -> Vec<String> {

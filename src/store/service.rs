@@ -130,8 +130,9 @@ impl WriteService {
         });
         let (writer, records, applied, kind, name) = opened?;
         service.kind = Some(kind);
-        merge::apply_records(&catalog, &catalog.joins, &records)?;
-        tracing::info!(store = %name, changes = records.len(), log = applied, writes = writes_on, "store opened");
+        let changes = records.len();
+        merge::apply_records(&catalog, &catalog.joins, records)?;
+        tracing::info!(store = %name, changes, log = applied, writes = writes_on, "store opened");
         if !writes_on && shared_url.is_none() {
             return Ok(service);
         }

@@ -116,8 +116,8 @@ async fn stored_changes_win_over_a_changed_geodata_file() {
 
 #[test]
 fn warnings_name_each_conflict() {
+    use khorasan_atlas::store::Record;
     use khorasan_atlas::store::merge::apply_records;
-    use khorasan_atlas::store::{Record, StoredFeature, StoredText};
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pts.geojson");
     std::fs::write(&file, fc(&[point("a", "A", 1.0), point("b", "B", 2.0)])).unwrap();
@@ -125,11 +125,7 @@ fn warnings_name_each_conflict() {
     let catalog = Catalog::load(&config.catalog()).unwrap();
     let layer = catalog.get("pts").unwrap().snapshot();
     let a = layer.find("a").unwrap().id;
-    let stored = StoredText::of(&StoredFeature {
-        geometry: json!({"type": "Point", "coordinates": [0.0, 0.0]}),
-        properties: json!({"name": "Z"}).as_object().unwrap().clone(),
-    })
-    .unwrap();
+    let stored = stored_point(0.0, "Z");
     let records = vec![
         Record {
             layer: "pts".into(),
@@ -150,7 +146,7 @@ fn warnings_name_each_conflict() {
             base: None,
         },
     ];
-    let warnings = apply_records(&catalog, &[], &records).unwrap();
+    let warnings = apply_records(&catalog, &[], records).unwrap();
     assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert!(
         warnings
@@ -187,7 +183,7 @@ fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
             feature: Some(StoredText::from_store(text.to_owned())),
             base: None,
         }];
-        let err = apply_records(&catalog, &[], &records).unwrap_err();
+        let err = apply_records(&catalog, &[], records).unwrap_err();
         let message = err.to_string();
         assert!(
             matches!(err, khorasan_atlas::Error::Storage(_)) && message.contains("pts/41"),
@@ -196,10 +192,47 @@ fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
         assert_eq!(
             feature_body_of(&catalog, "a"),
             before,
-            "nothing was swapped in"
+            "the bad record was not applied"
         );
         assert_eq!(catalog.get("pts").unwrap().snapshot().features.live(), 1);
     }
+    // After records that were applied, the layer holds them, as a whole snapshot: found by
+    // id and by place.
+    let good = stored_point(5.0, "G");
+    let records = vec![
+        Record {
+            layer: "pts".into(),
+            id: 40,
+            feature: Some(good),
+            base: None,
+        },
+        Record {
+            layer: "pts".into(),
+            id: 41,
+            feature: Some(StoredText::from_store("{}".to_owned())),
+            base: None,
+        },
+    ];
+    let err = apply_records(&catalog, &[], records).unwrap_err();
+    assert!(err.to_string().contains("pts/41"), "{err}");
+    let layer = catalog.get("pts").unwrap().snapshot();
+    assert_eq!(layer.features.live(), 2);
+    assert_eq!(feature_body_of(&catalog, "a"), before);
+    let hits: Vec<u64> = layer
+        .index
+        .in_envelope(4.0, 4.0, 6.0, 6.0)
+        .filter_map(|pos| layer.features.get(pos).map(|f| f.id))
+        .collect();
+    assert_eq!(hits, vec![40]);
+}
+
+/// The stored text of a point at (`at`, `at`) named `name`.
+fn stored_point(at: f64, name: &str) -> khorasan_atlas::store::StoredText {
+    khorasan_atlas::store::StoredText::of(&khorasan_atlas::store::StoredFeature {
+        geometry: json!({"type": "Point", "coordinates": [at, at]}),
+        properties: json!({ "name": name }).as_object().unwrap().clone(),
+    })
+    .unwrap()
 }
 
 fn feature_body_of(catalog: &Catalog, fid: &str) -> String {
