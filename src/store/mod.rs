@@ -32,6 +32,7 @@
 //! written; [`merge`] defines how the two combine at startup.
 
 pub mod access;
+mod bases;
 pub mod merge;
 pub mod postgres;
 mod remote;

@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use geo::Geometry;
 use serde_json::{Map, Value};
 
+use super::bases::Bases;
 use super::merge::fingerprint;
 use super::request::{IfMatch, Outcome, OutcomeKind, WriteOp, WriteRequest};
 use super::rules::{Draft, WriteRules};
@@ -32,7 +33,7 @@ pub struct LayerView<'a> {
     pub derived: &'a HashSet<&'a str>,
     /// Features the store has a record of, with the fingerprint of the shipped feature the
     /// record was first made over.
-    pub bases: &'a HashMap<(String, u64), Option<String>>,
+    pub bases: &'a Bases,
 }
 
 /// The batch assembled so far: what it touches and the ids it gave out.
@@ -330,8 +331,8 @@ fn current<'a>(snapshot: &'a Layer, fid: &str, if_match: Option<&IfMatch>) -> Re
 /// # Errors
 /// As [`fingerprint`].
 fn base_of(view: &LayerView<'_>, feature: &Feature) -> Result<Option<String>> {
-    match view.bases.get(&(view.snapshot.id().to_owned(), feature.id)) {
-        Some(base) => Ok(base.clone()),
+    match view.bases.get(view.snapshot.id(), feature.id) {
+        Some(base) => Ok(base),
         None => fingerprint(view.snapshot, feature, view.derived).map(Some),
     }
 }

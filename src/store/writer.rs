@@ -26,6 +26,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, oneshot};
 
+use super::bases::Bases;
 use super::merge::{self, LayerEdit, derived_fields};
 use super::repack::Repacks;
 use super::replica::ReplicaStatus;
@@ -82,7 +83,7 @@ pub struct Writer {
     shipped_fields: HashMap<String, usize>,
     /// Features the store has a record of, with the fingerprint of the shipped feature the
     /// record was first made over.
-    bases: HashMap<(String, u64), Option<String>>,
+    bases: Bases,
     /// Position of the last change of the store's log applied to the snapshots.
     status: Arc<ReplicaStatus>,
     /// Index re-packs under way.
@@ -136,10 +137,10 @@ impl Writer {
             .iter()
             .map(|h| (h.id.clone(), h.snapshot().fields.len()))
             .collect();
-        let bases = records
-            .iter()
-            .map(|r| ((r.layer.clone(), r.id), r.base.clone()))
-            .collect();
+        let mut bases = Bases::default();
+        for r in records {
+            bases.note(&r.layer, r.id, r.base.as_deref());
+        }
         Ok(Self {
             store,
             catalog,
@@ -241,9 +242,7 @@ impl Writer {
                         let last = self.last_ids.entry(r.layer.clone()).or_insert(0);
                         *last = (*last).max(r.id);
                     }
-                    self.bases
-                        .entry((r.layer.clone(), r.id))
-                        .or_insert_with(|| r.base.clone());
+                    self.bases.note(&r.layer, r.id, r.base.as_deref());
                 }
             }
             Err(e) => {
@@ -397,8 +396,7 @@ impl Writer {
                 outcome.body.as_deref(),
             );
             self.bases
-                .entry((change.layer, change.id))
-                .or_insert(change.base);
+                .note(&change.layer, change.id, change.base.as_deref());
             let _ = s.job.reply.send(Ok(outcome));
         }
         Vec::new()

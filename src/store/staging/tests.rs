@@ -52,7 +52,7 @@ struct Fixture {
     snapshot: Layer,
     rules: WriteRules,
     derived: HashSet<&'static str>,
-    bases: HashMap<(String, u64), Option<String>>,
+    bases: Bases,
 }
 
 impl Fixture {
@@ -61,7 +61,7 @@ impl Fixture {
             snapshot: layer(),
             rules: rules(),
             derived: ["province"].into_iter().collect(),
-            bases: HashMap::new(),
+            bases: Bases::default(),
         }
     }
 
@@ -247,8 +247,7 @@ fn a_replace_may_not_change_the_id_or_a_server_owned_value() {
 #[test]
 fn a_delete_stages_a_tombstone_over_the_recorded_base() {
     let mut f = Fixture::new();
-    f.bases
-        .insert(("pts".to_owned(), 2), Some("earlier".to_owned()));
+    f.bases.note("pts", 2, Some("earlier"));
     let change = staged(f.stage(&mut pending(2), delete("b", None), None));
     assert_eq!((change.kind, change.id), (ChangeKind::Delete, 2));
     assert_eq!(change.feature, None);
