@@ -107,7 +107,9 @@ impl WriteService {
             }
             return Ok(service);
         }
-        // The PostgreSQL client blocks on a runtime of its own: off any async runtime.
+        // The PostgreSQL client blocks on a runtime of its own: off any async runtime. The
+        // records are merged on the thread that read them, whose allocator arena then reuses
+        // the memory of each text for the feature parsed from it.
         let (events, status) = (service.events.clone(), Arc::clone(&service.status));
         let opened = std::thread::scope(|scope| {
             scope
@@ -123,15 +125,15 @@ impl WriteService {
                         events,
                         status,
                     )?;
-                    Ok((writer, records, applied, kind, name))
+                    let changes = records.len();
+                    merge::apply_records(&catalog, &catalog.joins, records)?;
+                    Ok((writer, changes, applied, kind, name))
                 })
                 .join()
                 .unwrap_or_else(|_| Err(Error::Internal("opening the store panicked".to_owned())))
         });
-        let (writer, records, applied, kind, name) = opened?;
+        let (writer, changes, applied, kind, name) = opened?;
         service.kind = Some(kind);
-        let changes = records.len();
-        merge::apply_records(&catalog, &catalog.joins, records)?;
         tracing::info!(store = %name, changes, log = applied, writes = writes_on, "store opened");
         if !writes_on && shared_url.is_none() {
             return Ok(service);
