@@ -7,7 +7,8 @@
 //! ([`access`]); the merge of stored changes into the shipped layers at startup ([`merge`]);
 //! the requests and answers the HTTP layer exchanges with the store ([`request`]); and the
 //! [`WriteService`] ([`service`]) in front of the single writer thread (`writer`), which
-//! stages each request (`staging`), commits batches and swaps in new layer snapshots, re-packing
+//! stages each request (`staging`) against the base of each stored feature (`bases`),
+//! commits batches and swaps in new layer snapshots, re-packing
 //! the spatial index of written layers in the background ([`repack`]). It
 //! does not speak HTTP: [`crate::http`] parses requests into [`WriteRequest`]s and turns
 //! [`crate::Error`]s into problem+json. It does not read the configuration file:
