@@ -171,7 +171,8 @@ impl Layer {
 
     /// The snapshot after a write: `features`, with the id lookup `ids`, are this
     /// snapshot's features with the slots at `changed` replaced, emptied or appended. Only
-    /// those are indexed again; the extents grow by the changed features (see
+    /// those are indexed again, with [`Indexing::Edits`]; with [`Indexing::Packed`] the
+    /// index is built anew. The extents grow by the changed features (see
     /// [`Layer::extent`]). When empty slots pass a quarter of the slots, the layer is built
     /// in full instead, without them: that write pays for a whole build, once per so many
     /// deletes.
@@ -181,6 +182,7 @@ impl Layer {
         features: Features,
         ids: IdLookup,
         mut changed: Vec<usize>,
+        indexing: Indexing,
     ) -> Self {
         let config = Arc::clone(&self.config);
         if (features.slots() - features.live()) * 4 > features.slots() {
@@ -188,9 +190,12 @@ impl Layer {
         }
         changed.sort_unstable();
         changed.dedup();
-        let index = self.index.updated(features.slots(), &changed, |pos| {
-            features.get(pos).map(|f| f.geometry.get())
-        });
+        let index = match indexing {
+            Indexing::Edits => self.index.updated(features.slots(), &changed, |pos| {
+                features.get(pos).map(|f| f.geometry.get())
+            }),
+            Indexing::Packed => SpatialIndex::build_slots(features.geometries()),
+        };
         let mut extent = self.extent;
         let mut time_extent = self.time_extent;
         let mut geometry_kind = self.geometry_kind;
@@ -221,6 +226,18 @@ impl Layer {
             geometry_kind,
         }
     }
+}
+
+/// How [`Layer::edited`] indexes the changed snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indexing {
+    /// The changed positions as edits of the previous snapshot's index: `O(changed · log
+    /// n)`, what a write pays.
+    Edits,
+    /// Packed trees over every position, as a full build makes them, without reading the
+    /// previous snapshot's index: for changes as many as make a re-pack due
+    /// ([`SpatialIndex::edits_to_pack`]).
+    Packed,
 }
 
 /// Widens a time extent to a feature's time.

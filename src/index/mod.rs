@@ -59,6 +59,10 @@ impl Candidate {
     }
 }
 
+/// Fewest edits at which an index is built packed again (see
+/// [`SpatialIndex::edits_to_pack`]).
+pub const MIN_EDITS_TO_PACK: usize = 4096;
+
 /// The spatial index of one layer snapshot: a packed part and an edit part.
 #[derive(Debug, Clone, Default)]
 pub struct SpatialIndex {
@@ -115,6 +119,13 @@ impl SpatialIndex {
             },
             None => Self::build_slots((0..slots).map(geometry)),
         }
+    }
+
+    /// The number of edits at which an index of `slots` positions is better built packed
+    /// again: [`MIN_EDITS_TO_PACK`], or a 32nd of the slots (a full build costs O(n), so it
+    /// is paid once per O(n) edits).
+    pub fn edits_to_pack(slots: usize) -> usize {
+        MIN_EDITS_TO_PACK.max(slots / 32)
     }
 
     /// How many positions changed since the packed part was built: the owner rebuilds the

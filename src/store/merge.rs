@@ -34,8 +34,11 @@ use crate::catalog::join;
 use crate::catalog::load::parse_geometry_value;
 use crate::catalog::output::GeometryJson;
 use crate::catalog::time::parse_time;
-use crate::catalog::{Catalog, Feature, Features, Field, IdLookup, JoinConfig, Layer, Prop};
+use crate::catalog::{
+    Catalog, Feature, Features, Field, IdLookup, Indexing, JoinConfig, Layer, Prop,
+};
 use crate::error::{Error, Result};
+use crate::index::SpatialIndex;
 
 /// Properties of `layer` written by joins: copies into a point layer, counts of a polygon
 /// layer. The server owns them.
@@ -233,7 +236,27 @@ impl LayerEdit {
 
     /// The new snapshot (new generation, changed positions indexed again), with `layer`'s
     /// configuration. A write that brings a new property name widens every feature, once.
-    pub fn finish(mut self, layer: &Layer) -> Layer {
+    pub fn finish(self, layer: &Layer) -> Layer {
+        let (fields, features, ids, changed) = self.into_parts();
+        layer.edited(fields, features, ids, changed, Indexing::Edits)
+    }
+
+    /// [`Self::finish`] for an edit made by [`Self::take`] from `layer`: when its changes
+    /// make a re-pack due ([`SpatialIndex::edits_to_pack`]), as a startup merge of many
+    /// stored writes does, `layer`'s index is let go and the new snapshot's is built packed,
+    /// instead of edits of it that a re-pack would wait for the next write to replace.
+    pub fn finish_taken(self, mut layer: Layer) -> Layer {
+        if self.changed.len() < SpatialIndex::edits_to_pack(self.features.slots()) {
+            return self.finish(&layer);
+        }
+        layer.index = Arc::default();
+        let (fields, features, ids, changed) = self.into_parts();
+        layer.edited(fields, features, ids, changed, Indexing::Packed)
+    }
+
+    /// The fields in canonical order, the features widened to them, the id lookup and the
+    /// changed positions.
+    fn into_parts(mut self) -> (Vec<Field>, Features, IdLookup, Vec<usize>) {
         let width = self.fields.len();
         // Canonical order: shipped fields as they are, written fields by name.
         let mut order: Vec<usize> = (0..width).collect();
@@ -259,7 +282,7 @@ impl LayerEdit {
         } else {
             order.iter().map(|&i| self.fields[i].clone()).collect()
         };
-        layer.edited(fields, self.features, self.ids, self.changed)
+        (fields, self.features, self.ids, self.changed)
     }
 }
 
@@ -392,7 +415,7 @@ pub fn apply_records(
         let mut edit = LayerEdit::take(&mut shipped, width);
         merged = apply_layer_records(&mut edit, &shipped, &derived, records, &mut warnings);
         // A layer taken out of its handle goes back whatever happened.
-        working.insert(layer_id, edit.finish(&shipped));
+        working.insert(layer_id, edit.finish_taken(shipped));
         if merged.is_err() {
             break;
         }

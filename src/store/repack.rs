@@ -16,9 +16,6 @@ use std::thread::JoinHandle;
 use crate::catalog::Layer;
 use crate::index::SpatialIndex;
 
-/// Fewest edits that start a re-pack (see [`threshold`]).
-pub const MIN_EDITS: usize = 4096;
-
 /// The re-packs under way, per layer. See the module documentation.
 #[derive(Debug)]
 pub struct Repacks {
@@ -42,10 +39,10 @@ impl Default for Repacks {
     }
 }
 
-/// The number of edits at which a layer of `slots` positions is re-packed: [`MIN_EDITS`],
-/// or a 32nd of the slots (a full build costs O(n): it is paid once per O(n) edits).
+/// The number of edits at which a layer of `slots` positions is re-packed
+/// ([`SpatialIndex::edits_to_pack`]).
 pub fn threshold(slots: usize) -> usize {
-    MIN_EDITS.max(slots / 32)
+    SpatialIndex::edits_to_pack(slots)
 }
 
 impl Repacks {

@@ -125,7 +125,7 @@ fn warnings_name_each_conflict() {
     let catalog = Catalog::load(&config.catalog()).unwrap();
     let layer = catalog.get("pts").unwrap().snapshot();
     let a = layer.find("a").unwrap().id;
-    let stored = stored_point(0.0, "Z");
+    let stored = stored_point([0.0, 0.0], "Z");
     let records = vec![
         Record {
             layer: "pts".into(),
@@ -198,7 +198,7 @@ fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
     }
     // After records that were applied, the layer holds them, as a whole snapshot: found by
     // id and by place.
-    let good = stored_point(5.0, "G");
+    let good = stored_point([5.0, 5.0], "G");
     let records = vec![
         Record {
             layer: "pts".into(),
@@ -226,10 +226,81 @@ fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
     assert_eq!(hits, vec![40]);
 }
 
-/// The stored text of a point at (`at`, `at`) named `name`.
-fn stored_point(at: f64, name: &str) -> khorasan_atlas::store::StoredText {
+/// A startup merge of as many stored changes as make a re-pack due builds the index packed
+/// (no edits left for a write to re-pack later); fewer are kept as edits. Either way every
+/// bounding box finds what a scan of the features finds.
+#[test]
+fn a_startup_merge_of_many_changes_packs_the_index() {
+    use khorasan_atlas::index::SpatialIndex;
+    use khorasan_atlas::store::Record;
+    use khorasan_atlas::store::merge::apply_records;
+    const POINTS: u64 = 6_000;
+    let at = |i: u64| [(i % 100) as f64 * 0.1, (i / 100) as f64 * 0.1];
+    let features: Vec<Value> = (1..=POINTS)
+        .map(|i| {
+            json!({"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": at(i)},
+                   "properties": {"name": format!("p{i}")}})
+        })
+        .collect();
+    let many = SpatialIndex::edits_to_pack(POINTS as usize) as u64;
+    for (moved, packed) in [(many, true), (100, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pts.geojson");
+        std::fs::write(&file, fc(&features)).unwrap();
+        let config = config(dir.path(), &file).validate().unwrap();
+        let catalog = Catalog::load(&config.catalog()).unwrap();
+        let shipped = catalog.get("pts").unwrap().snapshot();
+        let mut records: Vec<Record> = (1..=moved)
+            .map(|i| Record {
+                layer: "pts".into(),
+                id: shipped.find(&i.to_string()).unwrap().id,
+                feature: Some(stored_point([at(i)[0] + 0.05, at(i)[1] + 0.05], "moved")),
+                base: None,
+            })
+            .collect();
+        drop(shipped);
+        records.push(Record {
+            layer: "pts".into(),
+            id: 1_000_000,
+            feature: Some(stored_point([3.0, 3.0], "new")),
+            base: None,
+        });
+        apply_records(&catalog, &[], records).unwrap();
+        let layer = catalog.get("pts").unwrap().snapshot();
+        assert_eq!(layer.features.live(), POINTS as usize + 1);
+        assert_eq!(layer.index.edits() == 0, packed, "{moved} changes");
+        for [w, s, e, n] in [
+            [0.0, 0.0, 10.0, 6.0],
+            [2.0, 1.0, 4.05, 3.05],
+            [3.0, 3.0, 3.0, 3.0],
+            [0.04, 0.04, 0.06, 0.06],
+        ] {
+            let mut found: Vec<u64> = layer
+                .index
+                .in_envelope(w, s, e, n)
+                .filter_map(|pos| layer.features.get(pos).map(|f| f.id))
+                .collect();
+            found.sort_unstable();
+            let mut scanned: Vec<u64> = layer
+                .features
+                .iter()
+                .filter(|(_, f)| {
+                    f.geometry
+                        .point()
+                        .is_some_and(|p| (w..=e).contains(&p.x()) && (s..=n).contains(&p.y()))
+                })
+                .map(|(_, f)| f.id)
+                .collect();
+            scanned.sort_unstable();
+            assert_eq!(found, scanned, "{moved} changes, box {w} {s} {e} {n}");
+        }
+    }
+}
+
+/// The stored text of a point at `[lon, lat]` named `name`.
+fn stored_point([lon, lat]: [f64; 2], name: &str) -> khorasan_atlas::store::StoredText {
     khorasan_atlas::store::StoredText::of(&khorasan_atlas::store::StoredFeature {
-        geometry: json!({"type": "Point", "coordinates": [at, at]}),
+        geometry: json!({"type": "Point", "coordinates": [lon, lat]}),
         properties: json!({ "name": name }).as_object().unwrap().clone(),
     })
     .unwrap()
