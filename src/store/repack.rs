@@ -57,6 +57,12 @@ impl Repacks {
     /// Gives `layer` (the next snapshot of layer `id`, not yet swapped in) the packed trees
     /// of a finished re-pack, with the positions changed since brought in.
     pub fn adopt(&mut self, id: &str, layer: &mut Layer) {
+        self.adopt_changed(id, layer, true);
+    }
+
+    /// [`Self::adopt`]; `layer`'s own changes are brought in when `not_swapped` (a snapshot
+    /// already swapped in gave them to the re-pack, see [`Self::swapped`]).
+    fn adopt_changed(&mut self, id: &str, layer: &mut Layer, not_swapped: bool) {
         let Some(repack) = self.pending.get(id) else {
             return;
         };
@@ -78,7 +84,9 @@ impl Repacks {
             return;
         };
         let mut changed = repack.since;
-        changed.extend(layer.changed.iter().copied());
+        if not_swapped {
+            changed.extend(layer.changed.iter().copied());
+        }
         changed.sort_unstable();
         changed.dedup();
         let features = &layer.features;
@@ -129,6 +137,32 @@ impl Repacks {
     /// Whether a re-pack of layer `id` is under way.
     pub fn running(&self, id: &str) -> bool {
         self.pending.contains_key(id)
+    }
+
+    /// Whether any re-pack is under way.
+    pub fn any_running(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// The layers whose re-pack has finished, not yet adopted.
+    pub fn finished(&self) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter(|(_, r)| r.thread.is_finished())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// For a writer with no write to adopt it in: `current` (the snapshot of layer `id`
+    /// swapped in last) with the finished re-pack's trees, the same features under the same
+    /// generation. `None` when no re-pack of the layer has finished, or it was dropped.
+    pub fn adopt_idle(&mut self, id: &str, current: &Layer) -> Option<Layer> {
+        if !self.pending.get(id)?.thread.is_finished() {
+            return None;
+        }
+        let mut layer = current.clone();
+        self.adopt_changed(id, &mut layer, false);
+        (!Arc::ptr_eq(&layer.index, &current.index)).then_some(layer)
     }
 }
 

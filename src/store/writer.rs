@@ -49,6 +49,9 @@ pub const MAX_BATCH: usize = 256;
 /// Most logged changes read at once when catching up.
 const CATCH_UP_BATCH: usize = 2000;
 
+/// While a re-pack runs and no write comes, how often the writer looks whether it finished.
+const IDLE_REPACK_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// What the writer thread is asked to do.
 #[derive(Debug)]
 pub enum Message {
@@ -159,7 +162,17 @@ impl Writer {
         let mut backlog: VecDeque<Job> = VecDeque::new();
         loop {
             let mut catch_up = false;
-            let mut next = if backlog.is_empty() {
+            let mut next = if backlog.is_empty() && self.repacks.any_running() {
+                // A finished re-pack goes in even if no write comes to carry it.
+                match queue.recv_timeout(IDLE_REPACK_CHECK) {
+                    Ok(message) => Some(message),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.adopt_idle_repacks();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            } else if backlog.is_empty() {
                 match queue.recv() {
                     Ok(message) => Some(message),
                     Err(_) => return,
@@ -189,6 +202,18 @@ impl Writer {
                 backlog.extend(self.process(batch));
             }
             self.store.end_exclusive();
+        }
+    }
+
+    /// Swaps in the layers whose index re-pack finished while no write came.
+    fn adopt_idle_repacks(&mut self) {
+        for id in self.repacks.finished() {
+            let Ok(handle) = self.catalog.get(&id) else {
+                continue;
+            };
+            if let Some(layer) = self.repacks.adopt_idle(&id, &handle.snapshot()) {
+                handle.replace(layer);
+            }
         }
     }
 

@@ -107,3 +107,39 @@ fn a_repack_of_another_layout_is_dropped() {
     let (indexed, brute) = in_box(&reloaded, [-180.0, -90.0, 180.0, 90.0]);
     assert_eq!(indexed, brute);
 }
+
+#[test]
+fn a_finished_repack_is_adopted_without_a_write() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let first = Arc::new(layer(&mut rng, 2000));
+    let mut repacks = Repacks::new(|_| 1);
+    let mut edit = LayerEdit::new(&first, 0);
+    for id in 1..=300 {
+        edit.put(id, point(&mut rng), None, &Map::new()).unwrap();
+    }
+    let current = Arc::new(edit.finish(&first));
+    assert_eq!(current.index.edits(), 300);
+    repacks.swapped("pts", &current);
+    assert!(repacks.any_running());
+    let started = Instant::now();
+    while repacks.finished().is_empty() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(repacks.finished(), vec!["pts".to_owned()]);
+    let adopted = repacks.adopt_idle("pts", &current).expect("adopted");
+    assert!(!repacks.any_running());
+    assert_eq!(adopted.generation, current.generation, "the same features");
+    assert_eq!(
+        adopted.index.edits(),
+        0,
+        "the re-pack was built from this snapshot"
+    );
+    for bbox in [[-180.0, -90.0, 180.0, 90.0], [62.0, 26.0, 66.5, 31.0]] {
+        let (indexed, brute) = in_box(&adopted, bbox);
+        assert_eq!(indexed, brute, "box {bbox:?}");
+    }
+    assert!(
+        repacks.adopt_idle("pts", &adopted).is_none(),
+        "nothing left to adopt"
+    );
+}
