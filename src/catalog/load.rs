@@ -45,7 +45,7 @@ use super::schema::{Schema, pad};
 use super::settings::InvalidPolicy;
 use super::time::{parse_time, period_span};
 use crate::error::{Error, Result};
-use intern::Interner;
+pub use intern::Interner;
 use quick::Span;
 use raw::{Parsed, RawFeature};
 

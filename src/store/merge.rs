@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 
 use super::Record;
 use crate::catalog::join;
+use crate::catalog::load::Interner;
 use crate::catalog::load::parse_geometry_value;
 use crate::catalog::output::GeometryJson;
 use crate::catalog::time::parse_time;
@@ -106,6 +107,9 @@ pub struct LayerEdit {
     /// Positions put or emptied.
     changed: Vec<usize>,
     time_property: Option<String>,
+    /// The string values put so far, by field: equal values share one copy (a startup
+    /// merge puts every stored feature in one edit).
+    strings: Interner,
 }
 
 impl LayerEdit {
@@ -126,6 +130,7 @@ impl LayerEdit {
             ids: layer.ids.clone(),
             changed: Vec::new(),
             time_property: layer.config.time_property.clone(),
+            strings: Interner::default(),
         }
     }
 
@@ -188,7 +193,13 @@ impl LayerEdit {
             if props.len() <= i {
                 props.resize(i + 1, Prop::Absent);
             }
-            let prop = Prop::from_json(value.clone());
+            let prop = match value {
+                Value::String(s) => {
+                    self.strings.note_field(i);
+                    Prop::Str(self.strings.intern(i, s))
+                }
+                other => Prop::from_json(other.clone()),
+            };
             if let Some(kind) = prop.kind() {
                 let field = &mut self.fields[i];
                 field.kind = Some(field.kind.map_or(kind, |k| k.merge(kind)));

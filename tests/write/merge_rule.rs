@@ -118,11 +118,7 @@ async fn stored_changes_win_over_a_changed_geodata_file() {
 fn warnings_name_each_conflict() {
     use khorasan_atlas::store::Record;
     use khorasan_atlas::store::merge::apply_records;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pts.geojson");
-    std::fs::write(&file, fc(&[point("a", "A", 1.0), point("b", "B", 2.0)])).unwrap();
-    let config = config(dir.path(), &file).validate().unwrap();
-    let catalog = Catalog::load(&config.catalog()).unwrap();
+    let (_dir, catalog) = catalog_of(&[point("a", "A", 1.0), point("b", "B", 2.0)]);
     let layer = catalog.get("pts").unwrap().snapshot();
     let a = layer.find("a").unwrap().id;
     let stored = stored_point([0.0, 0.0], "Z");
@@ -166,11 +162,7 @@ fn warnings_name_each_conflict() {
 fn a_stored_text_that_is_not_a_feature_stops_the_merge_and_names_its_record() {
     use khorasan_atlas::store::merge::apply_records;
     use khorasan_atlas::store::{Record, StoredText};
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pts.geojson");
-    std::fs::write(&file, fc(&[point("a", "A", 1.0)])).unwrap();
-    let config = config(dir.path(), &file).validate().unwrap();
-    let catalog = Catalog::load(&config.catalog()).unwrap();
+    let (_dir, catalog) = catalog_of(&[point("a", "A", 1.0)]);
     let before = feature_body_of(&catalog, "a");
     for text in [
         "{\"geometry\":{\"type\":\"Point\",\"coordinates\":[0,0]}",
@@ -244,11 +236,7 @@ fn a_startup_merge_of_many_changes_packs_the_index() {
         .collect();
     let many = SpatialIndex::edits_to_pack(POINTS as usize) as u64;
     for (moved, packed) in [(many, true), (100, false)] {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("pts.geojson");
-        std::fs::write(&file, fc(&features)).unwrap();
-        let config = config(dir.path(), &file).validate().unwrap();
-        let catalog = Catalog::load(&config.catalog()).unwrap();
+        let (_dir, catalog) = catalog_of(&features);
         let shipped = catalog.get("pts").unwrap().snapshot();
         let mut records: Vec<Record> = (1..=moved)
             .map(|i| Record {
@@ -306,7 +294,51 @@ fn stored_point([lon, lat]: [f64; 2], name: &str) -> khorasan_atlas::store::Stor
     .unwrap()
 }
 
+/// A catalog of the layer `pts` with `features`, in a directory kept while the first part
+/// lives.
+fn catalog_of(features: &[Value]) -> (tempfile::TempDir, Catalog) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pts.geojson");
+    std::fs::write(&file, fc(features)).unwrap();
+    let config = config(dir.path(), &file).validate().unwrap();
+    let catalog = Catalog::load(&config.catalog()).unwrap();
+    (dir, catalog)
+}
+
 fn feature_body_of(catalog: &Catalog, fid: &str) -> String {
     let layer = catalog.get("pts").unwrap().snapshot();
     khorasan_atlas::store::feature_body(&layer, layer.find(fid).unwrap())
+}
+
+/// Stored features merged at startup share one copy of each string value of a field, as the
+/// features of a loaded file do.
+#[test]
+fn a_startup_merge_shares_equal_string_values() {
+    use khorasan_atlas::catalog::Prop;
+    use khorasan_atlas::store::Record;
+    use khorasan_atlas::store::merge::apply_records;
+    let (_dir, catalog) = catalog_of(&[point("a", "A", 1.0)]);
+    let records = (40..43)
+        .map(|id| Record {
+            layer: "pts".into(),
+            id,
+            feature: Some(stored_point([1.0, 2.0], "shared")),
+            base: None,
+        })
+        .collect();
+    apply_records(&catalog, &[], records).unwrap();
+    let layer = catalog.get("pts").unwrap().snapshot();
+    let name = layer.field_index("name").unwrap();
+    let names: Vec<_> = (40..43)
+        .map(|id| match &layer.feature(id).unwrap().props[name] {
+            Prop::Str(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(&*names[0], "shared");
+    assert!(
+        names
+            .windows(2)
+            .all(|w| khorasan_atlas::catalog::model::ArcStr::ptr_eq(&w[0], &w[1]))
+    );
 }

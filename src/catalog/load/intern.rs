@@ -72,10 +72,11 @@ impl FieldStrings {
 pub struct Interner(Vec<Option<FieldStrings>>);
 
 impl Interner {
-    /// Makes room for field `pos` when it is new.
+    /// Makes room for field `pos` (and any before it) when it is new.
     pub fn note_field(&mut self, pos: usize) {
-        if pos == self.0.len() {
-            self.0.push(Some(FieldStrings::default()));
+        if pos >= self.0.len() {
+            self.0
+                .resize_with(pos + 1, || Some(FieldStrings::default()));
         }
     }
 
@@ -129,5 +130,24 @@ mod tests {
             &i.intern(1, "kabul"),
             &i.intern(0, "kabul")
         ));
+    }
+
+    #[test]
+    fn a_field_noted_past_the_end_makes_room_for_those_before_it() {
+        let mut i = Interner::default();
+        i.note_field(3);
+        for field in 0..=3 {
+            let a = i.intern(field, "2026-01-01");
+            assert!(
+                ArcStr::ptr_eq(&a, &i.intern(field, "2026-01-01")),
+                "{field}"
+            );
+        }
+        i.note_field(1);
+        let kept = i.intern(1, "load");
+        assert!(
+            ArcStr::ptr_eq(&kept, &i.intern(1, "load")),
+            "noting again keeps"
+        );
     }
 }
