@@ -3,10 +3,10 @@
 //! Owns: [`Repacks`], kept by the writer thread. Each write batch updates the index of a
 //! layer with its edits only ([`crate::catalog::Layer::edited`]), which is cheap but leaves
 //! the edits outside the packed trees. Once a layer's index holds many edits
-//! ([`threshold`]), a thread of its own builds packed trees from that snapshot;
-//! the writer never waits for it. A later batch that finds the thread done adopts its
-//! trees, updated with every position changed since that snapshot; when no write comes,
-//! the writer adopts them into the current snapshot itself ([`Repacks::adopt_idle`]). A snapshot with another
+//! ([`threshold`]), a thread of its own builds packed trees from that snapshot; the writer
+//! never waits for it. A later batch that finds the thread done adopts its trees, updated
+//! with every position changed since that snapshot; when no write comes, the writer adopts
+//! them into the current snapshot itself ([`Repacks::adopt_idle`]). A snapshot with another
 //! layout (a full build: file reload, or the compaction of empty slots) makes the work moot:
 //! it is dropped.
 
