@@ -67,7 +67,7 @@ impl FieldStrings {
     }
 }
 
-/// Per field: its strings so far, or `None` once it has more than [`INTERN_LIMIT`].
+/// Per field: its strings so far, or `None` once it has more than `INTERN_LIMIT` (65,536).
 #[derive(Debug, Default)]
 pub struct Interner(Vec<Option<FieldStrings>>);
 
