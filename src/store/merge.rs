@@ -116,6 +116,20 @@ impl LayerEdit {
     /// Starts from `layer`'s features (shared, not copied); its first `shipped` fields come
     /// from the shipped file and joins.
     pub fn new(layer: &Layer, shipped: usize) -> Self {
+        Self::over(layer, shipped, layer.features.clone(), layer.ids.clone())
+    }
+
+    /// Starts from `layer`'s own features, moved out of it (`layer` keeps its index and
+    /// extents for [`Self::finish`]): when nothing else shares them, as at startup, a change
+    /// is made in place instead of copying the chunk it falls in.
+    pub fn take(layer: &mut Layer, shipped: usize) -> Self {
+        let features = std::mem::take(&mut layer.features);
+        let ids = std::mem::replace(&mut layer.ids, IdLookup::Ordinal);
+        Self::over(layer, shipped, features, ids)
+    }
+
+    /// An edit of `features` (looked up by `ids`) with `layer`'s fields and settings.
+    fn over(layer: &Layer, shipped: usize, features: Features, ids: IdLookup) -> Self {
         Self {
             shipped: shipped.min(layer.fields.len()),
             before: layer.fields.len(),
@@ -126,24 +140,11 @@ impl LayerEdit {
                 .enumerate()
                 .map(|(i, f)| (f.name.clone(), i))
                 .collect(),
-            features: layer.features.clone(),
-            ids: layer.ids.clone(),
+            features,
+            ids,
             changed: Vec::new(),
             time_property: layer.config.time_property.clone(),
             strings: Interner::default(),
-        }
-    }
-
-    /// Starts from `layer`'s own features, moved out of it (`layer` keeps its index and
-    /// extents for [`Self::finish`]): when nothing else shares them, as at startup, a change
-    /// is made in place instead of copying the chunk it falls in.
-    pub fn take(layer: &mut Layer, shipped: usize) -> Self {
-        let features = std::mem::take(&mut layer.features);
-        let ids = std::mem::replace(&mut layer.ids, IdLookup::Ordinal);
-        Self {
-            features,
-            ids,
-            ..Self::new(layer, shipped)
         }
     }
 
@@ -329,20 +330,19 @@ pub fn rejoin(
                 j.points
             )));
         }
-        // Both layers exist before either is taken out of `working`, so an error never
+        // Both layers are found before either is taken out of `working`, so an error never
         // loses one.
-        catalog.get(&j.points)?;
-        catalog.get(&j.polygons)?;
+        let (points_handle, polygons_handle) = (catalog.get(&j.points)?, catalog.get(&j.polygons)?);
         let mut points = match working.remove(&j.points) {
             Some(l) => l,
-            None => (*catalog.get(&j.points)?.snapshot()).clone(),
+            None => (*points_handle.snapshot()).clone(),
         };
         let ids = changed_ids.and_then(|c| c.get(&j.points));
         if let Some(ids) = ids.filter(|_| !changed.contains(&j.polygons)) {
-            let old_points = catalog.get(&j.points)?.snapshot();
+            let old_points = points_handle.snapshot();
             let polygons = match working.get(&j.polygons) {
                 Some(l) => Arc::new(l.clone()),
-                None => catalog.get(&j.polygons)?.snapshot(),
+                None => polygons_handle.snapshot(),
             };
             if let Some(counted) =
                 join::apply_incremental(&old_points, &mut points, &polygons, j, ids)
@@ -357,7 +357,7 @@ pub fn rejoin(
         let (mut polygons, before) = match working.remove(&j.polygons) {
             Some(l) => (l, None),
             None => {
-                let snapshot = catalog.get(&j.polygons)?.snapshot();
+                let snapshot = polygons_handle.snapshot();
                 ((*snapshot).clone(), Some(snapshot))
             }
         };
@@ -406,7 +406,12 @@ pub fn apply_records(
     let mut warnings = Vec::new();
     let mut by_layer: BTreeMap<String, Vec<Record>> = BTreeMap::new();
     for r in records {
-        by_layer.entry(r.layer.clone()).or_default().push(r);
+        match by_layer.get_mut(&r.layer) {
+            Some(layer) => layer.push(r),
+            None => {
+                by_layer.insert(r.layer.clone(), vec![r]);
+            }
+        }
     }
     let mut working = HashMap::new();
     let mut merged = Ok(());
@@ -457,12 +462,14 @@ fn apply_layer_records(
         let layer_id = &r.layer;
         // The store keeps one record per feature, so the edit still holds the shipped
         // feature of this id.
-        let now = edit
-            .feature(r.id)
-            .map(|f| fingerprint(shipped, f, derived))
-            .transpose()?;
-        match (&r.base, &now) {
-            (Some(base), Some(now)) if base != now => warnings.push(format!(
+        let now = edit.feature(r.id);
+        // Only an edit of a shipped feature has a fingerprint to compare.
+        let geodata_changed = match (&r.base, now) {
+            (Some(base), Some(f)) => *base != fingerprint(shipped, f, derived)?,
+            _ => false,
+        };
+        match (&r.base, now) {
+            (Some(_), Some(_)) if geodata_changed => warnings.push(format!(
                 "{layer_id}/{}: the geodata changed this feature after it was {}; the stored change wins",
                 r.id,
                 if r.feature.is_some() { "edited" } else { "deleted" }

@@ -3,7 +3,7 @@
 //! Owns: [`Repacks`], kept by the writer thread. Each write batch updates the index of a
 //! layer with its edits only ([`crate::catalog::Layer::edited`]), which is cheap but leaves
 //! the edits outside the packed trees. Once a layer's index holds many edits
-//! ([`threshold`]), a thread of its own builds packed trees from that snapshot; the writer
+//! ([`SpatialIndex::edits_to_pack`]), a thread of its own builds packed trees from that snapshot; the writer
 //! never waits for it. A later batch that finds the thread done adopts its trees, updated
 //! with every position changed since that snapshot; when no write comes, the writer adopts
 //! them into the current snapshot itself ([`Repacks::adopt_idle`]). A snapshot with another
@@ -36,14 +36,8 @@ struct Repack {
 
 impl Default for Repacks {
     fn default() -> Self {
-        Self::new(threshold)
+        Self::new(SpatialIndex::edits_to_pack)
     }
-}
-
-/// The number of edits at which a layer of `slots` positions is re-packed
-/// ([`SpatialIndex::edits_to_pack`]).
-pub fn threshold(slots: usize) -> usize {
-    SpatialIndex::edits_to_pack(slots)
 }
 
 impl Repacks {

@@ -22,7 +22,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, oneshot};
 
@@ -50,7 +50,7 @@ pub const MAX_BATCH: usize = 256;
 const CATCH_UP_BATCH: usize = 2000;
 
 /// While a re-pack runs and no write comes, how often the writer looks whether it finished.
-const IDLE_REPACK_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+const IDLE_REPACK_CHECK: Duration = Duration::from_millis(100);
 
 /// What the writer thread is asked to do.
 #[derive(Debug)]
