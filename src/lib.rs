@@ -17,6 +17,8 @@
 //! - [`index`]: the R-trees of a snapshot (candidates by envelope, by distance, nearest
 //!   first) and geodesic distances.
 //! - [`geom`]: the antimeridian-aware bounding box and Web Mercator maths.
+//! - [`memory`]: the hook that has the allocator give freed pages back after a large piece
+//!   of work.
 //! - [`cancel`]: the flag that tells long work its client has gone.
 //! - [`etag`]: the one entity-tag scheme of every `ETag` the server sends.
 //! - [`error`]: the one error type, with the context that names the bad value; `http` maps
@@ -33,6 +35,7 @@ pub mod etag;
 pub mod geom;
 pub mod http;
 pub mod index;
+pub mod memory;
 pub mod query;
 pub mod store;
 pub mod tiles;

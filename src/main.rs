@@ -33,6 +33,34 @@ fn start_allocator_threads() {
     }
 }
 
+/// Has every jemalloc arena purge its unused pages now: a decay time of 0 purges them at
+/// once, and each arena's own time is then written back, so that later purging keeps its
+/// schedule (writing the same time again restarts the schedule without purging).
+fn give_back_freed_pages() {
+    use tikv_jemalloc_ctl::{Access, AsName, arenas};
+    let Ok(count) = arenas::narenas::read() else {
+        return;
+    };
+    for name in [
+        b"arena.0.dirty_decay_ms\0".as_slice(),
+        b"arena.0.muzzy_decay_ms\0".as_slice(),
+    ] {
+        let Ok(mut mib) = name.name().mib::<[usize; 3]>() else {
+            continue;
+        };
+        for arena in 0..count {
+            mib[1] = arena as usize;
+            // Arenas not made yet answer with an error: they hold nothing.
+            if let Ok(ms) = Access::<isize>::read(&mib)
+                && ms > 0
+                && mib.write(0_isize).is_ok()
+            {
+                let _ = mib.write(ms);
+            }
+        }
+    }
+}
+
 /// Serve the khorasan-atlas: OGC API - Features, vector tiles and geodesic queries over
 /// GeoJSON layers.
 #[derive(Debug, Parser)]
@@ -164,6 +192,7 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     start_allocator_threads();
+    khorasan_atlas::memory::set_give_back(give_back_freed_pages);
     match run(&Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -171,5 +200,37 @@ fn main() -> std::process::ExitCode {
             eprintln!("khorasan-atlas: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The process's resident memory in KiB (Linux).
+    fn resident_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn freed_pages_are_given_back_at_once() {
+        // 64 MiB written and freed: jemalloc keeps the pages until they decay (10 s) or are
+        // purged; no background thread runs in this test.
+        let blocks: Vec<Vec<u8>> = (0..64u8).map(|i| vec![i | 1; 1 << 20]).collect();
+        let written: u64 = blocks.iter().map(|b| u64::from(b[b.len() - 1])).sum();
+        assert!(written > 0);
+        drop(blocks);
+        let before = resident_kib();
+        give_back_freed_pages();
+        let after = resident_kib();
+        assert!(
+            after + 32 * 1024 < before,
+            "resident {before} KiB before, {after} KiB after"
+        );
     }
 }

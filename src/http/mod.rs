@@ -317,7 +317,13 @@ pub fn serve(
     let snapshots: Vec<_> = state.catalog.layers.iter().map(|l| l.snapshot()).collect();
     std::thread::Builder::new()
         .name("tile-prepare".to_owned())
-        .spawn(move || tiler.prepare_all(snapshots))?;
+        .spawn(move || {
+            // The pages the load and a startup merge freed, before the preparation takes
+            // its own; then the preparation's scratch.
+            crate::memory::give_back_freed();
+            tiler.prepare_all(snapshots);
+            crate::memory::give_back_freed();
+        })?;
     let _watcher = if watch_files {
         Some(crate::catalog::watch::watch(
             std::sync::Arc::clone(&state.catalog),
