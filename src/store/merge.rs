@@ -108,7 +108,8 @@ pub struct LayerEdit {
     changed: Vec<usize>,
     time_property: Option<String>,
     /// The string values put so far, by field: equal values share one copy (a startup
-    /// merge puts every stored feature in one edit).
+    /// merge puts every stored feature in one edit; the writer carries the table from one
+    /// batch to the next).
     strings: Interner,
 }
 
@@ -146,6 +147,21 @@ impl LayerEdit {
             time_property: layer.config.time_property.clone(),
             strings: Interner::default(),
         }
+    }
+
+    /// The same edit sharing equal string values with `strings` (by field position), the
+    /// table of an earlier edit of the layer ([`Self::take_strings`]): values met before are
+    /// not allocated again.
+    #[must_use]
+    pub fn with_strings(mut self, strings: Interner) -> Self {
+        self.strings = strings;
+        self
+    }
+
+    /// The table of the string values put so far, taken out of the edit (which goes on with
+    /// an empty one), to be given to the next edit of the layer ([`Self::with_strings`]).
+    pub fn take_strings(&mut self) -> Interner {
+        std::mem::take(&mut self.strings)
     }
 
     /// The feature with `id` as the edit has it so far.

@@ -8,8 +8,9 @@
 //! the requests and answers the HTTP layer exchanges with the store ([`request`]); and the
 //! [`WriteService`] ([`service`]) in front of the single writer thread (`writer`), which
 //! stages each request (`staging`) against the base of each stored feature (`bases`),
-//! commits batches and swaps in new layer snapshots, re-packing
-//! the spatial index of written layers in the background ([`repack`]). It
+//! commits batches and swaps in new layer snapshots, sharing the string values written
+//! again with earlier batches (`strings`) and re-packing the spatial index of written
+//! layers in the background ([`repack`]). It
 //! does not speak HTTP: [`crate::http`] parses requests into [`WriteRequest`]s and turns
 //! [`crate::Error`]s into problem+json. It does not read the configuration file:
 //! [`crate::config`] builds its [`StoreSettings`].
@@ -45,6 +46,7 @@ pub mod service;
 pub mod settings;
 pub mod sqlite;
 mod staging;
+mod strings;
 mod writer;
 
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::LoggedChange;
 use super::merge::{self, LayerEdit};
+use super::strings::WrittenStrings;
 use crate::catalog::load::parse_geometry_value;
 use crate::catalog::{Catalog, Layer};
 use crate::error::Result;
@@ -18,13 +19,15 @@ use crate::error::Result;
 /// The new snapshots after `changes`, and which changes were applied. A change of a layer
 /// this server does not serve, or whose feature cannot be read, is skipped with an error in
 /// the log (the position still advances past it). `shipped_fields` holds the number of
-/// fields of each layer as loaded.
+/// fields of each layer as loaded; `strings` the writer's table of written strings, which
+/// the edits start from and give back.
 ///
 /// # Errors
 /// When a join names a layer the catalog does not have.
 pub fn build(
     catalog: &Catalog,
     shipped_fields: &HashMap<String, usize>,
+    strings: &mut WrittenStrings,
     changes: &[LoggedChange],
 ) -> Result<(HashMap<String, Layer>, Vec<bool>)> {
     let mut edits: HashMap<&str, (Arc<Layer>, LayerEdit)> = HashMap::new();
@@ -44,7 +47,7 @@ pub fn build(
         };
         let (_, edit) = edits.entry(layer).or_insert_with(|| {
             let snapshot = handle.snapshot();
-            let edit = LayerEdit::new(&snapshot, shipped);
+            let edit = LayerEdit::new(&snapshot, shipped).with_strings(strings.take(layer));
             (snapshot, edit)
         });
         let done = match &record.feature {
@@ -66,7 +69,10 @@ pub fn build(
     }
     let mut working: HashMap<String, Layer> = edits
         .into_iter()
-        .map(|(id, (snapshot, edit))| (id.to_owned(), edit.finish(&snapshot)))
+        .map(|(id, (snapshot, mut edit))| {
+            strings.keep(id, edit.take_strings());
+            (id.to_owned(), edit.finish(&snapshot))
+        })
         .collect();
     merge::rejoin(catalog, &catalog.joins, &mut working, Some(&ids))?;
     Ok((working, applied))
@@ -165,7 +171,8 @@ mod tests {
                 ),
             ),
         ];
-        let (built, applied) = build(&live, &shipped, &changes).unwrap();
+        let (built, applied) =
+            build(&live, &shipped, &mut WrittenStrings::default(), &changes).unwrap();
         assert_eq!(applied, [true, true, false, false, true]);
         // The reference: the startup merge of the records of the applied changes.
         let records: Vec<Record> = changes

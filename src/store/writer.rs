@@ -34,6 +34,7 @@ use super::request::{Outcome, OutcomeKind, WriteOp, WriteRequest};
 use super::service::Event;
 use super::settings::StoreSettings;
 use super::staging::{self, Decision, LayerView, Pending, StagedChange};
+use super::strings::WrittenStrings;
 use super::{
     Batch, Change, ChangeKind, IdempotentResult, LoggedChange, NEW_ID_LIMIT, Record, Store,
     StoredText, etag_of_body, try_feature_body,
@@ -91,6 +92,8 @@ pub struct Writer {
     status: Arc<ReplicaStatus>,
     /// Index re-packs under way.
     repacks: Repacks,
+    /// Per layer, the string values its last batches put (see [`WrittenStrings`]).
+    strings: WrittenStrings,
 }
 
 /// The current time as written into timestamp properties.
@@ -154,6 +157,7 @@ impl Writer {
             bases,
             status,
             repacks: Repacks::default(),
+            strings: WrittenStrings::default(),
         })
     }
 
@@ -247,7 +251,7 @@ impl Writer {
     /// The caller holds [`Catalog::exclusive`].
     fn apply_logged(&mut self, changes: &[LoggedChange]) {
         let catalog = Arc::clone(&self.catalog);
-        match super::remote::build(&catalog, &self.shipped_fields, changes) {
+        match super::remote::build(&catalog, &self.shipped_fields, &mut self.strings, changes) {
             Ok((built, applied)) => {
                 for (id, layer) in built {
                     if let Ok(handle) = catalog.get(&id) {
@@ -439,7 +443,8 @@ impl Writer {
                 let shipped = self.shipped_fields.get(layer).copied().ok_or_else(|| {
                     Error::Internal(format!("no shipped schema for collection {layer}"))
                 })?;
-                let edit = LayerEdit::new(&snapshot, shipped);
+                let strings = self.strings.take(layer);
+                let edit = LayerEdit::new(&snapshot, shipped).with_strings(strings);
                 edits.insert(layer.as_str(), (snapshot, edit));
             }
             let Some((_, edit)) = edits.get_mut(layer.as_str()) else {
@@ -458,7 +463,8 @@ impl Writer {
             }
         }
         let mut working = HashMap::new();
-        for (id, (snapshot, edit)) in edits {
+        for (id, (snapshot, mut edit)) in edits {
+            self.strings.keep(id, edit.take_strings());
             let mut layer = edit.finish(&snapshot);
             self.repacks.adopt(id, &mut layer);
             working.insert(id.to_owned(), layer);

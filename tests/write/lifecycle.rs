@@ -251,3 +251,39 @@ async fn an_idempotency_key_replays_the_first_result() {
     assert_eq!((r.status, r.body.clone()), (201, first.body));
     assert_eq!(live_incidents(&state), before + 2);
 }
+
+#[actix_web::test]
+async fn writes_in_separate_batches_share_equal_string_values() {
+    use khorasan_atlas::catalog::Prop;
+    use khorasan_atlas::catalog::model::ArcStr;
+    let dir = tempfile::tempdir().unwrap();
+    let state = common::open_writable(raw_config(dir.path()));
+    let app = test::init_service(http::app(state.clone())).await;
+    // Each create is acknowledged before the next is sent: two batches.
+    let mut ids = Vec::new();
+    for title in ["First of two", "Second of two"] {
+        let r = call(&app, post(&incident(title))).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(r.json()["id"].as_u64().unwrap());
+    }
+    let layer = state.catalog.get("incidents").unwrap().snapshot();
+    let strings = |field: &str| -> Vec<ArcStr> {
+        let at = layer.field_index(field).unwrap();
+        ids.iter()
+            .map(|&id| match &layer.feature(id).unwrap().props[at] {
+                Prop::Str(s) => s.clone(),
+                other => panic!("{field}: {other:?}"),
+            })
+            .collect()
+    };
+    for (field, value) in [("place", "Kabul"), ("responsibility", "claimed")] {
+        let values = strings(field);
+        assert_eq!(&*values[0], value);
+        assert!(ArcStr::ptr_eq(&values[0], &values[1]), "{field}");
+    }
+    let titles = strings("title");
+    assert_eq!(
+        (&*titles[0], &*titles[1]),
+        ("First of two", "Second of two")
+    );
+}

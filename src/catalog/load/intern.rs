@@ -67,33 +67,49 @@ impl FieldStrings {
     }
 }
 
+/// What [`Interner::held_bytes`] counts for a string's entry besides its bytes: the table's
+/// key or slot, the shared string's header and the allocator's rounding.
+const ENTRY_BYTES: usize = 64;
+
 /// Per field: its strings so far, or `None` once it has more than `INTERN_LIMIT` (65,536).
 #[derive(Debug, Default)]
-pub struct Interner(Vec<Option<FieldStrings>>);
+pub struct Interner {
+    fields: Vec<Option<FieldStrings>>,
+    /// An estimate of the memory the table holds (see [`Interner::held_bytes`]).
+    held: usize,
+}
 
 impl Interner {
     /// Makes room for field `pos` (and any before it) when it is new.
     pub fn note_field(&mut self, pos: usize) {
-        if pos >= self.0.len() {
-            self.0
+        if pos >= self.fields.len() {
+            self.fields
                 .resize_with(pos + 1, || Some(FieldStrings::default()));
         }
     }
 
+    /// An estimate of the memory the table holds: each string's bytes and 64 for its entry
+    /// (a field given up at 65,536 strings still counts what it held). A table kept across
+    /// many edits uses it to bound what it keeps alive.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
     /// The shared copy of `s` for field `pos`: allocated only the first time it is seen.
     pub fn intern(&mut self, pos: usize, s: &str) -> ArcStr {
-        let Some(Some(strings)) = self.0.get_mut(pos) else {
+        let Some(Some(strings)) = self.fields.get_mut(pos) else {
             return ArcStr::from(s);
         };
         if let Some(shared) = strings.get(s) {
             return shared;
         }
         if strings.len() >= INTERN_LIMIT {
-            self.0[pos] = None;
+            self.fields[pos] = None;
             return ArcStr::from(s);
         }
         let shared = ArcStr::from(s);
         strings.insert(shared.clone());
+        self.held += s.len() + ENTRY_BYTES;
         shared
     }
 }
@@ -149,5 +165,19 @@ mod tests {
             ArcStr::ptr_eq(&kept, &i.intern(1, "load")),
             "noting again keeps"
         );
+    }
+
+    #[test]
+    fn held_bytes_count_each_new_string_once() {
+        let mut i = Interner::default();
+        assert_eq!(i.held_bytes(), 0);
+        i.note_field(0);
+        i.intern(0, "kabul");
+        i.intern(0, "kabul");
+        i.intern(0, "a value longer than twenty-three bytes");
+        assert_eq!(i.held_bytes(), 5 + 38 + 2 * ENTRY_BYTES);
+        // A field not noted keeps nothing.
+        i.intern(4, "herat");
+        assert_eq!(i.held_bytes(), 5 + 38 + 2 * ENTRY_BYTES);
     }
 }
