@@ -29,16 +29,13 @@ mkdir -p "$DATA"
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet --bin khorasan-atlas
 [ -s "$FILE" ] || timeout 900 python3 "$GEN_DATA" "$N" "$FILE"
 
+source benches/support/server.sh
 LOG=$(mktemp)
-NO_COLOR=1 "${ATLAS_BIN:-target/release/khorasan-atlas}" --layer "points=$FILE" --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
-PID=$!
 WORK=$(mktemp -d)
-trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$LOG" "$WORK"' EXIT
-for _ in $(seq 1 1200); do
-  curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-  kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; exit 1; }
-  sleep 0.1
-done
+trap 'cleanup; rm -rf "$LOG" "$WORK"' EXIT
+NO_COLOR=1 "${ATLAS_BIN:-target/release/khorasan-atlas}" --layer "points=$FILE" --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+SERVER_PID=$!
+wait_ready "http://127.0.0.1:$PORT/health" "$LOG" 120
 
 timeout 1800 python3 - "http://127.0.0.1:$PORT" "$REQS" "$N" "$DUR" "$CONNS" "$PATHS_LUA" "$WORK" <<'PY'
 import json, random, statistics, subprocess, sys, urllib.parse, urllib.request

@@ -17,9 +17,9 @@ if [ -z "$BIN" ]; then
 fi
 ulimit -n $((N + 500)) 2>/dev/null || { echo "idle_connections.sh: cannot raise the open-file limit to $((N + 500))" >&2; exit 2; }
 
+source "$ROOT/benches/support/server.sh"
 TMP="$(mktemp -d)"
-cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$TMP"' EXIT
 # The default atlas with absolute layer paths and [server.limits] before the first layer.
 awk -v port="$PORT" -v root="$ROOT/geodata/" '
   /^listen = / { print "listen = \"127.0.0.1:" port "\""; next }
@@ -27,8 +27,8 @@ awk -v port="$PORT" -v root="$ROOT/geodata/" '
   /^\[\[layers\]\]/ && !done { print "[server.limits]\nrequest_timeout_ms = 600000\n"; done = 1 }
   { print }' "$ROOT/geodata/atlas.toml" >"$TMP/limits.toml"
 RUST_LOG=warn "$BIN" --config "$TMP/limits.toml" --data-dir "$TMP/data" >"$TMP/server.log" 2>&1 &
-PID=$!
-for _ in $(seq 600); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null && break; sleep 0.1; done
+SERVER_PID=$!
+wait_ready "http://127.0.0.1:$PORT/health" "$TMP/server.log" 60
 
 python3 - "$PORT" "$N" <<'PY'
 import socket, sys, time, statistics

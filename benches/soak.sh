@@ -46,14 +46,14 @@ fi
 python3 benches/soak_urls.py "$DATA" points 20000
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
-SERVER=""
+source benches/support/server.sh
 PIDS=()
-cleanup() {
+stop_all() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  if [[ -n $SERVER ]]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  cleanup
   rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap stop_all EXIT INT TERM
 
 GEO="$PWD/geodata"
 sed -e "s|^file = \"|file = \"$GEO/|" \
@@ -89,25 +89,20 @@ export WRITE_TOKEN="soak-$RANDOM$RANDOM"
 BASE="http://127.0.0.1:$PORT"
 KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn} ./target/release/khorasan-atlas \
   --config "$WORK/atlas.toml" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 1200); do
-  curl -sf "$BASE/health" >/dev/null && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -sf "$BASE/health" >/dev/null || { echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+SERVER_PID=$!
+wait_ready "$BASE/health" "$WORK/server.log" 120
 
-rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status"; }
+rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 # The tile cache's weight in MB (/health), 0 when it is off: bounded by server.tiles.cache_mib.
 cache_mb() {
   curl -sf --max-time 5 "$BASE/health" | python3 -c '
 import json, sys
 print(round(json.load(sys.stdin).get("tile_cache", {}).get("weight_bytes", 0) / 1048576))' || echo "?"
 }
-fds() { find "/proc/$SERVER/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+fds() { find "/proc/$SERVER_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 # What each open fd is (sockets and pipes by kind, files by path), for the report on a leak.
 fd_kinds() {
-  for f in "/proc/$SERVER/fd"/*; do readlink "$f" 2>/dev/null || true; done \
+  for f in "/proc/$SERVER_PID/fd"/*; do readlink "$f" 2>/dev/null || true; done \
     | sed -E 's/:\[[0-9]+\]$//' | sort | uniq -c
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -170,7 +165,7 @@ started=$SECONDS
 : >"$WORK/rss"
 while ((SECONDS - started < DURATION)); do
   sleep 10
-  kill -0 "$SERVER" 2>/dev/null || { echo "the server died" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
   echo "$((SECONDS - started)) $(rss_mb) $(cache_mb)" >>"$WORK/rss"
 done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -212,7 +207,7 @@ errors=0
   cat "$WORK"/sse_[0-9]* | grep '^error' | sort | uniq -c | sed 's/^/events /' || true
   sed 's/^/events curl: /' "$WORK/sse_errors" | sort | uniq -c | head -5 || true
   errors=$((errors + sse_err))
-  echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status")"
+  echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")"
   echo "rss_mb_every_10s $(awk '{ printf "%s:%s ", $1, $2 }' "$WORK/rss")"
   echo "tile_cache_mb 1min=$(awk '$1 >= 60 { print $3; exit }' "$WORK/rss") 5min=$(awk '$1 >= 300 { print $3; exit }' "$WORK/rss") 10min=$(awk '$1 >= 600 { print $3; exit }' "$WORK/rss") end=$(awk 'END { print $3 }' "$WORK/rss")"
   echo "rss_less_tile_cache_mb start=$rss_start 1min=$(rest_at 60) 5min=$(rest_at 300) 10min=$(rest_at 600) end=$(awk 'END { print ($3 == "?" ? "?" : $2 - $3) }' "$WORK/rss")"

@@ -41,14 +41,6 @@ cargo build --release --quiet --bin khorasan-atlas --example gen_points
 [[ -s $DATA/countries_z6-10.txt ]] || STEM=countries python3 benches/tiles_urls.py --uniform "$DATA" 20000 /tiles/countries
 source benches/support/server.sh
 
-wait_for() { # url log
-  for _ in $(seq 1 1800); do
-    curl -s -o /dev/null "$1" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail "$2" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "server did not start in 180 s" >&2; exit 1
-}
 
 run_wrk() { # mode stem [sed expression rewriting the paths]
   local mode=$1 stem=$2 rewrite=${3:-}
@@ -89,7 +81,7 @@ for mode in $MODES; do
   log="$DATA/tiles_server_$mode.log"
   target/release/khorasan-atlas --config "$cfg" >"$log" 2>&1 &
   SERVER_PID=$!
-  wait_for "http://127.0.0.1:$PORT/health" "$log"
+  wait_ready "http://127.0.0.1:$PORT/health" "$log" 180
   stem=tiles
   [[ $id == countries ]] && stem=countries
   if [[ $cache != 0 ]]; then
@@ -109,7 +101,7 @@ if [[ -n $MARTIN ]]; then
     "$PORT" "$(realpath "$points")" "$(realpath "$countries")" >"$DATA/martin.yaml"
   "$MARTIN" --config "$DATA/martin.yaml" >"$log" 2>&1 &
   SERVER_PID=$!
-  wait_for "http://127.0.0.1:$PORT/catalog" "$log"
+  wait_ready "http://127.0.0.1:$PORT/catalog" "$log" 180
   DURATION=${MARTIN_DURATION:-$DURATION}
   run_wrk martin-points tiles 's#^/tiles/points/#/points/#'
   run_wrk martin-countries countries 's#^/tiles/countries/#/countries/#'

@@ -58,15 +58,8 @@ start() { # url log command...
   local t0; t0=$(date +%s%N)
   "$@" >"$log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 3000); do
-    if curl -sf -o /dev/null "$url"; then
-      STARTED_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-      return 0
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; tail "$log" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "server did not answer in 300 s" >&2; exit 1
+  wait_ready "$url" "$log"
+  STARTED_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
 # One wrk run over a path list; prints one table row.

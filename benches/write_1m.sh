@@ -12,7 +12,7 @@
 # acknowledged write is on disk), then runs wrk with CONNS connections (= concurrent
 # writers), each sending POSTs that create a point and PUTs that replace a random one of the
 # first POINTS (share REPLACE; benches/write_1m.lua). Prints acknowledged writes/s,
-# p50/p90/p99 latency, RSS after load and after the writes, the load average, where the time
+# p50/p90/p99 latency, RSS after load, at the end of the writes and SETTLE s (12) later, the load average, where the time
 # of a batch goes (building the snapshots against the store's commit, from the writer's debug
 # log), and checks that the layer grew by the number of 201s. Then restarts the server on the
 # same store and prints the time to /health, the RSS once settled and the peak.
@@ -58,11 +58,7 @@ start_server() { # starts the server on the layer and its store (SERVER_PID, REA
   KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn,khorasan_atlas::store=debug} NO_COLOR=1 "$BIN" \
     --config "$WORK/atlas.toml" --data-dir "$WORK/data" >>"$log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 1200); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_ready "http://127.0.0.1:$PORT/health" "$log" 60
   READY_MS=$(( ($(date +%s%N) - started) / 1000000 ))
 }
 start_server
@@ -75,7 +71,9 @@ N=$POINTS REPLACE=$REPLACE timeout $((DURATION + 60)) wrk -t"$THREADS" -c"$CONNS
   --timeout 10s -s benches/write_1m.lua "http://127.0.0.1:$PORT/" | tee "$WORK/wrk.txt"
 echo "== load average after: $(loadavg)"
 after=$(count)
-echo "== RSS after the writes: $(rss) MB (after load: $rss_before MB)"
+rss_end=$(rss)
+sleep "${SETTLE:-12}" # the allocator gives freed pages back over its decay time (10 s)
+echo "== RSS after the writes: $rss_end MB, ${SETTLE:-12} s later $(rss) MB (after load: $rss_before MB)"
 # Where a batch's time goes (the writer's debug lines): building the new snapshots (features,
 # index, joins) against committing to the store (fsync).
 python3 - "$log" <<'PY'

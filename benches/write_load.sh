@@ -25,13 +25,9 @@ command -v wrk >/dev/null || { echo "write_load.sh: wrk is needed (apt-get insta
 echo "== build (release)"
 cargo build --release --quiet --bin khorasan-atlas
 
+source benches/support/server.sh
 WORK=$(mktemp -d)
-SERVER=""
-cleanup() {
-  if [[ -n "$SERVER" ]]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$WORK"' EXIT
 
 # The default atlas with absolute layer paths and no rate limit.
 GEO="$PWD/geodata"
@@ -54,12 +50,8 @@ fi
 export WRITE_TOKEN="load-$RANDOM$RANDOM"
 KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn} ./target/release/khorasan-atlas \
   --config "$WORK/atlas.toml" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 300); do
-  curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { cat "$WORK/server.log"; exit 1; }
+SERVER_PID=$!
+wait_ready "http://127.0.0.1:$PORT/health" "$WORK/server.log" 30
 
 count() { curl -sf "http://127.0.0.1:$PORT/collections/incidents/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])'; }
 before=$(count)

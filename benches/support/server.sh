@@ -1,5 +1,5 @@
-# Sourced by the load scripts of benches/: the machine's load average, and stopping the
-# server the script started (SERVER_PID) when the script ends.
+# Sourced by the load scripts of benches/: the machine's load average, waiting for the server
+# to answer, and stopping the server the script started (SERVER_PID) when the script ends.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
 
 SERVER_PID=""
@@ -11,3 +11,17 @@ cleanup() {
   SERVER_PID=""
 }
 trap cleanup EXIT INT TERM
+
+# Waits until URL answers, polling every 20 ms for up to SECONDS (default 300); exits with the
+# end of LOG when the server (SERVER_PID) stops or never answers.
+wait_ready() { # url log [seconds]
+  local tries=$(( ${3:-300} * 50 ))
+  for _ in $(seq 1 "$tries"); do
+    curl -sf -o /dev/null "$1" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server stopped:" >&2; tail -n 20 "$2" >&2; exit 1; }
+    sleep 0.02
+  done
+  echo "no answer from $1 in ${3:-300} s" >&2
+  tail -n 20 "$2" >&2
+  exit 1
+}
