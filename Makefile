@@ -24,12 +24,13 @@ deps:
 	bash scripts/install-deps.sh
 
 ## Every test: formatting, lints, unit and integration tests, real GIS client, real browser.
-## One release build is shared by every script that starts the server (SKIP_BUILD=1).
+## The tests run in the release profile, so that the dependencies are compiled once for them
+## and for the release build that every script starting the server shares (SKIP_BUILD=1).
 test: deps web
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) test --all-targets
-	$(CARGO) test --doc
+	$(CARGO) test --release --all-targets
+	$(CARGO) test --release --doc
 	bash tests/web-unit.sh
 	bash tests/audit.sh
 	$(CARGO) build --release
