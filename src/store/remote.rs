@@ -47,7 +47,7 @@ pub fn build(
         };
         let (_, edit) = edits.entry(layer).or_insert_with(|| {
             let snapshot = handle.snapshot();
-            let edit = LayerEdit::new(&snapshot, shipped).with_strings(strings.take(layer));
+            let edit = strings.edit(layer, &snapshot, shipped);
             (snapshot, edit)
         });
         let done = match &record.feature {
@@ -69,9 +69,9 @@ pub fn build(
     }
     let mut working: HashMap<String, Layer> = edits
         .into_iter()
-        .map(|(id, (snapshot, mut edit))| {
-            strings.keep(id, edit.take_strings());
-            (id.to_owned(), edit.finish(&snapshot))
+        .map(|(id, (snapshot, edit))| {
+            let layer = strings.finish(id, edit, &snapshot);
+            (id.to_owned(), layer)
         })
         .collect();
     merge::rejoin(catalog, &catalog.joins, &mut working, Some(&ids))?;

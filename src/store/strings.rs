@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use super::merge::LayerEdit;
+use crate::catalog::Layer;
 use crate::catalog::load::Interner;
 
 /// Most memory (as [`Interner::held_bytes`] estimates it) a layer's table may hold when a
@@ -33,6 +35,19 @@ impl WrittenStrings {
     /// Keeps `strings`, the table a batch of `layer` ended with, for its next batch.
     pub fn keep(&mut self, layer: &str, strings: Interner) {
         self.0.insert(layer.to_owned(), strings);
+    }
+
+    /// A batch's edit of `snapshot`, the current snapshot of `layer` (`shipped` fields as
+    /// loaded), starting from the layer's table ([`Self::take`]).
+    pub fn edit(&mut self, layer: &str, snapshot: &Layer, shipped: usize) -> LayerEdit {
+        LayerEdit::new(snapshot, shipped).with_strings(self.take(layer))
+    }
+
+    /// The new snapshot of `layer` that `edit` (made by [`Self::edit`] from `snapshot`)
+    /// gives, keeping the edit's table for the layer's next batch.
+    pub fn finish(&mut self, layer: &str, mut edit: LayerEdit, snapshot: &Layer) -> Layer {
+        self.keep(layer, edit.take_strings());
+        edit.finish(snapshot)
     }
 }
 

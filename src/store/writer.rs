@@ -443,8 +443,7 @@ impl Writer {
                 let shipped = self.shipped_fields.get(layer).copied().ok_or_else(|| {
                     Error::Internal(format!("no shipped schema for collection {layer}"))
                 })?;
-                let strings = self.strings.take(layer);
-                let edit = LayerEdit::new(&snapshot, shipped).with_strings(strings);
+                let edit = self.strings.edit(layer, &snapshot, shipped);
                 edits.insert(layer.as_str(), (snapshot, edit));
             }
             let Some((_, edit)) = edits.get_mut(layer.as_str()) else {
@@ -463,9 +462,8 @@ impl Writer {
             }
         }
         let mut working = HashMap::new();
-        for (id, (snapshot, mut edit)) in edits {
-            self.strings.keep(id, edit.take_strings());
-            let mut layer = edit.finish(&snapshot);
+        for (id, (snapshot, edit)) in edits {
+            let mut layer = self.strings.finish(id, edit, &snapshot);
             self.repacks.adopt(id, &mut layer);
             working.insert(id.to_owned(), layer);
         }

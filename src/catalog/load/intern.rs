@@ -169,15 +169,17 @@ mod tests {
 
     #[test]
     fn held_bytes_count_each_new_string_once() {
+        let (short, long) = ("kabul", "a value longer than twenty-three bytes");
         let mut i = Interner::default();
         assert_eq!(i.held_bytes(), 0);
         i.note_field(0);
-        i.intern(0, "kabul");
-        i.intern(0, "kabul");
-        i.intern(0, "a value longer than twenty-three bytes");
-        assert_eq!(i.held_bytes(), 5 + 38 + 2 * ENTRY_BYTES);
+        i.intern(0, short);
+        i.intern(0, short);
+        i.intern(0, long);
+        let held = short.len() + long.len() + 2 * ENTRY_BYTES;
+        assert_eq!(i.held_bytes(), held);
         // A field not noted keeps nothing.
         i.intern(4, "herat");
-        assert_eq!(i.held_bytes(), 5 + 38 + 2 * ENTRY_BYTES);
+        assert_eq!(i.held_bytes(), held);
     }
 }
