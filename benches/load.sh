@@ -74,7 +74,6 @@ for size in "${SIZES[@]}"; do
   # other processes on the machine than the wall time.
   cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000 / hz }' "/proc/$SERVER_PID/stat")
   sleep 1
-  rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
   rss_kb_load=$(rss VmRSS); hwm_load=$(rss VmHWM)
   line="size=$size load_ms=$load_ms load_cpu_ms=$cpu_ms start_to_serving_ms=$wall_ms rss_mb=$rss_kb_load hwm_mb=$hwm_load loadavg=$(loadavg)"
   echo "$line" | tee -a "$results"

@@ -92,7 +92,6 @@ KHORASAN_WRITE_TOKEN="$WRITE_TOKEN" RUST_LOG=${RUST_LOG:-warn} ./target/release/
 SERVER_PID=$!
 wait_ready "$BASE/health" "$WORK/server.log" 120
 
-rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 # The tile cache's weight in MB (/health), 0 when it is off: bounded by server.tiles.cache_mib.
 cache_mb() {
   curl -sf --max-time 5 "$BASE/health" | python3 -c '
@@ -119,7 +118,7 @@ curl -sf -o /dev/null -X POST -H "Authorization: Bearer $WRITE_TOKEN" \
 sleep 6 # keep-alive (5 s) closes the warm-up connections
 fds_before=$(fds)
 fd_kinds >"$WORK/fds_before"
-rss_start=$(rss_mb)
+rss_start=$(rss)
 echo "== soak: $DURATION s, $POINTS points + default atlas, 64 connections + $SSE_SLOTS SSE subscribers; RSS $rss_start MB, $fds_before fds, load average $(loadavg)"
 
 # wrk per endpoint: NAME CONNECTIONS.
@@ -166,11 +165,11 @@ started=$SECONDS
 while ((SECONDS - started < DURATION)); do
   sleep 10
   kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server died" >&2; tail -20 "$WORK/server.log" >&2; exit 1; }
-  echo "$((SECONDS - started)) $(rss_mb) $(cache_mb)" >>"$WORK/rss"
+  echo "$((SECONDS - started)) $(rss) $(cache_mb)" >>"$WORK/rss"
 done
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 PIDS=()
-rss_end=$(rss_mb)
+rss_end=$(rss)
 # Keep-alive (5 s) closes the load's connections; an event stream whose client left is
 # noticed at its next keep-alive comment (every 15 s) or the one after. Wait for that.
 settle=0
@@ -207,7 +206,7 @@ errors=0
   cat "$WORK"/sse_[0-9]* | grep '^error' | sort | uniq -c | sed 's/^/events /' || true
   sed 's/^/events curl: /' "$WORK/sse_errors" | sort | uniq -c | head -5 || true
   errors=$((errors + sse_err))
-  echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+  echo "rss_mb start=$rss_start 1min=$(rss_at 60) 5min=$(rss_at 300) 10min=$(rss_at 600) end=$rss_end peak=$(rss VmHWM)"
   echo "rss_mb_every_10s $(awk '{ printf "%s:%s ", $1, $2 }' "$WORK/rss")"
   echo "tile_cache_mb 1min=$(awk '$1 >= 60 { print $3; exit }' "$WORK/rss") 5min=$(awk '$1 >= 300 { print $3; exit }' "$WORK/rss") 10min=$(awk '$1 >= 600 { print $3; exit }' "$WORK/rss") end=$(awk 'END { print $3 }' "$WORK/rss")"
   echo "rss_less_tile_cache_mb start=$rss_start 1min=$(rest_at 60) 5min=$(rest_at 300) 10min=$(rest_at 600) end=$(awk 'END { print ($3 == "?" ? "?" : $2 - $3) }' "$WORK/rss")"

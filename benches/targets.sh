@@ -36,7 +36,6 @@ source benches/support/lists.sh
 data=$(data_file "$POINTS")
 
 source benches/support/server.sh
-rss() { awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 cpu_split() { awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$SERVER_PID/stat"; } # user, kernel
 cpu_ticks() { local user kernel; read -r user kernel <<<"$(cpu_split)"; echo $((user + kernel)); }
 

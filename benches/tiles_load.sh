@@ -41,7 +41,6 @@ cargo build --release --quiet --bin khorasan-atlas --example gen_points
 [[ -s $DATA/countries_z6-10.txt ]] || STEM=countries python3 benches/tiles_urls.py --uniform "$DATA" 20000 /tiles/countries
 source benches/support/server.sh
 
-
 run_wrk() { # mode stem [sed expression rewriting the paths]
   local mode=$1 stem=$2 rewrite=${3:-}
   for set in z4 z8 z12 z6-10; do
@@ -57,8 +56,6 @@ run_wrk() { # mode stem [sed expression rewriting the paths]
     echo "size=$SIZE mode=$mode tiles=$set $result loadavg_before=$before" | tee -a "$results"
   done
 }
-
-rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
 first_line=$(( $( { cat "$results" 2>/dev/null || true; } | wc -l) + 1 ))
 {

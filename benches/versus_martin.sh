@@ -48,7 +48,6 @@ fi
 mkdir -p "$SCRATCH"
 source benches/support/server.sh
 
-rss() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
 # Starts a server (the command in "$@") and waits until URL answers; STARTED_MS is the time
 # it took.

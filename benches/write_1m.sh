@@ -39,7 +39,6 @@ data="$SCRATCH/points_$POINTS.geojson"
 source benches/support/server.sh
 WORK=$(mktemp -d "$SCRATCH/write_1m.XXXXXX")
 if [[ -n ${KEEP:-} ]]; then trap 'cleanup; echo "== kept: $WORK"' EXIT; else trap 'cleanup; rm -rf "$WORK"' EXIT; fi
-rss() { awk -v k="${1:-VmRSS}:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
 cat >"$WORK/atlas.toml" <<TOML
 [server]

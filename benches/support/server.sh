@@ -1,6 +1,10 @@
-# Sourced by the load scripts of benches/: the machine's load average, waiting for the server
-# to answer, and stopping the server the script started (SERVER_PID) when the script ends.
+# Sourced by the load scripts of benches/: the machine's load average, the server's memory,
+# waiting for the server to answer, and stopping the server the script started (SERVER_PID)
+# when the script ends.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
+
+# The server's (SERVER_PID) resident memory in MB: VmRSS, or the field named (VmHWM: its peak).
+rss() { awk -v k="${1:-VmRSS}:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
 
 SERVER_PID=""
 cleanup() {
