@@ -28,7 +28,7 @@ deps:
 ## and for the release build that every script starting the server shares (SKIP_BUILD=1).
 test: deps web
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) test --release --all-targets
 	$(CARGO) test --release --doc
 	bash tests/web-unit.sh
@@ -46,7 +46,7 @@ test: deps web
 	SKIP_BUILD=1 bash tests/contract/run.sh
 
 lint:
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
