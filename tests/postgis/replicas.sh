@@ -4,8 +4,9 @@
 # visible on B within 1 s (items, feature, radius, tile, SSE event), If-Match and
 # Idempotency-Key across servers, SIGKILL of A during concurrent writers, PostgreSQL stopped
 # and started in the middle of writes, and both servers identical at the end. First the
-# store's own round trip against the cluster (cargo test --lib store::postgres). About a
-# minute; bounded by timeouts. Python standard library only.
+# store's own round trip against the cluster (cargo test --release --lib store::postgres, in
+# the release profile `make test` has built the tests in). About a minute; bounded by
+# timeouts. Python standard library only.
 #
 # SKIP_BUILD=1 reuses target/release/khorasan-atlas. Ports: REPLICA_PORT_A/B (default
 # 18300/18301) for the servers, PG_PORT for the cluster (default: the first free port from 18150).
@@ -28,7 +29,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cargo build --release --quiet --bin khorasan-atlas
 fi
 echo "== the store's round trip through PostgreSQL"
-ATLAS_TEST_PG_URL=$PG_URL timeout 600 cargo test --quiet --lib store::postgres 2>&1 |
+ATLAS_TEST_PG_URL=$PG_URL timeout 600 cargo test --release --quiet --lib store::postgres 2>&1 |
   grep -E "test result|panicked|FAILED"
 
 # The default atlas reduced to incidents and provinces (with their join), no rate limit.
