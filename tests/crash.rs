@@ -75,25 +75,12 @@ fn request(
 // ---------------------------------------------------------------------------------------
 // The server under test.
 
-/// The default atlas reduced to incidents and provinces, with its write rules, no rate
-/// limit, and absolute layer paths.
+/// The default atlas reduced to incidents and provinces ([`server::reduced_atlas`]), with no
+/// rate limit.
 fn write_config(dir: &Path, port: u16) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("geodata/atlas.toml")).unwrap();
-    let mut table: toml::Table = text.parse().unwrap();
-    let server = table["server"].as_table_mut().unwrap();
-    server.insert("listen".into(), format!("127.0.0.1:{port}").into());
-    server.insert("write_rate_per_minute".into(), 0.into());
-    let layers = table["layers"].as_array_mut().unwrap();
-    layers.retain(|l| matches!(l["id"].as_str(), Some("incidents" | "provinces")));
-    for l in layers.iter_mut() {
-        let file = root.join("geodata").join(l["file"].as_str().unwrap());
-        l.as_table_mut()
-            .unwrap()
-            .insert("file".into(), file.display().to_string().into());
-    }
-    let joins = table["joins"].as_array_mut().unwrap();
-    joins.retain(|j| j["polygons"].as_str() == Some("provinces"));
+    let mut table = server::reduced_atlas(port);
+    let settings = table["server"].as_table_mut().unwrap();
+    settings.insert("write_rate_per_minute".into(), 0.into());
     let path = dir.join("crash.toml");
     std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
     path

@@ -45,6 +45,27 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The default atlas (`geodata/atlas.toml`) reduced to incidents and provinces and their join,
+/// with its write rules, absolute layer paths and `[server] listen` on `port`.
+pub fn reduced_atlas(port: u16) -> toml::Table {
+    let root = root();
+    let text = std::fs::read_to_string(root.join("geodata/atlas.toml")).unwrap();
+    let mut table: toml::Table = text.parse().unwrap();
+    let server = table["server"].as_table_mut().unwrap();
+    server.insert("listen".into(), format!("127.0.0.1:{port}").into());
+    let layers = table["layers"].as_array_mut().unwrap();
+    layers.retain(|l| matches!(l["id"].as_str(), Some("incidents" | "provinces")));
+    for l in layers.iter_mut() {
+        let file = root.join("geodata").join(l["file"].as_str().unwrap());
+        l.as_table_mut()
+            .unwrap()
+            .insert("file".into(), file.display().to_string().into());
+    }
+    let joins = table["joins"].as_array_mut().unwrap();
+    joins.retain(|j| j["polygons"].as_str() == Some("provinces"));
+    table
+}
+
 impl Server {
     /// Starts the default atlas reduced to incidents and provinces (writable incidents,
     /// token [`TOKEN`]), with `limits` as the `[server.limits]` table and `server` keys added
@@ -62,11 +83,8 @@ impl Server {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(root.join("geodata/atlas.toml")).unwrap();
-        let mut table: toml::Table = text.parse().unwrap();
+        let mut table = reduced_atlas(port);
         let srv = table["server"].as_table_mut().unwrap();
-        srv.insert("listen".into(), format!("127.0.0.1:{port}").into());
         for (k, v) in server {
             srv.insert((*k).into(), v.clone());
         }
@@ -76,21 +94,12 @@ impl Server {
         }
         srv.insert("limits".into(), lim.into());
         let layers = table["layers"].as_array_mut().unwrap();
-        layers.retain(|l| matches!(l["id"].as_str(), Some("incidents" | "provinces")));
-        for l in layers.iter_mut() {
-            let file = root.join("geodata").join(l["file"].as_str().unwrap());
-            l.as_table_mut()
-                .unwrap()
-                .insert("file".into(), file.display().to_string().into());
-        }
         for (id, file) in extra(dir.path()) {
             let mut layer = toml::Table::new();
             layer.insert("id".into(), id.into());
             layer.insert("file".into(), file.display().to_string().into());
             layers.push(layer.into());
         }
-        let joins = table["joins"].as_array_mut().unwrap();
-        joins.retain(|j| j["polygons"].as_str() == Some("provinces"));
         let config = dir.path().join("atlas.toml");
         std::fs::write(&config, toml::to_string(&table).unwrap()).unwrap();
         let web = dir.path().join("web");
