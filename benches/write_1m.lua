@@ -2,14 +2,7 @@
 -- probability REPLACE (0..1, default 0.5), replaces a random point of the first N (PUT).
 -- Bodies have the properties of ../shared/bench/gen_data.py, so the schema does not change.
 -- The token comes from the environment (WRITE_TOKEN).
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("tid", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+dofile("benches/support/writes.lua")
 
 function init(args)
   n = 0
@@ -53,16 +46,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local c, r, f = 0, 0, 0
-  for _, t in ipairs(threads) do
-    c = c + t:get("created")
-    r = r + t:get("replaced")
-    f = f + t:get("failed")
-  end
+  local c, r = thread_sum("created"), thread_sum("replaced")
   io.write(string.format("writes: %d created (201), %d replaced (200), %d other statuses, %d socket errors\n",
-    c, r, f, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    c, r, thread_sum("failed"), socket_errors(summary)))
   io.write(string.format("throughput: %.0f acknowledged writes/s\n", (c + r) / (summary.duration / 1e6)))
-  io.write(string.format("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000))
+  write_latency(latency)
 end

@@ -1,13 +1,6 @@
 -- wrk script of benches/write_load.sh: every request creates a new incident (POST) with its
 -- own title and Idempotency-Key. The token comes from the environment (WRITE_TOKEN).
-local threads = {}
-local next_id = 0
-
-function setup(thread)
-  thread:set("tid", next_id)
-  next_id = next_id + 1
-  table.insert(threads, thread)
-end
+dofile("benches/support/writes.lua")
 
 function init(args)
   n = 0
@@ -38,15 +31,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local c, f = 0, 0
-  for _, t in ipairs(threads) do
-    c = c + t:get("created")
-    f = f + t:get("failed")
-  end
   io.write(string.format("writes: %d created (201), %d other statuses, %d socket errors\n",
-    c, f, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+    thread_sum("created"), thread_sum("failed"), socket_errors(summary)))
   io.write(string.format("throughput: %.0f writes/s\n", summary.requests / (summary.duration / 1e6)))
-  io.write(string.format("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000))
+  write_latency(latency)
 end
