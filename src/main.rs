@@ -35,7 +35,9 @@ fn start_allocator_threads() {
 
 /// Has every jemalloc arena purge its unused pages now: a decay time of 0 purges them at
 /// once, and each arena's own time is then written back, so that later purging keeps its
-/// schedule (writing the same time again restarts the schedule without purging).
+/// schedule (writing the same time again restarts the schedule without purging). jemalloc's
+/// own `arena.<i>.purge` takes no value, which the safe `tikv_jemalloc_ctl` interface cannot
+/// send (and the crate forbids `unsafe`); the decay times can be written safely.
 fn give_back_freed_pages() {
     use tikv_jemalloc_ctl::{Access, AsName, arenas};
     let Ok(count) = arenas::narenas::read() else {

@@ -25,7 +25,7 @@ pub struct WrittenStrings(HashMap<String, Interner>);
 impl WrittenStrings {
     /// The table a batch of `layer` starts from: the last batch's, unless it holds more
     /// than [`MAX_KEPT_BYTES`] (then an empty one). Give it back with [`Self::keep`].
-    pub fn take(&mut self, layer: &str) -> Interner {
+    fn take(&mut self, layer: &str) -> Interner {
         self.0
             .remove(layer)
             .filter(|s| s.held_bytes() <= MAX_KEPT_BYTES)
@@ -33,7 +33,7 @@ impl WrittenStrings {
     }
 
     /// Keeps `strings`, the table a batch of `layer` ended with, for its next batch.
-    pub fn keep(&mut self, layer: &str, strings: Interner) {
+    fn keep(&mut self, layer: &str, strings: Interner) {
         self.0.insert(layer.to_owned(), strings);
     }
 
